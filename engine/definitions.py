@@ -1,0 +1,25 @@
+"""Storing a :class:`ProcessDefinition` as JSON and getting it back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from engine.deployment import FormRef, ProcessDefinition, UserTaskInfo
+
+
+def definition_to_dict(definition: ProcessDefinition) -> dict[str, Any]:
+    return asdict(definition)
+
+
+def definition_from_dict(data: dict[str, Any]) -> ProcessDefinition:
+    def form(raw: dict[str, Any] | None) -> FormRef | None:
+        return FormRef(**raw) if raw else None
+
+    user_tasks = {
+        key: UserTaskInfo(**{**raw, "form": form(raw.get("form"))}) for key, raw in data["user_tasks"].items()
+    }
+    fields = {**data, "user_tasks": user_tasks}
+    if "start_form" in fields:
+        fields["start_form"] = form(fields["start_form"])
+    return ProcessDefinition(**fields)

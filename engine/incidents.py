@@ -1,0 +1,77 @@
+"""Incidents: a task failed, the instance waits for a person to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.errors import JiuzhuError
+
+if TYPE_CHECKING:
+    from engine.deployment import ProcessDefinition
+    from engine.runtime import EventDraft
+
+
+@dataclass(frozen=True)
+class Incident:
+    task_id: str | None
+    element_id: str | None
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Incident | None:
+        return cls(**data) if data else None
+
+    def raised_event(self) -> EventDraft:
+        from engine.runtime import EventDraft
+
+        return EventDraft(
+            "incident_raised", {"code": self.code, "message": self.message}, self.task_id, self.element_id
+        )
+
+    @classmethod
+    def stalled(cls, task: Task, definition: ProcessDefinition) -> Incident:
+        # SpiffWorkflow stops seeing tasks deeper than 1000 levels (G3); the
+        # instance would hang silently, so we say so.
+        return cls(
+            str(task.id),
+            task.task_spec.name,
+            "ENGINE_STALLED",
+            f"流程在「{_name(task, definition)}」处停滞：任务树过深（循环次数过多），请改用多实例或子流程建模",
+        )
+
+
+def _name(task: Task, definition: ProcessDefinition) -> str:
+    return definition.element_names.get(task.task_spec.name) or task.task_spec.bpmn_name or task.task_spec.name
+
+
+def incident_from_exception(exc: BaseException, workflow: Any, definition: ProcessDefinition) -> Incident:
+    from engine.sandbox import find_script_error
+
+    task = getattr(exc, "task", None)
+    if task is None:
+        errored = [t for t in workflow.tasks.values() if t.state == TaskState.ERROR]
+        for sub in workflow.subprocesses.values():
+            errored.extend(t for t in sub.tasks.values() if t.state == TaskState.ERROR)
+        task = errored[0] if errored else None
+    script_error = find_script_error(exc)
+    if script_error is not None:
+        code, detail = script_error.code, script_error.message
+    elif isinstance(exc, JiuzhuError):
+        code, detail = exc.code, exc.message
+    else:
+        code, detail = "TASK_FAILED", str(exc) or type(exc).__name__
+    where = f"「{_name(task, definition)}」" if task is not None else "流程"
+    return Incident(
+        str(task.id) if task is not None else None,
+        task.task_spec.name if task is not None else None,
+        code,
+        f"{where}执行失败：{detail}",
+    )

@@ -1,0 +1,294 @@
+"""The engine facade: deploy, start, complete, fire timers, verify.
+
+Every change to an instance is one transaction: load the state, run one step
+in memory, then write state, audit events, timer index and ready-task index
+together, guarded by the instance's revision (optimistic concurrency: of two
+writers that read the same revision, exactly one commits).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from threading import Lock
+from typing import Any
+
+from engine.audit import GENESIS, AuditEvent, Verdict, seal, verify_chain
+from engine.clock import Clock
+from engine.definitions import definition_from_dict, definition_to_dict
+from engine.deployment import FormResolver, ProcessDefinition, SourceFile, build_deployment
+from engine.errors import ConflictError, NotFoundError
+from engine.incidents import Incident
+from engine.runtime import EventDraft, InstanceRun, ReadyTask
+from engine.sandbox import Sandbox
+from engine.serialization import RestoredSpec, spec_from_dict
+from engine.store import DeploymentRecord, InstanceRecord, Store, TaskRow, TimerRow, Unit, VersionRecord
+
+SYSTEM_CHAIN = "_system"
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    content_hash: str
+    created: bool
+    versions: list[VersionRecord]
+    documentation_only: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    record: InstanceRecord
+    ready: list[ReadyTask]
+    data: dict[str, Any]
+
+    @property
+    def incident(self) -> Incident | None:
+        return Incident.from_dict(self.record.incident)
+
+
+class Engine:
+    def __init__(self, store: Store, clock: Clock, sandbox: Sandbox, *, cache_size: int = 256) -> None:
+        self.store = store
+        self.clock = clock
+        self.sandbox = sandbox
+        self._script_engine = sandbox.script_engine()
+        self._specs: OrderedDict[tuple[str, int], tuple[ProcessDefinition, RestoredSpec]] = OrderedDict()
+        self._specs_lock = Lock()
+        self._cache_size = cache_size
+
+    # -- deployments -----------------------------------------------------------
+
+    def deploy(self, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None) -> DeployResult:
+        deployment = build_deployment(files, sandbox=self.sandbox, resolve_form=resolve_form)
+        now = self.clock.now()
+        with self.store.unit() as unit:
+            existing = unit.find_deployment(deployment.content_hash)
+            if existing is not None:
+                versions = [v for v in unit.list_versions() if v.deployment_hash == existing.content_hash]
+                return DeployResult(existing.content_hash, False, versions, existing.documentation_only)
+            versions = []
+            for pid, definition in sorted(deployment.processes.items()):
+                latest = unit.latest_version(pid)
+                versions.append(
+                    VersionRecord(
+                        pid,
+                        (latest.version if latest else 0) + 1,
+                        deployment.content_hash,
+                        definition.name,
+                        now,
+                        definition_to_dict(definition),
+                    )
+                )
+            record = DeploymentRecord(
+                deployment.content_hash,
+                now,
+                actor,
+                tuple((f.name, f.content) for f in deployment.files),
+                deployment.documentation_only,
+            )
+            unit.add_deployment(record, versions)
+            self._append_system(
+                unit,
+                EventDraft(
+                    "deployment_created",
+                    {
+                        "content_hash": deployment.content_hash,
+                        "files": [f.name for f in deployment.files],
+                        "versions": {v.process_id: v.version for v in versions},
+                        "documentation_only": list(deployment.documentation_only),
+                    },
+                    actor=actor,
+                ),
+            )
+        return DeployResult(deployment.content_hash, True, versions, deployment.documentation_only)
+
+    def versions(self, process_id: str | None = None) -> list[VersionRecord]:
+        with self.store.reader() as unit:
+            return unit.list_versions(process_id)
+
+    # -- instances -------------------------------------------------------------
+
+    def start(
+        self,
+        process_id: str,
+        data: Mapping[str, Any],
+        *,
+        actor: str | None,
+        version: int | None = None,
+        business_key: str | None = None,
+    ) -> InstanceView:
+        now = self.clock.now()
+        with self.store.unit() as unit:
+            record = unit.latest_version(process_id) if version is None else unit.get_version(process_id, version)
+            if record is None:
+                raise NotFoundError(f"流程 {process_id} 未部署" + (f"版本 {version}" if version else ""), code="PROCESS_NOT_FOUND")
+            definition, restored = self._spec(record)
+            run = InstanceRun.new(definition, restored, self._script_engine)
+            drafts = run.start(data, actor=actor, now=now)
+            drafts[0].payload["version"] = record.version
+            instance = InstanceRecord(
+                id=str(uuid.uuid4()),
+                process_id=process_id,
+                version=record.version,
+                status=run.status,
+                state="",
+                revision=0,
+                created_at=now,
+                updated_at=now,
+                started_by=actor,
+                head_hash=GENESIS,
+                business_key=business_key,
+            )
+            unit.add_instance(instance)
+            return self._commit(unit, instance, run, drafts, now)
+
+    def get(self, instance_id: str) -> InstanceView:
+        with self.store.reader() as unit:
+            record = self._instance(unit, instance_id)
+            run = self._load(unit, record)
+            return InstanceView(record, run.ready_tasks(), run.data())
+
+    def list_instances(self, *, process_id: str | None = None, status: str | None = None, limit: int = 100) -> list[InstanceRecord]:
+        with self.store.reader() as unit:
+            return unit.list_instances(process_id=process_id, status=status, limit=limit)
+
+    def complete_task(
+        self, instance_id: str, task_id: str, data: Any, *, actor: str | None, expected_revision: int | None = None
+    ) -> InstanceView:
+        def op(run: InstanceRun, now: datetime) -> list[EventDraft]:
+            return run.complete_task(task_id, data, actor=actor, now=now)
+
+        return self._step(instance_id, op, expected_revision=expected_revision)
+
+    def retry_incident(self, instance_id: str, data_patch: Mapping[str, Any], *, actor: str | None) -> InstanceView:
+        return self._step(instance_id, lambda run, now: run.retry(data_patch, actor=actor, now=now))
+
+    def terminate(self, instance_id: str, reason: str, *, actor: str | None) -> InstanceView:
+        return self._step(instance_id, lambda run, _now: run.terminate(reason, actor=actor))
+
+    def fire_due_timers(self, now: datetime | None = None, *, limit: int = 500) -> int:
+        """Refresh exactly the instances whose timers are due; returns how many."""
+        moment = now or self.clock.now()
+        with self.store.reader() as unit:
+            due = unit.due_instances(moment, limit)
+        fired = 0
+        for instance_id in due:
+            try:
+                self._step(instance_id, lambda run, at: run.fire_timers(now=at), now=moment)
+                fired += 1
+            except ConflictError:
+                continue  # another worker refreshed it first; its timers are handled
+        return fired
+
+    # -- audit -----------------------------------------------------------------
+
+    def events(self, instance_id: str) -> list[AuditEvent]:
+        with self.store.reader() as unit:
+            self._instance(unit, instance_id)
+            return list(unit.events(instance_id))
+
+    def verify(self, chain_id: str | None = None) -> list[Verdict]:
+        with self.store.reader() as unit:
+            ids = [chain_id] if chain_id else unit.chain_ids()
+            verdicts = []
+            for cid in ids:
+                head = unit.get_instance(cid)
+                if head is None:
+                    raise NotFoundError(f"实例 {cid} 不存在", code="INSTANCE_NOT_FOUND")
+                verdicts.append(
+                    verify_chain(cid, unit.events(cid), head_count=head.event_count, head_hash=head.head_hash)
+                )
+            return verdicts
+
+    # -- internals ---------------------------------------------------------------
+
+    def _instance(self, unit: Unit, instance_id: str) -> InstanceRecord:
+        record = unit.get_instance(instance_id)
+        if record is None or record.id == SYSTEM_CHAIN:
+            raise NotFoundError(f"实例 {instance_id} 不存在", code="INSTANCE_NOT_FOUND")
+        return record
+
+    def _spec(self, version: VersionRecord) -> tuple[ProcessDefinition, RestoredSpec]:
+        key = (version.process_id, version.version)
+        with self._specs_lock:
+            cached = self._specs.get(key)
+            if cached is not None:
+                self._specs.move_to_end(key)
+                return cached
+        definition = definition_from_dict(version.definition)
+        entry = (definition, spec_from_dict(definition.spec))
+        with self._specs_lock:
+            self._specs[key] = entry
+            while len(self._specs) > self._cache_size:
+                self._specs.popitem(last=False)
+        return entry
+
+    def _load(self, unit: Unit, record: InstanceRecord) -> InstanceRun:
+        version = unit.get_version(record.process_id, record.version)
+        if version is None:
+            raise NotFoundError(f"流程版本 {record.process_id} v{record.version} 缺失", code="VERSION_NOT_FOUND")
+        definition, restored = self._spec(version)
+        return InstanceRun.load(
+            record.state,
+            definition,
+            restored,
+            self._script_engine,
+            status=record.status,
+            incident=Incident.from_dict(record.incident),
+        )
+
+    def _step(
+        self,
+        instance_id: str,
+        op: Callable[[InstanceRun, datetime], list[EventDraft]],
+        *,
+        expected_revision: int | None = None,
+        now: datetime | None = None,
+    ) -> InstanceView:
+        moment = now or self.clock.now()
+        with self.store.unit() as unit:
+            record = self._instance(unit, instance_id)
+            if expected_revision is not None and record.revision != expected_revision:
+                raise ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
+            run = self._load(unit, record)
+            drafts = op(run, moment)
+            return self._commit(unit, record, run, drafts, moment)
+
+    def _commit(
+        self, unit: Unit, record: InstanceRecord, run: InstanceRun, drafts: list[EventDraft], now: datetime
+    ) -> InstanceView:
+        events = seal(record.id, drafts, after_seq=record.event_count, prev_hash=record.head_hash or GENESIS, at=now)
+        updated = replace(
+            record,
+            status=run.status,
+            state=run.dump(),
+            revision=record.revision + 1,
+            updated_at=now,
+            incident=run.incident.to_dict() if run.incident else None,
+            event_count=record.event_count + len(events),
+            head_hash=events[-1].hash if events else record.head_hash,
+        )
+        if not unit.update_instance(updated, expected_revision=record.revision):
+            raise ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
+        unit.append_events(events)
+        unit.replace_timers(record.id, [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in run.waiting_timers()])
+        ready = run.ready_tasks()
+        unit.replace_ready_tasks(
+            record.id, [TaskRow(t.id, record.id, record.process_id, t.element_id, t.name, t.lane, now) for t in ready]
+        )
+        return InstanceView(updated, ready, run.data())
+
+    def _append_system(self, unit: Unit, draft: EventDraft) -> None:
+        now = self.clock.now()
+        head = unit.get_instance(SYSTEM_CHAIN)
+        if head is None:
+            head = InstanceRecord(SYSTEM_CHAIN, SYSTEM_CHAIN, 0, "system", "", 0, now, now, head_hash=GENESIS)
+            unit.add_instance(head)
+        events = seal(SYSTEM_CHAIN, [draft], after_seq=head.event_count, prev_hash=head.head_hash or GENESIS, at=now)
+        updated = replace(head, revision=head.revision + 1, updated_at=now, event_count=head.event_count + 1, head_hash=events[-1].hash)
+        if not unit.update_instance(updated, expected_revision=head.revision):
+            raise ConflictError("系统审计链并发写入冲突，请重试", code="REVISION_MISMATCH")
+        unit.append_events(events)

@@ -1,0 +1,104 @@
+"""The storage port. The engine speaks only to these protocols; the SQL
+adapter lives in ``integrations.sql``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from engine.audit import AuditEvent
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    content_hash: str
+    created_at: datetime
+    actor: str | None
+    files: tuple[tuple[str, bytes], ...]
+    documentation_only: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    process_id: str
+    version: int
+    deployment_hash: str
+    name: str
+    created_at: datetime
+    definition: dict[str, Any]  # ProcessDefinition as stored (engine.definitions codec)
+
+
+@dataclass(frozen=True)
+class InstanceRecord:
+    id: str
+    process_id: str
+    version: int
+    status: str
+    state: str
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    started_by: str | None = None
+    incident: dict[str, Any] | None = None
+    event_count: int = 0
+    head_hash: str = ""
+    business_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TimerRow:
+    instance_id: str
+    task_id: str
+    element_id: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: str
+    instance_id: str
+    process_id: str
+    element_id: str
+    name: str
+    lane: str | None
+    ready_at: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Unit(Protocol):
+    """One database transaction."""
+
+    def find_deployment(self, content_hash: str) -> DeploymentRecord | None: ...
+    def add_deployment(self, record: DeploymentRecord, versions: Sequence[VersionRecord]) -> None: ...
+    def latest_version(self, process_id: str) -> VersionRecord | None: ...
+    def get_version(self, process_id: str, version: int) -> VersionRecord | None: ...
+    def list_versions(self, process_id: str | None = None) -> list[VersionRecord]: ...
+
+    def add_instance(self, record: InstanceRecord) -> None: ...
+    def get_instance(self, instance_id: str) -> InstanceRecord | None: ...
+    def update_instance(self, record: InstanceRecord, *, expected_revision: int) -> bool: ...
+    def list_instances(self, *, process_id: str | None, status: str | None, limit: int) -> list[InstanceRecord]: ...
+
+    def append_events(self, events: Sequence[AuditEvent]) -> None: ...
+    def events(self, chain_id: str) -> Iterator[AuditEvent]: ...
+    def chain_ids(self) -> list[str]: ...
+
+    def replace_timers(self, instance_id: str, timers: Sequence[TimerRow]) -> None: ...
+    def due_instances(self, now: datetime, limit: int) -> list[str]: ...
+    def next_due(self) -> datetime | None: ...
+
+    def replace_ready_tasks(self, instance_id: str, tasks: Sequence[TaskRow]) -> None: ...
+    def ready_tasks(self, instance_id: str) -> list[TaskRow]: ...
+
+
+class Store(Protocol):
+    def unit(self) -> AbstractContextManager[Unit]:
+        """A read-write transaction: committed on normal exit, rolled back on error."""
+        ...
+
+    def reader(self) -> AbstractContextManager[Unit]:
+        """A read-only transaction."""
+        ...

@@ -1,0 +1,95 @@
+"""Tables. The database is the source of truth; Redis (when present) only
+accelerates look-ups that can always be rebuilt from these rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Deployment(SQLModel, table=True):
+    __tablename__ = "deployment"
+    content_hash: str = Field(primary_key=True, max_length=64)
+    created_at: datetime
+    actor: str | None = None
+    documentation_only: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+
+
+class DeploymentFile(SQLModel, table=True):
+    __tablename__ = "deployment_file"
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_hash: str = Field(index=True, foreign_key="deployment.content_hash", max_length=64)
+    name: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class ProcessVersion(SQLModel, table=True):
+    __tablename__ = "process_version"
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "deployment_hash"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    process_id: str = Field(index=True)
+    version: int
+    deployment_hash: str = Field(foreign_key="deployment.content_hash", max_length=64)
+    name: str
+    created_at: datetime
+    definition: str = Field(sa_column=Column(Text, nullable=False))  # JSON, specs stored once per version
+
+
+class Instance(SQLModel, table=True):
+    __tablename__ = "instance"
+    __table_args__ = (Index("ix_instance_process_status", "process_id", "status"),)
+    id: str = Field(primary_key=True, max_length=36)
+    process_id: str
+    version: int
+    status: str = Field(max_length=16)
+    state: str = Field(sa_column=Column(Text, nullable=False))
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    started_by: str | None = None
+    incident: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    event_count: int = 0
+    head_hash: str = Field(default="", max_length=64)
+    business_key: str | None = Field(default=None, index=True)
+
+
+class AuditEventRow(SQLModel, table=True):
+    """Append-only: the store never updates or deletes these rows."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (UniqueConstraint("chain_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chain_id: str = Field(max_length=36)
+    seq: int
+    type: str = Field(max_length=40)
+    occurred_at: datetime
+    actor: str | None = None
+    task_id: str | None = None
+    element_id: str | None = None
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    hash: str = Field(max_length=64)
+
+
+class Timer(SQLModel, table=True):
+    __tablename__ = "timer"
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: str = Field(index=True, max_length=36)
+    task_id: str = Field(max_length=36)
+    element_id: str
+    due_at: datetime = Field(index=True)
+
+
+class ReadyTask(SQLModel, table=True):
+    __tablename__ = "ready_task"
+    id: str = Field(primary_key=True, max_length=36)
+    instance_id: str = Field(index=True, max_length=36)
+    process_id: str
+    element_id: str
+    name: str
+    lane: str | None = Field(default=None, index=True)
+    ready_at: datetime

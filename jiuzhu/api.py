@@ -1,0 +1,227 @@
+"""The HTTP API (OpenAPI at /docs). Errors are mapped to status codes here, once."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, File, Header, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from engine.audit import AuditEvent
+from engine.deployment import SourceFile
+from engine.errors import JiuzhuError
+from engine.service import DeployResult, Engine, InstanceView
+from engine.store import VersionRecord
+from jiuzhu.settings import Settings
+
+log = logging.getLogger("jiuzhu.api")
+
+STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401}
+
+
+class StartRequest(BaseModel):
+    data: dict[str, Any] = Field(default_factory=dict, description="启动数据（JSON 对象）")
+    version: int | None = Field(default=None, description="指定流程版本；缺省为最新版本")
+    business_key: str | None = Field(default=None, description="业务编号，例如案件号")
+
+
+class CompleteRequest(BaseModel):
+    data: Any = Field(default_factory=dict, description="表单数据，按任务的 JSON Schema 校验")
+    expected_revision: int | None = Field(default=None, description="乐观并发：期望的实例修订号")
+
+
+class RetryRequest(BaseModel):
+    data_patch: dict[str, Any] = Field(default_factory=dict, description="修正后的数据，写入失败任务后重试")
+
+
+class TerminateRequest(BaseModel):
+    reason: str = Field(min_length=1, description="终止原因")
+
+
+def version_json(v: VersionRecord) -> dict[str, Any]:
+    return {
+        "process_id": v.process_id,
+        "version": v.version,
+        "name": v.name,
+        "deployment_hash": v.deployment_hash,
+        "created_at": v.created_at.isoformat(),
+    }
+
+
+def instance_json(view: InstanceView) -> dict[str, Any]:
+    r = view.record
+    return {
+        "id": r.id,
+        "process_id": r.process_id,
+        "version": r.version,
+        "status": r.status,
+        "revision": r.revision,
+        "business_key": r.business_key,
+        "created_at": r.created_at.isoformat(),
+        "updated_at": r.updated_at.isoformat(),
+        "incident": r.incident,
+        "data": view.data,
+        "ready_tasks": [
+            {
+                "id": t.id,
+                "element_id": t.element_id,
+                "name": t.name,
+                "lane": t.lane,
+                "form": t.info.form.schema_file if t.info and t.info.form else None,
+            }
+            for t in view.ready
+        ],
+    }
+
+
+def event_json(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "type": e.type,
+        "occurred_at": e.occurred_at.isoformat(),
+        "actor": e.actor,
+        "task_id": e.task_id,
+        "element_id": e.element_id,
+        "payload": e.payload,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def deploy_json(result: DeployResult) -> dict[str, Any]:
+    return {
+        "content_hash": result.content_hash,
+        "created": result.created,
+        "versions": [version_json(v) for v in result.versions],
+        "documentation_only": list(result.documentation_only),
+    }
+
+
+def create_app(engine: Engine, settings: Settings) -> FastAPI:
+    app = FastAPI(title="救助 Jiuzhu", version="0.1.0", description="社会救助流程编排平台 API")
+    app.state.engine = engine
+
+    @app.exception_handler(JiuzhuError)
+    async def jiuzhu_error(_request: Request, exc: JiuzhuError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=STATUS.get(exc.kind, 500))
+
+    @app.exception_handler(RequestValidationError)
+    async def request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"code": "REQUEST_INVALID", "message": f"请求参数不正确：{e.get('msg')}", "field": "/".join(map(str, e.get("loc", ())))}
+            for e in exc.errors()
+        ]
+        body = {"code": "REQUEST_INVALID", "message": "请求格式不正确", "kind": "invalid", "problems": problems}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        body = {"code": "INTERNAL", "message": "服务器内部错误，已记录日志", "kind": "internal", "problems": []}
+        return JSONResponse(body, status_code=500)
+
+    def authorize(authorization: Annotated[str | None, Header()] = None) -> None:
+        if settings.api_token is None:
+            return
+        expected = f"Bearer {settings.api_token}"
+        if authorization is None or not secrets.compare_digest(authorization, expected):
+            raise _Unauthorized("缺少或错误的访问令牌", code="UNAUTHORIZED")
+
+    def actor(x_actor: Annotated[str | None, Header(description="操作人（账号体系上线前的过渡做法）")] = None) -> str | None:
+        return x_actor
+
+    Actor = Annotated[str | None, Depends(actor)]
+    api = APIRouter(prefix="/api", dependencies=[Depends(authorize)])
+
+    @api.post("/deployments", status_code=201, summary="部署流程模型与表单")
+    async def deploy(files: Annotated[list[UploadFile], File(description="BPMN、DMN 与表单 JSON 文件")], who: Actor) -> dict[str, Any]:
+        sources = [SourceFile(f.filename or f"file{i}", await f.read()) for i, f in enumerate(files)]
+        by_name = {s.name.rsplit("/", 1)[-1]: s for s in sources}
+        result = engine.deploy(
+            [s for s in sources if not s.name.endswith(".json")],
+            lambda _bpmn, form: by_name.get(form),
+            actor=who,
+        )
+        return deploy_json(result)
+
+    @api.get("/processes", summary="流程及其版本")
+    def processes() -> list[dict[str, Any]]:
+        return [version_json(v) for v in engine.versions()]
+
+    @api.get("/processes/{process_id}/versions", summary="某流程的全部版本")
+    def versions(process_id: str) -> list[dict[str, Any]]:
+        return [version_json(v) for v in engine.versions(process_id)]
+
+    @api.post("/processes/{process_id}/instances", status_code=201, summary="发起流程实例")
+    def start(process_id: str, body: StartRequest, who: Actor) -> dict[str, Any]:
+        view = engine.start(process_id, body.data, actor=who, version=body.version, business_key=body.business_key)
+        return instance_json(view)
+
+    @api.get("/instances", summary="实例列表")
+    def instances(process_id: str | None = None, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        return [
+            {"id": r.id, "process_id": r.process_id, "version": r.version, "status": r.status, "revision": r.revision}
+            for r in engine.list_instances(process_id=process_id, status=status, limit=min(limit, 1000))
+        ]
+
+    @api.get("/instances/{instance_id}", summary="实例状态")
+    def instance(instance_id: str) -> dict[str, Any]:
+        return instance_json(engine.get(instance_id))
+
+    @api.get("/instances/{instance_id}/tasks", summary="待办任务")
+    def tasks(instance_id: str) -> list[dict[str, Any]]:
+        return instance_json(engine.get(instance_id))["ready_tasks"]  # type: ignore[no-any-return]
+
+    @api.post("/instances/{instance_id}/tasks/{task_id}/complete", summary="办理任务（提交表单）")
+    def complete(instance_id: str, task_id: str, body: CompleteRequest, who: Actor) -> dict[str, Any]:
+        view = engine.complete_task(instance_id, task_id, body.data, actor=who, expected_revision=body.expected_revision)
+        return instance_json(view)
+
+    @api.post("/instances/{instance_id}/retry", summary="修正数据后重试故障任务")
+    def retry(instance_id: str, body: RetryRequest, who: Actor) -> dict[str, Any]:
+        return instance_json(engine.retry_incident(instance_id, body.data_patch, actor=who))
+
+    @api.post("/instances/{instance_id}/terminate", summary="终止实例")
+    def terminate(instance_id: str, body: TerminateRequest, who: Actor) -> dict[str, Any]:
+        return instance_json(engine.terminate(instance_id, body.reason, actor=who))
+
+    @api.get("/instances/{instance_id}/events", summary="审计事件")
+    def events(instance_id: str) -> list[dict[str, Any]]:
+        return [event_json(e) for e in engine.events(instance_id)]
+
+    @api.get("/instances/{instance_id}/verify", summary="校验审计链")
+    def verify_one(instance_id: str) -> dict[str, Any]:
+        engine.get(instance_id)
+        verdict = engine.verify(instance_id)[0]
+        return {"ok": verdict.ok, "events": verdict.events, "broken_seq": verdict.broken_seq, "reason": verdict.reason}
+
+    @api.get("/verify", summary="校验全部审计链")
+    def verify_all() -> dict[str, Any]:
+        verdicts = engine.verify()
+        broken = [v for v in verdicts if not v.ok]
+        return {
+            "ok": not broken,
+            "chains": len(verdicts),
+            "broken": [{"chain_id": v.chain_id, "broken_seq": v.broken_seq, "reason": v.reason} for v in broken],
+        }
+
+    @api.post("/timers/fire", summary="立即处理到期定时器")
+    def fire() -> dict[str, int]:
+        return {"instances": engine.fire_due_timers()}
+
+    app.include_router(api)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+class _Unauthorized(JiuzhuError):
+    kind = "unauthorized"
+    default_code = "UNAUTHORIZED"

@@ -1,0 +1,109 @@
+"""``jiuzhu`` command line: deploy, serve, verify."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.errors import DeploymentRefused, JiuzhuError
+from engine.service import Engine
+from jiuzhu.settings import Settings
+from jiuzhu.wiring import build_engine, deploy_paths
+
+
+def _deploy(engine: Engine, settings: Settings, paths: Sequence[str], actor: str | None) -> int:
+    try:
+        result = deploy_paths(engine, [Path(p) for p in paths], settings.forms_dir, actor=actor)
+    except DeploymentRefused as refused:
+        for problem in refused.errors:
+            print(problem.describe(), file=sys.stderr)
+        print(f"部署被拒绝：{len(refused.errors)} 个问题", file=sys.stderr)
+        return 1
+    state = "已部署" if result.created else "内容未变，沿用已有部署"
+    print(f"{state} {result.content_hash[:12]}")
+    for v in result.versions:
+        print(f"  {v.process_id} v{v.version}  {v.name}")
+    for name in result.documentation_only:
+        print(f"  {name}（无可执行流程，仅作文档保存）")
+    return 0
+
+
+def _verify(engine: Engine, instance: str | None) -> int:
+    verdicts = engine.verify(instance)
+    broken = [v for v in verdicts if not v.ok]
+    for v in broken:
+        print(v.describe())
+    if not broken:
+        print("ok" if instance else f"ok（{len(verdicts)} 条审计链）")
+    return 1 if broken else 0
+
+
+def _timer_loop(engine: Engine, interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            engine.fire_due_timers()
+        except Exception:  # keep the loop alive; the next pass retries
+            import logging
+
+            logging.getLogger("jiuzhu.timers").exception("timer sweep failed")
+
+
+def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool) -> int:
+    import uvicorn
+
+    from jiuzhu.api import create_app
+
+    if demo:
+        code = _deploy(engine, settings, [str(settings.processes_dir)], "system")
+        if code:
+            return code
+        if settings.api_token is None:
+            settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})
+    app = create_app(engine, settings)
+    stop = threading.Event()
+    threading.Thread(target=_timer_loop, args=(engine, settings.timer_interval, stop), daemon=True).start()
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"救助 Jiuzhu 已启动：http://{shown}:{port}/docs （API 文档与调试界面）", flush=True)
+    print(f"数据库：{settings.database_url}", flush=True)
+    if settings.api_token:
+        print(f"API 令牌：Authorization: Bearer {settings.api_token}", flush=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="jiuzhu", description="救助 Jiuzhu 社会救助流程编排平台")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_deploy = sub.add_parser("deploy", help="校验并部署 BPMN/DMN 与表单")
+    p_deploy.add_argument("paths", nargs="+", help="文件或目录")
+    p_deploy.add_argument("--actor", default=None, help="操作人")
+    p_serve = sub.add_parser("serve", help="启动服务")
+    p_serve.add_argument("--host", default="127.0.0.1")
+    p_serve.add_argument("--port", type=int, default=8000)
+    p_serve.add_argument("--demo", action="store_true", help="启动前部署 processes/ 下的全部流程")
+    p_verify = sub.add_parser("verify", help="校验审计链；不给实例则校验全部")
+    p_verify.add_argument("instance", nargs="?")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    try:
+        engine = build_engine(settings)
+        if args.command == "deploy":
+            return _deploy(engine, settings, args.paths, args.actor)
+        if args.command == "verify":
+            return _verify(engine, args.instance)
+        return _serve(engine, settings, args.host, args.port, args.demo)
+    except JiuzhuError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
