@@ -1,0 +1,37 @@
+# The commands README.md gives, and the ones CI calls.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the server on the embedded default (SQLite, no Redis) with the processes deployed.
+run: install
+	$(BIN)/jiuzhu serve --demo --host 127.0.0.1 --port 8000
+
+## Lint, type-check and run every test (SQLite and PostgreSQL).
+test: lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/engine_overhead.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,97 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), a movable clock,
+and factories for engines, deployments and apps."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from engine.clock import FixedClock
+from engine.deployment import load_files
+from engine.sandbox import Sandbox
+from engine.service import Engine
+from integrations.sql import SqlStore, make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+FORMS = ROOT / "forms"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+POSTGRES_URL = os.environ.get("JIUZHU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+SAMPLE = PROCESSES / "sample" / "material_review.bpmn"
+START = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Beijing
+
+
+def _postgres_available() -> None:
+    try:
+        psycopg.connect(POSTGRES_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3).close()
+    except psycopg.OperationalError as exc:  # a missing service is a failure, never a skip
+        pytest.fail(f"PostgreSQL is required at {POSTGRES_URL}: {exc}")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database per test: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'jiuzhu.db'}"
+        return
+    _postgres_available()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def make_store(db_url: str) -> Iterator[Callable[[], SqlStore]]:
+    stores: list[SqlStore] = []
+
+    def factory() -> SqlStore:
+        store = SqlStore.from_url(db_url)
+        store.create_schema()
+        stores.append(store)
+        return store
+
+    yield factory
+    for store in stores:
+        store.engine.dispose()
+
+
+@pytest.fixture
+def make_engine_for(make_store: Callable[[], SqlStore], clock: FixedClock) -> Callable[..., Engine]:
+    """A new Engine on the same database each call — like a restarted server."""
+
+    def factory(**sandbox_options: float) -> Engine:
+        return Engine(make_store(), clock, Sandbox(**sandbox_options))  # type: ignore[arg-type]
+
+    return factory
+
+
+def deploy(engine: Engine, *paths: Path, forms_dir: Path | None = FORMS) -> None:
+    files, resolve = load_files(list(paths), forms_dir)
+    engine.deploy(files, resolve, actor="designer")
+
+
+@pytest.fixture
+def sample_engine(make_engine_for: Callable[..., Engine]) -> Engine:
+    engine = make_engine_for()
+    deploy(engine, SAMPLE)
+    return engine

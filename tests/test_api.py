@@ -1,0 +1,124 @@
+"""The sample process end to end over HTTP, with the server rebuilt from the
+database before every request, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from engine.clock import FixedClock
+from engine.service import Engine
+from jiuzhu.api import create_app
+from jiuzhu.settings import Settings
+from tests.conftest import FORMS, ROOT, SAMPLE
+
+
+def settings(db_url: str, token: str | None = None) -> Settings:
+    return Settings.from_env({"DATABASE_URL": db_url, **({"JIUZHU_API_TOKEN": token} if token else {})})
+
+
+def test_sample_process_over_http_with_restarts(
+    make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock
+) -> None:
+    def server() -> TestClient:
+        # A new engine, store and app on the same database: nothing survives
+        # in memory from one step to the next.
+        return TestClient(create_app(make_engine_for(), settings(db_url)), raise_server_exceptions=False)
+
+    files = [("files", (p.name, p.read_bytes())) for p in (SAMPLE, *sorted((FORMS / "sample").glob("*.json")))]
+    r = server().post("/api/deployments", files=files, headers={"X-Actor": "设计员"})
+    assert r.status_code == 201, r.text
+    assert [v["process_id"] for v in r.json()["versions"]] == ["material_review"]
+
+    r = server().post("/api/processes/material_review/instances", json={"data": {}, "business_key": "DB-2026-001"})
+    assert r.status_code == 201, r.text
+    iid = r.json()["id"]
+
+    def complete(element: str, data: dict[str, Any], actor: str) -> httpx.Response:
+        tasks = server().get(f"/api/instances/{iid}/tasks").json()
+        task = next(t for t in tasks if t["element_id"] == element)
+        return server().post(f"/api/instances/{iid}/tasks/{task['id']}/complete", json={"data": data}, headers={"X-Actor": actor})
+
+    bad = complete("submit_application", {"applicant_name": "赵", "household_size": -1}, "协理员")
+    assert bad.status_code == 422
+    fields = {p["field"] for p in bad.json()["problems"]}
+    assert fields == {"applicant_name", "household_size"}
+    assert all(p["message"] and p["code"].startswith("FORM_") for p in bad.json()["problems"])
+
+    assert complete("submit_application", {"applicant_name": "赵六", "household_size": 4}, "协理员").status_code == 200
+    clock.advance(timedelta(days=2, minutes=1))
+    assert server().post("/api/timers/fire").json() == {"instances": 1}
+    assert complete("review_materials", {"materials_complete": True}, "经办人").status_code == 200
+    done = complete("approve", {"approved": True, "monthly_amount": 1200.5}, "审核人")
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+
+    events = server().get(f"/api/instances/{iid}/events").json()
+    types = [e["type"] for e in events]
+    assert types.count("task_completed") == 3
+    assert {"timer_fired", "gateway_decided", "instance_completed"} <= set(types)
+    assert server().get(f"/api/instances/{iid}/verify").json()["ok"] is True
+    assert server().get("/api/verify").json()["ok"] is True
+
+
+def test_errors_are_json_with_codes(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    client = TestClient(create_app(make_engine_for(), settings(db_url)), raise_server_exceptions=False)
+    r = client.get("/api/instances/does-not-exist")
+    assert r.status_code == 404 and r.json()["code"] == "INSTANCE_NOT_FOUND"
+    r = client.post("/api/processes/none/instances", json={"data": []})
+    assert r.status_code == 422 and r.json()["code"] == "REQUEST_INVALID"
+    broken = b'<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
+    r = client.post("/api/deployments", files=[("files", ("broken.bpmn", broken))])
+    assert r.status_code == 422 and r.json()["code"] == "DEPLOYMENT_REFUSED"
+    assert all(p["file"] == "broken.bpmn" for p in r.json()["problems"])
+
+
+def test_token_is_required_when_configured(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    client = TestClient(create_app(make_engine_for(), settings(db_url, token="s3cret")))
+    assert client.get("/api/processes").status_code == 401
+    assert client.get("/api/processes", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert client.get("/healthz").status_code == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_jiuzhu_serve_demo_starts_and_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", "JIUZHU_API_TOKEN": "t"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jiuzhu.cli", "serve", "--demo", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/processes", headers={"Authorization": "Bearer t"})
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("server did not start")
+        assert r.status_code == 200
+        assert "material_review" in {v["process_id"] for v in r.json()}
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0]
+    assert f"http://127.0.0.1:{port}/docs" in output
