@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -60,7 +60,7 @@ def baseline(n: int) -> list[float]:
     parser.add_bpmn_file(str(MODEL))
     spec = parser.get_spec("material_review")
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    now = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
     with engine_time(now):
         workflow = BpmnWorkflow(spec, parser.get_subprocess_specs("material_review"))
         workflow.do_engine_steps()
@@ -83,7 +83,7 @@ def jiuzhu(n: int, workdir: Path) -> list[float]:
     url = f"sqlite:///{workdir / 'bench.db'}"
     store = SqlStore.from_url(url)
     store.create_schema()
-    engine = Engine(store, FixedClock(datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)), Sandbox())
+    engine = Engine(store, FixedClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC)), Sandbox())
     deploy_paths(engine, [MODEL], ROOT / "forms", actor="bench")
     client = TestClient(create_app(engine, Settings.from_env({"DATABASE_URL": url})))
     timings = []

@@ -1,0 +1,54 @@
+"""Jiuzhu's deterministic core. Collaborators (store, clock, sandbox) come in
+as arguments; nothing here imports a web framework, SQL or Redis."""
+
+from engine.audit import AuditEvent, Verdict
+from engine.clock import Clock, FixedClock, SystemClock
+from engine.deployment import Deployment, ProcessDefinition, SourceFile, build_deployment, load_files
+from engine.errors import (
+    ConflictError,
+    DeploymentRefused,
+    FieldError,
+    FormValidationError,
+    InstanceStateError,
+    InvalidRequestError,
+    JiuzhuError,
+    Location,
+    NotFoundError,
+    Problem,
+    ScriptError,
+)
+from engine.runtime import InstanceRun
+from engine.sandbox import Sandbox
+from engine.service import DeployResult, Engine, InstanceView
+from engine.workcal import CalendarResult, WorkCalendar
+
+__all__ = [
+    "AuditEvent",
+    "CalendarResult",
+    "Clock",
+    "ConflictError",
+    "DeployResult",
+    "Deployment",
+    "DeploymentRefused",
+    "Engine",
+    "FieldError",
+    "FixedClock",
+    "FormValidationError",
+    "InstanceRun",
+    "InstanceStateError",
+    "InstanceView",
+    "InvalidRequestError",
+    "JiuzhuError",
+    "Location",
+    "NotFoundError",
+    "Problem",
+    "ProcessDefinition",
+    "Sandbox",
+    "ScriptError",
+    "SourceFile",
+    "SystemClock",
+    "Verdict",
+    "WorkCalendar",
+    "build_deployment",
+    "load_files",
+]

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ GENESIS = "0" * 64
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat() if value.tzinfo else value.isoformat()
+        return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
     if isinstance(value, date | Decimal):
         return str(value)
     if isinstance(value, set | frozenset):
@@ -68,7 +68,7 @@ def seal(
             "chain_id": chain_id,
             "seq": after_seq + offset,
             "type": draft.type,
-            "occurred_at": at.astimezone(timezone.utc).isoformat(),
+            "occurred_at": at.astimezone(UTC).isoformat(),
             "actor": draft.actor,
             "task_id": draft.task_id,
             "element_id": draft.element_id,
@@ -78,7 +78,9 @@ def seal(
         body = canonical_json(content)
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
         sealed.append(
-            AuditEvent(chain_id, after_seq + offset, draft.type, at, draft.actor, draft.task_id, draft.element_id, body, digest)
+            AuditEvent(
+                chain_id, after_seq + offset, draft.type, at, draft.actor, draft.task_id, draft.element_id, body, digest
+            )
         )
         prev_hash = digest
     return sealed
@@ -122,11 +124,17 @@ def verify_chain(chain_id: str, events: Iterable[AuditEvent], *, head_count: int
         for key, value in columns.items():
             if body.get(key) != value:
                 return Verdict(chain_id, False, count, event.seq, f"字段 {key} 与已签名内容不一致")
-        if body.get("occurred_at") != event.occurred_at.astimezone(timezone.utc).isoformat():
+        if body.get("occurred_at") != event.occurred_at.astimezone(UTC).isoformat():
             return Verdict(chain_id, False, count, event.seq, "字段 occurred_at 与已签名内容不一致")
         if body.get("prev_hash") != prev:
             return Verdict(chain_id, False, count, event.seq, "与前一条事件的哈希链接断开")
         prev = event.hash
     if count != head_count or prev != (head_hash if head_count else GENESIS):
-        return Verdict(chain_id, False, count, count + 1 if count < head_count else count, "事件数量或链头与实例记录不符（事件被删除或追加）")
+        return Verdict(
+            chain_id,
+            False,
+            count,
+            count + 1 if count < head_count else count,
+            "事件数量或链头与实例记录不符（事件被删除或追加）",
+        )
     return Verdict(chain_id, True, count)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -163,9 +163,7 @@ class InstanceRun:
         ]
         return events + self._advance(now, lambda: None)
 
-    def complete_task(
-        self, task_id: str, form_data: Any, *, actor: str | None, now: datetime
-    ) -> list[EventDraft]:
+    def complete_task(self, task_id: str, form_data: Any, *, actor: str | None, now: datetime) -> list[EventDraft]:
         self._require(RUNNING)
         task = self._find_task(task_id)
         if task.state != TaskState.READY or not task.task_spec.manual:
@@ -198,7 +196,9 @@ class InstanceRun:
     def fire_timers(self, *, now: datetime) -> list[EventDraft]:
         if self.status != RUNNING:
             return []
-        return self._advance(now, self.workflow.refresh_timers)
+        # SpiffWorkflow fires only when due < now; we promise due <= now (the
+        # timer index says so too), hence the microsecond.
+        return self._advance(now, self.workflow.refresh_timers, engine_now=now + timedelta(microseconds=1))
 
     def retry(self, data_patch: Mapping[str, Any], *, actor: str | None, now: datetime) -> list[EventDraft]:
         """Re-run the failed task after an administrator fixed its data."""
@@ -229,7 +229,13 @@ class InstanceRun:
 
     def _require(self, status: str) -> None:
         if self.status != status:
-            labels = {RUNNING: "运行中", INCIDENT: "故障待处理", COMPLETED: "已办结", FAILED: "异常结束", TERMINATED: "已终止"}
+            labels = {
+                RUNNING: "运行中",
+                INCIDENT: "故障待处理",
+                COMPLETED: "已办结",
+                FAILED: "异常结束",
+                TERMINATED: "已终止",
+            }
             raise InstanceStateError(
                 f"实例当前状态为「{labels.get(self.status, self.status)}」，不能执行此操作", code="INSTANCE_STATE"
             )
@@ -250,11 +256,18 @@ class InstanceRun:
     def _timer_map(self) -> dict[str, WaitingTimer]:
         return {t.task_id: t for t in self.waiting_timers()}
 
-    def _advance(self, now: datetime, action: Callable[[], Any], skip: Iterable[Any] = ()) -> list[EventDraft]:
+    def _advance(
+        self,
+        now: datetime,
+        action: Callable[[], Any],
+        skip: Iterable[Any] = (),
+        *,
+        engine_now: datetime | None = None,
+    ) -> list[EventDraft]:
         before = {t.id: t.state for t in _all_tasks(self.workflow)}
         timers_before = self._timer_map()
         failure: BaseException | None = None
-        with spiff_patches.engine_time(now):
+        with spiff_patches.engine_time(engine_now or now):
             try:
                 action()
                 self.workflow.do_engine_steps()
@@ -291,17 +304,13 @@ class InstanceRun:
         for tid, timer in timers_before.items():
             after = timers_after.get(tid)
             if timer.due_at <= now and (after is None or after.due_at != timer.due_at):
-                events.append(
-                    EventDraft("timer_fired", {"due_at": timer.due_at.isoformat()}, tid, timer.element_id)
-                )
+                events.append(EventDraft("timer_fired", {"due_at": timer.due_at.isoformat()}, tid, timer.element_id))
         for task in changed:
             events.extend(self._events_for(task, before.get(task.id)))
         for tid, timer in timers_after.items():
             previous = timers_before.get(tid)
             if previous is None or previous.due_at != timer.due_at:
-                events.append(
-                    EventDraft("timer_armed", {"due_at": timer.due_at.isoformat()}, tid, timer.element_id)
-                )
+                events.append(EventDraft("timer_armed", {"due_at": timer.due_at.isoformat()}, tid, timer.element_id))
         return events
 
     def _events_for(self, task: Task, old_state: int | None) -> list[EventDraft]:
@@ -324,7 +333,11 @@ class InstanceRun:
             return [EventDraft("gateway_decided", {"name": name, "taken": taken}, tid, spec.name)]
         if kind == "ScriptTask":
             parent_data = task.parent.data if task.parent is not None else {}
-            return [EventDraft("script_run", {"name": name, "data_diff": _data_diff(parent_data, task.data)}, tid, spec.name)]
+            return [
+                EventDraft(
+                    "script_run", {"name": name, "data_diff": _data_diff(parent_data, task.data)}, tid, spec.name
+                )
+            ]
         return [EventDraft("element_completed", {"name": name, "kind": kind}, tid, spec.name)]
 
     def _drain_bpmn_events(self) -> list[EventDraft]:
@@ -341,7 +354,9 @@ class InstanceRun:
                 drafts.append(EventDraft("instance_failed", {**payload, "code": code, "reason": "uncaught_error"}))
             elif kind == "MessageEventDefinition":
                 drafts.append(
-                    EventDraft("message_sent", {**payload, "payload": event.payload, "correlations": event.correlations})
+                    EventDraft(
+                        "message_sent", {**payload, "payload": event.payload, "correlations": event.correlations}
+                    )
                 )
             else:
                 drafts.append(EventDraft("event_uncaught", {**payload, "code": code}))

@@ -36,7 +36,7 @@ class RestoredSpec:
 _restoring: ContextVar[RestoredSpec | None] = ContextVar("_restoring", default=None)
 
 
-class SpeclessWorkflowConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         dct: dict[str, Any] = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)

@@ -124,7 +124,9 @@ class Engine:
         with self.store.unit() as unit:
             record = unit.latest_version(process_id) if version is None else unit.get_version(process_id, version)
             if record is None:
-                raise NotFoundError(f"流程 {process_id} 未部署" + (f"版本 {version}" if version else ""), code="PROCESS_NOT_FOUND")
+                raise NotFoundError(
+                    f"流程 {process_id} 未部署" + (f"版本 {version}" if version else ""), code="PROCESS_NOT_FOUND"
+                )
             definition, restored = self._spec(record)
             run = InstanceRun.new(definition, restored, self._script_engine)
             drafts = run.start(data, actor=actor, now=now)
@@ -151,7 +153,9 @@ class Engine:
             run = self._load(unit, record)
             return InstanceView(record, run.ready_tasks(), run.data())
 
-    def list_instances(self, *, process_id: str | None = None, status: str | None = None, limit: int = 100) -> list[InstanceRecord]:
+    def list_instances(
+        self, *, process_id: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[InstanceRecord]:
         with self.store.reader() as unit:
             return unit.list_instances(process_id=process_id, status=status, limit=limit)
 
@@ -274,7 +278,9 @@ class Engine:
         if not unit.update_instance(updated, expected_revision=record.revision):
             raise ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
         unit.append_events(events)
-        unit.replace_timers(record.id, [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in run.waiting_timers()])
+        unit.replace_timers(
+            record.id, [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in run.waiting_timers()]
+        )
         ready = run.ready_tasks()
         unit.replace_ready_tasks(
             record.id, [TaskRow(t.id, record.id, record.process_id, t.element_id, t.name, t.lane, now) for t in ready]
@@ -288,7 +294,13 @@ class Engine:
             head = InstanceRecord(SYSTEM_CHAIN, SYSTEM_CHAIN, 0, "system", "", 0, now, now, head_hash=GENESIS)
             unit.add_instance(head)
         events = seal(SYSTEM_CHAIN, [draft], after_seq=head.event_count, prev_hash=head.head_hash or GENESIS, at=now)
-        updated = replace(head, revision=head.revision + 1, updated_at=now, event_count=head.event_count + 1, head_hash=events[-1].hash)
+        updated = replace(
+            head,
+            revision=head.revision + 1,
+            updated_at=now,
+            event_count=head.event_count + 1,
+            head_hash=events[-1].hash,
+        )
         if not unit.update_instance(updated, expected_revision=head.revision):
             raise ConflictError("系统审计链并发写入冲突，请重试", code="REVISION_MISMATCH")
         unit.append_events(events)

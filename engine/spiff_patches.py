@@ -2,7 +2,7 @@
 
 Applied once, on import of :mod:`engine.runtime`:
 
-* G8 — the timer module reads ``datetime.now(timezone.utc)`` directly. We swap
+* G8 — the timer module reads the wall clock itself. We swap
   that module's ``datetime`` for a subclass whose ``now()`` reads the engine's
   injected clock from a context variable, so timers arm and fire on the same
   time the rest of the engine uses (tests jump time; servers use UTC).
@@ -18,7 +18,7 @@ import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 from SpiffWorkflow.task import Task
@@ -34,7 +34,7 @@ class _ClockedDatetime(datetime):
             # Outside an engine step nothing should arm a timer; fail loudly
             # rather than silently falling back to the wall clock.
             raise RuntimeError("SpiffWorkflow timer evaluated outside engine_time()")
-        return current.astimezone(tz) if tz is not None else current.astimezone(timezone.utc).replace(tzinfo=None)
+        return current.astimezone(tz) if tz is not None else current.astimezone(UTC).replace(tzinfo=None)
 
 
 @contextmanager

@@ -102,3 +102,7 @@ class Store(Protocol):
     def reader(self) -> AbstractContextManager[Unit]:
         """A read-only transaction."""
         ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

@@ -42,6 +42,16 @@ class TerminateRequest(BaseModel):
     reason: str = Field(min_length=1, description="终止原因")
 
 
+def actor(
+    x_actor: Annotated[str | None, Header(description="操作人账号（账号体系上线前的过渡做法）")] = None,
+) -> str | None:
+    return x_actor
+
+
+# Module level: with postponed annotations FastAPI resolves these names in the module's globals.
+Actor = Annotated[str | None, Depends(actor)]
+
+
 def version_json(v: VersionRecord) -> dict[str, Any]:
     return {
         "process_id": v.process_id,
@@ -112,7 +122,11 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            {"code": "REQUEST_INVALID", "message": f"请求参数不正确：{e.get('msg')}", "field": "/".join(map(str, e.get("loc", ())))}
+            {
+                "code": "REQUEST_INVALID",
+                "message": f"请求参数不正确：{e.get('msg')}",
+                "field": "/".join(map(str, e.get("loc", ()))),
+            }
             for e in exc.errors()
         ]
         body = {"code": "REQUEST_INVALID", "message": "请求格式不正确", "kind": "invalid", "problems": problems}
@@ -131,14 +145,12 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         if authorization is None or not secrets.compare_digest(authorization, expected):
             raise _Unauthorized("缺少或错误的访问令牌", code="UNAUTHORIZED")
 
-    def actor(x_actor: Annotated[str | None, Header(description="操作人（账号体系上线前的过渡做法）")] = None) -> str | None:
-        return x_actor
-
-    Actor = Annotated[str | None, Depends(actor)]
     api = APIRouter(prefix="/api", dependencies=[Depends(authorize)])
 
     @api.post("/deployments", status_code=201, summary="部署流程模型与表单")
-    async def deploy(files: Annotated[list[UploadFile], File(description="BPMN、DMN 与表单 JSON 文件")], who: Actor) -> dict[str, Any]:
+    async def deploy(
+        files: Annotated[list[UploadFile], File(description="BPMN、DMN 与表单 JSON 文件")], who: Actor
+    ) -> dict[str, Any]:
         sources = [SourceFile(f.filename or f"file{i}", await f.read()) for i, f in enumerate(files)]
         by_name = {s.name.rsplit("/", 1)[-1]: s for s in sources}
         result = engine.deploy(
@@ -174,11 +186,14 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     @api.get("/instances/{instance_id}/tasks", summary="待办任务")
     def tasks(instance_id: str) -> list[dict[str, Any]]:
-        return instance_json(engine.get(instance_id))["ready_tasks"]  # type: ignore[no-any-return]
+        ready: list[dict[str, Any]] = instance_json(engine.get(instance_id))["ready_tasks"]
+        return ready
 
     @api.post("/instances/{instance_id}/tasks/{task_id}/complete", summary="办理任务（提交表单）")
     def complete(instance_id: str, task_id: str, body: CompleteRequest, who: Actor) -> dict[str, Any]:
-        view = engine.complete_task(instance_id, task_id, body.data, actor=who, expected_revision=body.expected_revision)
+        view = engine.complete_task(
+            instance_id, task_id, body.data, actor=who, expected_revision=body.expected_revision
+        )
         return instance_json(view)
 
     @api.post("/instances/{instance_id}/retry", summary="修正数据后重试故障任务")

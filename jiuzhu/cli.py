@@ -93,8 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
+    engine = build_engine(settings)
     try:
-        engine = build_engine(settings)
         if args.command == "deploy":
             return _deploy(engine, settings, args.paths, args.actor)
         if args.command == "verify":
@@ -103,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JiuzhuError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    finally:
+        engine.store.close()
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def test_sample_process_over_http_with_restarts(
         return TestClient(create_app(make_engine_for(), settings(db_url)), raise_server_exceptions=False)
 
     files = [("files", (p.name, p.read_bytes())) for p in (SAMPLE, *sorted((FORMS / "sample").glob("*.json")))]
-    r = server().post("/api/deployments", files=files, headers={"X-Actor": "设计员"})
+    r = server().post("/api/deployments", files=files, headers={"X-Actor": "designer"})
     assert r.status_code == 201, r.text
     assert [v["process_id"] for v in r.json()["versions"]] == ["material_review"]
 
@@ -47,19 +47,23 @@ def test_sample_process_over_http_with_restarts(
     def complete(element: str, data: dict[str, Any], actor: str) -> httpx.Response:
         tasks = server().get(f"/api/instances/{iid}/tasks").json()
         task = next(t for t in tasks if t["element_id"] == element)
-        return server().post(f"/api/instances/{iid}/tasks/{task['id']}/complete", json={"data": data}, headers={"X-Actor": actor})
+        return server().post(
+            f"/api/instances/{iid}/tasks/{task['id']}/complete", json={"data": data}, headers={"X-Actor": actor}
+        )
 
-    bad = complete("submit_application", {"applicant_name": "赵", "household_size": -1}, "协理员")
+    bad = complete("submit_application", {"applicant_name": "赵", "household_size": -1}, "xieliyuan")
     assert bad.status_code == 422
     fields = {p["field"] for p in bad.json()["problems"]}
     assert fields == {"applicant_name", "household_size"}
     assert all(p["message"] and p["code"].startswith("FORM_") for p in bad.json()["problems"])
 
-    assert complete("submit_application", {"applicant_name": "赵六", "household_size": 4}, "协理员").status_code == 200
+    assert (
+        complete("submit_application", {"applicant_name": "赵六", "household_size": 4}, "xieliyuan").status_code == 200
+    )
     clock.advance(timedelta(days=2, minutes=1))
     assert server().post("/api/timers/fire").json() == {"instances": 1}
-    assert complete("review_materials", {"materials_complete": True}, "经办人").status_code == 200
-    done = complete("approve", {"approved": True, "monthly_amount": 1200.5}, "审核人")
+    assert complete("review_materials", {"materials_complete": True}, "jingbanren").status_code == 200
+    done = complete("approve", {"approved": True, "monthly_amount": 1200.5}, "shenheren")
     assert done.status_code == 200 and done.json()["status"] == "completed"
 
     events = server().get(f"/api/instances/{iid}/events").json()
@@ -76,7 +80,10 @@ def test_errors_are_json_with_codes(make_engine_for: Callable[..., Engine], db_u
     assert r.status_code == 404 and r.json()["code"] == "INSTANCE_NOT_FOUND"
     r = client.post("/api/processes/none/instances", json={"data": []})
     assert r.status_code == 422 and r.json()["code"] == "REQUEST_INVALID"
-    broken = b'<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"><bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
+    broken = (
+        b'<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
+        b'<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="s"/>'
+    )
     r = client.post("/api/deployments", files=[("files", ("broken.bpmn", broken))])
     assert r.status_code == 422 and r.json()["code"] == "DEPLOYMENT_REFUSED"
     assert all(p["file"] == "broken.bpmn" for p in r.json()["problems"])

@@ -59,7 +59,9 @@ def test_sample_log_contains_every_task_timer_and_gateway(sample_engine: Engine,
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
 
 
-def _verify_cli(db_url: str, instance: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+def _verify_cli(
+    db_url: str, instance: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str]:
     monkeypatch.setenv("DATABASE_URL", db_url)
     code = cli.main(["verify", instance])
     return code, capsys.readouterr().out
@@ -77,7 +79,9 @@ def test_any_changed_byte_is_named_by_jiuzhu_verify(
     engine = sample_engine.store.engine  # type: ignore[attr-defined]
     rows = []
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT id, seq, body FROM audit_event WHERE chain_id = :c ORDER BY seq"), {"c": iid}).all()
+        rows = conn.execute(
+            text("SELECT id, seq, body FROM audit_event WHERE chain_id = :c ORDER BY seq"), {"c": iid}
+        ).all()
     for row in rows:
         for position in (0, len(row.body) // 2, len(row.body) - 1):
             original = row.body[position]

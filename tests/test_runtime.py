@@ -39,7 +39,12 @@ class Driver:
         self.events += drafts
         if self.roundtrip:
             self.run = InstanceRun.load(
-                self.run.dump(), self.definition, self.restored, self.engine, status=self.run.status, incident=self.run.incident
+                self.run.dump(),
+                self.definition,
+                self.restored,
+                self.engine,
+                status=self.run.status,
+                incident=self.run.incident,
             )
         return drafts
 

@@ -96,7 +96,9 @@ def test_twenty_concurrent_completions_one_winner(sample_engine: Engine) -> None
     def worker(n: int) -> None:
         barrier.wait()
         try:
-            sample_engine.complete_task(iid, task_id, {**APPLICATION, "applicant_name": f"申请人{n:02d}"}, actor=f"u{n}")
+            sample_engine.complete_task(
+                iid, task_id, {**APPLICATION, "applicant_name": f"申请人{n:02d}"}, actor=f"u{n}"
+            )
             result = "ok"
         except ConflictError:
             result = "conflict"

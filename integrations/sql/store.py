@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
@@ -24,7 +24,7 @@ from integrations.sql.tables import (
     Timer,
 )
 
-D, F, V, I, E, T, R = (
+D, F, V, INST, E, T, R = (
     Deployment.__table__,  # type: ignore[attr-defined]
     DeploymentFile.__table__,  # type: ignore[attr-defined]
     ProcessVersion.__table__,  # type: ignore[attr-defined]
@@ -36,12 +36,12 @@ D, F, V, I, E, T, R = (
 
 
 def _db(moment: datetime) -> datetime:
-    """Stored as naive UTC: SQLite has no time zones, PostgreSQL columns match."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    """Always UTC in the database; people see Beijing time at the edge."""
+    return moment.astimezone(UTC)
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def normalize_url(url: str) -> str:
@@ -88,6 +88,9 @@ class SqlStore:
 
     def create_schema(self) -> None:
         SQLModel.metadata.create_all(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     def drop_schema(self) -> None:
         SQLModel.metadata.drop_all(self.engine)
@@ -157,7 +160,12 @@ class SqlUnit:
     @staticmethod
     def _version(row: Row[Any]) -> VersionRecord:
         return VersionRecord(
-            row.process_id, row.version, row.deployment_hash, row.name, _aware(row.created_at), json.loads(row.definition)
+            row.process_id,
+            row.version,
+            row.deployment_hash,
+            row.name,
+            _aware(row.created_at),
+            json.loads(row.definition),
         )
 
     def latest_version(self, process_id: str) -> VersionRecord | None:
@@ -179,7 +187,7 @@ class SqlUnit:
     # -- instances -----------------------------------------------------------------
 
     def add_instance(self, record: InstanceRecord) -> None:
-        self.conn.execute(insert(I).values(**self._instance_values(record)))
+        self.conn.execute(insert(INST).values(**self._instance_values(record)))
 
     @staticmethod
     def _instance_values(record: InstanceRecord) -> dict[str, Any]:
@@ -218,23 +226,23 @@ class SqlUnit:
         )
 
     def get_instance(self, instance_id: str) -> InstanceRecord | None:
-        row = self.conn.execute(select(I).where(I.c.id == instance_id)).first()
+        row = self.conn.execute(select(INST).where(INST.c.id == instance_id)).first()
         return self._instance(row) if row else None
 
     def update_instance(self, record: InstanceRecord, *, expected_revision: int) -> bool:
         values = self._instance_values(record)
         values.pop("id")
         result = self.conn.execute(
-            update(I).where(I.c.id == record.id, I.c.revision == expected_revision).values(**values)
+            update(INST).where(INST.c.id == record.id, INST.c.revision == expected_revision).values(**values)
         )
         return result.rowcount == 1
 
     def list_instances(self, *, process_id: str | None, status: str | None, limit: int) -> list[InstanceRecord]:
-        query = select(I).where(I.c.status != "system").order_by(I.c.created_at.desc()).limit(limit)
+        query = select(INST).where(INST.c.status != "system").order_by(INST.c.created_at.desc()).limit(limit)
         if process_id:
-            query = query.where(I.c.process_id == process_id)
+            query = query.where(INST.c.process_id == process_id)
         if status:
-            query = query.where(I.c.status == status)
+            query = query.where(INST.c.status == status)
         return [self._instance(r) for r in self.conn.execute(query)]
 
     # -- audit -------------------------------------------------------------------------
@@ -268,7 +276,9 @@ class SqlUnit:
             )
 
     def chain_ids(self) -> list[str]:
-        return [r.id for r in self.conn.execute(select(I.c.id).where(I.c.event_count > 0).order_by(I.c.created_at))]
+        return [
+            r.id for r in self.conn.execute(select(INST.c.id).where(INST.c.event_count > 0).order_by(INST.c.created_at))
+        ]
 
     # -- timers and ready tasks -------------------------------------------------------------
 
@@ -278,7 +288,12 @@ class SqlUnit:
             self.conn.execute(
                 insert(T),
                 [
-                    {"instance_id": t.instance_id, "task_id": t.task_id, "element_id": t.element_id, "due_at": _db(t.due_at)}
+                    {
+                        "instance_id": t.instance_id,
+                        "task_id": t.task_id,
+                        "element_id": t.element_id,
+                        "due_at": _db(t.due_at),
+                    }
                     for t in timers
                 ],
             )
@@ -324,4 +339,6 @@ class SqlUnit:
 
     def ready_tasks(self, instance_id: str) -> list[TaskRow]:
         rows = self.conn.execute(select(R).where(R.c.instance_id == instance_id).order_by(R.c.ready_at))
-        return [TaskRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at)) for r in rows]
+        return [
+            TaskRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at)) for r in rows
+        ]

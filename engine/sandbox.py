@@ -1,0 +1,241 @@
+"""The restricted environment every BPMN and DMN expression and script runs in.
+
+SpiffWorkflow ``exec``s scripts and ``eval``s conditions, timers, DMN cells,
+message payloads and correlation keys as plain Python (notes §2.10, G7). A
+:class:`Sandbox` runs them in-process instead, because gateway conditions run
+constantly and must stay cheap:
+
+* compile time (:mod:`engine.sandbox_policy`): RestrictedPython plus our
+  policy, cached per source: no imports, no underscore names or attributes,
+  no ``open``/``exec``/``eval``/``compile``/``globals``…;
+* run time (:mod:`engine.sandbox_guards`): guarded attribute access and
+  operations that refuse oversized results before computing them;
+* a watch (:mod:`engine.sandbox_watch`): CPU budget and memory growth,
+  checked from a tick the policy puts into every loop, function and
+  comprehension.
+
+Every failure is a :class:`ScriptError` with a stable code: ``SCRIPT_SYNTAX``,
+``SCRIPT_FORBIDDEN``, ``SCRIPT_TIMEOUT``, ``SCRIPT_MEMORY``, ``SCRIPT_RUNTIME``,
+plus ``SCRIPT_NAME_CONFLICT`` and ``SERVICE_UNAVAILABLE``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from types import CodeType
+from typing import Any, Literal
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine.errors import Location, ScriptError
+from engine.sandbox_guards import Abort, Guards
+from engine.sandbox_policy import CATCHABLE_EXCEPTIONS, FILENAME, FORBIDDEN_NAMES, NOUN, Refusal, compile_source
+from engine.sandbox_watch import run
+
+__all__ = ["Sandbox", "SandboxEnvironment", "SandboxScriptEngine", "find_script_error"]
+
+# What may stay in task data after a script: what the serializer can store.
+_PLAIN = (str, int, float, bool, type(None), Decimal, date, timedelta, UUID)
+_PLAIN_KEYS = (str, int, float, bool, type(None))
+_MAX_DEPTH = 100
+
+
+def _is_plain(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, _PLAIN):
+        return True
+    if depth > _MAX_DEPTH:  # also ends self-containing lists
+        return False
+    if isinstance(value, list | tuple):
+        return all(_is_plain(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, _PLAIN_KEYS) and _is_plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _user_line(exc: BaseException) -> int | None:
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == FILENAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _hint(exc: Exception, names: Mapping[str, Any]) -> str:
+    """SpiffWorkflow's "did you mean", which it no longer sees once the NameError is wrapped."""
+    missing = getattr(exc, "name", None)
+    if not isinstance(exc, NameError) or not isinstance(missing, str):
+        return ""
+    close = difflib.get_close_matches(missing, [n for n in names if not n.startswith("_")], n=1)
+    return f"（是否想写 {close[0]}？）" if close else ""
+
+
+class Sandbox:
+    def __init__(
+        self,
+        *,
+        cpu_seconds: float = 1.0,
+        memory_bytes: int = 64 * 1024 * 1024,
+        helpers: Mapping[str, Callable[..., Any]] | None = None,
+    ) -> None:
+        if cpu_seconds <= 0 or memory_bytes <= 0:
+            raise ValueError("cpu_seconds and memory_bytes must be positive")
+        self.cpu_seconds = cpu_seconds
+        self.memory_bytes = memory_bytes
+        self.helpers: dict[str, Callable[..., Any]] = dict(helpers or {})
+        unusable = [
+            n
+            for n in self.helpers
+            if not n.isidentifier() or n.startswith("_") or n in FORBIDDEN_NAMES or n in CATCHABLE_EXCEPTIONS
+        ]
+        if unusable:
+            raise ValueError(f"helper names scripts cannot use: {unusable}")
+        self._protected = Guards(memory_bytes).namespace()
+
+    def check(self, source: str, mode: Literal["eval", "exec"], location: Location | None = None) -> None:
+        """Compile under the restrictions (deploy time). Raise ScriptError(code=...) located with `location`."""
+        self._compiled(source, mode, location)
+
+    def evaluate(self, expression: str, context: dict[str, Any], *, external: Mapping[str, Any] | None = None) -> Any:
+        """Value of `expression`; sees the helpers, `external` and `context` (which wins), as SpiffWorkflow does."""
+        code = self._compiled(expression, "eval")
+        namespace = {**self.helpers, **(external or {}), **context, **self._protected}
+        return self._run(code, namespace, "eval")
+
+    def execute(self, script: str, context: dict[str, Any], *, external: Mapping[str, Any] | None = None) -> None:
+        """Run `script` with `context` as its globals, like SpiffWorkflow's TaskDataEnvironment.execute.
+
+        Afterwards only plain, storable data is left in `context`: helpers,
+        builtins, functions and values the serializer cannot store are removed.
+        If the script fails, its top-level assignments are undone (SpiffWorkflow
+        keeps them), so a refused script leaves no half-built or oversized
+        values behind; changes made inside existing lists and dicts stay.
+        """
+        external = external or {}
+        clashes = sorted((set(self.helpers) | set(external)) & set(context))
+        if clashes:
+            raise ScriptError(
+                f"流程数据中的变量与预定义函数同名，请改名：{', '.join(clashes)}", code="SCRIPT_NAME_CONFLICT"
+            )
+        code = self._compiled(script, "exec")
+        injected = {**self.helpers, **external, **self._protected}
+        before = dict(context)
+        context.update(injected)
+        try:
+            self._run(code, context, "exec")
+        except BaseException:
+            context.clear()
+            context.update(before)
+            raise
+        for key in list(context):
+            ours = key in injected or (key.startswith("_") and key not in before)
+            if ours or not _is_plain(context[key]):
+                del context[key]
+
+    def environment(self) -> SandboxEnvironment:
+        return SandboxEnvironment(self)
+
+    def script_engine(self) -> SandboxScriptEngine:
+        return SandboxScriptEngine(environment=self.environment())
+
+    def _compiled(self, source: str, mode: Literal["eval", "exec"], location: Location | None = None) -> CodeType:
+        compiled = compile_source(source, mode)
+        if not isinstance(compiled, Refusal):
+            return compiled
+        where = location or Location()
+        where = dataclasses.replace(where, line=where.line or compiled.line)
+        raise ScriptError(compiled.message, code=compiled.code, location=where)
+
+    def _run(self, code: CodeType, namespace: dict[str, Any], mode: Literal["eval", "exec"]) -> Any:
+        noun = NOUN[mode]
+        try:
+            return run(code, namespace, cpu_seconds=self.cpu_seconds, memory_bytes=self.memory_bytes)
+        except Abort as abort:
+            raise ScriptError(
+                noun + abort.message, code=abort.code, location=Location(line=_user_line(abort))
+            ) from None
+        except ScriptError:
+            raise  # from a helper: already says what went wrong
+        except MemoryError as exc:
+            message = f"{noun}占用内存超出预算 {self.memory_bytes} 字节"
+            raise ScriptError(message, code="SCRIPT_MEMORY", location=Location(line=_user_line(exc))) from exc
+        except Exception as exc:
+            message = f"{noun}运行出错：{type(exc).__name__}: {exc}{_hint(exc, namespace)}"
+            raise ScriptError(message, code="SCRIPT_RUNTIME", location=Location(line=_user_line(exc))) from exc
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's script environment, backed by a Sandbox."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__(dict(sandbox.helpers))
+        self.sandbox = sandbox
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        return self.sandbox.evaluate(expression, context, external=external_context)
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
+        self.sandbox.execute(script, context, external=external_context)
+        return True
+
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
+        raise ScriptError("服务任务尚未接入，无法调用外部服务", code="SERVICE_UNAVAILABLE")
+
+
+class SandboxScriptEngine(PythonScriptEngine):
+    """PythonScriptEngine that reports ScriptErrors with their line and code."""
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        try:
+            return super().evaluate(task, expression, external_context)
+        except WorkflowTaskException as exc:
+            if isinstance(exc.__context__, ScriptError):
+                exc.add_note(f"[{exc.__context__.code}] {exc.__context__.message}")
+            raise
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        # The base class refers to an undefined `script` here and raises NameError (notes §2.10).
+        try:
+            return self.environment.call_service(task.data, **kwargs)
+        except Exception as exc:
+            raise WorkflowTaskException(f"{type(exc).__name__}: {exc}", task=task, exception=exc) from exc
+
+    def create_task_exec_exception(self, task: Any, script: str, err: Exception) -> Any:
+        if not isinstance(err, ScriptError):
+            return super().create_task_exec_exception(task, script, err)
+        line = err.location.line or 0
+        lines = script.splitlines()
+        error_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        return WorkflowTaskException(
+            f"[{err.code}] {err.message}", task=task, exception=err, line_number=line, error_line=error_line
+        )
+
+
+def find_script_error(exc: BaseException) -> ScriptError | None:
+    """Walk __cause__/__context__ and SpiffWorkflow's WorkflowTaskException.error to find the ScriptError
+    behind an engine failure."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ScriptError):
+            return current
+        for linked in (
+            getattr(current, "error", None),
+            getattr(current, "exception", None),
+            current.__cause__,
+            current.__context__,
+        ):
+            if isinstance(linked, BaseException):
+                todo.append(linked)
+    return None

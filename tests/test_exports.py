@@ -1,0 +1,43 @@
+"""The public surface of ``engine`` is deliberate: changing it fails here."""
+
+import ast
+from pathlib import Path
+
+import engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_public_names_are_pinned() -> None:
+    assert sorted(engine.__all__) == [
+        "AuditEvent", "CalendarResult", "Clock", "ConflictError", "DeployResult", "Deployment",
+        "DeploymentRefused", "Engine", "FieldError", "FixedClock", "FormValidationError", "InstanceRun",
+        "InstanceStateError", "InstanceView", "InvalidRequestError", "JiuzhuError", "Location",
+        "NotFoundError", "Problem", "ProcessDefinition", "Sandbox", "ScriptError", "SourceFile",
+        "SystemClock", "Verdict", "WorkCalendar", "build_deployment", "load_files",
+    ]  # fmt: skip
+    for name in engine.__all__:
+        assert getattr(engine, name) is not None
+
+
+def test_core_imports_no_web_sql_or_redis() -> None:
+    forbidden = {"fastapi", "starlette", "sqlalchemy", "sqlmodel", "redis", "psycopg", "uvicorn"}
+    for path in (ROOT / "engine").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+
+
+def test_core_never_reads_the_wall_clock() -> None:
+    for path in (ROOT / "engine").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        if path.name == "clock.py":
+            continue
+        for call in ("datetime.now(", "date.today(", "datetime.utcnow(", "time.time("):
+            assert call not in source, f"{path.name} calls {call}"
