@@ -127,8 +127,7 @@ def validate_submission(form: FormRef | None, data: Any, *, location: Location |
         raise FormValidationError([FieldError("", "FORM_TYPE", "表单数据必须是 JSON 对象")], location=location)
     if form is None:
         return copy.deepcopy(data)
-    cls = validator_for(form.schema, default=Draft7Validator)
-    validator = cls(form.schema, format_checker=FORMAT_CHECKER)
+    validator = _validator(form)
     errors: dict[str, FieldError] = {}
     for error in validator.iter_errors(data):
         for field_error in _field_errors(error):
@@ -136,6 +135,23 @@ def validate_submission(form: FormRef | None, data: Any, *, location: Location |
     if errors:
         raise FormValidationError(list(errors.values()), location=location)
     return copy.deepcopy(data)
+
+
+_validators: dict[int, tuple[FormRef, Any]] = {}
+
+
+def _validator(form: FormRef) -> Any:
+    # Forms live as long as their cached process version; building a
+    # validator per submission was a measurable share of a completion.
+    cached = _validators.get(id(form))
+    if cached is not None and cached[0] is form:
+        return cached[1]
+    cls = validator_for(form.schema, default=Draft7Validator)
+    validator = cls(form.schema, format_checker=FORMAT_CHECKER)
+    if len(_validators) > 1024:
+        _validators.clear()
+    _validators[id(form)] = (form, validator)
+    return validator
 
 
 def _join(path: str, key: object) -> str:

@@ -22,7 +22,7 @@ from engine.definitions import definition_from_dict, definition_to_dict
 from engine.deployment import FormResolver, ProcessDefinition, SourceFile, build_deployment
 from engine.errors import ConflictError, NotFoundError
 from engine.incidents import Incident
-from engine.runtime import EventDraft, InstanceRun, ReadyTask
+from engine.runtime import EventDraft, InstanceRun, ReadyTask, WaitingTimer
 from engine.sandbox import Sandbox
 from engine.serialization import RestoredSpec, spec_from_dict
 from engine.store import DeploymentRecord, InstanceRecord, Store, TaskRow, TimerRow, Unit, VersionRecord
@@ -231,10 +231,15 @@ class Engine:
         return entry
 
     def _load(self, unit: Unit, record: InstanceRecord) -> InstanceRun:
-        version = unit.get_version(record.process_id, record.version)
-        if version is None:
-            raise NotFoundError(f"流程版本 {record.process_id} v{record.version} 缺失", code="VERSION_NOT_FOUND")
-        definition, restored = self._spec(version)
+        # Versions are immutable, so a cached spec never needs the database.
+        with self._specs_lock:
+            cached = self._specs.get((record.process_id, record.version))
+        if cached is None:
+            version = unit.get_version(record.process_id, record.version)
+            if version is None:
+                raise NotFoundError(f"流程版本 {record.process_id} v{record.version} 缺失", code="VERSION_NOT_FOUND")
+            cached = self._spec(version)
+        definition, restored = cached
         return InstanceRun.load(
             record.state,
             definition,
@@ -258,11 +263,20 @@ class Engine:
             if expected_revision is not None and record.revision != expected_revision:
                 raise ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
             run = self._load(unit, record)
+            ready_before = {t.id for t in run.ready_tasks()}
+            timers_before = run.waiting_timers()
             drafts = op(run, moment)
-            return self._commit(unit, record, run, drafts, moment)
+            return self._commit(unit, record, run, drafts, moment, ready_before, timers_before)
 
     def _commit(
-        self, unit: Unit, record: InstanceRecord, run: InstanceRun, drafts: list[EventDraft], now: datetime
+        self,
+        unit: Unit,
+        record: InstanceRecord,
+        run: InstanceRun,
+        drafts: list[EventDraft],
+        now: datetime,
+        ready_before: set[str] | None = None,
+        timers_before: list[WaitingTimer] | None = None,
     ) -> InstanceView:
         events = seal(record.id, drafts, after_seq=record.event_count, prev_hash=record.head_hash or GENESIS, at=now)
         updated = replace(
@@ -278,13 +292,20 @@ class Engine:
         if not unit.update_instance(updated, expected_revision=record.revision):
             raise ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
         unit.append_events(events)
-        unit.replace_timers(
-            record.id, [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in run.waiting_timers()]
-        )
+        timers = run.waiting_timers()
+        if timers != (timers_before or []):
+            rows = [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in timers]
+            unit.replace_timers(record.id, rows)
         ready = run.ready_tasks()
-        unit.replace_ready_tasks(
-            record.id, [TaskRow(t.id, record.id, record.process_id, t.element_id, t.name, t.lane, now) for t in ready]
-        )
+        before = ready_before or set()
+        after = {t.id for t in ready}
+        if after != before:
+            added = [
+                TaskRow(t.id, record.id, record.process_id, t.element_id, t.name, t.lane, now)
+                for t in ready
+                if t.id not in before
+            ]
+            unit.update_ready_tasks(record.id, added=added, removed=sorted(before - after))
         return InstanceView(updated, ready, run.data())
 
     def _append_system(self, unit: Unit, draft: EventDraft) -> None:

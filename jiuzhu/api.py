@@ -42,7 +42,7 @@ class TerminateRequest(BaseModel):
     reason: str = Field(min_length=1, description="终止原因")
 
 
-def actor(
+async def actor(
     x_actor: Annotated[str | None, Header(description="操作人账号（账号体系上线前的过渡做法）")] = None,
 ) -> str | None:
     return x_actor
@@ -138,7 +138,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         body = {"code": "INTERNAL", "message": "服务器内部错误，已记录日志", "kind": "internal", "problems": []}
         return JSONResponse(body, status_code=500)
 
-    def authorize(authorization: Annotated[str | None, Header()] = None) -> None:
+    async def authorize(authorization: Annotated[str | None, Header()] = None) -> None:
         if settings.api_token is None:
             return
         expected = f"Bearer {settings.api_token}"
@@ -190,11 +190,11 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return ready
 
     @api.post("/instances/{instance_id}/tasks/{task_id}/complete", summary="办理任务（提交表单）")
-    def complete(instance_id: str, task_id: str, body: CompleteRequest, who: Actor) -> dict[str, Any]:
+    def complete(instance_id: str, task_id: str, body: CompleteRequest, who: Actor) -> JSONResponse:
         view = engine.complete_task(
             instance_id, task_id, body.data, actor=who, expected_revision=body.expected_revision
         )
-        return instance_json(view)
+        return JSONResponse(instance_json(view))
 
     @api.post("/instances/{instance_id}/retry", summary="修正数据后重试故障任务")
     def retry(instance_id: str, body: RetryRequest, who: Actor) -> dict[str, Any]:

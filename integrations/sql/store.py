@@ -313,14 +313,10 @@ class SqlUnit:
         row = self.conn.execute(select(T.c.due_at).order_by(T.c.due_at).limit(1)).first()
         return _aware(row.due_at) if row else None
 
-    def replace_ready_tasks(self, instance_id: str, tasks: Sequence[TaskRow]) -> None:
-        existing = {r.id for r in self.conn.execute(select(R.c.id).where(R.c.instance_id == instance_id))}
-        keep = {t.id for t in tasks}
-        gone = existing - keep
-        if gone:
-            self.conn.execute(delete(R).where(R.c.id.in_(gone)))
-        new = [t for t in tasks if t.id not in existing]
-        if new:
+    def update_ready_tasks(self, instance_id: str, *, added: Sequence[TaskRow], removed: Sequence[str]) -> None:
+        if removed:
+            self.conn.execute(delete(R).where(R.c.instance_id == instance_id, R.c.id.in_(list(removed))))
+        if added:
             self.conn.execute(
                 insert(R),
                 [
@@ -333,7 +329,7 @@ class SqlUnit:
                         "lane": t.lane,
                         "ready_at": _db(t.ready_at),
                     }
-                    for t in new
+                    for t in added
                 ],
             )
 
