@@ -24,6 +24,7 @@ from engine.errors import ConflictError, NotFoundError
 from engine.incidents import Incident
 from engine.runtime import EventDraft, InstanceRun, ReadyTask, WaitingTimer
 from engine.sandbox import Sandbox
+from engine.scheduling import WakeupIndex
 from engine.serialization import RestoredSpec, spec_from_dict
 from engine.store import DeploymentRecord, InstanceRecord, Store, TaskRow, TimerRow, Unit, VersionRecord
 
@@ -43,6 +44,7 @@ class InstanceView:
     record: InstanceRecord
     ready: list[ReadyTask]
     data: dict[str, Any]
+    changed: bool = True
 
     @property
     def incident(self) -> Incident | None:
@@ -50,8 +52,17 @@ class InstanceView:
 
 
 class Engine:
-    def __init__(self, store: Store, clock: Clock, sandbox: Sandbox, *, cache_size: int = 256) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        sandbox: Sandbox,
+        *,
+        wakeups: WakeupIndex | None = None,
+        cache_size: int = 256,
+    ) -> None:
         self.store = store
+        self.wakeups = wakeups
         self.clock = clock
         self.sandbox = sandbox
         self._script_engine = sandbox.script_engine()
@@ -145,7 +156,9 @@ class Engine:
                 business_key=business_key,
             )
             unit.add_instance(instance)
-            return self._commit(unit, instance, run, drafts, now)
+            view = self._commit(unit, instance, run, drafts, now)
+        self._after_commit(view, run)
+        return view
 
     def get(self, instance_id: str) -> InstanceView:
         with self.store.reader() as unit:
@@ -174,18 +187,38 @@ class Engine:
         return self._step(instance_id, lambda run, _now: run.terminate(reason, actor=actor))
 
     def fire_due_timers(self, now: datetime | None = None, *, limit: int = 500) -> int:
-        """Refresh exactly the instances whose timers are due; returns how many."""
+        """Refresh exactly the instances whose timers are due; returns how many changed."""
         moment = now or self.clock.now()
+        if self.wakeups is not None:
+            due = self.wakeups.claim_due(moment, limit)
+        else:
+            with self.store.reader() as unit:
+                due = unit.due_instances(moment, limit)
+        return sum(1 for instance_id in due if self.wake(instance_id, moment))
+
+    def wake(self, instance_id: str, now: datetime | None = None) -> bool:
+        """Fire whatever is due on one instance. Safe to call twice, or from
+        two workers at once: the second finds nothing due, or loses the
+        revision race, and changes nothing."""
+        moment = now or self.clock.now()
+        try:
+            view = self._step(instance_id, lambda run, at: run.fire_timers(now=at), now=moment)
+        except ConflictError:
+            return False
+        except NotFoundError:
+            if self.wakeups is not None:
+                self.wakeups.schedule(instance_id, None)
+            return False
+        return view is not None and view.changed
+
+    def rebuild_wakeups(self) -> int:
+        """Refill the wake-up index from the database (after Redis lost it)."""
+        if self.wakeups is None:
+            return 0
         with self.store.reader() as unit:
-            due = unit.due_instances(moment, limit)
-        fired = 0
-        for instance_id in due:
-            try:
-                self._step(instance_id, lambda run, at: run.fire_timers(now=at), now=moment)
-                fired += 1
-            except ConflictError:
-                continue  # another worker refreshed it first; its timers are handled
-        return fired
+            entries = unit.wakeups()
+        self.wakeups.rebuild(entries)
+        return len(entries)
 
     # -- audit -----------------------------------------------------------------
 
@@ -266,7 +299,14 @@ class Engine:
             ready_before = {t.id for t in run.ready_tasks()}
             timers_before = run.waiting_timers()
             drafts = op(run, moment)
-            return self._commit(unit, record, run, drafts, moment, ready_before, timers_before)
+            view = self._commit(unit, record, run, drafts, moment, ready_before, timers_before)
+        self._after_commit(view, run)
+        return view
+
+    def _after_commit(self, view: InstanceView, run: InstanceRun) -> None:
+        if self.wakeups is not None:
+            timers = run.waiting_timers()
+            self.wakeups.schedule(view.record.id, min((t.due_at for t in timers), default=None))
 
     def _commit(
         self,
@@ -278,11 +318,14 @@ class Engine:
         ready_before: set[str] | None = None,
         timers_before: list[WaitingTimer] | None = None,
     ) -> InstanceView:
+        state = run.dump()
+        if not drafts and state == record.state and run.status == record.status:
+            return InstanceView(record, run.ready_tasks(), run.data(), changed=False)
         events = seal(record.id, drafts, after_seq=record.event_count, prev_hash=record.head_hash or GENESIS, at=now)
         updated = replace(
             record,
             status=run.status,
-            state=run.dump(),
+            state=state,
             revision=record.revision + 1,
             updated_at=now,
             incident=run.incident.to_dict() if run.incident else None,

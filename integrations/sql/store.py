@@ -302,12 +302,23 @@ class SqlUnit:
         earliest = func.min(T.c.due_at)
         query = (
             select(T.c.instance_id)
-            .where(T.c.due_at <= _db(now))
+            .join(INST, INST.c.id == T.c.instance_id)
+            .where(T.c.due_at <= _db(now), INST.c.status == "running")
             .group_by(T.c.instance_id)
             .order_by(earliest)
             .limit(limit)
         )
         return [r.instance_id for r in self.conn.execute(query)]
+
+    def wakeups(self) -> list[tuple[str, datetime]]:
+        earliest = func.min(T.c.due_at).label("earliest")
+        rows = self.conn.execute(
+            select(T.c.instance_id, earliest)
+            .join(INST, INST.c.id == T.c.instance_id)
+            .where(INST.c.status == "running")
+            .group_by(T.c.instance_id)
+        )
+        return [(r.instance_id, _aware(r.earliest)) for r in rows]
 
     def next_due(self) -> datetime | None:
         row = self.conn.execute(select(T.c.due_at).order_by(T.c.due_at).limit(1)).first()
