@@ -141,6 +141,22 @@ class InstanceRun:
                 timers.append(WaitingTimer(str(task.id), spec.bpmn_id, datetime.fromisoformat(value)))
         return timers
 
+    def active_stages(self) -> list[tuple[str, str, str]]:
+        """(task id, element id, SLA stage) of every task or waiting event whose
+        element names an ``slaStage`` property."""
+        if self.status not in ACTIVE_STATES:
+            return []
+        stages = []
+        for task in _all_tasks(self.workflow):
+            spec = task.task_spec
+            waiting = task.state == TaskState.WAITING and isinstance(spec, CatchingEvent)
+            if not (waiting or (task.state == TaskState.READY and spec.manual)):
+                continue
+            stage = getattr(spec, "extensions", {}).get("properties", {}).get("slaStage")
+            if stage:
+                stages.append((str(task.id), spec.name, stage))
+        return stages
+
     def data(self) -> dict[str, Any]:
         if self.workflow.is_completed():
             return dict(self.workflow.data)

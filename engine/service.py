@@ -16,6 +16,7 @@ from datetime import datetime
 from threading import Lock
 from typing import Any
 
+from engine import sla
 from engine.audit import GENESIS, AuditEvent, Verdict, seal, verify_chain
 from engine.clock import Clock
 from engine.definitions import definition_from_dict, definition_to_dict
@@ -26,7 +27,13 @@ from engine.runtime import EventDraft, InstanceRun, ReadyTask, WaitingTimer
 from engine.sandbox import Sandbox
 from engine.scheduling import WakeupIndex
 from engine.serialization import RestoredSpec, spec_from_dict
+from engine.sla import SlaClock
+from engine.sla_desk import SlaDesk, policy_key
+from engine.sla_helpers import SlaContext, sla_context
+from engine.sla_policy import SlaPolicy, load_policy
 from engine.store import DeploymentRecord, InstanceRecord, Store, TaskRow, TimerRow, Unit, VersionRecord
+from engine.workcal import WorkCalendar
+from engine.workcal_schedule import Schedule, load_schedule
 
 SYSTEM_CHAIN = "_system"
 
@@ -37,6 +44,13 @@ class DeployResult:
     created: bool
     versions: list[VersionRecord]
     documentation_only: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    clock: SlaClock
+    state: str
+    working_days_left: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class Engine:
         self._script_engine = sandbox.script_engine()
         self._specs: OrderedDict[tuple[str, int], tuple[ProcessDefinition, RestoredSpec]] = OrderedDict()
         self._specs_lock = Lock()
+        self.sla = SlaDesk()
         self._cache_size = cache_size
 
     # -- deployments -----------------------------------------------------------
@@ -130,6 +145,8 @@ class Engine:
         actor: str | None,
         version: int | None = None,
         business_key: str | None = None,
+        org_unit: str | None = None,
+        region: str | None = None,
     ) -> InstanceView:
         now = self.clock.now()
         with self.store.unit() as unit:
@@ -139,14 +156,13 @@ class Engine:
                     f"流程 {process_id} 未部署" + (f"版本 {version}" if version else ""), code="PROCESS_NOT_FOUND"
                 )
             definition, restored = self._spec(record)
-            run = InstanceRun.new(definition, restored, self._script_engine)
-            drafts = run.start(data, actor=actor, now=now)
-            drafts[0].payload["version"] = record.version
+            policy = self.sla.book(unit).select(process_id, region)
+            calendar = self.sla.calendar(unit)
             instance = InstanceRecord(
                 id=str(uuid.uuid4()),
                 process_id=process_id,
                 version=record.version,
-                status=run.status,
+                status="running",
                 state="",
                 revision=0,
                 created_at=now,
@@ -154,10 +170,25 @@ class Engine:
                 started_by=actor,
                 head_hash=GENESIS,
                 business_key=business_key,
+                org_unit=org_unit,
+                region=region,
+                policy=policy_key(policy) if policy else None,
             )
             unit.add_instance(instance)
-            view = self._commit(unit, instance, run, drafts, now)
-        self._after_commit(view, run)
+            run = InstanceRun.new(definition, restored, self._script_engine)
+            with sla_context(SlaContext(calendar, policy, region, now)):
+                drafts = run.start(data, actor=actor, now=now)
+            drafts[0].payload.update(
+                version=record.version,
+                org_unit=org_unit,
+                region=region,
+                policy=instance.policy,
+                policy_source=policy.source if policy else None,
+                calendar_version=calendar.version(region),
+            )
+            sla_events, clocks = self.sla.step(unit, instance, run, now)
+            view = self._commit(unit, instance, run, drafts + sla_events, now)
+        self._after_commit(view, run, clocks)
         return view
 
     def get(self, instance_id: str) -> InstanceView:
@@ -219,6 +250,115 @@ class Engine:
             entries = unit.wakeups()
         self.wakeups.rebuild(entries)
         return len(entries)
+
+    # -- SLA ---------------------------------------------------------------------
+
+    def extend_sla(
+        self, instance_id: str, *, reason: str, approver: str, approver_role: str, actor: str | None
+    ) -> InstanceView:
+        """延期: the overall limit becomes the policy's extended limit (30 → 45)."""
+
+        def extend(unit: Unit, record: InstanceRecord) -> list[EventDraft]:
+            drafts = self.sla.extend(unit, record, reason=reason, approver=approver, approver_role=approver_role)
+            for draft in drafts:
+                draft.actor = actor
+            return drafts
+
+        return self._step(instance_id, lambda _run, _now: [], extra=extend)
+
+    def sla_status(self, instance_id: str) -> list[ClockStatus]:
+        now = self.clock.now()
+        with self.store.reader() as unit:
+            self._instance(unit, instance_id)
+            calendar = self.sla.calendar(unit)
+            return [
+                ClockStatus(c, sla.state(c, now), sla.working_days_left(c, now, calendar))
+                for c in unit.clocks(instance_id)
+            ]
+
+    def supervisions(self, *, role: str | None = None) -> list[dict[str, Any]]:
+        with self.store.reader() as unit:
+            return unit.supervisions(role=role)
+
+    def sla_report(
+        self, since: datetime, until: datetime, *, process_id: str | None = None, org_unit: str | None = None
+    ) -> list[dict[str, Any]]:
+        """On-time rate of closed limits per process, org unit and stage."""
+        with self.store.reader() as unit:
+            closed = unit.closed_clocks(since, until)
+        groups: dict[tuple[str, str | None, str], list[bool]] = {}
+        for record, clock in closed:
+            if (process_id and record.process_id != process_id) or (org_unit and record.org_unit != org_unit):
+                continue
+            key = (record.process_id, record.org_unit, clock.stage)
+            groups.setdefault(key, []).append(sla.state(clock, until) == sla.CLOSED_ON_TIME)
+        return [
+            {
+                "process_id": pid,
+                "org_unit": org,
+                "stage": stage,
+                "closed": len(flags),
+                "on_time": sum(flags),
+                "late": len(flags) - sum(flags),
+                "on_time_rate": round(sum(flags) / len(flags), 4),
+            }
+            for (pid, org, stage), flags in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))
+        ]
+
+    def load_calendar(self, text: str, *, source: str, actor: str | None) -> tuple[Schedule, int]:
+        """Load a year's State Council schedule; recompute provisional deadlines."""
+        schedule = load_schedule(text, source=source)
+        now = self.clock.now()
+        with self.store.unit() as unit:
+            unit.add_schedule(
+                year=schedule.year,
+                region=schedule.region,
+                version=schedule.version,
+                source=source,
+                body=text,
+                actor=actor,
+                at=now,
+            )
+            self.sla.invalidate()
+            calendar = self.sla.calendar(unit)
+            payload = {
+                "year": schedule.year,
+                "region": schedule.region,
+                "version": schedule.version,
+                "source": source,
+                "calendar_version": calendar.version(schedule.region),
+            }
+            self._append_system(unit, EventDraft("calendar_loaded", payload, actor=actor))
+            affected = unit.provisional_instances()
+        for instance_id in affected:
+            self._step(instance_id, lambda _run, _now: [], recompute=True)
+        return schedule, len(affected)
+
+    def load_policies(self, files: Sequence[tuple[str, bytes]], *, actor: str | None) -> list[SlaPolicy]:
+        """Validate and store SLA policy files (``*.sla.json``)."""
+        policies = [(name, body, load_policy(body, source=name)) for name, body in files]
+        now = self.clock.now()
+        loaded = []
+        with self.store.unit() as unit:
+            for name, body, policy in policies:
+                added = unit.add_policy(
+                    policy_id=policy.id,
+                    version=policy.version,
+                    digest=policy.digest,
+                    source=name,
+                    body=body.decode("utf-8"),
+                    at=now,
+                )
+                if added:
+                    loaded.append(policy)
+                    payload = {"policy": policy_key(policy), "source": name, "title": policy.title}
+                    self._append_system(unit, EventDraft("sla_policy_loaded", payload, actor=actor))
+            self.sla.invalidate()
+        return loaded
+
+    def calendar(self) -> WorkCalendar:
+        with self.store.reader() as unit:
+            return self.sla.calendar(unit)
 
     # -- audit -----------------------------------------------------------------
 
@@ -289,6 +429,8 @@ class Engine:
         *,
         expected_revision: int | None = None,
         now: datetime | None = None,
+        recompute: bool = False,
+        extra: Callable[[Unit, InstanceRecord], list[EventDraft]] | None = None,
     ) -> InstanceView:
         moment = now or self.clock.now()
         with self.store.unit() as unit:
@@ -298,15 +440,20 @@ class Engine:
             run = self._load(unit, record)
             ready_before = {t.id for t in run.ready_tasks()}
             timers_before = run.waiting_timers()
-            drafts = op(run, moment)
-            view = self._commit(unit, record, run, drafts, moment, ready_before, timers_before)
-        self._after_commit(view, run)
+            with sla_context(self.sla.context(unit, record, moment)):
+                drafts = op(run, moment)
+            sla_events, clocks = self.sla.step(unit, record, run, moment, recompute=recompute)
+            if extra is not None:
+                sla_events += extra(unit, record)
+            view = self._commit(unit, record, run, drafts + sla_events, moment, ready_before, timers_before)
+        self._after_commit(view, run, clocks)
         return view
 
-    def _after_commit(self, view: InstanceView, run: InstanceRun) -> None:
+    def _after_commit(self, view: InstanceView, run: InstanceRun, clocks: Sequence[SlaClock] = ()) -> None:
         if self.wakeups is not None:
-            timers = run.waiting_timers()
-            self.wakeups.schedule(view.record.id, min((t.due_at for t in timers), default=None))
+            moments = [t.due_at for t in run.waiting_timers()]
+            moments += [m for m in (c.next_check() for c in clocks) if m is not None]
+            self.wakeups.schedule(view.record.id, min(moments, default=None))
 
     def _commit(
         self,

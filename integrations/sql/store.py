@@ -8,22 +8,34 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, union_all, update
 from sqlalchemy.engine import Row
 from sqlmodel import SQLModel
 
 from engine.audit import AuditEvent
+from engine.sla import SlaClock, clock_from_dict, clock_to_dict
+from engine.sla_tracker import Supervision
 from engine.store import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
 from integrations.sql.tables import (
     AuditEventRow,
+    CalendarScheduleRow,
     Deployment,
     DeploymentFile,
     Instance,
     ProcessVersion,
     ReadyTask,
+    SlaClockRow,
+    SlaPolicyRow,
+    SupervisionRow,
     Timer,
 )
 
+C, S, CAL, POL = (
+    SlaClockRow.__table__,  # type: ignore[attr-defined]
+    SupervisionRow.__table__,  # type: ignore[attr-defined]
+    CalendarScheduleRow.__table__,  # type: ignore[attr-defined]
+    SlaPolicyRow.__table__,  # type: ignore[attr-defined]
+)
 D, F, V, INST, E, T, R = (
     Deployment.__table__,  # type: ignore[attr-defined]
     DeploymentFile.__table__,  # type: ignore[attr-defined]
@@ -205,6 +217,9 @@ class SqlUnit:
             "event_count": record.event_count,
             "head_hash": record.head_hash,
             "business_key": record.business_key,
+            "org_unit": record.org_unit,
+            "region": record.region,
+            "policy": record.policy,
         }
 
     @staticmethod
@@ -223,6 +238,9 @@ class SqlUnit:
             event_count=row.event_count,
             head_hash=row.head_hash,
             business_key=row.business_key,
+            org_unit=row.org_unit,
+            region=row.region,
+            policy=row.policy,
         )
 
     def get_instance(self, instance_id: str) -> InstanceRecord | None:
@@ -299,26 +317,31 @@ class SqlUnit:
             )
 
     def due_instances(self, now: datetime, limit: int) -> list[str]:
-        earliest = func.min(T.c.due_at)
-        query = (
-            select(T.c.instance_id)
+        moment = _db(now)
+        timers = (
+            select(T.c.instance_id.label("instance_id"), T.c.due_at.label("at"))
             .join(INST, INST.c.id == T.c.instance_id)
-            .where(T.c.due_at <= _db(now), INST.c.status == "running")
-            .group_by(T.c.instance_id)
-            .order_by(earliest)
-            .limit(limit)
+            .where(T.c.due_at <= moment, INST.c.status == "running")
         )
+        clocks = select(C.c.instance_id.label("instance_id"), C.c.next_check_at.label("at")).where(
+            C.c.next_check_at <= moment
+        )
+        due = union_all(timers, clocks).subquery()
+        query = select(due.c.instance_id).group_by(due.c.instance_id).order_by(func.min(due.c.at)).limit(limit)
         return [r.instance_id for r in self.conn.execute(query)]
 
     def wakeups(self) -> list[tuple[str, datetime]]:
-        earliest = func.min(T.c.due_at).label("earliest")
-        rows = self.conn.execute(
-            select(T.c.instance_id, earliest)
+        timers = (
+            select(T.c.instance_id.label("instance_id"), T.c.due_at.label("at"))
             .join(INST, INST.c.id == T.c.instance_id)
             .where(INST.c.status == "running")
-            .group_by(T.c.instance_id)
         )
-        return [(r.instance_id, _aware(r.earliest)) for r in rows]
+        clocks = select(C.c.instance_id.label("instance_id"), C.c.next_check_at.label("at")).where(
+            C.c.next_check_at.is_not(None)
+        )
+        due = union_all(timers, clocks).subquery()
+        rows = self.conn.execute(select(due.c.instance_id, func.min(due.c.at).label("at")).group_by(due.c.instance_id))
+        return [(r.instance_id, _aware(r.at)) for r in rows]
 
     def next_due(self) -> datetime | None:
         row = self.conn.execute(select(T.c.due_at).order_by(T.c.due_at).limit(1)).first()
@@ -349,3 +372,103 @@ class SqlUnit:
         return [
             TaskRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at)) for r in rows
         ]
+
+    # -- SLA clocks, supervision, calendars, policies -----------------------------------------
+
+    def clocks(self, instance_id: str) -> list[SlaClock]:
+        rows = self.conn.execute(select(C.c.body).where(C.c.instance_id == instance_id).order_by(C.c.id))
+        return [clock_from_dict(json.loads(r.body)) for r in rows]
+
+    def save_clocks(self, instance_id: str, clocks: Sequence[SlaClock]) -> None:
+        query = select(C.c.key, C.c.body).where(C.c.instance_id == instance_id)
+        existing = {r.key: r.body for r in self.conn.execute(query)}
+        for clock in clocks:
+            body = json.dumps(clock_to_dict(clock), ensure_ascii=False, sort_keys=True)
+            if existing.get(clock.key) == body:
+                continue
+            check = clock.next_check()
+            values = {
+                "stage": clock.stage,
+                "open": clock.open,
+                "provisional": clock.provisional,
+                "next_check_at": _db(check) if check else None,
+                "due_at": _db(clock.due_at),
+                "closed_at": _db(clock.closed_at) if clock.closed_at else None,
+                "body": body,
+            }
+            if clock.key in existing:
+                where = (C.c.instance_id == instance_id, C.c.key == clock.key)
+                self.conn.execute(update(C).where(*where).values(**values))
+            else:
+                self.conn.execute(insert(C).values(instance_id=instance_id, key=clock.key, **values))
+
+    def provisional_instances(self) -> list[str]:
+        query = select(C.c.instance_id).where(C.c.open.is_(True), C.c.provisional.is_(True))
+        return [r.instance_id for r in self.conn.execute(query.group_by(C.c.instance_id))]
+
+    def add_supervisions(self, org_unit: str | None, supervisions: Sequence[Supervision]) -> None:
+        for s in supervisions:
+            self.conn.execute(
+                insert(S).values(
+                    instance_id=s.instance_id,
+                    clock_key=s.clock_key,
+                    stage=s.stage,
+                    name=s.name,
+                    role=s.role,
+                    org_unit=org_unit,
+                    due_on=s.due_on,
+                    raised_at=_db(s.raised_at),
+                )
+            )
+
+    def supervisions(self, *, role: str | None = None, open_only: bool = True) -> list[dict[str, Any]]:
+        query = select(S).order_by(S.c.raised_at.desc(), S.c.id.desc())
+        if role:
+            query = query.where(S.c.role == role)
+        if open_only:
+            query = query.where(S.c.resolved_at.is_(None))
+        return [
+            {
+                "instance_id": r.instance_id,
+                "clock": r.clock_key,
+                "stage": r.stage,
+                "name": r.name,
+                "role": r.role,
+                "org_unit": r.org_unit,
+                "due_on": r.due_on,
+                "raised_at": _aware(r.raised_at).isoformat(),
+            }
+            for r in self.conn.execute(query)
+        ]
+
+    def closed_clocks(self, since: datetime, until: datetime) -> list[tuple[InstanceRecord, SlaClock]]:
+        query = select(C.c.body, C.c.instance_id).where(C.c.closed_at >= _db(since), C.c.closed_at < _db(until))
+        out = []
+        for r in self.conn.execute(query.order_by(C.c.instance_id)).all():
+            record = self.get_instance(r.instance_id)
+            if record is not None:
+                out.append((record, clock_from_dict(json.loads(r.body))))
+        return out
+
+    def add_schedule(
+        self, *, year: int, region: str | None, version: str, source: str, body: str, actor: str | None, at: datetime
+    ) -> None:
+        values = {"year": year, "region": region, "version": version, "source": source, "body": body, "actor": actor}
+        self.conn.execute(insert(CAL).values(loaded_at=_db(at), **values))
+
+    def schedules(self) -> list[tuple[str, str]]:
+        return [(r.source, r.body) for r in self.conn.execute(select(CAL.c.source, CAL.c.body).order_by(CAL.c.id))]
+
+    def calendar_generation(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(CAL)).scalar() or 0)
+
+    def add_policy(self, *, policy_id: str, version: str, digest: str, source: str, body: str, at: datetime) -> bool:
+        where = (POL.c.policy_id == policy_id, POL.c.version == version, POL.c.digest == digest)
+        if self.conn.execute(select(POL.c.id).where(*where)).first():
+            return False
+        values = {"policy_id": policy_id, "version": version, "digest": digest, "source": source, "body": body}
+        self.conn.execute(insert(POL).values(loaded_at=_db(at), **values))
+        return True
+
+    def policies(self) -> list[tuple[str, str]]:
+        return [(r.source, r.body) for r in self.conn.execute(select(POL.c.source, POL.c.body).order_by(POL.c.id))]

@@ -56,6 +56,9 @@ class Instance(SQLModel, table=True):
     event_count: int = 0
     head_hash: str = Field(default="", max_length=64)
     business_key: str | None = Field(default=None, index=True)
+    org_unit: str | None = Field(default=None, index=True)
+    region: str | None = None
+    policy: str | None = None  # "policy-id@version" in force since the start
 
 
 class AuditEventRow(SQLModel, table=True):
@@ -93,3 +96,59 @@ class ReadyTask(SQLModel, table=True):
     name: str
     lane: str | None = Field(default=None, index=True)
     ready_at: datetime
+
+
+class SlaClockRow(SQLModel, table=True):
+    __tablename__ = "sla_clock"
+    __table_args__ = (UniqueConstraint("instance_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: str = Field(index=True, max_length=36)
+    key: str = Field(max_length=48)
+    stage: str
+    open: bool = Field(index=True)
+    provisional: bool
+    next_check_at: datetime | None = Field(default=None, index=True)
+    due_at: datetime
+    closed_at: datetime | None = None
+    body: str = Field(sa_column=Column(Text, nullable=False))  # the whole Clock as JSON
+
+
+class SupervisionRow(SQLModel, table=True):
+    """督办 records: raised when a limit is overdue."""
+
+    __tablename__ = "supervision"
+    __table_args__ = (UniqueConstraint("instance_id", "clock_key", "due_on"),)
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: str = Field(index=True, max_length=36)
+    clock_key: str = Field(max_length=48)
+    stage: str
+    name: str
+    role: str | None = Field(default=None, index=True)
+    org_unit: str | None = Field(default=None, index=True)
+    due_on: str
+    raised_at: datetime
+    resolved_at: datetime | None = None
+
+
+class CalendarScheduleRow(SQLModel, table=True):
+    __tablename__ = "calendar_schedule"
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    region: str | None = None
+    version: str
+    loaded_at: datetime
+    actor: str | None = None
+    source: str
+    body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class SlaPolicyRow(SQLModel, table=True):
+    __tablename__ = "sla_policy"
+    __table_args__ = (UniqueConstraint("policy_id", "version", "digest"),)
+    id: int | None = Field(default=None, primary_key=True)
+    policy_id: str
+    version: str
+    digest: str = Field(max_length=16)
+    source: str
+    loaded_at: datetime
+    body: str = Field(sa_column=Column(Text, nullable=False))
