@@ -21,7 +21,7 @@ from engine.audit import GENESIS, AuditEvent, Verdict, seal, verify_chain
 from engine.clock import Clock
 from engine.definitions import definition_from_dict, definition_to_dict
 from engine.deployment import FormResolver, ProcessDefinition, SourceFile, build_deployment
-from engine.errors import ConflictError, NotFoundError
+from engine.errors import ConflictError, DeploymentRefused, NotFoundError
 from engine.incidents import Incident
 from engine.runtime import EventDraft, InstanceRun, ReadyTask, WaitingTimer
 from engine.sandbox import Sandbox
@@ -30,12 +30,20 @@ from engine.serialization import RestoredSpec, spec_from_dict
 from engine.sla import SlaClock
 from engine.sla_desk import SlaDesk, policy_key
 from engine.sla_helpers import SlaContext, sla_context
-from engine.sla_policy import SlaPolicy, load_policy
+from engine.sla_policy import SlaPolicy, load_policy, stage_problems, stage_references
 from engine.store import DeploymentRecord, InstanceRecord, Store, TaskRow, TimerRow, Unit, VersionRecord
 from engine.workcal import WorkCalendar
 from engine.workcal_schedule import Schedule, load_schedule
 
 SYSTEM_CHAIN = "_system"
+
+
+def _latest(versions: Sequence[VersionRecord]) -> list[VersionRecord]:
+    newest: dict[str, VersionRecord] = {}
+    for v in versions:
+        if v.process_id not in newest or v.version > newest[v.process_id].version:
+            newest[v.process_id] = v
+    return list(newest.values())
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,14 @@ class Engine:
         deployment = build_deployment(files, sandbox=self.sandbox, resolve_form=resolve_form)
         now = self.clock.now()
         with self.store.unit() as unit:
+            policies = self.sla.book(unit).policies
+            problems = [
+                problem
+                for pid, definition in sorted(deployment.processes.items())
+                for problem in stage_problems(pid, definition.file, stage_references(definition.spec), policies)
+            ]
+            if problems:
+                raise DeploymentRefused(problems)
             existing = unit.find_deployment(deployment.content_hash)
             if existing is not None:
                 versions = [v for v in unit.list_versions() if v.deployment_hash == existing.content_hash]
@@ -335,11 +351,19 @@ class Engine:
         return schedule, len(affected)
 
     def load_policies(self, files: Sequence[tuple[str, bytes]], *, actor: str | None) -> list[SlaPolicy]:
-        """Validate and store SLA policy files (``*.sla.json``)."""
+        """Validate and store SLA policy files (``*.sla.json``); every stage a
+        deployed process names must exist in the policies that govern it."""
         policies = [(name, body, load_policy(body, source=name)) for name, body in files]
         now = self.clock.now()
         loaded = []
         with self.store.unit() as unit:
+            problems = []
+            for version in _latest(unit.list_versions()):
+                references = stage_references(version.definition["spec"])
+                file = version.definition.get("file", version.process_id)
+                problems += stage_problems(version.process_id, file, references, [p for _, _, p in policies])
+            if problems:
+                raise DeploymentRefused(problems)
             for name, body, policy in policies:
                 added = unit.add_policy(
                     policy_id=policy.id,

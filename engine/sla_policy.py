@@ -272,3 +272,35 @@ class PolicyBook:
                     if best is None or len(prefix) > best[0]:
                         best = (len(prefix), policy)
         return best[1] if best else None
+
+
+def stage_references(spec: Mapping[str, Any]) -> dict[str, str]:
+    """``element id -> slaStage`` for a stored process spec (incl. subprocesses)."""
+    found: dict[str, str] = {}
+    specs = [spec.get("spec", {}), *spec.get("subprocess_specs", {}).values()]
+    for process in specs:
+        for name, task in process.get("task_specs", {}).items():
+            stage = (task.get("extensions") or {}).get("properties", {}).get("slaStage")
+            if stage:
+                found[task.get("bpmn_id") or name] = stage
+    return found
+
+
+def stage_problems(
+    process_id: str, file: str, references: Mapping[str, str], policies: Iterable[SlaPolicy]
+) -> list[Problem]:
+    """Every slaStage a process names must exist in every policy governing it."""
+    problems = []
+    for policy in policies:
+        if process_id not in policy.processes:
+            continue
+        for element, stage in sorted(references.items()):
+            if stage != "overall" and stage not in policy.stages:
+                problems.append(
+                    Problem(
+                        "SLA_STAGE_UNKNOWN",
+                        f"环节时限「{stage}」未在时限政策 {policy.id}（{policy.title}）中定义",
+                        Location(file, element, None, "slaStage"),
+                    )
+                )
+    return problems

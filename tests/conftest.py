@@ -17,6 +17,7 @@ from engine.clock import FixedClock
 from engine.deployment import load_files
 from engine.sandbox import Sandbox
 from engine.service import Engine
+from engine.sla_helpers import HELPERS
 from integrations.sql import SqlStore, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +81,7 @@ def make_engine_for(make_store: Callable[[], SqlStore], clock: FixedClock) -> Ca
     """A new Engine on the same database each call — like a restarted server."""
 
     def factory(**sandbox_options: float) -> Engine:
-        return Engine(make_store(), clock, Sandbox(**sandbox_options))  # type: ignore[arg-type]
+        return Engine(make_store(), clock, Sandbox(helpers=HELPERS, **sandbox_options))  # type: ignore[arg-type]
 
     return factory
 
