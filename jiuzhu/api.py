@@ -11,11 +11,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from engine.audit import AuditEvent
 from engine.deployment import SourceFile
 from engine.errors import JiuzhuError
-from engine.service import DeployResult, Engine, InstanceView
-from engine.store import VersionRecord
+from engine.service import Engine
+from jiuzhu.api_common import Actor, deploy_json, event_json, instance_json, version_json
+from jiuzhu.api_sla import sla_router
 from jiuzhu.settings import Settings
 
 log = logging.getLogger("jiuzhu.api")
@@ -27,6 +27,8 @@ class StartRequest(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict, description="启动数据（JSON 对象）")
     version: int | None = Field(default=None, description="指定流程版本；缺省为最新版本")
     business_key: str | None = Field(default=None, description="业务编号，例如案件号")
+    org_unit: str | None = Field(default=None, description="经办单位")
+    region: str | None = Field(default=None, description="行政区划代码，决定适用的时限政策，例如 CN-ZJ-HZ")
 
 
 class CompleteRequest(BaseModel):
@@ -40,75 +42,6 @@ class RetryRequest(BaseModel):
 
 class TerminateRequest(BaseModel):
     reason: str = Field(min_length=1, description="终止原因")
-
-
-async def actor(
-    x_actor: Annotated[str | None, Header(description="操作人账号（账号体系上线前的过渡做法）")] = None,
-) -> str | None:
-    return x_actor
-
-
-# Module level: with postponed annotations FastAPI resolves these names in the module's globals.
-Actor = Annotated[str | None, Depends(actor)]
-
-
-def version_json(v: VersionRecord) -> dict[str, Any]:
-    return {
-        "process_id": v.process_id,
-        "version": v.version,
-        "name": v.name,
-        "deployment_hash": v.deployment_hash,
-        "created_at": v.created_at.isoformat(),
-    }
-
-
-def instance_json(view: InstanceView) -> dict[str, Any]:
-    r = view.record
-    return {
-        "id": r.id,
-        "process_id": r.process_id,
-        "version": r.version,
-        "status": r.status,
-        "revision": r.revision,
-        "business_key": r.business_key,
-        "created_at": r.created_at.isoformat(),
-        "updated_at": r.updated_at.isoformat(),
-        "incident": r.incident,
-        "data": view.data,
-        "ready_tasks": [
-            {
-                "id": t.id,
-                "element_id": t.element_id,
-                "name": t.name,
-                "lane": t.lane,
-                "form": t.info.form.schema_file if t.info and t.info.form else None,
-            }
-            for t in view.ready
-        ],
-    }
-
-
-def event_json(e: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": e.seq,
-        "type": e.type,
-        "occurred_at": e.occurred_at.isoformat(),
-        "actor": e.actor,
-        "task_id": e.task_id,
-        "element_id": e.element_id,
-        "payload": e.payload,
-        "prev_hash": e.prev_hash,
-        "hash": e.hash,
-    }
-
-
-def deploy_json(result: DeployResult) -> dict[str, Any]:
-    return {
-        "content_hash": result.content_hash,
-        "created": result.created,
-        "versions": [version_json(v) for v in result.versions],
-        "documentation_only": list(result.documentation_only),
-    }
 
 
 def create_app(engine: Engine, settings: Settings) -> FastAPI:
@@ -152,6 +85,12 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         files: Annotated[list[UploadFile], File(description="BPMN、DMN 与表单 JSON 文件")], who: Actor
     ) -> dict[str, Any]:
         sources = [SourceFile(f.filename or f"file{i}", await f.read()) for i, f in enumerate(files)]
+        policies = [(s.name, s.content) for s in sources if s.name.endswith(".sla.json")]
+        loaded = engine.load_policies(policies, actor=who) if policies else []
+        sources = [s for s in sources if not s.name.endswith(".sla.json")]
+        if policies and not sources:
+            return {"content_hash": None, "created": False, "versions": [], "documentation_only": [],
+                    "policies": [f"{p.id}@{p.version}" for p in loaded]}  # fmt: skip
         by_name = {s.name.rsplit("/", 1)[-1]: s for s in sources}
         result = engine.deploy(
             [s for s in sources if not s.name.endswith(".json")],
@@ -170,7 +109,15 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     @api.post("/processes/{process_id}/instances", status_code=201, summary="发起流程实例")
     def start(process_id: str, body: StartRequest, who: Actor) -> dict[str, Any]:
-        view = engine.start(process_id, body.data, actor=who, version=body.version, business_key=body.business_key)
+        view = engine.start(
+            process_id,
+            body.data,
+            actor=who,
+            version=body.version,
+            business_key=body.business_key,
+            org_unit=body.org_unit,
+            region=body.region,
+        )
         return instance_json(view)
 
     @api.get("/instances", summary="实例列表")
@@ -228,6 +175,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     def fire() -> dict[str, int]:
         return {"instances": engine.fire_due_timers()}
 
+    api.include_router(sla_router(engine))
     app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)

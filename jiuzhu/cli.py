@@ -11,6 +11,7 @@ from pathlib import Path
 
 from engine.errors import DeploymentRefused, JiuzhuError
 from engine.service import Engine
+from jiuzhu import cli_calendar
 from jiuzhu.settings import Settings
 from jiuzhu.wiring import build_engine, deploy_paths
 
@@ -90,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--demo", action="store_true", help="启动前部署 processes/ 下的全部流程")
     p_verify = sub.add_parser("verify", help="校验审计链；不给实例则校验全部")
     p_verify.add_argument("instance", nargs="?")
+    cli_calendar.add_parsers(sub)
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -99,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _deploy(engine, settings, args.paths, args.actor)
         if args.command == "verify":
             return _verify(engine, args.instance)
+        if args.command in ("calendar", "sla"):
+            return cli_calendar.run(engine, args)
         return _serve(engine, settings, args.host, args.port, args.demo)
     except JiuzhuError as exc:
         print(str(exc), file=sys.stderr)

@@ -42,5 +42,7 @@ def deploy_paths(engine: Engine, paths: Sequence[Path], forms_dir: Path | None, 
     if policies:
         engine.load_policies([(str(p), p.read_bytes()) for p in policies], actor=actor)
     models = [p for p in paths if not p.name.endswith(".sla.json")]
+    if policies and not models:
+        return DeployResult("", False, [], ())
     files, resolve = load_files(models, forms_dir)
     return engine.deploy(files, resolve, actor=actor)

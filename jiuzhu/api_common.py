@@ -1,0 +1,83 @@
+"""Pieces shared by the API routers: the actor header and JSON shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header
+
+from engine.audit import AuditEvent
+from engine.service import DeployResult, InstanceView
+from engine.store import VersionRecord
+
+
+async def actor(
+    x_actor: Annotated[str | None, Header(description="操作人账号（账号体系上线前的过渡做法）")] = None,
+) -> str | None:
+    return x_actor
+
+
+# Module level: with postponed annotations FastAPI resolves these names in the module's globals.
+Actor = Annotated[str | None, Depends(actor)]
+
+
+def version_json(v: VersionRecord) -> dict[str, Any]:
+    return {
+        "process_id": v.process_id,
+        "version": v.version,
+        "name": v.name,
+        "deployment_hash": v.deployment_hash,
+        "created_at": v.created_at.isoformat(),
+    }
+
+
+def instance_json(view: InstanceView) -> dict[str, Any]:
+    r = view.record
+    return {
+        "id": r.id,
+        "process_id": r.process_id,
+        "version": r.version,
+        "status": r.status,
+        "revision": r.revision,
+        "business_key": r.business_key,
+        "org_unit": r.org_unit,
+        "region": r.region,
+        "policy": r.policy,
+        "created_at": r.created_at.isoformat(),
+        "updated_at": r.updated_at.isoformat(),
+        "incident": r.incident,
+        "data": view.data,
+        "ready_tasks": [
+            {
+                "id": t.id,
+                "element_id": t.element_id,
+                "name": t.name,
+                "lane": t.lane,
+                "form": t.info.form.schema_file if t.info and t.info.form else None,
+            }
+            for t in view.ready
+        ],
+    }
+
+
+def event_json(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "type": e.type,
+        "occurred_at": e.occurred_at.isoformat(),
+        "actor": e.actor,
+        "task_id": e.task_id,
+        "element_id": e.element_id,
+        "payload": e.payload,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def deploy_json(result: DeployResult) -> dict[str, Any]:
+    return {
+        "content_hash": result.content_hash,
+        "created": result.created,
+        "versions": [version_json(v) for v in result.versions],
+        "documentation_only": list(result.documentation_only),
+    }

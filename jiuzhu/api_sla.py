@@ -1,0 +1,112 @@
+"""HTTP routes for SLA state, supervision, reports and the working-day calendar."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel, Field
+
+from engine.clock import SHANGHAI
+from engine.service import ClockStatus, Engine
+from engine.sla import STATE_LABELS
+from engine.workcal_view import schedule_for_year
+from jiuzhu.api_common import Actor, instance_json
+
+
+class ExtendRequest(BaseModel):
+    reason: str = Field(min_length=1, description="延期理由")
+    approver: str = Field(min_length=1, description="批准人")
+    approver_role: str = Field(min_length=1, description="批准人角色，须与时限政策规定一致")
+
+
+def clock_json(status: ClockStatus) -> dict[str, Any]:
+    c = status.clock
+    return {
+        "clock": c.key,
+        "stage": c.stage,
+        "name": c.name,
+        "task_id": c.task_id,
+        "element_id": c.element_id,
+        "started_at": c.started_at.isoformat(),
+        "limit": c.limit,
+        "unit": c.unit,
+        "due_on": c.due_on.isoformat(),
+        "due_at": c.due_at.isoformat(),
+        "warn_at": c.warn_at.isoformat() if c.warn_at else None,
+        "working_days_left": status.working_days_left if c.open else None,
+        "state": status.state,
+        "state_label": STATE_LABELS[status.state],
+        "provisional": c.provisional,
+        "extended": c.extended,
+        "paused": c.paused_since is not None,
+        "paused_days": c.paused_days,
+        "escalate_to": c.escalate_to,
+        "policy": c.policy_id,
+        "calendar_version": c.calendar_version,
+        "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+    }
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), SHANGHAI)
+
+
+def sla_router(engine: Engine) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/instances/{instance_id}/sla", summary="实例及各环节的时限状态")
+    def instance_sla(instance_id: str) -> list[dict[str, Any]]:
+        return [clock_json(s) for s in engine.sla_status(instance_id)]
+
+    @router.post("/instances/{instance_id}/sla/extend", summary="延长总时限（如 30→45 个工作日）")
+    def extend(instance_id: str, body: ExtendRequest, who: Actor) -> dict[str, Any]:
+        view = engine.extend_sla(
+            instance_id, reason=body.reason, approver=body.approver, approver_role=body.approver_role, actor=who
+        )
+        return instance_json(view)
+
+    @router.get("/supervisions", summary="督办记录（未办结）")
+    def supervisions(role: str | None = None) -> list[dict[str, Any]]:
+        return engine.supervisions(role=role)
+
+    @router.get("/sla/report", summary="按流程、单位、环节统计按时办结率")
+    def report(
+        since: Annotated[date, Query(description="起始日期（含），北京时间")],
+        until: Annotated[date, Query(description="截止日期（含），北京时间")],
+        process_id: str | None = None,
+        org_unit: str | None = None,
+    ) -> list[dict[str, Any]]:
+        end = _day_start(until + timedelta(days=1))
+        return engine.sla_report(_day_start(since), end, process_id=process_id, org_unit=org_unit)
+
+    @router.post("/calendar/schedules", status_code=201, summary="载入某年国务院节假日安排（新日历版本）")
+    def load_schedule(
+        who: Actor,
+        schedule: Annotated[dict[str, Any], Body(description="节假日安排 JSON，格式见 README")],
+        source: Annotated[str, Query(description="来源说明，例如文件名或文号")] = "api",
+    ) -> dict[str, Any]:
+        loaded, recomputed = engine.load_calendar(json.dumps(schedule, ensure_ascii=False), source=source, actor=who)
+        return {
+            "year": loaded.year,
+            "version": loaded.version,
+            "region": loaded.region,
+            "recomputed_instances": recomputed,
+        }
+
+    @router.get("/calendar/add-workdays", summary="计算 N 个工作日后的日期")
+    def add_workdays(start: date, n: Annotated[int, Query(ge=0)], region: str | None = None) -> dict[str, Any]:
+        result = engine.calendar().add_working_days(start, n, region=region)
+        return {
+            "date": result.date.isoformat(),
+            "provisional": result.provisional,
+            "calendar_version": result.calendar_version,
+        }
+
+    @router.get("/calendar/{year}", summary="某年的节假日与调休安排")
+    def show(year: int, region: str | None = None) -> dict[str, Any]:
+        return schedule_for_year(engine.calendar(), year, region=region).to_dict()
+
+    return router
