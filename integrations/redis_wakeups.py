@@ -72,11 +72,11 @@ end
 return out
 """
 
-# KEYS: temp, wakeups, leases, sentinel. ARGV: now, sentinel value.
-# Members in flight (unexpired lease) stay out of the new index: their worker
-# reschedules them when it commits, or the lease runs out and they come back.
+# KEYS: temp, wakeups, leases, sentinel. ARGV: sentinel value.
+# Members under a lease stay out of the new index: a live worker reschedules
+# them when it commits; a dead worker's lease runs out and claim_due hands
+# them on from the lease set itself.
 _FINISH_REBUILD = """
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
 local leased = redis.call('ZRANGE', KEYS[3], 0, -1)
 for i = 1, #leased, 1000 do
   redis.call('ZREM', KEYS[1], unpack(leased, i, math.min(i + 999, #leased)))
@@ -87,7 +87,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 else
   redis.call('DEL', KEYS[2])
 end
-redis.call('SET', KEYS[4], ARGV[2])
+redis.call('SET', KEYS[4], ARGV[1])
 return redis.call('ZCARD', KEYS[2])
 """
 
@@ -161,7 +161,9 @@ class RedisWakeups:
             try:
                 score = _score(now)
                 claimed = self._claim(
-                    keys=[self.key, self.leases_key], args=[repr(score), limit, repr(score + self.lease_seconds)]
+                    keys=[self.key, self.leases_key],
+                    args=[repr(score), limit, repr(score + self.lease_seconds)],
+                    client=self.redis,
                 )
             except RedisError as exc:
                 self._failed("claim", exc)
@@ -206,7 +208,9 @@ class RedisWakeups:
                         pipe.execute()
                 pipe.execute()
             size = self._finish(
-                keys=[temp, self.key, self.leases_key, self.sentinel_key], args=[repr(time.time()), run_id]
+                keys=[temp, self.key, self.leases_key, self.sentinel_key],
+                args=[run_id],
+                client=self.redis,
             )
         except RedisError as exc:
             self._failed("rebuild", exc)
@@ -268,7 +272,7 @@ class RedisWakeups:
                 args: list[Any] = [repr(_score(now))]
                 for instance_id, at in entries[start : start + 500]:
                     args += [instance_id, repr(_score(at))]
-                changed += int(self._restore(keys=[self.key, self.leases_key], args=args))
+                changed += int(self._restore(keys=[self.key, self.leases_key], args=args, client=self.redis))
         except RedisError as exc:
             self._failed("restore", exc)
         else:
@@ -289,7 +293,7 @@ class RedisWakeups:
 
     def unlock(self, name: str) -> None:
         try:
-            self._unlock(keys=[self.lock_prefix + name], args=[self._token])
+            self._unlock(keys=[self.lock_prefix + name], args=[self._token], client=self.redis)
         except RedisError as exc:
             self._failed("unlock", exc)
 

@@ -162,7 +162,9 @@ class Scheduler:
         try:
             started = time.perf_counter()
             count = self.engine.rebuild_wakeups()
-            log.warning("%s：已按数据库重建唤醒索引，%d 个实例，用时 %.2f 秒", reason, count, time.perf_counter() - started)
+            log.warning(
+                "%s：已按数据库重建唤醒索引，%d 个实例，用时 %.2f 秒", reason, count, time.perf_counter() - started
+            )
         finally:
             index.unlock("rebuild")
 
