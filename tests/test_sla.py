@@ -1,0 +1,84 @@
+"""Clock arithmetic in engine/sla.py and the working-day helpers for BPMN."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from engine import sla
+from engine.clock import SHANGHAI
+from engine.errors import ScriptError
+from engine.sla_helpers import HELPERS, SlaContext, sla_context
+from engine.sla_policy import Limit, SlaPolicy
+from engine.workcal import PeriodKind, WorkCalendar
+
+CAL = WorkCalendar()
+MONDAY = datetime(2026, 9, 21, 9, 0, tzinfo=SHANGHAI)
+
+
+def policy(**stages: Limit) -> SlaPolicy:
+    overall = Limit("overall", "总时限", 30, PeriodKind.WORKING_DAYS, warn_before=5)
+    return SlaPolicy("p", "1", "dibao", "t", "s", ("proc",), ("CN",), overall, stages)
+
+
+def clock(limit: Limit, started: datetime = MONDAY) -> sla.SlaClock:
+    return sla.start_clock(
+        instance_id="i", key="k", limit=limit, policy=policy(), region=None, now=started, calendar=CAL
+    )
+
+
+def test_deadline_is_the_end_of_the_day_in_beijing() -> None:
+    c = clock(Limit("s", "启动调查", 3, PeriodKind.WORKING_DAYS, warn_before=1))
+    assert c.due_on == date(2026, 9, 24)
+    assert c.due_at == datetime(2026, 9, 24, 16, 0, tzinfo=UTC)
+    assert c.warn_at == datetime(2026, 9, 23, 16, 0, tzinfo=UTC)
+    assert c.next_check() == c.warn_at
+
+
+def test_states_in_order() -> None:
+    c = clock(Limit("s", "n", 3, PeriodKind.WORKING_DAYS, warn_before=1))
+    assert sla.state(c, MONDAY) == sla.ON_TIME
+    assert sla.state(c, c.warn_at) == sla.WARNING  # type: ignore[arg-type]
+    assert sla.state(c, c.due_at) == sla.OVERDUE
+    assert sla.state(sla.pause(c, MONDAY), c.due_at) == sla.PAUSED
+    assert sla.state(replace(c, closed_at=c.due_at), MONDAY) == sla.CLOSED_ON_TIME
+    assert sla.state(replace(c, closed_at=c.due_at + timedelta(seconds=1)), MONDAY) == sla.CLOSED_LATE
+    assert sla.state(replace(c, extended=True), MONDAY) == sla.EXTENDED
+
+
+def test_natural_day_periods_roll_off_rest_days() -> None:
+    # 公示 7 天 from Thursday 24 September ends on Thursday 1 October (国庆): rolls to 8 October.
+    c = clock(Limit("publicity", "公示", 7, PeriodKind.NATURAL_DAYS), datetime(2026, 9, 24, 10, 0, tzinfo=SHANGHAI))
+    assert c.due_on == date(2026, 10, 8)
+    no_roll = Limit("publicity", "公示", 7, PeriodKind.NATURAL_DAYS, roll_to_working_day=False)
+    assert clock(no_roll, datetime(2026, 9, 24, 10, 0, tzinfo=SHANGHAI)).due_on == date(2026, 10, 1)
+
+
+def test_pause_moves_the_deadline_by_the_paused_working_days() -> None:
+    c = clock(Limit("overall", "总时限", 30, PeriodKind.WORKING_DAYS))
+    paused = sla.pause(c, MONDAY)
+    assert paused.next_check() is None
+    resumed = sla.resume(paused, datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI), CAL)
+    assert resumed.paused_days == CAL.working_days_between(date(2026, 9, 21), date(2026, 10, 9))
+    assert resumed.due_on == CAL.add_working_days(date(2026, 9, 21), 30 + resumed.paused_days).date
+
+
+def test_round_trip_through_json() -> None:
+    c = sla.pause(clock(Limit("s", "n", 3, PeriodKind.WORKING_DAYS, warn_before=1)), MONDAY)
+    assert sla.clock_from_dict(sla.clock_to_dict(c)) == c
+
+
+def test_helpers_use_the_instance_context() -> None:
+    stage = Limit("publicity", "公示", 7, PeriodKind.NATURAL_DAYS)
+    with sla_context(SlaContext(CAL, policy(publicity=stage), None, MONDAY)):
+        assert HELPERS["add_working_days"]("2026-09-30", 1) == "2026-10-08T16:00:00+00:00"
+        assert HELPERS["sla_due"]("publicity") == "2026-09-28T16:00:00+00:00"
+        assert HELPERS["sla_due"]("overall").startswith("2026-11-09")
+        assert HELPERS["today"]() == "2026-09-21"
+        with pytest.raises(ScriptError):
+            HELPERS["add_working_days"]("30/09/2026", 1)
+    with pytest.raises(ScriptError) as outside:
+        HELPERS["today"]()
+    assert outside.value.code == "SLA_NO_CONTEXT"
