@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped
 from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 
 from engine.errors import FieldError, FormValidationError, Location, Problem
+from engine.form_formats import FormProblem, check_form_keywords, register_formats, with_form_keywords
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,10 @@ class FormRef:
     ui_schema: dict[str, Any] | None
 
 
-# The seam for custom formats: later issues register 身份证号 / 银行卡 checks here,
-# e.g. ``@FORMAT_CHECKER.checks("cn-id-card", raises=ValueError)``.
+# The seam for custom formats: engine.form_formats registers 身份证号 / 手机号 / 银行卡 / 金额
+# here; a checker raising FormProblem chooses the field error's code and message.
 FORMAT_CHECKER = FormatChecker()
+register_formats(FORMAT_CHECKER)
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -102,6 +104,7 @@ def check_form_schema(schema: Any, *, location: Location) -> list[Problem]:
             ref = node.get("$ref")
             if isinstance(ref, str) and not ref.startswith("#"):
                 problems.append(Problem("FORM_SCHEMA_INVALID", f"只允许引用表单内部的定义，不能引用 {ref}", at))
+    problems += check_form_keywords(schema, location)
     cls = validator_for(schema, default=Draft7Validator)
     meta = cls(cls.META_SCHEMA, format_checker=cls.FORMAT_CHECKER)
     for error in sorted(meta.iter_errors(schema), key=lambda e: "/".join(map(str, e.absolute_path))):
@@ -146,7 +149,7 @@ def _validator(form: FormRef) -> Any:
     cached = _validators.get(id(form))
     if cached is not None and cached[0] is form:
         return cached[1]
-    cls = validator_for(form.schema, default=Draft7Validator)
+    cls = with_form_keywords(validator_for(form.schema, default=Draft7Validator))
     validator = cls(form.schema, format_checker=FORMAT_CHECKER)
     if len(_validators) > 1024:
         _validators.clear()
@@ -169,6 +172,9 @@ def _field_errors(error: ValidationError) -> list[FieldError]:
         patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
         extra = [k for k in instance if k not in known and not any(p.search(k) for p in patterns)]
         return [FieldError(_join(path, k), "FORM_UNKNOWN_FIELD", "表单中没有这一项") for k in extra]
+    if isinstance(error.cause, FormProblem):  # a platform format or keyword named the problem
+        custom = schema.get("validationErrorMessage") if keyword == "format" else None
+        return [FieldError(path, error.cause.code, str(custom) if custom else error.cause.message)]
     code, message = _describe(keyword, value, schema)
     return [FieldError(path, code, message)]
 
