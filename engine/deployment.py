@@ -91,14 +91,16 @@ def load_files(paths: Sequence[Path], forms_dir: Path | None) -> tuple[list[Sour
     then anywhere below it if exactly one file matches (two matches are refused
     rather than guessed).
     """
+    # Names are what the deployment hashes and people see: relative to the
+    # folder given (or the bare file name), never where the checkout lives.
     found: dict[str, Path] = {}
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and child.name.lower().endswith(MODEL_SUFFIXES):
-                    found[str(child)] = child
+                    found[child.relative_to(path).as_posix()] = child
         elif path.is_file():
-            found[str(path)] = path
+            found[path.name] = path
         else:
             raise InvalidRequestError(f"找不到文件或目录：{path}", code="FILE_NOT_FOUND")
     files = [SourceFile(name, p.read_bytes()) for name, p in found.items()]
@@ -107,19 +109,20 @@ def load_files(paths: Sequence[Path], forms_dir: Path | None) -> tuple[list[Sour
         relative = Path(form_name)
         if relative.is_absolute() or ".." in relative.parts or not relative.parts:
             return None  # a model must not reach outside its folders
-        bases = [Path(bpmn_name).parent] if bpmn_name in found else []
+        model = found.get(bpmn_name)
+        bases = [model.parent] if model is not None else []
         if forms_dir is not None:
-            bases += [forms_dir, forms_dir / Path(bpmn_name).parent.name]
+            bases += [forms_dir, forms_dir / (model.parent.name if model else Path(bpmn_name).parent.name)]
         for base in bases:
             candidate = base / relative
             if candidate.is_file():
-                return SourceFile(str(candidate), candidate.read_bytes())
+                return SourceFile(relative.as_posix(), candidate.read_bytes())
         if forms_dir is None or not forms_dir.is_dir():
             return None
         matches = sorted(p for p in forms_dir.rglob(relative.name) if p.is_file() and p.match(relative.as_posix()))
         if len(matches) > 1:
-            listed = ", ".join(str(m) for m in matches)
+            listed = ", ".join(str(m.relative_to(forms_dir)) for m in matches)
             raise InvalidRequestError(f"表单目录中有多个 {form_name}：{listed}", code="FORM_AMBIGUOUS")
-        return SourceFile(str(matches[0]), matches[0].read_bytes()) if matches else None
+        return SourceFile(relative.as_posix(), matches[0].read_bytes()) if matches else None
 
     return files, resolve

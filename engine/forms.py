@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -123,21 +124,44 @@ def check_ui_schema(ui_schema: Any, *, location: Location) -> list[Problem]:
 
 
 def validate_submission(form: FormRef | None, data: Any, *, location: Location | None = None) -> dict[str, Any]:
-    """A deep copy of ``data`` if it satisfies the form; FormValidationError otherwise."""
-    if data is None and form is None:
-        return {}  # a task without a form completes with nothing
+    """A deep copy of ``data`` if it satisfies the form; FormValidationError otherwise.
+
+    A submission may only write the fields its form declares: a task without
+    a form takes no data, and keys a form does not list are refused unless
+    the form says ``additionalProperties`` — otherwise an approver's form could
+    quietly rewrite the applicant's data.
+    """
+    if data is None or (form is None and data == {}):
+        data = {}
     if not isinstance(data, dict):
         raise FormValidationError([FieldError("", "FORM_TYPE", "表单数据必须是 JSON 对象")], location=location)
+    errors: dict[str, FieldError] = {fe.path: fe for fe in non_finite(data)}
     if form is None:
-        return copy.deepcopy(data)
-    validator = _validator(form)
-    errors: dict[str, FieldError] = {}
-    for error in validator.iter_errors(data):
-        for field_error in _field_errors(error):
-            errors.setdefault(field_error.path, field_error)
+        errors.update({key: FieldError(key, "FORM_UNKNOWN_FIELD", "此任务没有表单，不能提交数据") for key in data})
+    else:
+        if "additionalProperties" not in form.schema and isinstance(form.schema.get("properties"), dict):
+            declared = form.schema["properties"]
+            for key in data:
+                if key not in declared:
+                    errors.setdefault(key, FieldError(key, "FORM_UNKNOWN_FIELD", "表单中没有这一项"))
+        if not errors:
+            for error in _validator(form).iter_errors(data):
+                for field_error in _field_errors(error):
+                    errors.setdefault(field_error.path, field_error)
     if errors:
         raise FormValidationError(list(errors.values()), location=location)
     return copy.deepcopy(data)
+
+
+def non_finite(data: Any, path: str = "") -> list[FieldError]:
+    """NaN and infinities: JSON cannot carry them and comparisons lie about them."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [FieldError(path, "FORM_NUMBER", "数值无效：不能是 NaN 或无穷大")]
+    if isinstance(data, dict):
+        return [fe for key, value in data.items() for fe in non_finite(value, _join(path, key))]
+    if isinstance(data, list):
+        return [fe for i, value in enumerate(data) for fe in non_finite(value, _join(path, i))]
+    return []
 
 
 _validators: dict[int, tuple[FormRef, Any]] = {}

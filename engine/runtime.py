@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.task import Task
@@ -23,8 +24,15 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import spiff_patches
 from engine.deployment import ProcessDefinition, UserTaskInfo
-from engine.errors import ConflictError, InstanceStateError, InvalidRequestError, Location, NotFoundError
-from engine.forms import validate_submission
+from engine.errors import (
+    ConflictError,
+    FormValidationError,
+    InstanceStateError,
+    InvalidRequestError,
+    Location,
+    NotFoundError,
+)
+from engine.forms import non_finite, validate_submission
 from engine.incidents import Incident, incident_from_exception
 from engine.serialization import RestoredSpec, dump_workflow, load_workflow
 
@@ -57,6 +65,7 @@ class WaitingTimer:
     task_id: str
     element_id: str
     due_at: datetime
+    period_seconds: float | None = None  # cycle timers: the time between firings
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> list[Task]:
@@ -68,8 +77,40 @@ def _all_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return tasks
 
 
+def _waiting_timer(task: Task) -> WaitingTimer | None:
+    """The due time SpiffWorkflow stored when the timer armed. Event-based
+    gateways and multiple-event catches keep it on themselves (G8)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if definition is None:
+        return None
+    parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    if not any(isinstance(d, TimerEventDefinition) for d in parts):
+        return None
+    value = task.internal_data.get("event_value")
+    period = None
+    if isinstance(value, dict):  # a cycle: {"cycles": n, "next": iso, "duration": seconds}
+        if value.get("cycles") == 0:
+            return None
+        period = float(value.get("duration") or 0) or None
+        value = value.get("next")
+    if not isinstance(value, str):
+        return None
+    due = datetime.fromisoformat(value)
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=spiff_patches.NAIVE_TZ)  # exactly how SpiffWorkflow reads it
+    return WaitingTimer(str(task.id), task.task_spec.name, due.astimezone(UTC), period)
+
+
 def _is_bpmn_element(task: Task) -> bool:
     return getattr(task.task_spec, "bpmn_id", None) is not None
+
+
+def _firings(before: WaitingTimer, after: WaitingTimer | None) -> list[datetime]:
+    """Every due moment a refresh fired: a cycle that caught up fired once per period."""
+    if before.period_seconds and after is not None and after.due_at > before.due_at:
+        count = round((after.due_at - before.due_at).total_seconds() / before.period_seconds)
+        return [before.due_at + timedelta(seconds=before.period_seconds * i) for i in range(max(count, 1))]
+    return [before.due_at]
 
 
 def _data_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,14 +172,10 @@ class InstanceRun:
             return []
         timers = []
         for task in _all_tasks(self.workflow):
-            spec = task.task_spec
-            if task.state != TaskState.WAITING or not isinstance(spec, CatchingEvent):
-                continue
-            if not isinstance(spec.event_definition, TimerEventDefinition):
-                continue
-            value = spec.event_definition.details(task).value
-            if isinstance(value, str):
-                timers.append(WaitingTimer(str(task.id), spec.bpmn_id, datetime.fromisoformat(value)))
+            if task.state == TaskState.WAITING:
+                timer = _waiting_timer(task)
+                if timer is not None:
+                    timers.append(timer)
         return timers
 
     def active_stages(self) -> list[tuple[str, str, str]]:
@@ -168,6 +205,9 @@ class InstanceRun:
     def start(self, data: Mapping[str, Any], *, actor: str | None, now: datetime) -> list[EventDraft]:
         if not isinstance(data, Mapping):
             raise InvalidRequestError("启动数据必须是 JSON 对象", code="START_DATA_INVALID")
+        bad = non_finite(dict(data))
+        if bad:
+            raise FormValidationError(bad, location=Location(self.definition.file, self.definition.process_id))
         root = self.workflow.get_next_task(state=TaskState.READY)
         root.data.update(copy.deepcopy(dict(data)))
         events = [
@@ -207,7 +247,12 @@ class InstanceRun:
             element_id=view.element_id,
             actor=actor,
         )
-        return [completed, *self._advance(now, task.run, skip={task.id})]
+        following = self._advance(now, task.run, skip={task.id})
+        if task.state != TaskState.COMPLETED:
+            # A post-script failed: the submission is kept for the record, but
+            # the task is not done and must not read as done.
+            completed.type = "task_submission_failed"
+        return [completed, *following]
 
     def fire_timers(self, *, now: datetime) -> list[EventDraft]:
         if self.status != RUNNING:
@@ -225,6 +270,11 @@ class InstanceRun:
         for task in failed:
             task.data.update(copy.deepcopy(dict(data_patch)))
             task._set_state(TaskState.READY)
+            if task.task_spec.manual:  # back in someone's inbox
+                view = self._ready_view(task)
+                events.append(
+                    EventDraft("task_ready", {"name": view.name, "lane": view.lane}, view.id, view.element_id)
+                )
         resolved = self.incident
         self.status, self.incident = RUNNING, None
         events += self._advance(now, lambda: None)
@@ -320,7 +370,8 @@ class InstanceRun:
         for tid, timer in timers_before.items():
             after = timers_after.get(tid)
             if timer.due_at <= now and (after is None or after.due_at != timer.due_at):
-                events.append(EventDraft("timer_fired", {"due_at": timer.due_at.isoformat()}, tid, timer.element_id))
+                for due in _firings(timer, after):
+                    events.append(EventDraft("timer_fired", {"due_at": due.isoformat()}, tid, timer.element_id))
         for task in changed:
             events.extend(self._events_for(task, before.get(task.id)))
         for tid, timer in timers_after.items():

@@ -397,11 +397,13 @@ class Engine:
             verdicts = []
             for cid in ids:
                 head = unit.get_instance(cid)
-                if head is None:
+                events = list(unit.events(cid))
+                if head is None and not events:
                     raise NotFoundError(f"实例 {cid} 不存在", code="INSTANCE_NOT_FOUND")
-                verdicts.append(
-                    verify_chain(cid, unit.events(cid), head_count=head.event_count, head_hash=head.head_hash)
-                )
+                if head is None:
+                    verdicts.append(Verdict(cid, False, len(events), 1, "实例记录已被删除，但其审计事件仍在"))
+                    continue
+                verdicts.append(verify_chain(cid, events, head_count=head.event_count, head_hash=head.head_hash))
             return verdicts
 
     # -- internals ---------------------------------------------------------------

@@ -6,6 +6,8 @@ Applied once, on import of :mod:`engine.runtime`:
   that module's ``datetime`` for a subclass whose ``now()`` reads the engine's
   injected clock from a context variable, so timers arm and fire on the same
   time the rest of the engine uses (tests jump time; servers use UTC).
+* G8 again — a naive timer date is read in a fixed Beijing offset, not the
+  server's zone at import time.
 * G1 — ``Task._inherit_data`` shallow-merges the parent's data, so a script
   that mutates a nested dict rewrites the data of tasks that already
   completed. 3.1.2 deep-copied; we restore that, which also keeps ``回退``
@@ -18,7 +20,7 @@ import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 from SpiffWorkflow.task import Task
@@ -53,8 +55,15 @@ def _inherit_data_deep(self: Task) -> None:
     self.data.update(copy.deepcopy(self.parent.data))
 
 
+# China keeps one offset all year; a naive timer date in a model or in case
+# data means Beijing time, whatever the server's own zone (G8: SpiffWorkflow
+# would otherwise freeze the server's import-time offset).
+NAIVE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
 def apply() -> None:
     _timer_module.datetime = _ClockedDatetime
+    _timer_module.LOCALTZ = NAIVE_TZ
     Task._inherit_data = _inherit_data_deep
 
 

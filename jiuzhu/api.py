@@ -6,10 +6,11 @@ import logging
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Header, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 
 from engine.deployment import SourceFile
 from engine.errors import JiuzhuError
@@ -25,7 +26,7 @@ STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "
 
 class StartRequest(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict, description="启动数据（JSON 对象）")
-    version: int | None = Field(default=None, description="指定流程版本；缺省为最新版本")
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="指定流程版本；缺省为最新版本")
     business_key: str | None = Field(default=None, description="业务编号，例如案件号")
     org_unit: str | None = Field(default=None, description="经办单位")
     region: str | None = Field(default=None, description="行政区划代码，决定适用的时限政策，例如 CN-ZJ-HZ")
@@ -63,6 +64,18 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             for e in exc.errors()
         ]
         body = {"code": "REQUEST_INVALID", "message": "请求格式不正确", "kind": "invalid", "problems": problems}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, _exc: DataError) -> JSONResponse:
+        # The database refused a value the schema let through (a NUL byte, an
+        # out-of-range number): the request was bad, not the server.
+        body = {
+            "code": "REQUEST_INVALID",
+            "message": "请求中含有无法保存的值（例如空字符或超出范围的数字）",
+            "kind": "invalid",
+            "problems": [],
+        }
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(Exception)
@@ -121,10 +134,12 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return instance_json(view)
 
     @api.get("/instances", summary="实例列表")
-    def instances(process_id: str | None = None, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    def instances(
+        process_id: str | None = None, status: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> list[dict[str, Any]]:
         return [
             {"id": r.id, "process_id": r.process_id, "version": r.version, "status": r.status, "revision": r.revision}
-            for r in engine.list_instances(process_id=process_id, status=status, limit=min(limit, 1000))
+            for r in engine.list_instances(process_id=process_id, status=status, limit=limit)
         ]
 
     @api.get("/instances/{instance_id}", summary="实例状态")
@@ -137,11 +152,11 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return ready
 
     @api.post("/instances/{instance_id}/tasks/{task_id}/complete", summary="办理任务（提交表单）")
-    def complete(instance_id: str, task_id: str, body: CompleteRequest, who: Actor) -> JSONResponse:
+    def complete(instance_id: str, task_id: str, body: CompleteRequest, who: Actor) -> dict[str, Any]:
         view = engine.complete_task(
             instance_id, task_id, body.data, actor=who, expected_revision=body.expected_revision
         )
-        return JSONResponse(instance_json(view))
+        return instance_json(view)
 
     @api.post("/instances/{instance_id}/retry", summary="修正数据后重试故障任务")
     def retry(instance_id: str, body: RetryRequest, who: Actor) -> dict[str, Any]:

@@ -129,3 +129,23 @@ def test_jiuzhu_serve_demo_starts_and_answers(tmp_path: Path) -> None:
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert f"http://127.0.0.1:{port}/docs" in output
+
+
+def test_bad_values_are_422_not_500(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    engine = make_engine_for()
+    client = TestClient(create_app(engine, settings(db_url)), raise_server_exceptions=False)
+    files = [("files", (p.name, p.read_bytes())) for p in (SAMPLE, *sorted((FORMS / "sample").glob("*.json")))]
+    assert client.post("/api/deployments", files=files).status_code == 201
+    assert client.get("/api/instances", params={"limit": -1}).status_code == 422
+    assert client.post("/api/processes/material_review/instances", json={"version": 2**40}).status_code == 422
+    assert client.get("/api/instances/abc%00def").status_code in (404, 422)
+    r = client.post("/api/processes/material_review/instances", json={"business_key": "A\u0000B"})
+    assert r.status_code in (201, 422)
+    iid = client.post("/api/processes/material_review/instances", json={}).json()["id"]
+    task = client.get(f"/api/instances/{iid}/tasks").json()[0]
+    nan = client.post(
+        f"/api/instances/{iid}/tasks/{task['id']}/complete",
+        content='{"data": {"applicant_name": "张三", "household_size": NaN}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert nan.status_code == 422 and nan.json()["problems"][0]["field"] == "household_size"

@@ -130,3 +130,12 @@ def test_deployments_are_audited_on_the_system_chain(make_engine_for: Callable[.
     deploy(engine, SAMPLE)
     verdicts = {v.chain_id: v for v in engine.verify()}
     assert verdicts["_system"].ok and verdicts["_system"].events == 1
+
+
+def test_a_deleted_instance_row_is_reported(sample_engine: Engine, clock: FixedClock) -> None:
+    iid = run_sample(sample_engine, clock)
+    engine = sample_engine.store.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM instance WHERE id = :i"), {"i": iid})
+    verdict = next(v for v in sample_engine.verify() if v.chain_id == iid)
+    assert not verdict.ok and "删除" in (verdict.reason or "")

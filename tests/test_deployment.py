@@ -527,11 +527,13 @@ def test_load_files_walks_directories_and_resolves_forms(tmp_path: Path) -> None
     (shared / "apply-uischema.json").write_bytes((FORMS / "apply-uischema.json").read_bytes())
     (tmp_path / "secret.json").write_text("{}")
     files, resolve = load_files([tmp_path / "processes"], shared)
-    assert [f.name for f in files] == [str(models / "approval.bpmn")]
+    assert [f.name for f in files] == ["approval/approval.bpmn"]  # relative: the checkout's place never shows
     form = resolve(files[0].name, "apply-schema.json")
-    assert form is not None and form.name == str(models / "apply-schema.json")
+    assert form is not None and form.name == "apply-schema.json"
+    assert form.content == (models / "apply-schema.json").read_bytes()
     ui = resolve(files[0].name, "apply-uischema.json")
-    assert ui is not None and ui.name == str(shared / "apply-uischema.json")
+    assert ui is not None and ui.name == "apply-uischema.json"
+    assert ui.content == (shared / "apply-uischema.json").read_bytes()
     assert resolve(files[0].name, "../../secret.json") is None
     assert resolve(files[0].name, str(tmp_path / "secret.json")) is None
     deployment = build_deployment(files, sandbox=SANDBOX, resolve_form=resolve)
@@ -540,13 +542,13 @@ def test_load_files_walks_directories_and_resolves_forms(tmp_path: Path) -> None
 
 def test_load_files_finds_forms_in_model_sub_folders_and_refuses_ambiguity(tmp_path: Path) -> None:
     (tmp_path / "forms" / "approval").mkdir(parents=True)
-    (tmp_path / "forms" / "approval" / "apply-schema.json").write_text("{}")
+    (tmp_path / "forms" / "approval" / "apply-schema.json").write_text('{"title": "approval"}')
     (tmp_path / "elsewhere").mkdir()
     model_file = tmp_path / "elsewhere" / "approval.bpmn"
     model_file.write_bytes(fixture("approval.bpmn").content)
     files, resolve = load_files([model_file], tmp_path / "forms")
     found = resolve(files[0].name, "apply-schema.json")
-    assert found is not None and found.name == str(tmp_path / "forms" / "approval" / "apply-schema.json")
+    assert found is not None and found.name == "apply-schema.json" and found.content == b'{"title": "approval"}'
     (tmp_path / "forms" / "other").mkdir()
     (tmp_path / "forms" / "other" / "apply-schema.json").write_text("{}")
     with pytest.raises(InvalidRequestError):

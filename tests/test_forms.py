@@ -125,10 +125,24 @@ def test_error_carries_the_task_location() -> None:
     }
 
 
-def test_task_without_form_takes_any_object() -> None:
+def test_task_without_form_takes_no_data() -> None:
     assert validate_submission(None, None) == {}
-    assert validate_submission(None, {"note": ["a"]}) == {"note": ["a"]}
+    assert validate_submission(None, {}) == {}
+    assert [(e.path, e.code) for e in errors({"note": ["a"]}, form=None)] == [("note", "FORM_UNKNOWN_FIELD")]
     assert [e.code for e in errors("text", form=None)] == ["FORM_TYPE"]
+
+
+def test_undeclared_fields_are_refused_unless_the_form_allows_them() -> None:
+    open_form = FormRef("f.json", {"type": "object", "properties": {"approved": {"type": "boolean"}}}, None, None)
+    found = errors({"approved": True, "applicant_name": "改名"}, form=open_form)
+    assert [(e.path, e.code) for e in found] == [("applicant_name", "FORM_UNKNOWN_FIELD")]
+    allowing = FormRef("f.json", {**open_form.schema, "additionalProperties": True}, None, None)
+    assert validate_submission(allowing, {"approved": True, "note": "x"}) == {"approved": True, "note": "x"}
+
+
+def test_nan_and_infinity_are_refused() -> None:
+    found = errors({"name": "张三", "amount": float("nan"), "rows": [{"x": float("inf")}]})
+    assert {(e.path, e.code) for e in found} >= {("amount", "FORM_NUMBER"), ("rows/0/x", "FORM_NUMBER")}
 
 
 def test_submission_must_be_an_object() -> None:

@@ -202,3 +202,51 @@ def test_terminate(roundtrip: bool) -> None:
     assert d.run.status == TERMINATED and d.ready() == []
     with pytest.raises(InstanceStateError):
         d.run.terminate("again", actor="admin")
+
+
+def test_naive_timer_date_from_case_data_means_beijing_time(roundtrip: bool) -> None:
+    d = Driver(FIXTURES / "engine" / "naive.bpmn", "naive", roundtrip)
+    d.start({"due": "2026-11-05T09:00:00"})
+    [timer] = d.run.waiting_timers()
+    assert timer.due_at.isoformat() == "2026-11-05T01:00:00+00:00"
+    assert d.later(timedelta(days=2, hours=23, minutes=59)) == []
+    fired = d.later(timedelta(minutes=1))
+    assert fired[0].type == "timer_fired" and d.run.status == COMPLETED
+
+
+def test_event_based_gateway_timer_is_indexed_and_fires(roundtrip: bool) -> None:
+    d = Driver(FIXTURES / "engine" / "ebg.bpmn", "ebg", roundtrip)
+    d.start()
+    [timer] = d.run.waiting_timers()
+    assert timer.due_at == START + timedelta(hours=1)
+    assert "timer_armed" in d.types()
+    assert d.later(timedelta(minutes=59)) == []
+    fired = d.later(timedelta(minutes=1))
+    assert fired[0].type == "timer_fired" and d.run.status == COMPLETED
+
+
+def test_each_cycle_firing_is_audited_when_catching_up(roundtrip: bool) -> None:
+    d = Driver(FIXTURES / "engine" / "cycle.bpmn", "cycle", roundtrip)
+    d.start()
+    fired = [e for e in d.later(timedelta(hours=3)) if e.type == "timer_fired"]
+    dues = [e.payload["due_at"] for e in fired]
+    assert dues[:3] == [(START + timedelta(hours=h)).isoformat() for h in (1, 2, 3)]
+    assert len(dues) == len(set(dues))
+
+
+def test_failed_post_script_is_not_a_completion(roundtrip: bool) -> None:
+    d = Driver(FIXTURES / "engine" / "post.bpmn", "post", roundtrip)
+    d.start({"divisor": 0})
+    d.complete("u", {})
+    assert d.run.status == INCIDENT
+    assert "task_completed" not in d.types() and "task_submission_failed" in d.types()
+    d.step(lambda r: r.retry({"divisor": 2}, actor="admin", now=d.now))
+    assert d.ready() == ["u"] and d.types()[-2:] == ["task_ready", "incident_resolved"]
+    d.complete("u", {})
+    assert d.ready() == ["u2"] and d.types().count("task_completed") == 1
+
+
+def test_nan_start_data_is_refused(roundtrip: bool) -> None:
+    d = Driver(SAMPLE, "material_review", roundtrip)
+    with pytest.raises(FormValidationError):
+        d.start({"amount": float("nan")})

@@ -159,3 +159,29 @@ def test_clock_drives_timer_due_times(sample_engine: Engine, clock: FixedClock) 
     sample_engine.complete_task(iid, ready(sample_engine, iid, "submit_application"), APPLICATION, actor="a")
     armed = next(e for e in sample_engine.events(iid) if e.type == "timer_armed")
     assert armed.payload["due_at"] == (START + timedelta(days=12)).isoformat()
+
+
+def test_two_branches_completed_at_once_both_succeed(make_engine_for: Callable[..., Engine]) -> None:
+    engine = make_engine_for()
+    deploy(engine, FIXTURES / "engine" / "par.bpmn")
+    for _ in range(5):
+        view = engine.start("par", {}, actor="a")
+        tasks = {t.element_id: t.id for t in view.ready}
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def work(element: str, view=view, tasks=tasks, barrier=barrier, outcomes=outcomes) -> None:  # type: ignore[no-untyped-def]
+            barrier.wait()
+            try:
+                engine.complete_task(view.record.id, tasks[element], {}, actor=element)
+                outcomes.append("ok")
+            except ConflictError:
+                outcomes.append("conflict")
+
+        threads = [threading.Thread(target=work, args=(e,)) for e in ("a", "b")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert outcomes == ["ok", "ok"]
+        assert engine.get(view.record.id).record.status == "completed"

@@ -244,7 +244,13 @@ class SqlUnit:
         )
 
     def get_instance(self, instance_id: str) -> InstanceRecord | None:
-        row = self.conn.execute(select(INST).where(INST.c.id == instance_id)).first()
+        query = select(INST).where(INST.c.id == instance_id)
+        if self.conn.info.get("write"):
+            # Writers of one instance queue here instead of both computing a
+            # step and one losing the revision race (PostgreSQL; SQLite already
+            # serialises writers at BEGIN IMMEDIATE).
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
         return self._instance(row) if row else None
 
     def update_instance(self, record: InstanceRecord, *, expected_revision: int) -> bool:
@@ -294,9 +300,11 @@ class SqlUnit:
             )
 
     def chain_ids(self) -> list[str]:
-        return [
-            r.id for r in self.conn.execute(select(INST.c.id).where(INST.c.event_count > 0).order_by(INST.c.created_at))
-        ]
+        # From both sides: an instance whose row was deleted still has events,
+        # and the verdict on it must say so.
+        heads = select(INST.c.id.label("chain_id")).where(INST.c.event_count > 0)
+        logged = select(E.c.chain_id.label("chain_id")).distinct()
+        return sorted(r.chain_id for r in self.conn.execute(heads.union(logged)))
 
     # -- timers and ready tasks -------------------------------------------------------------
 
