@@ -40,8 +40,3 @@ class FixedClock:
             raise ValueError("FixedClock needs an aware datetime")
         self._now = moment.astimezone(UTC)
         return self._now
-
-
-def to_local(moment: datetime) -> datetime:
-    """What people see: Beijing time."""
-    return moment.astimezone(SHANGHAI)

@@ -19,7 +19,4 @@ def definition_from_dict(data: dict[str, Any]) -> ProcessDefinition:
     user_tasks = {
         key: UserTaskInfo(**{**raw, "form": form(raw.get("form"))}) for key, raw in data["user_tasks"].items()
     }
-    fields = {**data, "user_tasks": user_tasks}
-    if "start_form" in fields:
-        fields["start_form"] = form(fields["start_form"])
-    return ProcessDefinition(**fields)
+    return ProcessDefinition(**{**data, "user_tasks": user_tasks})

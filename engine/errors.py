@@ -122,6 +122,11 @@ class FormValidationError(JiuzhuError):
         ]
 
 
+class UnauthorizedError(JiuzhuError):
+    kind = "unauthorized"
+    default_code = "UNAUTHORIZED"
+
+
 class NotFoundError(JiuzhuError):
     kind = "not_found"
     default_code = "NOT_FOUND"

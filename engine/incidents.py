@@ -57,10 +57,9 @@ def incident_from_exception(exc: BaseException, workflow: Any, definition: Proce
 
     task = getattr(exc, "task", None)
     if task is None:
-        errored = [t for t in workflow.tasks.values() if t.state == TaskState.ERROR]
-        for sub in workflow.subprocesses.values():
-            errored.extend(t for t in sub.tasks.values() if t.state == TaskState.ERROR)
-        task = errored[0] if errored else None
+        from engine.runtime import _all_tasks
+
+        task = next((t for t in _all_tasks(workflow) if t.state == TaskState.ERROR), None)
     script_error = find_script_error(exc)
     if script_error is not None:
         code, detail = script_error.code, script_error.message

@@ -38,6 +38,10 @@ from engine.workcal_schedule import Schedule, load_schedule
 SYSTEM_CHAIN = "_system"
 
 
+def _revision_conflict() -> ConflictError:
+    return ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
+
+
 def _latest(versions: Sequence[VersionRecord]) -> list[VersionRecord]:
     newest: dict[str, VersionRecord] = {}
     for v in versions:
@@ -462,7 +466,7 @@ class Engine:
         with self.store.unit() as unit:
             record = self._instance(unit, instance_id)
             if expected_revision is not None and record.revision != expected_revision:
-                raise ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
+                raise _revision_conflict()
             run = self._load(unit, record)
             ready_before = {t.id for t in run.ready_tasks()}
             timers_before = run.waiting_timers()
@@ -506,7 +510,7 @@ class Engine:
             head_hash=events[-1].hash if events else record.head_hash,
         )
         if not unit.update_instance(updated, expected_revision=record.revision):
-            raise ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
+            raise _revision_conflict()
         unit.append_events(events)
         timers = run.waiting_timers()
         if timers != (timers_before or []):

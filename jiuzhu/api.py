@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 
 from engine.deployment import SourceFile
-from engine.errors import JiuzhuError
+from engine.errors import JiuzhuError, UnauthorizedError
 from engine.service import Engine
 from jiuzhu.api_common import Actor, deploy_json, event_json, instance_json, version_json
 from jiuzhu.api_sla import sla_router
@@ -89,7 +89,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             return
         expected = f"Bearer {settings.api_token}"
         if authorization is None or not secrets.compare_digest(authorization, expected):
-            raise _Unauthorized("缺少或错误的访问令牌", code="UNAUTHORIZED")
+            raise UnauthorizedError("缺少或错误的访问令牌")
 
     api = APIRouter(prefix="/api", dependencies=[Depends(authorize)])
 
@@ -198,8 +198,3 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return {"status": "ok"}
 
     return app
-
-
-class _Unauthorized(JiuzhuError):
-    kind = "unauthorized"
-    default_code = "UNAUTHORIZED"

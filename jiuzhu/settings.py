@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +38,6 @@ class Settings:
     timer_interval: float
     script_cpu_seconds: float
     script_memory_mb: int
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,7 +45,7 @@ class Settings:
 
         def get(name: str) -> str | None:
             default = next(s.default for s in SETTINGS if s.name == name)
-            return env.get(name) or env.get(f"JIUZHU_{name}") or default
+            return env.get(name) or default
 
         def path(name: str) -> Path:
             value = Path(get(name) or ".")

@@ -41,3 +41,10 @@ def test_core_never_reads_the_wall_clock() -> None:
             continue
         for call in ("datetime.now(", "date.today(", "datetime.utcnow(", "time.time("):
             assert call not in source, f"{path.name} calls {call}"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from jiuzhu.settings import SETTINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [s.name for s in SETTINGS if s.name not in readme] == []

@@ -352,8 +352,15 @@ class SqlUnit:
         return [(r.instance_id, _aware(r.at)) for r in rows]
 
     def next_due(self) -> datetime | None:
-        row = self.conn.execute(select(T.c.due_at).order_by(T.c.due_at).limit(1)).first()
-        return _aware(row.due_at) if row else None
+        timers = (
+            select(func.min(T.c.due_at))
+            .join(INST, INST.c.id == T.c.instance_id)
+            .where(INST.c.status == "running")
+            .scalar_subquery()
+        )
+        clocks = select(func.min(C.c.next_check_at)).scalar_subquery()
+        moments = [m for m in self.conn.execute(select(timers, clocks)).one() if m is not None]
+        return _aware(min(moments)) if moments else None
 
     def update_ready_tasks(self, instance_id: str, *, added: Sequence[TaskRow], removed: Sequence[str]) -> None:
         if removed:
