@@ -253,7 +253,7 @@ class Engine:
         revision race, and changes nothing."""
         moment = now or self.clock.now()
         try:
-            view = self._step(instance_id, lambda run, at: run.fire_timers(now=at), now=moment)
+            view = self._step(instance_id, lambda run, at: run.fire_timers(now=at), now=moment, timer_step=True)
         except ConflictError:
             return False
         except NotFoundError:
@@ -461,6 +461,7 @@ class Engine:
         now: datetime | None = None,
         recompute: bool = False,
         extra: Callable[[Unit, InstanceRecord], list[EventDraft]] | None = None,
+        timer_step: bool = False,
     ) -> InstanceView:
         moment = now or self.clock.now()
         with self.store.unit() as unit:
@@ -470,11 +471,16 @@ class Engine:
             run = self._load(unit, record)
             ready_before = {t.id for t in run.ready_tasks()}
             timers_before = run.waiting_timers()
-            with sla_context(self.sla.context(unit, record, moment)):
+            # What a timer sets off happened when the timer was due, not when
+            # a busy scheduler got round to it: stages it starts count from then.
+            due = [t.due_at for t in timers_before if t.due_at <= moment]
+            event_time = min(due) if timer_step and due else moment
+            with sla_context(self.sla.context(unit, record, event_time)):
                 drafts = op(run, moment)
-            sla_events, clocks = self.sla.step(unit, record, run, moment, recompute=recompute)
+            sla_events, clocks = self.sla.step(unit, record, run, event_time, recompute=recompute)
             if extra is not None:
                 sla_events += extra(unit, record)
+                clocks = unit.clocks(record.id)
             view = self._commit(unit, record, run, drafts + sla_events, moment, ready_before, timers_before)
         self._after_commit(view, run, clocks)
         return view

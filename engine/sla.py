@@ -40,7 +40,10 @@ STATE_LABELS = {
 
 
 def local_date(moment: datetime) -> date:
-    return moment.astimezone(SHANGHAI).date()
+    """The Beijing calendar day a moment belongs to. Midnight closes the day
+    before it: a deadline "end of D" is 00:00 of D+1, and what happens at that
+    instant (a 公示 timer running out) still happened on D."""
+    return (moment.astimezone(SHANGHAI) - timedelta(microseconds=1)).date()
 
 
 def end_of_day(day: date) -> datetime:
