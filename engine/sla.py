@@ -186,7 +186,8 @@ def extend(clock: SlaClock, new_limit: int, calendar: WorkCalendar) -> SlaClock:
 
 def state(clock: SlaClock, now: datetime) -> str:
     if clock.closed_at is not None:
-        return CLOSED_ON_TIME if clock.closed_at <= clock.due_at else CLOSED_LATE
+        on_time = clock.closed_at <= clock.due_at and not clock.breached
+        return CLOSED_ON_TIME if on_time else CLOSED_LATE
     if clock.paused_since is not None:
         return PAUSED
     if now >= clock.due_at:

@@ -85,7 +85,7 @@ def track(
         if clock.open and (ended or not running):
             closed = replace(clock, closed_at=now)
             by_key[key] = closed
-            on_time = now <= closed.due_at
+            on_time = now <= closed.due_at and not clock.breached  # once 督办 is raised it stays late
             out.events.append(
                 EventDraft(
                     "sla_clock_closed",

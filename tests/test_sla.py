@@ -43,8 +43,9 @@ def test_states_in_order() -> None:
     assert sla.state(c, c.warn_at) == sla.WARNING  # type: ignore[arg-type]
     assert sla.state(c, c.due_at) == sla.OVERDUE
     assert sla.state(sla.pause(c, MONDAY), c.due_at) == sla.PAUSED
-    assert sla.state(replace(c, closed_at=c.due_at), MONDAY) == sla.CLOSED_ON_TIME
-    assert sla.state(replace(c, closed_at=c.due_at + timedelta(seconds=1)), MONDAY) == sla.CLOSED_LATE
+    assert sla.state(replace(c, closed_at=c.due_at), MONDAY) == sla.CLOSED_ON_TIME  # a 公示 ending on time
+    assert sla.state(replace(c, closed_at=c.due_at, breached=True), MONDAY) == sla.CLOSED_LATE  # 督办 came first
+    assert sla.state(replace(c, closed_at=c.due_at + timedelta(microseconds=1)), MONDAY) == sla.CLOSED_LATE
     assert sla.state(replace(c, extended=True), MONDAY) == sla.EXTENDED
 
 
