@@ -58,6 +58,7 @@ class ReadyTask:
     name: str
     lane: str | None
     info: UserTaskInfo | None
+    instance_key: str | None = None  # multi-instance: the item (unit, handoff code) this task is for
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,9 @@ class InstanceRun:
         for task in _all_tasks(self.workflow):
             spec = task.task_spec
             waiting = task.state == TaskState.WAITING and isinstance(spec, CatchingEvent)
-            if not (waiting or (task.state == TaskState.READY and spec.manual)):
+            # A task that failed (incident) is still the stage being worked on.
+            working = task.state in (TaskState.READY, TaskState.ERROR) and spec.manual
+            if not (waiting or working):
                 continue
             stage = getattr(spec, "extensions", {}).get("properties", {}).get("slaStage")
             if stage:
@@ -317,7 +320,10 @@ class InstanceRun:
         info = self.definition.user_tasks.get(spec.name)
         name = info.name if info else (spec.bpmn_name or spec.name)
         lane = info.lane if info else spec.lane
-        return ReadyTask(str(task.id), spec.name, name, lane, info)
+        # A multi-instance child is "x [child]" to SpiffWorkflow; people and
+        # the audit log know it by its BPMN id plus the item it works on.
+        key = task.internal_data.get("key_or_index")
+        return ReadyTask(str(task.id), spec.bpmn_id or spec.name, name, lane, info, None if key is None else str(key))
 
     def _timer_map(self) -> dict[str, WaitingTimer]:
         return {t.task_id: t for t in self.waiting_timers()}
@@ -385,7 +391,8 @@ class InstanceRun:
         name = spec.bpmn_name or spec.name
         if task.state == TaskState.READY and spec.manual:
             view = self._ready_view(task)
-            return [EventDraft("task_ready", {"name": view.name, "lane": view.lane}, tid, spec.name)]
+            payload = {"name": view.name, "lane": view.lane, "instance_key": view.instance_key}
+            return [EventDraft("task_ready", payload, tid, view.element_id)]
         if task.state == TaskState.CANCELLED and old_state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
             return [EventDraft("task_cancelled", {"name": name}, tid, spec.name)]
         if task.state != TaskState.COMPLETED:

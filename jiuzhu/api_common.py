@@ -53,6 +53,7 @@ def instance_json(view: InstanceView) -> dict[str, Any]:
                 "element_id": t.element_id,
                 "name": t.name,
                 "lane": t.lane,
+                "instance_key": t.instance_key,
                 "form": t.info.form.schema_file if t.info and t.info.form else None,
             }
             for t in view.ready
