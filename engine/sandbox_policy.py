@@ -2,10 +2,11 @@
 
 RestrictedPython's transformer already rewrites attribute, item and iteration
 access into calls of guard functions. This policy adds what a process engine
-needs on top: no imports or classes, Chinese messages, guarded memory
-amplifiers (``*``, ``**``, ``<<``, ``+``, ``%`` and format specs), a ``_tick_()``
-in everything that repeats, and ``try`` statements that cannot swallow the
-sandbox's own abort.
+needs on top: no imports or classes, no reading of the system clock, Chinese
+messages, guarded memory amplifiers (``*``, ``**``, ``<<``, ``+``, ``%``,
+f-string fields, slices and the starred unpacking ``[*s]``, ``{**d}``,
+``f(*s)``), a ``_tick_()`` in everything that repeats, and ``try`` statements
+that cannot swallow the sandbox's own abort.
 """
 
 from __future__ import annotations
@@ -49,6 +50,13 @@ FORBIDDEN_NAMES = frozenset(
     """.split()
 )
 
+# The engine never reads the wall clock itself (engine/clock.py) and neither may a
+# script: refused at deploy time by attribute name, whatever the object, so a
+# model cannot deploy and then fail mid-instance (the guards refuse them at run
+# time too, for getattr with a computed name).
+CLOCK_ATTRIBUTES = frozenset({"now", "today", "utcnow", "fromtimestamp", "utcfromtimestamp"})
+CLOCK_REFUSAL = "不允许读取系统时钟"
+
 GUARDED_BINOPS: dict[type[ast.operator], str] = {
     ast.Mult: "*",
     ast.Pow: "**",
@@ -62,6 +70,11 @@ class Refusal(NamedTuple):
     code: str  # SCRIPT_SYNTAX | SCRIPT_FORBIDDEN
     message: str
     line: int | None
+    clock: bool = False  # the message still lacks its hint at the alternatives and its line
+
+
+def at_line(line: int | None) -> str:
+    return f"（第 {line} 行）" if line else ""
 
 
 def _name(id_: str) -> ast.Name:
@@ -76,6 +89,19 @@ def _tick_statement(node: ast.stmt) -> ast.Expr:
     statement = ast.Expr(_call("_tick_"))
     copy_locations(statement, node)
     return statement
+
+
+def _sliced(node: ast.AST) -> bool:
+    return isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)
+
+
+def _unpacks_into_slice(target: ast.AST) -> bool:
+    """``a, s[:] = …`` or ``for s[:] in …``: a slice assigned an element in C, out of the guards' sight."""
+    if isinstance(target, ast.Tuple | ast.List):
+        return any(_unpacks_into_slice(e) for e in target.elts)
+    if isinstance(target, ast.Starred):
+        return _unpacks_into_slice(target.value)
+    return _sliced(target)
 
 
 def _catchable(node: ast.expr | None) -> bool:
@@ -108,6 +134,10 @@ class SandboxPolicy(RestrictingNodeTransformer):
         if node.attr.startswith("_") or node.attr in INSPECT_ATTRIBUTES:
             self.error(node, f"不允许访问属性 {node.attr}")
             return node
+        if node.attr in CLOCK_ATTRIBUTES:
+            owner = f"{node.value.id}." if isinstance(node.value, ast.Name) else ""
+            self.error(node, f"{CLOCK_REFUSAL}（{owner}{node.attr}）")
+            return node
         return super().visit_Attribute(node)
 
     def visit_Call(self, node: ast.Call) -> Any:
@@ -119,6 +149,8 @@ class SandboxPolicy(RestrictingNodeTransformer):
             attr = node.args[1]
             if isinstance(attr, ast.Constant) and isinstance(attr.value, str) and attr.value.startswith("_"):
                 self.error(node, f"不允许访问属性 {attr.value}")
+            elif isinstance(attr, ast.Constant) and attr.value in CLOCK_ATTRIBUTES:
+                self.error(node, f"{CLOCK_REFUSAL}（{attr.value}）")
         return super().visit_Call(node)
 
     def visit_Import(self, node: ast.Import) -> Any:
@@ -151,6 +183,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
     # Everything that can repeat calls _tick_ (see engine.sandbox_watch).
 
     def visit_For(self, node: ast.For) -> Any:
+        if _unpacks_into_slice(node.target):
+            self.error(node, "不允许用切片作循环变量")
+            return node
         node = cast(ast.For, super().visit_For(node))
         node.body.insert(0, _tick_statement(node))
         return node
@@ -172,6 +207,9 @@ class SandboxPolicy(RestrictingNodeTransformer):
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> Any:
+        if _unpacks_into_slice(node.target):
+            self.error(node.target, "不允许用切片作循环变量")
+            return node
         node = cast(ast.comprehension, super().visit_comprehension(node))
         tick = _call("_tick_")
         copy_locations(tick, node.iter)
@@ -212,13 +250,71 @@ class SandboxPolicy(RestrictingNodeTransformer):
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> Any:
         node = self.node_contents_visit(node)
-        if node.format_spec is None:
+        if isinstance(node.value, ast.Constant) and node.format_spec is None:
             return node
-        # f"{x:>{width}}" pads in C; route it through _format_ to check the width first.
-        node.value = _call("_format_", node.value, ast.Constant(node.conversion), node.format_spec)
+        # f"{x:>{width}}" pads and f"{rows}" prints a whole structure, in C: _format_ checks the size first.
+        spec = node.format_spec or ast.Constant("")
+        node.value = _call("_format_", node.value, ast.Constant(node.conversion), spec)
         copy_locations(node.value, node)
         node.conversion, node.format_spec = -1, None
         return node
+
+    # Single C calls that build a container as big as what they are given: sized first.
+
+    def visit_Starred(self, node: ast.Starred) -> Any:
+        """``[*s]``, ``(*s,)``, ``{*s}``, ``f(*s)``: ``*_starred_(s)``; targets (``a, *b = s``) stay."""
+        node = self.node_contents_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            node.value = _call("_starred_", node.value)
+            copy_locations(node.value, node)
+        return node
+
+    def visit_Set(self, node: ast.Set) -> Any:
+        """``{*s}``: ``{*_starred_(s, True)}``, sized as set entries."""
+        node = self.node_contents_visit(node)
+        for element in node.elts:
+            if isinstance(element, ast.Starred) and isinstance(element.value, ast.Call):
+                flag = ast.Constant(True)
+                copy_locations(flag, element)
+                element.value.args.append(flag)
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> Any:
+        """``{**d}``: ``{**_starred_map_(d)}``."""
+        node = self.node_contents_visit(node)
+        for i, key in enumerate(node.keys):
+            if key is None:
+                node.values[i] = _call("_starred_map_", node.values[i])
+                copy_locations(node.values[i], node)
+        return node
+
+    def visit_keyword(self, node: ast.keyword) -> Any:
+        """``f(**d)``: ``f(**_starred_map_(d))``."""
+        node = self.node_contents_visit(node)
+        if node.arg is None:
+            node.value = _call("_starred_map_", node.value)
+            copy_locations(node.value, node)
+        return node
+
+    def visit_Assign(self, node: ast.Assign) -> Any:
+        """``s[a:b] = it`` consumes `it` in C: ``s[a:b] = _starred_(it)``."""
+        if any(isinstance(t, ast.Tuple | ast.List) and _unpacks_into_slice(t) for t in node.targets):
+            self.error(node, "不允许在解包赋值中给切片赋值")
+            return node
+        new = super().visit_Assign(node)
+        for statement in new if isinstance(new, list) else [new]:
+            if isinstance(statement, ast.Assign) and any(_sliced(t) for t in statement.targets):
+                statement.value = _call("_starred_", statement.value)
+                copy_locations(statement.value, statement)
+        return new
+
+    def visit_Subscript(self, node: ast.Subscript) -> Any:
+        """``s[a:b]`` copies in C: ``_getslice_(s, slice(a, b))``; plain ``s[k]`` stays ``_getitem_``."""
+        sliced = isinstance(node.slice, ast.Slice) and isinstance(node.ctx, ast.Load)
+        new = super().visit_Subscript(node)
+        if sliced and isinstance(new, ast.Call) and isinstance(new.func, ast.Name):
+            new.func.id = "_getslice_"
+        return new
 
 
 _LINE = re.compile(r"Line (\w+): (.*)", re.S)
@@ -249,5 +345,6 @@ def compile_source(source: str, mode: Mode) -> CodeType | Refusal:
     detail = match.group(2) if match else result.errors[0]
     if detail.isascii():  # one of RestrictedPython's own English messages
         detail = f"包含不允许的写法：{detail}"
-    where = f"（第 {line} 行）" if line else ""
-    return Refusal("SCRIPT_FORBIDDEN", f"{noun}{detail}{where}", line)
+    if detail.startswith(CLOCK_REFUSAL):  # the Sandbox knows which helpers to point to instead
+        return Refusal("SCRIPT_FORBIDDEN", f"{noun}{detail}", line, clock=True)
+    return Refusal("SCRIPT_FORBIDDEN", f"{noun}{detail}{at_line(line)}", line)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from engine.errors import Location, ScriptError
 from engine.sandbox import Sandbox, find_script_error
 from engine.sandbox_policy import compile_source
+from engine.sla_helpers import HELPERS
 
 WHERE = Location(file="relief.bpmn", element_id="Gateway_1", element_tag="exclusiveGateway")
 
@@ -21,6 +22,11 @@ WHERE = Location(file="relief.bpmn", element_id="Gateway_1", element_tag="exclus
 @pytest.fixture(scope="module")
 def sandbox() -> Sandbox:
     return Sandbox()
+
+
+@pytest.fixture(scope="module")
+def small() -> Sandbox:
+    return Sandbox(memory_bytes=8 * 1024 * 1024)
 
 
 def refused(fn: Any, *args: Any) -> ScriptError:
@@ -88,6 +94,53 @@ def test_compilation_is_cached() -> None:
     assert compile_source("amount + 1", "eval") is compile_source("amount + 1", "eval")
 
 
+@pytest.mark.parametrize(
+    ("source", "mode"),
+    [
+        ("datetime.now()", "eval"),
+        ("date.today() > deadline", "eval"),
+        ("x = 1\nstamp = datetime.utcnow()", "exec"),
+        ("datetime.fromtimestamp(0)", "eval"),
+        ("datetime.utcfromtimestamp(0)", "eval"),
+        ("getattr(datetime, 'now')()", "eval"),
+        ("def f(d):\n    return d.today()", "exec"),  # whatever the object: the check cannot know its type
+    ],
+)
+def test_reading_the_clock_is_refused_at_deploy(source: str, mode: Any) -> None:
+    """Validate at deploy, never mid-instance: the model must not deploy and then fail at run time."""
+    error = refused(Sandbox(helpers=HELPERS).check, source, mode, WHERE)
+    assert error.code == "SCRIPT_FORBIDDEN"
+    assert error.location.element_id == "Gateway_1"
+    assert error.location.line == source.count("\n") + 1
+    assert "不允许读取系统时钟" in error.message
+    for alternative in ("today()", "add_working_days(start, n)", "add_natural_days(start, n)", "sla_due(stage)"):
+        assert alternative in error.message
+    assert error.message.endswith(f"（第 {error.location.line} 行）")
+
+
+def test_clock_message_names_only_helpers_the_sandbox_has() -> None:
+    error = refused(Sandbox(helpers={"today": HELPERS["today"]}).check, "datetime.now()", "eval")
+    assert "today()" in error.message and "sla_due" not in error.message
+    error = refused(Sandbox().check, "datetime.now()", "eval")
+    assert "today()" not in error.message and "流程数据" in error.message
+
+
+def test_clock_is_refused_at_run_time_too() -> None:
+    sandbox = Sandbox(helpers=HELPERS)
+    error = refused(sandbox.evaluate, "getattr(datetime, name)()", {"name": "now"})
+    assert error.code == "SCRIPT_FORBIDDEN"
+    assert "today()" in error.message
+    assert refused(sandbox.execute, "t = getattr(date, name)()", {"name": "today"}).code == "SCRIPT_FORBIDDEN"
+
+
+def test_the_today_helper_and_dates_from_data_are_fine() -> None:
+    sandbox = Sandbox(helpers={"today": lambda: "2026-09-21"})
+    sandbox.check("due = today()\nlate = date.fromisoformat(due) > date(2026, 9, 1)", "exec")
+    context: dict[str, Any] = {}
+    sandbox.execute("due = today()\nlate = date.fromisoformat(due) > date(2026, 9, 1)", context)
+    assert context == {"due": "2026-09-21", "late": True}
+
+
 # --- refused at run time ---------------------------------------------------------------
 
 
@@ -97,6 +150,7 @@ def test_compilation_is_cached() -> None:
         ("getattr(x, name)", {"x": 1, "name": "__class__"}),
         ("'{0.__class__}'.format(x)", {"x": 1}),
         ("datetime.now()", {}),  # the engine's clock is an input (engine/clock.py)
+        ("getattr(datetime, name)()", {"name": "now"}),
     ],
 )
 def test_forbidden_at_run_time(sandbox: Sandbox, expression: str, context: dict[str, Any]) -> None:
@@ -126,6 +180,94 @@ def test_memory_amplifiers_are_refused_before_allocating(sandbox: Sandbox, expre
 
 def test_augmented_multiplication_is_guarded(sandbox: Sandbox) -> None:
     assert refused(sandbox.execute, "s = 'x'\ns *= 10**10", {}).code == "SCRIPT_MEMORY"
+
+
+def test_review_case_list_of_a_long_string_is_refused_before_allocating(sandbox: Sandbox) -> None:
+    started = time.process_time()
+    error = refused(sandbox.evaluate, "len(list('a' * 60000000))", {})
+    assert error.code == "SCRIPT_MEMORY"
+    assert "列表过大" in error.message
+    context: dict[str, Any] = {}
+    error = refused(sandbox.execute, "s = 'a' * 60000000\na = list(s)\nb = list(s)\nc = list(s)", context)
+    assert (error.code, error.location.line) == ("SCRIPT_MEMORY", 2)
+    assert context == {}
+    assert time.process_time() - started < 1
+
+
+# With an 8 MiB budget, each source below fits and what is built from it does not.
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "list('a' * 4_000_000)",
+        "tuple('a' * 4_000_000)",
+        "sorted('a' * 4_000_000)",
+        "set(range(200_000))",
+        "frozenset(range(200_000))",
+        "dict.fromkeys(range(200_000))",
+        "{}.fromkeys('a' * 4_000_000)",
+        "dict(zip(range(200_000), range(200_000)))",
+        "list(enumerate('a' * 4_000_000))",
+        "list(zip('a' * 4_000_000, 'b' * 4_000_000))",
+        "[*('a' * 4_000_000)]",
+        "{*range(200_000)}",
+        "max(*('a' * 4_000_000))",
+        "('a ' * 2_000_000).split()",
+        "('a,' * 2_000_000).split(',')",
+        "('a,' * 2_000_000).rsplit(',')",
+        "('a\\n' * 2_000_000).splitlines()",
+        "('a' * 4_000_000).encode('utf-32')",
+        "[].extend('a' * 4_000_000)",
+        "set().union(range(200_000))",
+        "len(str([[[0] * 100] * 100] * 1000))",  # a shared structure prints every path: 30 MB of text
+        "f'{[[[0] * 100] * 100] * 1000}'",
+        "'%s' % ([[[0] * 100] * 100] * 1000,)",
+        "'{!r}'.format([[[0] * 100] * 100] * 1000)",
+        "int(Decimal('1e50000'))",  # becomes a 166,000-bit int in C
+        "f'{Decimal(\"1e9999999\"):f}'",  # ten million digits
+    ],
+)
+def test_builders_are_refused_before_materialising(small: Sandbox, expression: str) -> None:
+    started = time.process_time()
+    assert refused(small.evaluate, expression, {}).code == "SCRIPT_MEMORY"
+    assert time.process_time() - started < 1
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "a, *b = 'a' * 4_000_000",
+        "a, b = 'a' * 4_000_000",
+        "for a, b in ['a' * 4_000_000]:\n    pass",
+        "x = [1]\nx += enumerate('a' * 4_000_000)",
+        "x = []\nx[:0] = 'a' * 4_000_000",
+        "x = {}\nx |= zip(range(200_000), range(200_000))",
+        "x = [[[0] * 100] * 100] * 1000\nprint(x)",
+    ],
+)
+def test_unpacking_and_in_place_building_are_sized(small: Sandbox, script: str) -> None:
+    assert refused(small.execute, script, {}).code == "SCRIPT_MEMORY"
+
+
+def test_starred_mappings_are_sized(small: Sandbox) -> None:
+    big = {str(i): i for i in range(200_000)}
+    assert refused(small.evaluate, "{**big}", {"big": big}).code == "SCRIPT_MEMORY"
+    assert refused(small.evaluate, "dict(**big)", {"big": big}).code == "SCRIPT_MEMORY"
+
+
+def test_copies_in_a_row_add_up_without_a_tick(sandbox: Sandbox) -> None:
+    # No loop, so no tick: each copy fits the budget alone, the second one no longer does.
+    script = "l = [0] * 5_000_000\na = l[:]\nb = l[:]\nl = a = b = None"
+    error = refused(sandbox.execute, script, {})
+    assert error.code == "SCRIPT_MEMORY"
+    assert error.location.line in (2, 3)
+
+
+def test_huge_exception_arguments_do_not_become_a_huge_message(sandbox: Sandbox) -> None:
+    started = time.process_time()
+    error = refused(sandbox.execute, "raise ValueError([[[0] * 1000] * 1000] * 1000)", {})
+    assert error.code == "SCRIPT_RUNTIME"
+    assert len(error.message) < 1000
+    assert time.process_time() - started < 1
 
 
 def test_growing_list_hits_the_memory_budget() -> None:
@@ -176,6 +318,82 @@ def test_failed_script_leaves_top_level_data_as_it_was(sandbox: Sandbox) -> None
     assert context == {"amount": 1}
 
 
+# --- what a script may leave in the task data ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("script", "problem"),
+    [
+        ("d = {1: 'a', 'b': 2}", "任务数据的键必须是字符串：1（变量 d）"),  # breaks canonical JSON
+        ("d = {1: 'one'}", "任务数据的键必须是字符串：1（变量 d）"),  # comes back as {'1': 'one'}
+        ("d = {None: 0}", "任务数据的键必须是字符串：None"),
+        ("rows = [{'k': {(1, 2): 3}}]", "任务数据的键必须是字符串：tuple 类型的键（变量 rows）"),
+        ("x = float('inf')", "任务数据中的浮点数必须是有限值：inf（变量 x）"),
+        ("x = {'v': [float('nan')]}", "任务数据中的浮点数必须是有限值：nan（变量 x）"),
+        ("x = -float('inf')", "任务数据中的浮点数必须是有限值：-inf"),
+    ],
+)
+def test_data_json_cannot_carry_is_refused(sandbox: Sandbox, script: str, problem: str) -> None:
+    context = {"amount": 1}
+    error = refused(sandbox.execute, "amount = 2\n" + script, context)
+    assert error.code == "SCRIPT_RUNTIME"
+    assert error.message.startswith(f"脚本运行出错：{problem}")
+    assert context == {"amount": 1}
+
+
+def test_existing_data_changed_to_a_non_string_key_is_refused(sandbox: Sandbox) -> None:
+    context: dict[str, Any] = {"applicant": {"members": []}}
+    error = refused(sandbox.execute, "applicant['members'].append({2024: 'x'})", context)
+    assert error.code == "SCRIPT_RUNTIME"
+    assert "任务数据的键必须是字符串：2024（变量 applicant）" in error.message
+
+
+def test_decimals_and_dates_stay(sandbox: Sandbox) -> None:
+    context: dict[str, Any] = {}
+    sandbox.execute(
+        "amount = Decimal('1.50')\non = date(2024, 1, 2)\nat = datetime(2024, 1, 2, 8)\nratio = 0.5\n"
+        "by_name = {'张三': [1, 2.5, None, True]}",
+        context,
+    )
+    assert context == {
+        "amount": Decimal("1.50"),
+        "on": date(2024, 1, 2),
+        "at": datetime(2024, 1, 2, 8),
+        "ratio": 0.5,
+        "by_name": {"张三": [1, 2.5, None, True]},
+    }
+
+
+def test_data_left_behind_is_capped(sandbox: Sandbox) -> None:
+    context = {"amount": 1}
+    error = refused(sandbox.execute, "amount = 2\nrows = [0] * 1_000_000", context)
+    assert error.code == "SCRIPT_MEMORY"
+    assert "留在任务数据中的数据过大" in error.message and "rows" in error.message
+    assert context == {"amount": 1}
+    # a shared structure is counted as often as it would be serialized
+    assert refused(sandbox.execute, "x = [[0] * 1000] * 1000", {}).code == "SCRIPT_MEMORY"
+    context = {}
+    sandbox.execute("rows = [0] * 1_000_000\ntotal = len(rows)\nrows = None", context)  # used, then dropped
+    assert context == {"rows": None, "total": 1_000_000}
+
+
+def test_checking_the_data_left_behind_is_inside_the_cpu_budget() -> None:
+    sandbox = Sandbox(cpu_seconds=0.3, memory_bytes=256 * 1024 * 1024, data_bytes=256 * 1024 * 1024)
+    started = time.process_time()
+    error = refused(sandbox.execute, "x = [[0] * 1000] * 20000", {})  # 20 million elements to look at
+    assert error.code == "SCRIPT_TIMEOUT"
+    assert time.process_time() - started < 1.5
+
+
+def test_workflow_with_a_non_string_key_fails_at_the_script(sandbox: Sandbox) -> None:
+    with pytest.raises(Exception) as info:
+        run_workflow(sandbox, "total = 1\nby_year = {2024: total}", "total &gt; 5000", {})
+    error = find_script_error(info.value)
+    assert error is not None
+    assert error.code == "SCRIPT_RUNTIME"
+    assert "任务数据的键必须是字符串：2024" in error.message
+
+
 # --- legitimate use --------------------------------------------------------------------
 
 CONTEXT = {
@@ -211,6 +429,41 @@ CONTEXT = {
 )
 def test_expressions(sandbox: Sandbox, expression: str, expected: Any) -> None:
     assert sandbox.evaluate(expression, dict(CONTEXT)) == expected
+
+
+def test_checked_builtins_behave_like_the_builtins(sandbox: Sandbox) -> None:
+    context: dict[str, Any] = {"members": [{"name": "李四", "age": 70}, {"name": "王五", "age": 8}], "tags": "a,b c"}
+    sandbox.execute(
+        "ages = sorted(m['age'] for m in members)\n"
+        "by_name = dict((m['name'], m['age']) for m in members)\n"
+        "names = list(by_name)\n"
+        "flags = dict.fromkeys(names, False)\n"
+        "unique = len(set(ages) | frozenset([8]))\n"
+        "pairs = [list(p) for p in zip(names, ages)]\n"
+        "indexed = list(enumerate(names))\n"
+        "parts = tags.replace(',', ' ').split()\n"
+        "joined = '、'.join(str(a) for a in ages)\n"
+        "kinds = [isinstance(members, list), isinstance(by_name, dict), isinstance('x', (int, str))]\n"
+        "merged = {**by_name, '赵六': 1}\n"
+        "first, *rest = ages\n"
+        "tail = ages[1:]\n"
+        "text = str(members[0]) + f'{ages}'\n"
+        "whole = int(Decimal('12.5')) + round(Decimal('2.5'))\n",
+        context,
+    )
+    assert context["ages"] == [8, 70]
+    assert context["by_name"] == {"李四": 70, "王五": 8}
+    assert context["flags"] == {"李四": False, "王五": False}
+    assert context["unique"] == 2
+    assert context["pairs"] == [["李四", 8], ["王五", 70]]
+    assert context["indexed"] == [(0, "李四"), (1, "王五")]
+    assert context["parts"] == ["a", "b", "c"]
+    assert context["joined"] == "8、70"
+    assert context["kinds"] == [True, True, True]
+    assert context["merged"] == {"李四": 70, "王五": 8, "赵六": 1}
+    assert (context["first"], context["rest"], context["tail"]) == (8, [70], [70])
+    assert context["text"] == "{'name': '李四', 'age': 70}[8, 70]"
+    assert context["whole"] == 14
 
 
 def test_helpers_are_visible() -> None:
