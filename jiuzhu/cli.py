@@ -12,6 +12,7 @@ from pathlib import Path
 from engine.errors import DeploymentRefused, JiuzhuError
 from engine.service import Engine
 from jiuzhu import cli_calendar
+from jiuzhu.scheduler import run_scheduler
 from jiuzhu.settings import Settings
 from jiuzhu.wiring import build_engine, deploy_paths
 
@@ -43,16 +44,6 @@ def _verify(engine: Engine, instance: str | None) -> int:
     return 1 if broken else 0
 
 
-def _timer_loop(engine: Engine, interval: float, stop: threading.Event) -> None:
-    while not stop.wait(interval):
-        try:
-            engine.fire_due_timers()
-        except Exception:  # keep the loop alive; the next pass retries
-            import logging
-
-            logging.getLogger("jiuzhu.timers").exception("timer sweep failed")
-
-
 def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool) -> int:
     import uvicorn
 
@@ -66,7 +57,9 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
             settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})
     app = create_app(engine, settings)
     stop = threading.Event()
-    threading.Thread(target=_timer_loop, args=(engine, settings.timer_interval, stop), daemon=True).start()
+    threading.Thread(
+        target=run_scheduler, args=(engine,), kwargs={"interval": settings.timer_interval, "stop": stop}, daemon=True
+    ).start()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"救助 Jiuzhu 已启动：http://{shown}:{port}/docs （API 文档与调试界面）", flush=True)
     print(f"数据库：{settings.database_url}", flush=True)
@@ -91,8 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--demo", action="store_true", help="启动前部署 processes/ 下的全部流程")
     p_verify = sub.add_parser("verify", help="校验审计链；不给实例则校验全部")
     p_verify.add_argument("instance", nargs="?")
+    sub.add_parser("worker", help="只运行定时器调度（可多进程，配合 REDIS_URL）", add_help=False)
     cli_calendar.add_parsers(sub)
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "worker":
+        from jiuzhu import worker
+
+        return worker.main(rest)
+    if rest:
+        parser.error(f"无法识别的参数：{' '.join(rest)}")
 
     settings = Settings.from_env()
     engine = build_engine(settings)

@@ -11,6 +11,7 @@ from engine.sandbox import Sandbox
 from engine.service import DeployResult, Engine
 from engine.sla_helpers import HELPERS
 from integrations.sql import SqlStore
+from jiuzhu.scheduler import build_wakeups
 from jiuzhu.settings import Settings
 
 
@@ -22,7 +23,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None) -> Engine:
         memory_bytes=settings.script_memory_mb * 1024 * 1024,
         helpers=HELPERS,
     )
-    return Engine(store, clock or SystemClock(), sandbox)
+    return Engine(store, clock or SystemClock(), sandbox, wakeups=build_wakeups(settings, store=store))
 
 
 def policy_files(paths: Sequence[Path]) -> list[Path]:
