@@ -72,11 +72,17 @@ end
 return out
 """
 
-# KEYS: temp, wakeups, leases, sentinel. ARGV: sentinel value.
+# KEYS: temp, wakeups, leases, sentinel. ARGV: sentinel value, entry count.
+# A temporary key short of the entries written means Redis lost data while
+# it was built (a flush mid-rebuild): give up, leave the sentinel alone.
 # Members under a lease stay out of the new index: a live worker reschedules
 # them when it commits; a dead worker's lease runs out and claim_due hands
 # them on from the lease set itself.
 _FINISH_REBUILD = """
+if redis.call('ZCARD', KEYS[1]) ~= tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[1])
+  return -1
+end
 local leased = redis.call('ZRANGE', KEYS[3], 0, -1)
 for i = 1, #leased, 1000 do
   redis.call('ZREM', KEYS[1], unpack(leased, i, math.min(i + 999, #leased)))
@@ -197,6 +203,11 @@ class RedisWakeups:
         with self._state:
             self._dirty = False  # failures from here on call for another rebuild
         temp = f"{self.key}:tmp:{uuid.uuid4().hex}"
+        earliest: dict[str, datetime] = {}
+        for instance_id, at in entries:  # one wake-up per instance, the earliest
+            if instance_id not in earliest or at < earliest[instance_id]:
+                earliest[instance_id] = at
+        entries = list(earliest.items())
         try:
             run_id = self._run_id()
             with self.redis.pipeline(transaction=False) as pipe:
@@ -209,7 +220,7 @@ class RedisWakeups:
                 pipe.execute()
             size = self._finish(
                 keys=[temp, self.key, self.leases_key, self.sentinel_key],
-                args=[run_id],
+                args=[run_id, len(entries)],
                 client=self.redis,
             )
         except RedisError as exc:
@@ -220,6 +231,11 @@ class RedisWakeups:
                 pass
             return
         self._succeeded()
+        if int(size) < 0:
+            with self._state:
+                self._dirty = True
+            log.warning("重建唤醒索引时 Redis 丢失了数据，将再次重建")
+            return
         log.info("唤醒索引已按数据库重建：%d 个实例（另有 %d 个正在处理）", size, len(entries) - int(size))
 
     # -- what the scheduler loop uses besides the port -------------------------

@@ -48,7 +48,11 @@ from jiuzhu.settings import Settings
 
 log = logging.getLogger("jiuzhu.scheduler")
 
-DEFAULT_BATCH = 20  # claims per fire_due_timers call: small, so a killed worker strands few
+# Instances per fire_due_timers call. With the Redis index a call claims
+# (leases) them, so keep it small: a killed worker strands few. The database
+# due list costs a query over every due row per call, so amortize it.
+DEFAULT_BATCH = 20
+DATABASE_BATCH = 500
 DEFAULT_GRACE = 2.0
 DEFAULT_REBUILD_EVERY = 300.0
 SWEEP_LIMIT = 1000
@@ -93,17 +97,17 @@ class Scheduler:
         *,
         interval: float,
         reconcile_every: float = 5.0,
-        batch: int = DEFAULT_BATCH,
+        batch: int | None = None,
         grace: float = DEFAULT_GRACE,
         rebuild_every: float = DEFAULT_REBUILD_EVERY,
     ) -> None:
         self.engine = engine
         self.interval = interval
         self.reconcile_every = reconcile_every
-        self.batch = batch
         self.grace = grace
         self.rebuild_every = rebuild_every
         self.index = engine.wakeups if isinstance(engine.wakeups, RedisWakeups) else None
+        self.batch = batch or (DEFAULT_BATCH if engine.wakeups is not None else DATABASE_BATCH)
         if self.index is not None and self.index.fallback is None:
             self.index.fallback = database_due(engine.store)
         started = time.monotonic()
@@ -162,6 +166,8 @@ class Scheduler:
         try:
             started = time.perf_counter()
             count = self.engine.rebuild_wakeups()
+            if not index.available:
+                return  # Redis failed mid-way (logged); the next check tries again
             log.warning(
                 "%s：已按数据库重建唤醒索引，%d 个实例，用时 %.2f 秒", reason, count, time.perf_counter() - started
             )
@@ -171,6 +177,11 @@ class Scheduler:
     def _sweep(self, index: RedisWakeups) -> None:
         now = self.engine.clock.now()
         cutoff = now - timedelta(seconds=self.grace)
+        earliest = index.next_due()
+        if earliest is not None and earliest < cutoff:
+            # The workers are behind: what the database calls overdue is still
+            # queued in the index. Sweep once they have caught up.
+            return
         with self.engine.store.reader() as unit:
             overdue = unit.due_instances(cutoff, SWEEP_LIMIT)
         restored = index.restore([(instance_id, cutoff) for instance_id in overdue], now)
@@ -226,7 +237,7 @@ def run_scheduler(
     interval: float,
     stop: threading.Event,
     reconcile_every: float = 5.0,
-    batch: int = DEFAULT_BATCH,
+    batch: int | None = None,
     grace: float = DEFAULT_GRACE,
     rebuild_every: float = DEFAULT_REBUILD_EVERY,
 ) -> None:

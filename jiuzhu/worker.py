@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from engine.service import Engine
-from jiuzhu.scheduler import DEFAULT_BATCH, Scheduler, build_wakeups
+from jiuzhu.scheduler import DATABASE_BATCH, DEFAULT_BATCH, Scheduler, build_wakeups
 from jiuzhu.settings import Settings
 from jiuzhu.wiring import build_engine
 
@@ -34,7 +34,7 @@ def run_worker(
     settings: Settings,
     *,
     interval: float | None = None,
-    batch: int = DEFAULT_BATCH,
+    batch: int | None = None,
     reconcile_every: float = 5.0,
     stop: threading.Event | None = None,
 ) -> int:
@@ -61,7 +61,12 @@ def run_worker(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="jiuzhu worker", description="只运行定时器调度的工作进程")
     parser.add_argument("--interval", type=float, default=None, help="最长扫描间隔（秒），默认 JIUZHU_TIMER_INTERVAL")
-    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH, help="每次认领的实例数")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help=f"每次认领的实例数（默认：Redis {DEFAULT_BATCH}，数据库 {DATABASE_BATCH}）",
+    )
     parser.add_argument("--reconcile-every", type=float, default=5.0, help="按数据库核对唤醒索引的间隔（秒）")
     args = parser.parse_args(argv)
     if not logging.getLogger().handlers:

@@ -253,3 +253,34 @@ def test_an_update_lost_while_redis_was_away_calls_for_a_rebuild(redis_client: R
     index.rebuild([("a", at(1))])
     assert not index.needs_rebuild()
     assert index.claim_due(at(1), 10) == ["a"]
+
+
+def test_a_flush_during_a_rebuild_does_not_mark_the_index_built(redis_client: Redis, prefix: str) -> None:
+    index = RedisWakeups(redis_client, key_prefix=prefix, chunk=100)
+    real_pipeline = redis_client.pipeline
+    calls = {"n": 0}
+
+    def flushing_pipeline(*args: object, **kwargs: object) -> object:
+        pipe = real_pipeline(*args, **kwargs)  # type: ignore[arg-type]
+        real_execute = pipe.execute
+
+        def execute(*a: object, **k: object) -> object:
+            result = real_execute(*a, **k)  # type: ignore[arg-type]
+            calls["n"] += 1
+            if calls["n"] == 1:
+                redis_client.flushdb()  # Redis loses everything half-way through the build
+            return result
+
+        pipe.execute = execute  # type: ignore[method-assign]
+        return pipe
+
+    redis_client.pipeline = flushing_pipeline  # type: ignore[method-assign]
+    try:
+        index.rebuild([(f"m{i}", at(i)) for i in range(5000)])
+    finally:
+        redis_client.pipeline = real_pipeline  # type: ignore[method-assign]
+    assert not redis_client.exists(index.sentinel_key)
+    assert index.needs_rebuild()
+    index.rebuild([(f"m{i}", at(i)) for i in range(5000)])
+    assert redis_client.zcard(index.key) == 5000
+    assert not index.needs_rebuild()

@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,8 @@ from jiuzhu.settings import Settings
 from tests.conftest import FIXTURES, ROOT, deploy
 
 REDIS_URL = os.environ.get("JIUZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-SHORT_TIMER = FIXTURES / "engine" / "short_timer.bpmn"
+SHORT_TIMER = FIXTURES / "engine" / "short_timer.bpmn"  # start → PT1S timer → end
+DATA_TIMER = FIXTURES / "engine" / "data_timer.bpmn"  # start → timeDate from the start data → end
 
 
 @pytest.fixture
@@ -135,11 +136,12 @@ class Loop:
 class Worker:
     def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
         self.log = logs / f"{name}.log"
+        self._sink = self.log.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jiuzhu.worker", "--interval", "0.2"],
             cwd=ROOT,
             env=env,
-            stdout=self.log.open("wb"),
+            stdout=self._sink,
             stderr=subprocess.STDOUT,
         )
 
@@ -154,6 +156,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._sink.close()
 
 
 @pytest.mark.postgres
@@ -254,15 +257,15 @@ def test_timers_fire_at_their_due_time_not_at_the_next_sweep(
     store: SqlStore, redis_client: Redis, prefix: str, with_redis: bool
 ) -> None:
     engine = timer_engine(store, RedisWakeups(redis_client, key_prefix=prefix) if with_redis else None)
+    deploy(engine, DATA_TIMER, forms_dir=None)
     engine.rebuild_wakeups()
-    with Loop(engine, interval=30.0):  # a sweep every 30 s would make them up to 30 s late
-        ids = []
-        for _ in range(5):
-            ids.append(engine.start("short_timer", {}, actor="test").record.id)
-            time.sleep(0.3)
+    first = engine.clock.now() + timedelta(seconds=1.5)
+    dues = [(first + timedelta(seconds=0.3 * i)).isoformat() for i in range(5)]
+    ids = [engine.start("data_timer", {"due": due}, actor="test").record.id for due in dues]
+    with Loop(engine, interval=30.0):  # sweeping every 30 s would make them up to 30 s late
         wait_for(lambda: pending(store) == 0, 15, "every timer to fire")
     late = [lateness(engine, i) for i in ids]
-    assert max(late) < 0.5, late
+    assert all(0 <= s < 0.5 for s in late), late
     assert_each_fired_once(engine, ids)
 
 
