@@ -70,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reconcile-every", type=float, default=5.0, help="按数据库核对唤醒索引的间隔（秒）")
     args = parser.parse_args(argv)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        # Our own notices at INFO; libraries (SpiffWorkflow logs every task
+        # state change at INFO) only from WARNING up.
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.getLogger("jiuzhu").setLevel(logging.INFO)
     settings = Settings.from_env()
     engine = build_engine(settings)
     try:

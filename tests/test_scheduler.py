@@ -178,6 +178,7 @@ def test_worker_killed_mid_firing_each_timer_fires_exactly_once(
     }
     workers = [Worker("a", env, tmp_path), Worker("b", env, tmp_path)]
     try:
+        wait_for(lambda: all("已启动" in w.output() for w in workers), 30, "both workers to start")
         wait_for(lambda: fired(store) >= 20, 30, "the workers to start firing")
         victim = workers[0]
         victim.proc.send_signal(signal.SIGKILL)
@@ -196,6 +197,24 @@ def test_worker_killed_mid_firing_each_timer_fires_exactly_once(
     assert fired(store) == 200
     assert_each_fired_once(engine, ids)
     assert redis_client.zcard(f"{prefix}:wakeups") == 0
+
+
+@pytest.mark.redis
+def test_claims_of_a_dead_worker_fire_once_when_their_lease_runs_out(
+    store: SqlStore, redis_client: Redis, prefix: str
+) -> None:
+    engine = timer_engine(store, RedisWakeups(redis_client, key_prefix=prefix, lease_seconds=1.0))
+    deploy(engine, DATA_TIMER, forms_dir=None)
+    engine.rebuild_wakeups()
+    due = engine.clock.now() + timedelta(seconds=0.2)
+    ids = [engine.start("data_timer", {"due": due.isoformat()}, actor="test").record.id for _ in range(10)]
+    time.sleep(0.3)
+    dead = RedisWakeups(redis_client, key_prefix=prefix, lease_seconds=1.0)
+    assert sorted(dead.claim_due(engine.clock.now(), 100)) == sorted(ids)  # claimed, then the worker died
+    with Loop(engine, interval=0.2):
+        wait_for(lambda: pending(store) == 0, 15, "the stranded claims to fire")
+    assert all(lateness(engine, i) >= 0.9 for i in ids)  # not before the lease ran out
+    assert_each_fired_once(engine, ids)
 
 
 # -- (b) Redis loses everything while timers are pending --------------------------------
