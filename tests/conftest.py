@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from engine.clock import FixedClock
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
 FORMS = ROOT / "forms"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REDIS_URL = os.environ.get("JIUZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("JIUZHU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SAMPLE = PROCESSES / "sample" / "material_review.bpmn"
 START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Beijing
@@ -96,3 +99,25 @@ def sample_engine(make_engine_for: Callable[..., Engine]) -> Engine:
     engine = make_engine_for()
     deploy(engine, SAMPLE)
     return engine
+
+
+@pytest.fixture
+def redis_client() -> Iterator[Redis]:
+    """The Redis test database (db 15), or a failure — never a skip."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except RedisError as exc:
+        pytest.fail(f"Redis is required at {REDIS_URL}: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(redis_client: Redis) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    yield name
+    keys = list(redis_client.scan_iter(match=f"{name}:*", count=1000))
+    if keys:
+        redis_client.delete(*keys)

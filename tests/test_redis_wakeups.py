@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis import Redis
-from redis.exceptions import RedisError
 
 from integrations.redis_wakeups import RedisWakeups
+from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.redis
 
-REDIS_URL = os.environ.get("JIUZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def redis_client() -> Iterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except RedisError as exc:  # a missing service is a failure, never a skip
-        pytest.fail(f"Redis is required at {REDIS_URL}: {exc}")
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(redis_client: Redis) -> Iterator[str]:
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    yield name
-    keys = list(redis_client.scan_iter(match=f"{name}:*", count=1000))
-    if keys:
-        redis_client.delete(*keys)
 
 
 def closed_port() -> int:

@@ -17,14 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from engine.clock import SystemClock
@@ -34,31 +32,10 @@ from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore
 from jiuzhu.scheduler import Scheduler, build_wakeups, run_scheduler
 from jiuzhu.settings import Settings
-from tests.conftest import FIXTURES, ROOT, deploy
+from tests.conftest import FIXTURES, REDIS_URL, ROOT, deploy
 
-REDIS_URL = os.environ.get("JIUZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 SHORT_TIMER = FIXTURES / "engine" / "short_timer.bpmn"  # start → PT1S timer → end
 DATA_TIMER = FIXTURES / "engine" / "data_timer.bpmn"  # start → timeDate from the start data → end
-
-
-@pytest.fixture
-def redis_client() -> Iterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except RedisError as exc:  # a missing service is a failure, never a skip
-        pytest.fail(f"Redis is required at {REDIS_URL}: {exc}")
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def prefix(redis_client: Redis) -> Iterator[str]:
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    yield name
-    keys = list(redis_client.scan_iter(match=f"{name}:*", count=1000))
-    if keys:
-        redis_client.delete(*keys)
 
 
 @pytest.fixture
