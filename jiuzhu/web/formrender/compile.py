@@ -96,6 +96,7 @@ class _Compiler:
         self.ref = ref
         self.schema = ref.schema
         self.problems: list[Problem] = []
+        self.refs: list[str] = []  # the $refs being expanded, outermost first
 
     def refuse(self, pointer: str, message: str, *, ui: bool = False, code: str = "FORM_UNSUPPORTED") -> None:
         file = (self.ref.ui_schema_file or "uischema") if ui else self.ref.schema_file
@@ -167,10 +168,23 @@ class _Compiler:
     # -- fields ------------------------------------------------------------------------------------
 
     def field(self, raw: Any, ui: Any, ptr: str, uiptr: str, key: str | None, *, required: bool, depth: int) -> Field:
+        ref = raw.get("$ref") if isinstance(raw, dict) else None
+        if ref is None:
+            return self._field(raw, ui, ptr, uiptr, key, required=required, depth=depth)
+        if ref in self.refs:
+            self.refuse(ptr, f"引用 {ref} 形成循环（递归结构），无法生成有限的表单")
+            return Field("text", key, ptr)
+        self.refs.append(ref)
+        try:
+            return self._field(raw, ui, ptr, uiptr, key, required=required, depth=depth)
+        finally:
+            self.refs.pop()
+
+    def _field(self, raw: Any, ui: Any, ptr: str, uiptr: str, key: str | None, *, required: bool, depth: int) -> Field:
         schema = self.resolve(raw, ptr)
         kind = schema.get("type")
         if kind is None:
-            kind = "object" if "properties" in schema else "array" if "items" in schema else None
+            kind = "object" if "properties" in schema else "array" if "items" in schema else _infer(schema)
         names = set(schema.get("properties") or {}) if kind == "object" else {"items"} if kind == "array" else set()
         ui = self.check_ui(ui, uiptr, names)
         options = ui.get("ui:options") if isinstance(ui.get("ui:options"), dict) else {}
@@ -212,7 +226,11 @@ class _Compiler:
             return self.array(f, schema, ui, ptr, uiptr, options)
         if kind in ("string", "number", "integer", "boolean"):
             return self.scalar(f, schema, ui, ptr, uiptr, kind, options)
-        self.refuse(ptr, "字段没有声明 type（string、number、integer、boolean、object 或 array）")
+        word = next((w for w in ("oneOf", "anyOf") if w in schema), None)
+        if word:
+            self.refuse(f"{ptr}/{word}", f"{word} 只支持 const 选项列表（每项 {{const, title}}）")
+        else:
+            self.refuse(ptr, "字段没有声明 type（string、number、integer、boolean、object 或 array）")
         return f
 
     def object(self, f: Field, schema: dict[str, Any], ui: dict[str, Any], ptr: str, uiptr: str) -> Field:
@@ -399,6 +417,18 @@ class _Compiler:
         if schema.get("type", "object") != "object" or "properties" in schema or "additionalProperties" in schema:
             self.refuse(ptr, f'附件字段写作 {{"type": "object", "{ATTACHMENT}": {{…}}}}，结构由平台定义')
         return f
+
+
+def _infer(schema: dict[str, Any]) -> str | None:
+    """The type of an untyped choice field from its values (``enum``, or ``oneOf`` of ``const``)."""
+    values = schema.get("enum")
+    if not isinstance(values, list):
+        alternatives = schema.get("oneOf", schema.get("anyOf"))
+        if not isinstance(alternatives, list) or not all(isinstance(a, dict) and "const" in a for a in alternatives):
+            return None
+        values = [a["const"] for a in alternatives]
+    kinds = {"boolean" if isinstance(v, bool) else "string" if isinstance(v, str) else "number" for v in values}
+    return kinds.pop() if len(kinds) == 1 else None
 
 
 def validator_class(schema: Any) -> Any:
