@@ -37,6 +37,12 @@ schema already refuses is left to them, so one mistake yields one message.
 :func:`with_form_keywords` also reports ``dependentRequired`` (and the array
 form of Draft 7 ``dependencies``) on each missing field, like ``required``,
 instead of on the object.
+
+Keyword ``x-attachment`` on an object schema, e.g. ``{"maxBytes": 5242880,
+"accept": ["application/pdf", "image/*"]}``: the value is the reference the
+web form stores for an uploaded file, ``{"sha256", "name", "mime", "size"}``
+(the file itself lives in the attachment store under its SHA-256); its size
+and type must be within the limits.
 """
 
 from __future__ import annotations
@@ -62,6 +68,8 @@ FORM_BANK_CARD = "FORM_BANK_CARD"
 FORM_MONEY = "FORM_MONEY"
 FORM_ID_MISMATCH = "FORM_ID_MISMATCH"
 FORM_REQUIRED = "FORM_REQUIRED"
+FORM_ATTACHMENT = "FORM_ATTACHMENT"
+ATTACHMENT = "x-attachment"
 
 ID_CONSISTENCY = "x-idNumberConsistency"
 SEXES = ("男", "女")
@@ -284,10 +292,61 @@ def _dependencies(original: Callable[..., Iterator[ValidationError]]) -> Callabl
     return dependencies
 
 
+# -- attachments --------------------------------------------------------------------------------------
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def attachment_spec(spec: Any) -> tuple[int | None, tuple[str, ...], list[str]]:
+    """``maxBytes`` and ``accept`` of an ``x-attachment`` spec, and Chinese reasons if it is malformed."""
+    if not isinstance(spec, dict):
+        return None, (), [f'{ATTACHMENT} 必须是对象，例如 {{"maxBytes": 5242880, "accept": ["application/pdf"]}}']
+    problems = [
+        f"{ATTACHMENT} 不认识设置项 {k}（可用 maxBytes、accept）" for k in sorted(spec.keys() - {"maxBytes", "accept"})
+    ]
+    max_bytes = spec.get("maxBytes")
+    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0):
+        problems.append(f"{ATTACHMENT} 的 maxBytes 必须是正整数（字节数）")
+        max_bytes = None
+    accept = spec.get("accept", [])
+    if not isinstance(accept, list) or not all(isinstance(a, str) and "/" in a for a in accept):
+        problems.append(f'{ATTACHMENT} 的 accept 必须是 MIME 类型列表，如 ["application/pdf", "image/*"]')
+        accept = []
+    return max_bytes, tuple(accept), problems
+
+
+def mime_accepted(accept: tuple[str, ...], mime: str) -> bool:
+    return not accept or any(a == mime or (a.endswith("/*") and mime.startswith(a[:-1])) for a in accept)
+
+
+def _attachment(validator: Any, spec: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    del schema
+    if not validator.is_type(instance, "object"):
+        return  # the type keyword reports it
+    max_bytes, accept, _ = attachment_spec(spec)
+    sha, size, mime, name = (instance.get(k) for k in ("sha256", "size", "mime", "name"))
+    if not (isinstance(sha, str) and _SHA256.fullmatch(sha) and isinstance(name, str) and isinstance(mime, str)):
+        message = "附件引用无效（需要 sha256、name、mime、size），请重新上传"
+    elif isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        message = "附件引用无效（size 必须是字节数），请重新上传"
+    elif instance.keys() - {"sha256", "name", "mime", "size"}:
+        message = "附件引用中有多余的项"
+    elif max_bytes is not None and size > max_bytes:
+        message = f"附件 {name} 超过 {max_bytes} 字节的上限"
+    elif not mime_accepted(accept, mime):
+        message = f"附件 {name} 的类型 {mime} 不在允许的类型（{'、'.join(accept)}）之内"
+    else:
+        return
+    yield ValidationError(message, cause=FormProblem(FORM_ATTACHMENT, message), instance=instance)
+
+
 @functools.cache
 def with_form_keywords(cls: Any) -> Any:
     """``cls`` (a jsonschema validator class) extended with the platform's keywords."""
-    keywords: dict[str, Callable[..., Iterator[ValidationError]]] = {ID_CONSISTENCY: _id_number_consistency}
+    keywords: dict[str, Callable[..., Iterator[ValidationError]]] = {
+        ID_CONSISTENCY: _id_number_consistency,
+        ATTACHMENT: _attachment,
+    }
     if "dependentRequired" in cls.VALIDATORS:
         keywords["dependentRequired"] = _dependent_required
     if "dependencies" in cls.VALIDATORS:
@@ -355,6 +414,11 @@ def check_form_keywords(schema: Any, location: Location) -> list[Problem]:
     """Located problems with the platform's own keywords in a form schema (deploy time)."""
     problems: list[Problem] = []
     for path, node in _subschemas(schema):
+        if ATTACHMENT in node:
+            for message in attachment_spec(node[ATTACHMENT])[2]:
+                problems.append(
+                    Problem("FORM_SCHEMA_INVALID", message, replace(location, field="/".join((*path, ATTACHMENT))))
+                )
         if ID_CONSISTENCY not in node:
             continue
         for sub, message in _spec_problems(node, node[ID_CONSISTENCY]):

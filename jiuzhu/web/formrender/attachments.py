@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.errors import FieldError
+from engine.form_formats import ATTACHMENT, FORM_ATTACHMENT, attachment_spec, mime_accepted
 
 if TYPE_CHECKING:
     from jiuzhu.web.formrender.model import Field
 
-ATTACHMENT = "x-attachment"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024  # when a field names no limit; the page may pass its own policy value
-FORM_ATTACHMENT = "FORM_ATTACHMENT"
 
 _SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -54,20 +53,7 @@ class AttachmentStore(Protocol):
 
 def attachment_limits(schema: dict[str, Any], field: Field) -> list[str]:
     """Read the field's ``x-attachment`` limits into ``field``; Chinese reasons if they are malformed."""
-    spec = schema.get(ATTACHMENT)
-    if not isinstance(spec, dict):
-        return [f'{ATTACHMENT} 必须是对象，例如 {{"maxBytes": 5242880, "accept": ["application/pdf"]}}']
-    problems = [f"{ATTACHMENT} 不认识设置项 {k}（可用 maxBytes、accept）" for k in spec.keys() - {"maxBytes", "accept"}]
-    max_bytes = spec.get("maxBytes")
-    if max_bytes is not None and not (isinstance(max_bytes, int) and not isinstance(max_bytes, bool) and max_bytes > 0):
-        problems.append(f"{ATTACHMENT} 的 maxBytes 必须是正整数（字节数）")
-    else:
-        field.max_bytes = max_bytes
-    accept = spec.get("accept", [])
-    if not isinstance(accept, list) or not all(isinstance(a, str) and "/" in a for a in accept):
-        problems.append(f'{ATTACHMENT} 的 accept 必须是 MIME 类型列表，如 ["application/pdf", "image/*"]')
-    else:
-        field.accept = tuple(accept)
+    field.max_bytes, field.accept, problems = attachment_spec(schema.get(ATTACHMENT))
     return problems
 
 
@@ -76,13 +62,9 @@ def sniff(content: bytes, declared: str) -> str:
     for signature, mime in _SIGNATURES:
         if content.startswith(signature):
             return declared if mime == "application/zip" and declared in _ZIP_BASED else mime
+    if declared in {mime for _, mime in _SIGNATURES} | _ZIP_BASED:
+        return "application/octet-stream"  # claims a type whose signature it lacks
     return declared or "application/octet-stream"
-
-
-def accepts(accept: tuple[str, ...], mime: str) -> bool:
-    if not accept:
-        return True
-    return any(a == mime or (a.endswith("/*") and mime.startswith(a[:-1])) for a in accept)
 
 
 def size_text(size: int) -> str:
@@ -97,12 +79,15 @@ def store_upload(
     """The reference to keep in the data, or the field error that refuses the file."""
     limit = field.max_bytes or max_bytes
     if len(upload.content) > limit:
-        message = f"文件 {upload.filename} 太大（{size_text(len(upload.content))}），不能超过 {size_text(limit)}"
+        size = size_text(len(upload.content))
+        if size == size_text(limit):
+            size = f"{len(upload.content):,} 字节"
+        message = f"文件 {upload.filename} 太大（{size}），不能超过 {size_text(limit)}"
         return FieldError(path, FORM_ATTACHMENT, message)
     if not upload.content:
         return FieldError(path, FORM_ATTACHMENT, f"文件 {upload.filename} 是空文件")
     mime = sniff(upload.content, upload.content_type.split(";")[0].strip().lower())
-    if not accepts(field.accept, mime):
+    if not mime_accepted(field.accept, mime):
         message = f"文件 {upload.filename} 的类型 {mime} 不在允许的类型（{'、'.join(field.accept)}）之内"
         return FieldError(path, FORM_ATTACHMENT, message)
     digest = store.put(upload.content)
