@@ -152,3 +152,16 @@ class SlaPolicyRow(SQLModel, table=True):
     source: str
     loaded_at: datetime
     body: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class FormDraftRow(SQLModel, table=True):
+    """A user's unfinished form data for a task (one per task and user); not validated, not audited."""
+
+    __tablename__ = "form_draft"
+    __table_args__ = (UniqueConstraint("task_id", "username"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(max_length=36)
+    username: str = Field(max_length=64, index=True)
+    instance_id: str | None = Field(default=None, max_length=36, index=True)
+    saved_at: datetime
+    data: str = Field(sa_column=Column(Text, nullable=False))  # JSON object

@@ -10,13 +10,14 @@ The task page calls, in order::
     errors = sub.errors + validate(form, sub.data)          # the engine's own messages, located by path
     if errors: re-render render_form(form, sub.data, errors, submitted=True, ...)   # every value kept
 
-Drafts (:mod:`.drafts`) keep ``sub.data`` per task and user without completing.
+Drafts (:class:`engine.drafts.DraftStore`, SQL: ``integrations.sql.drafts``) keep ``sub.data``
+per task and user without completing.
 """
 
+from engine.drafts import Draft, DraftStore
 from engine.errors import FieldError
 from jiuzhu.web.formrender.attachments import DEFAULT_MAX_BYTES, AttachmentStore, Upload
 from jiuzhu.web.formrender.compile import FormRefused, compile_form, compile_ref
-from jiuzhu.web.formrender.drafts import Draft, DraftStore
 from jiuzhu.web.formrender.model import Form
 from jiuzhu.web.formrender.parse import Action, Submission, apply_action, parse_submission, validate
 from jiuzhu.web.formrender.render import ASSETS, STATIC, action_field, render_form

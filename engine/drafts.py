@@ -1,4 +1,7 @@
-"""Drafts: a user's unfinished form data for a task, kept without completing it."""
+"""The draft port: a user's unfinished form data for a task, kept without completing it.
+
+The SQL adapter is ``integrations.sql.drafts``; the web form saves ``Submission.data`` here.
+"""
 
 from __future__ import annotations
 
