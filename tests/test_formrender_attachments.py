@@ -141,3 +141,19 @@ def test_the_file_store_writes_once_and_refuses_bad_names(store: FileAttachmentS
     assert not store.exists("../etc/passwd")
     with pytest.raises(ValueError):
         store.get("../../etc/passwd")
+
+
+def test_starlette_form_data_with_an_upload_file(store: FileAttachmentStore) -> None:
+    import io
+
+    from starlette.datastructures import FormData, Headers, UploadFile
+
+    form = compile_path(DEMO)
+    pairs: list[tuple[str, Any]] = [(k, v) for k, vs in browser_post(render_form(form, VALID)).items() for v in vs]
+    upload = UploadFile(io.BytesIO(PNG), filename="照片.png", headers=Headers({"content-type": "image/png"}))
+    empty = UploadFile(io.BytesIO(b""), filename="", headers=Headers({"content-type": "application/octet-stream"}))
+    sub = parse_submission(
+        form, FormData([*pairs, ("f/proof/@file", empty), ("f/proof/@file", upload)]), attachments=store
+    )
+    assert sub.data["proof"]["name"] == "照片.png" and sub.data["proof"]["size"] == len(PNG)
+    assert sub.data["members"] == VALID["members"]
