@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from jiuzhu.web.formrender import FormRefused, compile_form, render_form
+from jiuzhu.web.formrender import FormRefused, compile_form, parse_submission, render_form
+from tests.formpost import browser_post
 
 
 def refusal(schema: Any, ui: Any = None) -> list[tuple[str | None, str | None, str]]:
@@ -119,3 +120,11 @@ def test_titles_help_placeholders_and_required_markers_from_the_ui_schema() -> N
     assert '申请人姓名<span class="jz-req" aria-hidden="true">*</span>' in html
     assert 'placeholder="如 张三"' in html and ">与身份证一致</p>" in html
     assert "<script" not in render_form(compile_form(obj(a={"type": "string", "title": "<script>x</script>"})), None)
+
+
+def test_empty_value_and_autofocus_from_the_ui_schema() -> None:
+    schema = {**obj(cheese={"type": "string"}, note={"type": "string"}), "required": ["cheese"]}
+    form = compile_form(schema, {"cheese": {"ui:emptyValue": "", "ui:autofocus": True}})
+    html = render_form(form, None)
+    assert 'name="f/cheese" value="" aria-required="true" autofocus>' in html
+    assert parse_submission(form, browser_post(html)).data == {"cheese": ""}  # empty means "", as RJSF reads it

@@ -201,6 +201,8 @@ class _Compiler:
             inline=bool(options.get("inline")),
             rows=options.get("rows") if isinstance(options.get("rows"), int) else None,
             autocomplete=ui.get("ui:autocomplete") if isinstance(ui.get("ui:autocomplete"), str) else None,
+            autofocus=ui.get("ui:autofocus") is True,
+            empty_value=copy.deepcopy(ui["ui:emptyValue"]) if "ui:emptyValue" in ui else MISSING,
             depth=depth,
         )  # fmt: skip
         for keyword, name in SHAPE_KEYWORDS.items():

@@ -16,6 +16,9 @@ class _Missing:
     def __bool__(self) -> bool:
         return False
 
+    def __deepcopy__(self, memo: Any) -> _Missing:
+        return self  # one sentinel, compared with ``is``
+
 
 MISSING: Any = _Missing()  # "no value", distinct from null, false and ""
 
@@ -60,6 +63,8 @@ class Field:
     inline: bool = False
     multiple: bool = False  # checkboxes drawn as a <select multiple>
     autocomplete: str | None = None
+    autofocus: bool = False
+    empty_value: Any = MISSING  # ui:emptyValue: what an empty input means (default: not given)
     options: list[Option] = field(default_factory=list)
     children: list[Field] = field(default_factory=list)
     gates: list[Gate] = field(default_factory=list)

@@ -113,6 +113,8 @@ class _Reader:
         values = self.strings(name)
         if not values:
             return MISSING
+        if not values[-1].strip() and f.kind not in ("checkbox", "select", "radio"):
+            return copy.deepcopy(f.empty_value)
         if f.kind == "checkbox":
             return "true" in values
         return self.scalar(f, values[-1])
