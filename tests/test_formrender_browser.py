@@ -137,3 +137,29 @@ def test_a_refused_form_shows_its_reason_not_an_error_page(browser: Browser, bas
     missing = page.goto(f"{base_url}/forms/no-such-form")
     assert missing is not None and missing.status == 404
     page.close()
+
+
+def test_conditions_inside_a_row_added_in_the_browser(browser: Browser, base_url: str) -> None:
+    page = browser.new_page(locale="zh-CN")
+    page.goto(f"{base_url}/forms/household")
+    page.get_by_role("button", name="＋ 添加家庭成员").click()
+    row = page.locator("#jz-f-members .jz-row").first
+    illness = row.locator("input[name='f/members/0/illness']")
+    expect(illness).to_be_hidden()
+    expect(row.get_by_label("是", exact=True).nth(0)).to_be_checked()  # 计入 defaults to 是 in the new row
+    row.locator("input[name='f/members/0/health'][value='重病']").check()
+    expect(illness).to_be_visible()
+    illness.fill("尿毒症")
+    row.locator("input[name='f/members/0/disability'][value='true']").check()
+    expect(row.locator("select[name='f/members/0/disability_level']")).to_be_visible()
+    page.get_by_label("村居代办").check()
+    expect(page.locator("#jz-f-agent_name")).to_be_visible()
+    expect(page.locator("#jz-f-agent_mobile")).to_be_hidden()
+    page.locator("#jz-f-agent_name").fill("王小红")
+    expect(page.locator("#jz-f-agent_mobile")).to_be_visible()  # dependentRequired opens once the trigger is filled
+    page.get_by_role("button", name="提交").click()
+    expect(page.locator("input[name='f/members/0/illness']")).to_have_value("尿毒症")
+    expect(page.locator("#jz-f-members-0-disability_level-err")).to_have_text("此项为必填")
+    expect(page.locator("#jz-f-agent_mobile-err")).to_have_text("填写了「代办人姓名」时此项为必填")
+    page.screenshot(path=str(ARTIFACTS / "formrender-household-errors.png"), full_page=True)
+    page.close()

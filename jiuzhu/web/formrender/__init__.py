@@ -1,17 +1,19 @@
 """JSON schema + UI schema → HTML forms, and posted forms → typed JSON the engine accepts.
 
-The task page calls, in order::
+A task page needs two calls (:mod:`.page`)::
 
-    form = compile_ref(task_form_ref)                     # FormRefused if it cannot be drawn faithfully
-    html = render_form(form, task_data, full=True, csrf_token=token, action=url)
-    # on POST:
-    sub = parse_submission(form, await request.form(), attachments=store, current=task_data)
-    if sub.action.kind in ("add", "remove"): re-render apply_action(form, sub.data, sub.action), submitted=True
-    errors = sub.errors + validate(form, sub.data)          # the engine's own messages, located by path
-    if errors: re-render render_form(form, sub.data, errors, submitted=True, ...)   # every value kept
+    html = show_form(info.form, task_data, draft=drafts.load(task_id, user), csrf_token=token, action=url)
+    out = handle_post(info.form, await request.form(), attachments=store, current=task_data,
+                      csrf_token=token, action=url)
+    if out.complete:     engine.complete_task(instance_id, task_id, out.data, ...); drafts.discard(task_id, user)
+    elif out.save_draft: drafts.save(Draft(task_id, user, out.data, clock.now(), instance_id)); show out.html
+    else:                show out.html   # errors at their fields, rows added/removed, every value kept
 
-Drafts (:class:`engine.drafts.DraftStore`, SQL: ``integrations.sql.drafts``) keep ``sub.data``
-per task and user without completing.
+Underneath: :func:`compile_ref` (:class:`FormRefused` if the form cannot be drawn
+faithfully), :func:`render_form`, :func:`parse_submission`, :func:`validate`
+(the engine's own messages) and :func:`apply_action`. Drafts:
+:class:`engine.drafts.DraftStore`, SQL in ``integrations.sql.drafts``.
+Link ``/static/forms.css`` and ``/static/forms.js`` (:data:`ASSETS`, under :data:`STATIC`).
 """
 
 from engine.drafts import Draft, DraftStore
@@ -19,6 +21,7 @@ from engine.errors import FieldError
 from jiuzhu.web.formrender.attachments import DEFAULT_MAX_BYTES, AttachmentStore, Upload
 from jiuzhu.web.formrender.compile import FormRefused, compile_form, compile_ref
 from jiuzhu.web.formrender.model import Form
+from jiuzhu.web.formrender.page import Outcome, handle_post, render_refusal, show_form
 from jiuzhu.web.formrender.parse import Action, Submission, apply_action, parse_submission, validate
 from jiuzhu.web.formrender.render import ASSETS, STATIC, action_field, render_form
 
@@ -33,13 +36,17 @@ __all__ = [
     "FieldError",
     "Form",
     "FormRefused",
+    "Outcome",
     "Submission",
     "Upload",
     "action_field",
     "apply_action",
     "compile_form",
     "compile_ref",
+    "handle_post",
     "parse_submission",
     "render_form",
+    "render_refusal",
+    "show_form",
     "validate",
 ]

@@ -12,36 +12,29 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from engine.forms import FormRef
 from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender.attachments import AttachmentStore
-from jiuzhu.web.formrender.compile import FormRefused, compile_form
-from jiuzhu.web.formrender.model import Form
-from jiuzhu.web.formrender.parse import apply_action, parse_submission, validate
-from jiuzhu.web.formrender.render import STATIC, _env, render_form
+from jiuzhu.web.formrender.compile import FormRefused
+from jiuzhu.web.formrender.page import handle_post, render_refusal, show_form
+from jiuzhu.web.formrender.render import STATIC, _env
 
 
-def find_forms(folders: list[Path]) -> dict[str, Path]:
-    found: dict[str, Path] = {}
+def find_forms(folders: list[Path]) -> dict[str, FormRef]:
+    found: dict[str, FormRef] = {}
     for folder in folders:
         for path in sorted(folder.rglob("*-schema.json")):
-            found.setdefault(path.name.removesuffix("-schema.json"), path)
+            ui = path.with_name(path.name.removesuffix("-schema.json") + "-uischema.json")
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            ui_schema = json.loads(ui.read_text(encoding="utf-8")) if ui.exists() else None
+            ref = FormRef(path.name, schema, ui.name if ui.exists() else None, ui_schema)
+            found.setdefault(path.name.removesuffix("-schema.json"), ref)
     return found
-
-
-def load(path: Path) -> Form:
-    ui = path.with_name(path.name.removesuffix("-schema.json") + "-uischema.json")
-    return compile_form(
-        json.loads(path.read_text(encoding="utf-8")),
-        json.loads(ui.read_text(encoding="utf-8")) if ui.exists() else None,
-        source=path.name,
-        ui_source=ui.name if ui.exists() else None,
-    )
 
 
 def preview_app(folders: list[Path], attachments: AttachmentStore) -> FastAPI:
@@ -50,38 +43,34 @@ def preview_app(folders: list[Path], attachments: AttachmentStore) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     page = _env.get_template("preview.html")
 
-    def form_of(name: str) -> tuple[Path, Form | FormRefused]:
+    def ref_of(name: str) -> FormRef:
         if name not in forms:
             raise HTTPException(404, f"没有表单 {name}")
-        try:
-            return forms[name], load(forms[name])
-        except FormRefused as refused:
-            return forms[name], refused
+        return forms[name]
+
+    def title(ref: FormRef) -> str:
+        return str(ref.schema.get("title") or ref.schema_file) if isinstance(ref.schema, dict) else ref.schema_file
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
-        return page.render(title="表单预览", forms=sorted(forms), body=None, result=None, refused=None)
+        return page.render(title="表单预览", forms=sorted(forms), body=None, result=None)
 
     @app.get("/forms/{name}", response_class=HTMLResponse)
     def show(name: str) -> str:
-        _, form = form_of(name)
-        if isinstance(form, FormRefused):
-            return page.render(title=name, forms=None, body=None, result=None, refused=form)
-        body = render_form(form, None, full=True, action=f"/forms/{name}", drafts=False)
-        return page.render(title=form.root.title or name, forms=None, body=body, result=None, refused=None)
+        ref = ref_of(name)
+        body = show_form(ref, None, action=f"/forms/{name}", drafts=False)
+        return page.render(title=title(ref), forms=None, body=body, result=None)
 
     @app.post("/forms/{name}", response_class=HTMLResponse)
     async def post(name: str, request: Request) -> str:
-        _, form = form_of(name)
-        if isinstance(form, FormRefused):
-            return page.render(title=name, forms=None, body=None, result=None, refused=form)
-        async with request.form() as posted:  # closes the uploaded files' temporary files
-            sub = parse_submission(form, posted, attachments=attachments)
-        data: dict[str, Any] = apply_action(form, sub.data, sub.action)
-        errors = sub.errors + (validate(form, data) if sub.completes else [])
-        result = json.dumps(data, ensure_ascii=False, indent=2) if sub.completes and not errors else None
-        body = render_form(form, data, errors, submitted=True, full=True, action=f"/forms/{name}", drafts=False)
-        return page.render(title=form.root.title or name, forms=None, body=body, result=result, refused=None)
+        ref = ref_of(name)
+        try:
+            async with request.form() as posted:  # closes the uploaded files' temporary files
+                out = handle_post(ref, posted, attachments=attachments, action=f"/forms/{name}", drafts=False)
+        except FormRefused as refused:
+            return page.render(title=title(ref), forms=None, body=render_refusal(refused), result=None)
+        result = json.dumps(out.data, ensure_ascii=False, indent=2) if out.complete else None
+        return page.render(title=title(ref), forms=None, body=out.html, result=result)
 
     return app
 
