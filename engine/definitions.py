@@ -19,4 +19,4 @@ def definition_from_dict(data: dict[str, Any]) -> ProcessDefinition:
     user_tasks = {
         key: UserTaskInfo(**{**raw, "form": form(raw.get("form"))}) for key, raw in data["user_tasks"].items()
     }
-    return ProcessDefinition(**{**data, "user_tasks": user_tasks})
+    return ProcessDefinition(**{**data, "user_tasks": user_tasks, "start_form": form(data.get("start_form"))})

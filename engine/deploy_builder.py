@@ -6,14 +6,16 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine import dmn_checks
 from engine.bpmn_checks import ProcessChecker
 from engine.bpmn_support import REGISTERED_TAGS
 from engine.deploy_forms import FormLoader
-from engine.deployment import Deployment, ProcessDefinition, SourceFile, UserTaskInfo, content_hash
+from engine.deployment import Deployment, FormRef, ProcessDefinition, SourceFile, UserTaskInfo, content_hash
 from engine.errors import DeploymentRefused, Location, Problem
 from engine.expressions import ExpressionChecker, ScriptChecker
 from engine.model_xml import BPMN_NS, SPIFF_NS, XmlDoc, local_name, namespace, parse_xml, xsd_problems
@@ -202,6 +204,8 @@ class DeploymentBuilder:
         self, pid: str, doc: XmlDoc, process: Any, specs: list[Any], stored: dict[str, Any]
     ) -> ProcessDefinition:
         user_tasks: dict[str, UserTaskInfo] = {}
+        start_form: FormRef | None = None
+        start_event: str | None = None
         names: dict[str, str] = {pid: process.get("name") or pid}
         timers: dict[str, str] = {}
         for spec in specs:
@@ -215,21 +219,27 @@ class DeploymentBuilder:
                     timers[bpmn_id] = definition.expression
                 if getattr(ts, "manual", False):
                     user_tasks[name] = self._user_task(spec.file or doc.file, ts)
+                elif isinstance(ts, StartEvent) and spec.name == pid:
+                    form = self._form(spec.file or doc.file, ts)
+                    if form is not None and isinstance(ts.event_definition, NoneEventDefinition):
+                        start_form, start_event = form, bpmn_id
         for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
             names.setdefault(flow.get("id") or "", flow.get("name") or flow.get("id") or "")
         names.pop("", None)
         name = process.get("name") or pid
-        return ProcessDefinition(pid, name, doc.file, stored, user_tasks, names, timers)
+        return ProcessDefinition(pid, name, doc.file, stored, user_tasks, names, timers, start_form, start_event)
+
+    def _form(self, file: str, ts: Any) -> FormRef | None:
+        properties = (getattr(ts, "extensions", None) or {}).get("properties") or {}
+        return self.forms.form(file, properties, self.locator.element(file, ts.bpmn_id))
 
     def _user_task(self, file: str, ts: Any) -> UserTaskInfo:
         extensions = getattr(ts, "extensions", None) or {}
-        location = self.locator.element(file, ts.bpmn_id)
-        form = self.forms.form(file, extensions.get("properties") or {}, location)
         return UserTaskInfo(
             ts.bpmn_id,
             ts.bpmn_name or ts.bpmn_id,
             ts.lane,
-            form,
+            self._form(file, ts),
             getattr(ts, "variable", None),
             extensions.get("instructionsForEndUser"),
         )

@@ -48,6 +48,9 @@ class ProcessDefinition:
     user_tasks: dict[str, UserTaskInfo]
     element_names: dict[str, str]
     timers: dict[str, str]
+    # The none start event's form: what a caseworker fills in to open a case.
+    start_form: FormRef | None = None
+    start_event: str | None = None
 
 
 @dataclass(frozen=True)

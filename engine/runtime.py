@@ -208,15 +208,19 @@ class InstanceRun:
     def start(self, data: Mapping[str, Any], *, actor: str | None, now: datetime) -> list[EventDraft]:
         if not isinstance(data, Mapping):
             raise InvalidRequestError("启动数据必须是 JSON 对象", code="START_DATA_INVALID")
+        definition = self.definition
+        if definition.start_form is not None:
+            where = Location(definition.file, definition.start_event or definition.process_id, "startEvent")
+            data = validate_submission(definition.start_form, dict(data), location=where)
         bad = non_finite(dict(data))
         if bad:
-            raise FormValidationError(bad, location=Location(self.definition.file, self.definition.process_id))
+            raise FormValidationError(bad, location=Location(definition.file, definition.process_id))
         root = self.workflow.get_next_task(state=TaskState.READY)
         root.data.update(copy.deepcopy(dict(data)))
         events = [
             EventDraft(
                 "instance_started",
-                {"process_id": self.definition.process_id, "data": copy.deepcopy(dict(data))},
+                {"process_id": definition.process_id, "data": copy.deepcopy(dict(data))},
                 actor=actor,
             )
         ]

@@ -28,6 +28,7 @@ def version_json(v: VersionRecord) -> dict[str, Any]:
         "name": v.name,
         "deployment_hash": v.deployment_hash,
         "created_at": v.created_at.isoformat(),
+        "start_form": v.definition.get("start_form"),
     }
 
 

@@ -149,3 +149,20 @@ def test_bad_values_are_422_not_500(make_engine_for: Callable[..., Engine], db_u
         headers={"Content-Type": "application/json"},
     )
     assert nan.status_code == 422 and nan.json()["problems"][0]["field"] == "household_size"
+
+
+def test_start_form_is_published_and_enforced_over_http(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    client = TestClient(create_app(make_engine_for(), settings(db_url)), raise_server_exceptions=False)
+    fixtures = ROOT / "tests" / "fixtures" / "engine"
+    paths = (fixtures / "start_form.bpmn", fixtures / "start-form-schema.json")
+    files = [("files", (p.name, p.read_bytes())) for p in paths]
+    assert client.post("/api/deployments", files=files).status_code == 201
+    listed = next(p for p in client.get("/api/processes").json() if p["process_id"] == "start_form")
+    assert listed["start_form"]["schema_file"].endswith("start-form-schema.json")
+    assert listed["start_form"]["schema"]["required"] == ["applicant_name", "id_number"]
+    r = client.post("/api/processes/start_form/instances", json={"data": {"applicant_name": "王五"}})
+    assert r.status_code == 422
+    assert [(p["element_id"], p["field"]) for p in r.json()["problems"]] == [("apply", "id_number")]
+    data = {"applicant_name": "王五", "id_number": "11010519491231002X"}
+    ok = client.post("/api/processes/start_form/instances", json={"data": data})
+    assert ok.status_code == 201, ok.text

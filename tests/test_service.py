@@ -185,3 +185,31 @@ def test_two_branches_completed_at_once_both_succeed(make_engine_for: Callable[.
             t.join()
         assert outcomes == ["ok", "ok"]
         assert engine.get(view.record.id).record.status == "completed"
+
+
+START_FORM = FIXTURES / "engine" / "start_form.bpmn"
+
+
+def test_start_data_is_validated_against_the_start_event_form(make_engine_for: Callable[..., Engine]) -> None:
+    engine = make_engine_for()
+    deploy(engine, START_FORM, forms_dir=FIXTURES / "engine")
+    with pytest.raises(FormValidationError) as info:
+        engine.start("start_form", {"applicant_name": "李四", "id_number": "110105194912310021"}, actor="a")
+    assert info.value.location is not None
+    assert (info.value.location.element_id, info.value.location.element_tag) == ("apply", "startEvent")
+    assert [e.path for e in info.value.field_errors] == ["id_number"]
+    with pytest.raises(FormValidationError) as unknown:
+        engine.start("start_form", {"applicant_name": "李四", "id_number": "11010519491231002X", "x": 1}, actor="a")
+    assert [e.code for e in unknown.value.field_errors] == ["FORM_UNKNOWN_FIELD"]
+    assert engine.list_instances() == []  # refused starts leave nothing behind
+    view = engine.start("start_form", {"applicant_name": "李四", "id_number": "11010519491231002X"}, actor="a")
+    assert view.data["id_number"] == "11010519491231002X"
+    assert engine.events(view.record.id)[0].payload["data"]["applicant_name"] == "李四"
+
+
+def test_a_missing_start_form_is_refused_at_its_start_event(make_engine_for: Callable[..., Engine], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "start_form.bpmn"
+    bad.write_text(START_FORM.read_text(encoding="utf-8").replace("start-form-schema", "nope"), encoding="utf-8")
+    with pytest.raises(DeploymentRefused) as info:
+        deploy(make_engine_for(), bad, forms_dir=FIXTURES / "engine")
+    assert [(p.code, p.location.element_id) for p in info.value.errors] == [("FORM_MISSING", "apply")]
