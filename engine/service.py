@@ -19,6 +19,7 @@ from typing import Any
 from engine import sla
 from engine.audit import GENESIS, AuditEvent, Verdict, seal, verify_chain
 from engine.clock import Clock
+from engine.connectors import Connectors
 from engine.definitions import definition_from_dict, definition_to_dict
 from engine.deployment import FormResolver, ProcessDefinition, SourceFile, build_deployment
 from engine.errors import ConflictError, DeploymentRefused, NotFoundError
@@ -85,13 +86,15 @@ class Engine:
         sandbox: Sandbox,
         *,
         wakeups: WakeupIndex | None = None,
+        connectors: Connectors | None = None,
         cache_size: int = 256,
     ) -> None:
         self.store = store
         self.wakeups = wakeups
         self.clock = clock
         self.sandbox = sandbox
-        self._script_engine = sandbox.script_engine()
+        self.connectors = connectors or Connectors()
+        self._script_engine = sandbox.script_engine(self.connectors)
         self._specs: OrderedDict[tuple[str, int], tuple[ProcessDefinition, RestoredSpec]] = OrderedDict()
         self._specs_lock = Lock()
         self.sla = SlaDesk()
@@ -100,7 +103,9 @@ class Engine:
     # -- deployments -----------------------------------------------------------
 
     def deploy(self, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None) -> DeployResult:
-        deployment = build_deployment(files, sandbox=self.sandbox, resolve_form=resolve_form)
+        deployment = build_deployment(
+            files, sandbox=self.sandbox, resolve_form=resolve_form, connectors=self.connectors
+        )
         now = self.clock.now()
         with self.store.unit() as unit:
             policies = self.sla.book(unit).policies
