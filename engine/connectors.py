@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -110,6 +110,10 @@ class Connectors:
             registry.connectors[connector.name] = connector
         return registry
 
+    def including(self, *connectors: Connector) -> Connectors:
+        """This registry plus ``connectors`` (built-ins the engine offers)."""
+        return Connectors.of([*self.connectors.values(), *connectors])
+
     def names(self) -> list[str]:
         return sorted(self.connectors)
 
@@ -159,3 +163,60 @@ class Connectors:
             record.error = {"code": exc.code, "message": exc.message}
             raise
         return copy.deepcopy(record.response)
+
+
+@dataclass(frozen=True)
+class StartRequest:
+    """A process instance a service task asked for; the engine starts it in the same transaction."""
+
+    instance_id: str
+    process_id: str
+    data: dict[str, Any]
+    business_key: str | None
+
+
+_starts: ContextVar[tuple[list[StartRequest], Callable[[str], bool]] | None] = ContextVar("_starts", default=None)
+
+
+@contextmanager
+def collecting_starts(deployed: Callable[[str], bool]) -> Iterator[list[StartRequest]]:
+    """Collect start requests; ``deployed`` says whether a process id can be started."""
+    requests: list[StartRequest] = []
+    token = _starts.set((requests, deployed))
+    try:
+        yield requests
+    finally:
+        _starts.reset(token)
+
+
+class StartProcess:
+    """Built in: start another deployed process (e.g. 一件事联办 after 低保 is approved).
+
+    The new instance is created in the same transaction as the step that
+    asked for it, in the same org unit and region, so either both are stored
+    or neither is."""
+
+    name = "start_process"
+    title = "启动关联流程"
+    parameters: Sequence[Parameter] = (
+        Parameter("process_id", "流程标识"),
+        Parameter("data", "启动数据"),
+        Parameter("business_key", "业务编号", required=False),
+    )
+
+    def __init__(self, new_id: Callable[[], str]) -> None:
+        self.new_id = new_id
+
+    def call(self, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        context = _starts.get()
+        if context is None:
+            raise ConnectorError("只能在引擎步骤中启动关联流程", code="START_PROCESS_CONTEXT")
+        pending, deployed = context
+        process_id, data, key = params.get("process_id"), params.get("data"), params.get("business_key")
+        if not isinstance(process_id, str) or not isinstance(data, dict) or not isinstance(key, str | None):
+            raise ConnectorError("启动关联流程需要流程标识（字符串）和启动数据（对象）", code="START_PROCESS_PARAMS")
+        if not deployed(process_id):
+            raise ConnectorError(f"关联流程 {process_id} 未部署；部署后请重试", code="PROCESS_NOT_FOUND")
+        request = StartRequest(self.new_id(), process_id, data, key)
+        pending.append(request)
+        return {"instance_id": request.instance_id, "process_id": process_id}

@@ -173,3 +173,42 @@ def test_a_connector_missing_after_deploy_is_an_incident(
     view = bare.start("svc_proc", {"n": 1}, actor="a")
     assert view.record.status == "incident" and view.incident is not None
     assert view.incident.code in {"SERVICE_UNAVAILABLE", "CONNECTOR_UNKNOWN"}
+
+
+def _starter(target: str) -> bytes:
+    params = (
+        f'<spiffworkflow:parameter id="process_id" type="str" value="&quot;{target}&quot;" />'
+        '<spiffworkflow:parameter id="data" type="dict" value="{&quot;who&quot;: n}" />'
+    )
+    return service(operator="start_process", params=params, result=' resultVariable="child"')
+
+
+CHILD = f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions {NS} id="c" targetNamespace="t"><bpmn:process id="child_proc" isExecutable="true">
+<bpmn:startEvent id="cs" /><bpmn:userTask id="cu" name="子流程待办" /><bpmn:endEvent id="ce" />
+<bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="cu" /><bpmn:sequenceFlow id="c2" sourceRef="cu" targetRef="ce" />
+</bpmn:process></bpmn:definitions>""".encode()
+
+
+def test_start_process_starts_a_deployed_process_in_the_same_org_unit(
+    make_store: Callable[[], SqlStore], clock: FixedClock
+) -> None:
+    engine = Engine(make_store(), clock, Sandbox())
+    files = [SourceFile("svc.bpmn", _starter("child_proc")), SourceFile("child.bpmn", CHILD)]
+    engine.deploy(files, lambda *_: None, actor="designer")
+    parent = engine.start("svc_proc", {"n": 7}, actor="a", org_unit="qinghe.xiwan", region="CN")
+    child_id = parent.data["child"]["instance_id"]
+    child = Engine(make_store(), clock, Sandbox()).get(child_id)
+    assert (child.record.process_id, child.record.org_unit, child.record.region) == ("child_proc", "qinghe.xiwan", "CN")
+    assert child.data["who"] == 7 and child.data["parent_instance_id"] == parent.record.id
+    assert [t.element_id for t in child.ready] == ["cu"]
+
+
+def test_start_process_of_an_undeployed_process_is_an_incident(
+    make_store: Callable[[], SqlStore], clock: FixedClock
+) -> None:
+    engine = Engine(make_store(), clock, Sandbox())
+    engine.deploy([SourceFile("svc.bpmn", _starter("nowhere"))], lambda *_: None, actor="designer")
+    view = engine.start("svc_proc", {"n": 7}, actor="a")
+    assert view.incident is not None and view.incident.code == "PROCESS_NOT_FOUND"
+    assert [r.process_id for r in engine.list_instances()] == ["svc_proc"]
