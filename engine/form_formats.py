@@ -287,7 +287,12 @@ def _dependencies(original: Callable[..., Iterator[ValidationError]]) -> Callabl
 @functools.cache
 def with_form_keywords(cls: Any) -> Any:
     """``cls`` (a jsonschema validator class) extended with the platform's keywords."""
-    keywords: dict[str, Callable[..., Iterator[ValidationError]]] = {ID_CONSISTENCY: _id_number_consistency}
+    from engine.form_household import HOUSEHOLD_CONSISTENCY, household_consistency
+
+    keywords: dict[str, Callable[..., Iterator[ValidationError]]] = {
+        ID_CONSISTENCY: _id_number_consistency,
+        HOUSEHOLD_CONSISTENCY: household_consistency,
+    }
     if "dependentRequired" in cls.VALIDATORS:
         keywords["dependentRequired"] = _dependent_required
     if "dependencies" in cls.VALIDATORS:
