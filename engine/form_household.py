@@ -55,13 +55,13 @@ def household_consistency(validator: Any, spec: Any, instance: Any, schema: Any)
         return  # the array's own schema reports it
     applicants = [i for i, m in enumerate(members) if m.get("relationship") == SELF]
     if len(applicants) != 1:
-        message = f"共同生活家庭成员中须有且只有一位申请人（与申请人关系为「{SELF}」），现有 {len(applicants)} 位"
+        message = f"共同生活家庭成员中须有且只有一位申请人（与申请人关系为“{SELF}”），现有 {len(applicants)} 位"
         yield _error([field], "FORM_HOUSEHOLD_APPLICANT", message)
     applicant = instance.get(spec.get("applicant", "applicant"))
     if len(applicants) == 1 and isinstance(applicant, dict):
         own = members[applicants[0]].get("id_number")
         if applicant.get("id_number") not in (None, own):
-            message = "与申请人关系为「本人」的成员，身份证号须与申请人一致"
+            message = f"与申请人关系为“{SELF}”的成员，身份证号须与申请人一致"
             yield _error([field, applicants[0], "id_number"], "FORM_HOUSEHOLD_APPLICANT", message)
     seen: dict[str, int] = {}
     for index, member in enumerate(members):

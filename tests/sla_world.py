@@ -36,11 +36,11 @@ from engine.sla_helpers import HELPERS
 from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore, make_engine
 from jiuzhu.wiring import deploy_paths
-from tests.conftest import FORMS, POSTGRES_URL, PROCESSES, ROOT, _postgres_available
+from tests.conftest import FORMS, POSTGRES_URL, PROCESSES, REDIS_URL, ROOT, _postgres_available
 
 FEATURES = ROOT / "features"
 SKELETON = PROCESSES / "dibao_sla" / "dibao_sla_skeleton.bpmn"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+
 OVERALL = "总时限"
 PROCESS_ID = "dibao_sla_skeleton"
 
@@ -125,8 +125,11 @@ class Model:
 class Engines:
     """Hands out the engine: always the same one, or (restart) a new one after every restart point."""
 
-    def __init__(self, url: str, clock: FixedClock, *, restart: bool, redis_prefix: str | None) -> None:
+    def __init__(
+        self, url: str, clock: FixedClock, *, restart: bool, redis_prefix: str | None, connectors: Any = None
+    ) -> None:
         self.url = url
+        self.connectors = connectors  # service-task connectors every engine gets (engine.connectors.Connectors)
         self.clock = clock
         self.restart = restart
         self.redis_prefix = redis_prefix
@@ -149,7 +152,7 @@ class Engines:
             client = redis.Redis.from_url(REDIS_URL)
             # No fallback: if Redis failed, claims would come back empty and the scenario would fail.
             index = RedisWakeups(client, key_prefix=self.redis_prefix)
-        engine = Engine(store, self.clock, Sandbox(helpers=HELPERS), wakeups=index)
+        engine = Engine(store, self.clock, Sandbox(helpers=HELPERS), wakeups=index, connectors=self.connectors)
         if index is not None and self.built == 0:
             engine.rebuild_wakeups()  # the scheduler's start: index built from the database, sentinel set
         self.built += 1
@@ -338,7 +341,10 @@ def _redis_available() -> None:
         pytest.fail(f"Redis is required at {REDIS_URL}: {exc}")
 
 
-def open_world(backend: Backend, tmp_path: Path) -> Iterator[World]:
+def open_world(
+    backend: Backend, tmp_path: Path, *, make: Any = None, model: Model | None = None, connectors: Any = None
+) -> Iterator[Any]:
+    """A world on ``backend``: a :class:`World`, or what ``make(engines, clock, model)`` builds."""
     clock = FixedClock(datetime(2026, 1, 1, tzinfo=SHANGHAI))
     schema = prefix = None
     if backend.database == "sqlite":
@@ -354,9 +360,9 @@ def open_world(backend: Backend, tmp_path: Path) -> Iterator[World]:
     if backend.redis:
         _redis_available()
         prefix = f"jiuzhu-test-sla-{uuid.uuid4().hex[:12]}"
-    engines = Engines(url, clock, restart=backend.restart, redis_prefix=prefix)
+    engines = Engines(url, clock, restart=backend.restart, redis_prefix=prefix, connectors=connectors)
     try:
-        yield World(engines, clock, Model.read(SKELETON))
+        yield (make or World)(engines, clock, model or Model.read(SKELETON))
     finally:
         try:
             engines.close()
