@@ -111,7 +111,10 @@ def seed_demo_cases(
     households: Path = DEMO / "households.json",
     org_units: Path = DEMO / "org_units.json",
 ) -> list[str]:
-    """Start the demo cases; returns their instance ids. The processes must be deployed."""
+    """Start the demo cases once (none if a 低保 case exists); returns their instance ids.
+    The processes must be deployed."""
+    if engine.list_instances(process_id="dibao", limit=1):
+        return []
     homes, units = load_households(households), load_org_units(org_units)
     today = engine.clock.now().astimezone(SHANGHAI).date().isoformat()
     started: list[str] = []
