@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import SHANGHAI
-from engine.errors import JiuzhuError
 from jiuzhu.demo_cases import application, load_households
 from jiuzhu.wiring import default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
@@ -55,24 +54,6 @@ class DibaoWorld(World):
         # Both confirmation tasks share the county_confirmation stage: a BPMN name wins.
         named = [eid for eid, name in self.model.names.items() if name == label]
         return named[0] if len(named) == 1 else super().element(label)
-
-    def data(self) -> dict[str, Any]:
-        return self.engine().get(self.iid).data
-
-    def status(self) -> str:
-        return self.engine().get(self.iid).record.status
-
-    def reached(self, label: str) -> bool:
-        element = self.element(label)
-        return any(e.element_id == element for e in self.engine().events(self.iid))
-
-    def try_complete(self, element_id: str, data: dict[str, Any], actor: str) -> None:
-        try:
-            self.complete(element_id, data, actor)
-        except JiuzhuError as exc:
-            self.refusal = exc
-        else:
-            self.refusal = None
 
 
 def model() -> Model:

@@ -15,14 +15,15 @@ recorded at the exact moment the policy sets, however far a step jumps.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pytest
 import redis
@@ -30,6 +31,7 @@ from sqlalchemy import text
 
 from engine.audit import AuditEvent
 from engine.clock import SHANGHAI, FixedClock
+from engine.errors import JiuzhuError
 from engine.sandbox import Sandbox
 from engine.service import ClockStatus, Engine
 from engine.sla_helpers import HELPERS
@@ -222,6 +224,26 @@ class World:
     def ready_names(self) -> list[str]:
         return [self.model.names.get(e, e) for e in self.ready_elements()]
 
+    def data(self) -> dict[str, Any]:
+        return self.engine().get(self.iid).data
+
+    def status(self) -> str:
+        return self.engine().get(self.iid).record.status
+
+    def reached(self, label: str) -> bool:
+        """Did the case pass the element ``label`` names (e.g. an end event)?"""
+        element = self.element(label)
+        return any(e.element_id == element for e in self.engine().events(self.iid))
+
+    def try_complete(self, element_id: str, data: dict[str, Any], actor: str) -> None:
+        """Complete a task, keeping a refusal (e.g. a form error) for the next step to check."""
+        try:
+            self.complete(element_id, data, actor)
+        except JiuzhuError as exc:
+            self.refusal = exc
+        else:
+            self.refusal = None
+
     # -- names used in the scenarios ---------------------------------------------------------
 
     def elements(self, label: str) -> set[str]:
@@ -332,6 +354,28 @@ class Backend:
     database: str  # "sqlite" | "postgres"
     redis: bool
     restart: bool
+
+
+_PG = [pytest.mark.postgres, pytest.mark.redis]
+BACKENDS = [
+    pytest.param(Backend("sqlite", redis=False, restart=False), id="sqlite"),
+    pytest.param(Backend("postgres", redis=True, restart=False), id="postgres+redis", marks=_PG),
+    pytest.param(Backend("sqlite", redis=False, restart=True), id="sqlite-restart"),
+    pytest.param(Backend("postgres", redis=True, restart=True), id="postgres+redis-restart", marks=_PG),
+]
+
+StepFunc = TypeVar("StepFunc", bound=Callable[..., None])
+
+
+def restarts(func: StepFunc) -> StepFunc:
+    """Every step begins with a restart point: in the restart lifecycle it runs on a brand-new engine."""
+
+    @functools.wraps(func)
+    def step(world: World, **kwargs: Any) -> None:
+        world.engines.restart_point()
+        func(world, **kwargs)
+
+    return cast(StepFunc, step)
 
 
 def _redis_available() -> None:

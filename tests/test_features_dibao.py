@@ -10,12 +10,11 @@ policy's name for a stage, or 「总时限」.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
@@ -25,22 +24,13 @@ from engine.forms import FormRef, validate_submission
 from engine.sla import STATE_LABELS
 from jiuzhu.demo_cases import ACCEPT, CHECK_INTAKE, INITIAL_REVIEW, START_INVESTIGATION, home_visit, relatives_filing
 from tests.dibao_world import DibaoWorld, connectors, model
-from tests.sla_world import Backend, open_world, parse_day, parse_moment, show, show_day
+from tests.sla_world import BACKENDS, Backend, open_world, parse_day, parse_moment, restarts, show, show_day
 from tests.yijianshi_world import START_SCHEMA
 
 scenarios("dibao.feature")
 
-_PG = [pytest.mark.postgres, pytest.mark.redis]
 
-
-@pytest.fixture(
-    params=[
-        pytest.param(Backend("sqlite", redis=False, restart=False), id="sqlite"),
-        pytest.param(Backend("postgres", redis=True, restart=False), id="postgres+redis", marks=_PG),
-        pytest.param(Backend("sqlite", redis=False, restart=True), id="sqlite-restart"),
-        pytest.param(Backend("postgres", redis=True, restart=True), id="postgres+redis-restart", marks=_PG),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Backend:
     return request.param
 
@@ -53,20 +43,6 @@ def world(backend: Backend, tmp_path: Path) -> Iterator[DibaoWorld]:
 
 def _re(pattern: str) -> parsers.re:
     return parsers.re(pattern)
-
-
-StepFunc = TypeVar("StepFunc", bound=Callable[..., None])
-
-
-def restarts(func: StepFunc) -> StepFunc:
-    """Every step begins with a restart point: in the restart lifecycle it runs on a brand-new engine."""
-
-    @functools.wraps(func)
-    def step(world: DibaoWorld, **kwargs: Any) -> None:
-        world.engines.restart_point()
-        func(world, **kwargs)
-
-    return cast(StepFunc, step)
 
 
 _REGION = r"CN(?:-[A-Z0-9]+)*"
