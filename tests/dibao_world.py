@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import SHANGHAI
+from engine.connectors import Connectors
+from integrations.hedui import HeduiConnector
 from jiuzhu.demo_cases import application, load_households
 from jiuzhu.wiring import default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
@@ -27,6 +29,18 @@ HOUSEHOLDS = load_households()
 
 def connectors() -> Any:
     return default_connectors(PROCESSES, ROOT / "demo" / "hedui_records.json")
+
+
+class _Unreachable:
+    """A check platform that does not answer."""
+
+    def check(self, request: Any) -> Any:
+        raise ConnectionError("核对平台连接超时")
+
+
+def broken_connectors() -> Any:
+    working = connectors().connectors
+    return Connectors.of([HeduiConnector(_Unreachable()), working["yijianshi_catalogue"]])
 
 
 @dataclass

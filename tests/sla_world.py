@@ -161,6 +161,11 @@ class Engines:
         self._current = (engine, store, client, index)
         return engine
 
+    def reconnect(self, connectors: Any) -> None:
+        """From the next operation on, engines call ``connectors`` (an adapter went down or came back)."""
+        self.connectors = connectors
+        self._retire()
+
     def index(self) -> RedisWakeups | None:
         """The Redis wake-up index of the current engine (None on the database path)."""
         return None if self._current is None else self._current[3]

@@ -23,7 +23,7 @@ from engine.errors import FormValidationError
 from engine.forms import FormRef, validate_submission
 from engine.sla import STATE_LABELS
 from jiuzhu.demo_cases import ACCEPT, CHECK_INTAKE, INITIAL_REVIEW, START_INVESTIGATION, home_visit, relatives_filing
-from tests.dibao_world import DibaoWorld, connectors, model
+from tests.dibao_world import DibaoWorld, broken_connectors, connectors, model
 from tests.sla_world import BACKENDS, Backend, open_world, parse_day, parse_moment, restarts, show, show_day
 from tests.yijianshi_world import START_SCHEMA
 
@@ -222,6 +222,27 @@ def rechecked(world: DibaoWorld, result: str) -> None:
 def notified_and_upheld(world: DibaoWorld, evidence: str) -> None:
     _notice(world, evidence)
     _recheck(world, "维持不符合")
+
+
+@when("核对平台暂时无法访问")
+@restarts
+def platform_down(world: DibaoWorld) -> None:
+    world.engines.reconnect(broken_connectors())
+
+
+@when("核对平台恢复后，管理员重试")
+@restarts
+def platform_back(world: DibaoWorld) -> None:
+    world.engines.reconnect(connectors())
+    world.engine().retry_incident(world.iid, {}, actor="管理员")
+
+
+@then(_re(r"案件因「(?P<label>[^」]+)」失败进入故障，提示包含「(?P<text>[^」]+)」"))
+@restarts
+def in_incident(world: DibaoWorld, label: str, text: str) -> None:
+    view = world.engine().get(world.iid)
+    assert view.record.status == "incident" and view.incident is not None, view.record.status
+    assert view.incident.element_id == world.element(label) and text in view.incident.message, view.incident
 
 
 @when("经办人登记公示无异议")
