@@ -358,8 +358,14 @@ def _spec_problems(node: dict[str, Any], spec: Any) -> Iterator[tuple[tuple[str,
 
 def check_form_keywords(schema: Any, location: Location) -> list[Problem]:
     """Located problems with the platform's own keywords in a form schema (deploy time)."""
+    from engine.form_household import HOUSEHOLD_CONSISTENCY, spec_problems
+
     problems: list[Problem] = []
     for path, node in _subschemas(schema):
+        if HOUSEHOLD_CONSISTENCY in node:
+            for key, message in spec_problems(node[HOUSEHOLD_CONSISTENCY]):
+                at = replace(location, field="/".join((*path, HOUSEHOLD_CONSISTENCY, *([key] if key else []))))
+                problems.append(Problem("FORM_SCHEMA_INVALID", message, at))
         if ID_CONSISTENCY not in node:
             continue
         for sub, message in _spec_problems(node, node[ID_CONSISTENCY]):

@@ -79,3 +79,20 @@ def household_consistency(validator: Any, spec: Any, instance: Any, schema: Any)
             continue
         message = f"成年家庭成员（{member.get('name', '')}）须签署授权核对声明"
         yield _error([field, index, "authorised"], "FORM_HOUSEHOLD_AUTHORISATION", message)
+
+
+_KEYS = {"members": str, "applicant": str, "asOf": str, "adultAge": int}
+
+
+def spec_problems(spec: Any) -> list[tuple[str, str]]:
+    """(setting, message) for every setting of a spec the keyword would not understand (deploy time)."""
+    if not isinstance(spec, dict):
+        return [("", f'{HOUSEHOLD_CONSISTENCY} 必须是对象，例如 {{"members": "members", "asOf": "apply_date"}}')]
+    found = []
+    for key, value in spec.items():
+        kind = _KEYS.get(key)
+        if kind is None:
+            found.append((key, f"{HOUSEHOLD_CONSISTENCY} 不认识设置项 {key}（可用 {'、'.join(_KEYS)}）"))
+        elif not isinstance(value, kind) or isinstance(value, bool) or not value:
+            found.append((key, f"{HOUSEHOLD_CONSISTENCY} 的 {key} 必须是{'正整数' if kind is int else '非空的字段名'}"))
+    return found

@@ -60,3 +60,17 @@ def test_a_signature_must_be_given_not_declined() -> None:
     data = liu()
     data["members"][0]["authorised"] = False
     assert errors(data) == {"members/0/authorised": "成年家庭成员（刘桂芳）须签署授权核对声明"}
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ("members", "x-householdConsistency"),
+        ({"member": "members"}, "x-householdConsistency/member"),
+        ({"adultAge": "18"}, "x-householdConsistency/adultAge"),
+        ({"asOf": ""}, "x-householdConsistency/asOf"),
+    ],
+)
+def test_a_spec_the_keyword_would_not_understand_is_refused_at_deploy(spec: Any, field: str) -> None:
+    problems = check_form_schema({"type": "object", "x-householdConsistency": spec}, location=Location("f.json"))
+    assert [(p.code, p.location.field) for p in problems] == [("FORM_SCHEMA_INVALID", field)], problems
