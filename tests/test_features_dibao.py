@@ -64,6 +64,7 @@ def time_comes(world: DibaoWorld, when: str) -> None:
 
 
 @when(_re(r"又过了 (?P<n>\d+) 个工作日"))
+@when(_re(r"(?P<n>\d+) 个工作日后"))
 @restarts
 def working_days_pass(world: DibaoWorld, n: str) -> None:
     world.advance_to(world.add_working_days(int(n)))
@@ -328,6 +329,12 @@ def extended(world: DibaoWorld, reason: str) -> None:
 
 
 # -- 那么 ------------------------------------------------------------------------------------------
+
+
+@then(_re(r"现在是 (?P<when>.+)"))
+@restarts
+def now_is(world: DibaoWorld, when: str) -> None:
+    assert world.clock.now() == parse_moment(when), f"现在是 {show(world.clock.now())}"
 
 
 @then(_re(r"本案适用「(?P<policy>[^」]+)」时限政策"))
