@@ -3,6 +3,7 @@ as arguments; nothing here imports a web framework, SQL or Redis."""
 
 from engine.audit import AuditEvent, Verdict
 from engine.clock import Clock, FixedClock, SystemClock
+from engine.connectors import Connector, ConnectorError, Connectors, Parameter
 from engine.deployment import Deployment, ProcessDefinition, SourceFile, build_deployment, load_files
 from engine.errors import (
     ConflictError,
@@ -27,6 +28,9 @@ __all__ = [
     "CalendarResult",
     "Clock",
     "ConflictError",
+    "Connector",
+    "ConnectorError",
+    "Connectors",
     "DeployResult",
     "Deployment",
     "DeploymentRefused",
@@ -41,6 +45,7 @@ __all__ = [
     "JiuzhuError",
     "Location",
     "NotFoundError",
+    "Parameter",
     "Problem",
     "ProcessDefinition",
     "Sandbox",

@@ -25,16 +25,18 @@ from engine.bpmn_support import (
     is_python,
     juel_or_feel,
 )
+from engine.connectors import Connectors
 from engine.errors import Problem
-from engine.model_xml import BPMN_NS, XmlDoc, local_name, namespace, short_tag
+from engine.model_xml import BPMN_NS, SPIFF_NS, XmlDoc, local_name, namespace, short_tag
 
 
 class ProcessChecker:
     """Collects located problems for one executable process element."""
 
-    def __init__(self, doc: XmlDoc, problems: list[Problem]) -> None:
+    def __init__(self, doc: XmlDoc, problems: list[Problem], connectors: Connectors) -> None:
         self.doc = doc
         self.problems = problems
+        self.connectors = connectors
         self.expression_language = doc.root.get("expressionLanguage")
         self.dialect_flagged: set[str] = set()  # element ids whose expressions are already refused
         self.stand_ins: list[tuple[Any, str | None]] = []  # (refused element, inert tag or None to drop)
@@ -94,8 +96,11 @@ class ProcessChecker:
             self.stand_ins.append((element, "parallelGateway"))
             return True
         elif name == "serviceTask":
-            self.add("BPMN_SERVICE_TASK", "暂不支持服务任务（serviceTask）", element)
-            self.stand_ins.append((element, "task"))
+            found = self._service_task(element)
+            for message in found:
+                self.add("BPMN_SERVICE_TASK", message, element)
+            if found:
+                self.stand_ins.append((element, "task"))
             return True
         elif name == "dataStoreReference":
             self.add("BPMN_DATA_STORE", "不支持数据存储（dataStoreReference）：本平台没有注册任何数据存储实现", element)
@@ -109,6 +114,26 @@ class ProcessChecker:
         else:
             return self._supported(element, name)
         return False
+
+    def _service_task(self, element: Any) -> list[str]:
+        """What stops a service task from calling a registered connector exactly as written."""
+        operators = list(element.iter(f"{{{SPIFF_NS}}}serviceTaskOperator"))
+        if len(operators) != 1:
+            return ["服务任务须有且只有一个 spiffworkflow:serviceTaskOperator（连接器名称、参数和结果变量）"]
+        operator = operators[0]
+        found = []
+        result = operator.get("resultVariable") or ""
+        if not result.isidentifier() or result.startswith("_"):
+            found.append("服务任务须用 resultVariable 声明结果变量（合法的变量名，不以下划线开头）")
+        if any(True for _ in operator.iter(f"{{{SPIFF_NS}}}retry")):
+            found.append("不支持 spiffworkflow:retry（SpiffWorkflow 不会执行它）；调用失败时实例进入故障，修复后重试")
+        params: dict[str, bool] = {}
+        for parameter in operator.iter(f"{{{SPIFF_NS}}}parameter"):
+            pid = parameter.get("id") or ""
+            if pid in params:
+                found.append(f"连接器参数 {pid} 重复")
+            params[pid] = parameter.get("value") is not None and parameter.get("type") is not None
+        return found + self.connectors.problems(operator.get("id"), params)
 
     def _detach_associations(self, reference: str | None) -> None:
         for association in self.process.iter(

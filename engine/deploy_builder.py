@@ -14,6 +14,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from engine import dmn_checks
 from engine.bpmn_checks import ProcessChecker
 from engine.bpmn_support import REGISTERED_TAGS
+from engine.connectors import Connectors
 from engine.deploy_forms import FormLoader
 from engine.deployment import Deployment, FormRef, ProcessDefinition, SourceFile, UserTaskInfo, content_hash
 from engine.errors import DeploymentRefused, Location, Problem
@@ -45,8 +46,11 @@ def _bpmn(element: Any, name: str) -> bool:
 
 
 class DeploymentBuilder:
-    def __init__(self, files: list[SourceFile], sandbox: ScriptChecker, resolve: Callable[..., Any]) -> None:
+    def __init__(
+        self, files: list[SourceFile], sandbox: ScriptChecker, resolve: Callable[..., Any], connectors: Connectors
+    ) -> None:
         self.files = files
+        self.connectors = connectors
         self.sandbox = sandbox
         self.problems: list[Problem] = []
         self.forms = FormLoader(resolve)
@@ -111,7 +115,7 @@ class DeploymentBuilder:
             return
         VALIDATOR.preprocess(doc.root)
         self.problems += xsd_problems(doc, VALIDATOR.validator, code="BPMN_XSD")
-        checker = ProcessChecker(doc, self.problems)
+        checker = ProcessChecker(doc, self.problems, self.connectors)
         timer_flags: set[str] = set()
         kept = []
         for process in executable:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.connectors import Connectors
 from engine.errors import DeploymentRefused, InvalidRequestError, Location, Problem
 from engine.expressions import ScriptChecker
 from engine.forms import FormRef as FormRef
@@ -69,12 +70,20 @@ def content_hash(files: Sequence[SourceFile]) -> str:
     return digest.hexdigest()
 
 
-def build_deployment(files: Sequence[SourceFile], *, sandbox: ScriptChecker, resolve_form: FormResolver) -> Deployment:
-    """Raises DeploymentRefused listing every problem; never anything else."""
+def build_deployment(
+    files: Sequence[SourceFile],
+    *,
+    sandbox: ScriptChecker,
+    resolve_form: FormResolver,
+    connectors: Connectors | None = None,
+) -> Deployment:
+    """Raises DeploymentRefused listing every problem; never anything else.
+
+    A service task must name one of ``connectors`` (none registered: every service task is refused)."""
     from engine.deploy_builder import DeploymentBuilder
 
     try:
-        return DeploymentBuilder(list(files), sandbox, resolve_form).run()
+        return DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors()).run()
     except DeploymentRefused:
         raise
     except Exception as exc:  # a bug in our own checks must still refuse, not crash the caller

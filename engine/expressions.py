@@ -89,6 +89,8 @@ class ExpressionChecker:
                 self.problems.append(Problem("SCRIPT_SYNTAX", "脚本任务没有脚本内容", location))
             else:
                 self.check(task_spec.script, "exec", location, "脚本")
+        for name, parameter in (getattr(task_spec, "operation_params", None) or {}).items():
+            self.check(parameter.get("value"), "eval", location, f"连接器参数 {name}")
         for attribute, mode, label in _TASK_CODE:
             self.check(getattr(task_spec, attribute, None), mode, location, label)
         for condition, target in getattr(task_spec, "cond_task_specs", None) or []:

@@ -343,9 +343,12 @@ def _attachment(validator: Any, spec: Any, instance: Any, schema: Any) -> Iterat
 @functools.cache
 def with_form_keywords(cls: Any) -> Any:
     """``cls`` (a jsonschema validator class) extended with the platform's keywords."""
+    from engine.form_household import HOUSEHOLD_CONSISTENCY, household_consistency
+
     keywords: dict[str, Callable[..., Iterator[ValidationError]]] = {
         ID_CONSISTENCY: _id_number_consistency,
         ATTACHMENT: _attachment,
+        HOUSEHOLD_CONSISTENCY: household_consistency,
     }
     if "dependentRequired" in cls.VALIDATORS:
         keywords["dependentRequired"] = _dependent_required
@@ -412,6 +415,8 @@ def _spec_problems(node: dict[str, Any], spec: Any) -> Iterator[tuple[tuple[str,
 
 def check_form_keywords(schema: Any, location: Location) -> list[Problem]:
     """Located problems with the platform's own keywords in a form schema (deploy time)."""
+    from engine.form_household import HOUSEHOLD_CONSISTENCY, spec_problems
+
     problems: list[Problem] = []
     for path, node in _subschemas(schema):
         if ATTACHMENT in node:
@@ -419,6 +424,10 @@ def check_form_keywords(schema: Any, location: Location) -> list[Problem]:
                 problems.append(
                     Problem("FORM_SCHEMA_INVALID", message, replace(location, field="/".join((*path, ATTACHMENT))))
                 )
+        if HOUSEHOLD_CONSISTENCY in node:
+            for key, message in spec_problems(node[HOUSEHOLD_CONSISTENCY]):
+                at = replace(location, field="/".join((*path, HOUSEHOLD_CONSISTENCY, *([key] if key else []))))
+                problems.append(Problem("FORM_SCHEMA_INVALID", message, at))
         if ID_CONSISTENCY not in node:
             continue
         for sub, message in _spec_problems(node, node[ID_CONSISTENCY]):

@@ -60,11 +60,10 @@ def incident_from_exception(exc: BaseException, workflow: Any, definition: Proce
         from engine.runtime import _all_tasks
 
         task = next((t for t in _all_tasks(workflow) if t.state == TaskState.ERROR), None)
-    script_error = find_script_error(exc)
-    if script_error is not None:
-        code, detail = script_error.code, script_error.message
-    elif isinstance(exc, JiuzhuError):
-        code, detail = exc.code, exc.message
+    # A script's or a connector's own error says best what went wrong.
+    known = find_script_error(exc) or find_script_error(exc, JiuzhuError)
+    if known is not None:
+        code, detail = known.code, known.message
     else:
         code, detail = "TASK_FAILED", str(exc) or type(exc).__name__
     where = f"「{_name(task, definition)}」" if task is not None else "流程"

@@ -23,6 +23,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine import spiff_patches
+from engine.connectors import ConnectorCall, recording
 from engine.deployment import ProcessDefinition, UserTaskInfo
 from engine.errors import (
     ConflictError,
@@ -343,13 +344,15 @@ class InstanceRun:
         before = {t.id: t.state for t in _all_tasks(self.workflow)}
         timers_before = self._timer_map()
         failure: BaseException | None = None
-        with spiff_patches.engine_time(engine_now or now):
+        with spiff_patches.engine_time(engine_now or now), recording() as calls:
             try:
                 action()
                 self.workflow.do_engine_steps()
             except Exception as exc:  # any task failure becomes an incident, never a 500
                 failure = exc
-        events = self._observe(before, timers_before, now, set(skip))
+        done = {c.task_id: c for c in calls if c.error is None}
+        events = self._observe(before, timers_before, now, set(skip), done)
+        events += [EventDraft("connector_failed", c.payload(), c.task_id, c.element_id) for c in calls if c.error]
         events += self._drain_bpmn_events()
         if failure is not None:
             self.incident = incident_from_exception(failure, self.workflow, self.definition)
@@ -367,7 +370,12 @@ class InstanceRun:
         return events
 
     def _observe(
-        self, before: dict[Any, int], timers_before: dict[str, WaitingTimer], now: datetime, skip: set[Any]
+        self,
+        before: dict[Any, int],
+        timers_before: dict[str, WaitingTimer],
+        now: datetime,
+        skip: set[Any],
+        calls: Mapping[str, ConnectorCall],
     ) -> list[EventDraft]:
         timers_after = self._timer_map()
         changed = [
@@ -383,14 +391,14 @@ class InstanceRun:
                 for due in _firings(timer, after):
                     events.append(EventDraft("timer_fired", {"due_at": due.isoformat()}, tid, timer.element_id))
         for task in changed:
-            events.extend(self._events_for(task, before.get(task.id)))
+            events.extend(self._events_for(task, before.get(task.id), calls))
         for tid, timer in timers_after.items():
             previous = timers_before.get(tid)
             if previous is None or previous.due_at != timer.due_at:
                 events.append(EventDraft("timer_armed", {"due_at": timer.due_at.isoformat()}, tid, timer.element_id))
         return events
 
-    def _events_for(self, task: Task, old_state: int | None) -> list[EventDraft]:
+    def _events_for(self, task: Task, old_state: int | None, calls: Mapping[str, ConnectorCall]) -> list[EventDraft]:
         spec, tid = task.task_spec, str(task.id)
         name = spec.bpmn_name or spec.name
         if task.state == TaskState.READY and spec.manual:
@@ -409,6 +417,8 @@ class InstanceRun:
         if kind.endswith("Gateway") and kind != "ParallelGateway":
             taken = [c.task_spec.name for c in task.children if c.state not in (TaskState.MAYBE, TaskState.LIKELY)]
             return [EventDraft("gateway_decided", {"name": name, "taken": taken}, tid, spec.name)]
+        if tid in calls:  # a service task: what was asked and what came back
+            return [EventDraft("connector_called", {"name": name, **calls[tid].payload()}, tid, spec.name)]
         if kind == "ScriptTask":
             parent_data = task.parent.data if task.parent is not None else {}
             return [

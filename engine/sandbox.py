@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import math
 import reprlib
 from collections.abc import Callable, Mapping
@@ -41,7 +42,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from engine.errors import Location, ScriptError
+from engine.connectors import Connectors
+from engine.errors import JiuzhuError, Location, ScriptError
 from engine.sandbox_guards import Guards, text_size
 from engine.sandbox_policy import (
     CATCHABLE_EXCEPTIONS,
@@ -261,8 +263,8 @@ class Sandbox:
     def environment(self) -> SandboxEnvironment:
         return SandboxEnvironment(self)
 
-    def script_engine(self) -> SandboxScriptEngine:
-        return SandboxScriptEngine(environment=self.environment())
+    def script_engine(self, connectors: Connectors | None = None) -> SandboxScriptEngine:
+        return SandboxScriptEngine(environment=self.environment(), connectors=connectors)
 
     def _compiled(self, source: str, mode: Literal["eval", "exec"], location: Location | None = None) -> CodeType:
         compiled = compile_source(source, mode)
@@ -320,11 +322,16 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
-        raise ScriptError("服务任务尚未接入，无法调用外部服务", code="SERVICE_UNAVAILABLE")
+        raise ScriptError("本环境没有接入连接器，无法调用外部服务", code="SERVICE_UNAVAILABLE")
 
 
 class SandboxScriptEngine(PythonScriptEngine):
-    """PythonScriptEngine that reports ScriptErrors with their line and code."""
+    """PythonScriptEngine that reports ScriptErrors with their line and code,
+    and calls service tasks' connectors."""
+
+    def __init__(self, *, environment: SandboxEnvironment, connectors: Connectors | None = None) -> None:
+        super().__init__(environment=environment)
+        self.connectors = connectors
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         try:
@@ -337,7 +344,12 @@ class SandboxScriptEngine(PythonScriptEngine):
     def call_service(self, task: Any, **kwargs: Any) -> Any:
         # The base class refers to an undefined `script` here and raises NameError (notes §2.10).
         try:
-            return self.environment.call_service(task.data, **kwargs)
+            if self.connectors is None:
+                return self.environment.call_service(task.data, **kwargs)
+            params = {name: p["value"] for name, p in (kwargs.get("operation_params") or {}).items()}
+            spec = task.task_spec
+            response = self.connectors.call(str(task.id), spec.bpmn_id or spec.name, kwargs["operation_name"], params)
+            return json.dumps(response, ensure_ascii=False)  # SpiffWorkflow json.loads it into the result variable
         except Exception as exc:
             raise WorkflowTaskException(f"{type(exc).__name__}: {exc}", task=task, exception=exc) from exc
 
@@ -352,9 +364,9 @@ class SandboxScriptEngine(PythonScriptEngine):
         )
 
 
-def find_script_error(exc: BaseException) -> ScriptError | None:
+def find_script_error(exc: BaseException, kind: type[JiuzhuError] = ScriptError) -> JiuzhuError | None:
     """Walk __cause__/__context__ and SpiffWorkflow's WorkflowTaskException.error to find the ScriptError
-    behind an engine failure."""
+    (or other Jiuzhu error of `kind`) behind an engine failure."""
     seen: set[int] = set()
     todo: list[BaseException] = [exc]
     while todo:
@@ -362,7 +374,7 @@ def find_script_error(exc: BaseException) -> ScriptError | None:
         if id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ScriptError):
+        if isinstance(current, kind):
             return current
         for linked in (
             getattr(current, "error", None),

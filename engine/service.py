@@ -19,9 +19,10 @@ from typing import Any
 from engine import sla
 from engine.audit import GENESIS, AuditEvent, Verdict, seal, verify_chain
 from engine.clock import Clock
+from engine.connectors import Connectors, StartProcess, StartRequest, collecting_starts
 from engine.definitions import definition_from_dict, definition_to_dict
 from engine.deployment import FormResolver, ProcessDefinition, SourceFile, build_deployment
-from engine.errors import ConflictError, DeploymentRefused, NotFoundError
+from engine.errors import ConflictError, DeploymentRefused, InvalidRequestError, NotFoundError
 from engine.incidents import Incident
 from engine.runtime import EventDraft, InstanceRun, ReadyTask, WaitingTimer
 from engine.sandbox import Sandbox
@@ -36,6 +37,7 @@ from engine.workcal import WorkCalendar
 from engine.workcal_schedule import Schedule, load_schedule
 
 SYSTEM_CHAIN = "_system"
+MAX_START_DEPTH = 3  # a process that starts one that starts one…: a modelling loop, refused
 
 
 def _revision_conflict() -> ConflictError:
@@ -85,13 +87,15 @@ class Engine:
         sandbox: Sandbox,
         *,
         wakeups: WakeupIndex | None = None,
+        connectors: Connectors | None = None,
         cache_size: int = 256,
     ) -> None:
         self.store = store
         self.wakeups = wakeups
         self.clock = clock
         self.sandbox = sandbox
-        self._script_engine = sandbox.script_engine()
+        self.connectors = (connectors or Connectors()).including(StartProcess(lambda: str(uuid.uuid4())))
+        self._script_engine = sandbox.script_engine(self.connectors)
         self._specs: OrderedDict[tuple[str, int], tuple[ProcessDefinition, RestoredSpec]] = OrderedDict()
         self._specs_lock = Lock()
         self.sla = SlaDesk()
@@ -100,7 +104,9 @@ class Engine:
     # -- deployments -----------------------------------------------------------
 
     def deploy(self, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None) -> DeployResult:
-        deployment = build_deployment(files, sandbox=self.sandbox, resolve_form=resolve_form)
+        deployment = build_deployment(
+            files, sandbox=self.sandbox, resolve_form=resolve_form, connectors=self.connectors
+        )
         now = self.clock.now()
         with self.store.unit() as unit:
             policies = self.sla.book(unit).policies
@@ -170,46 +176,105 @@ class Engine:
     ) -> InstanceView:
         now = self.clock.now()
         with self.store.unit() as unit:
-            record = unit.latest_version(process_id) if version is None else unit.get_version(process_id, version)
-            if record is None:
-                raise NotFoundError(
-                    f"流程 {process_id} 未部署" + (f"版本 {version}" if version else ""), code="PROCESS_NOT_FOUND"
-                )
-            definition, restored = self._spec(record)
-            policy = self.sla.book(unit).select(process_id, region)
-            calendar = self.sla.calendar(unit)
-            instance = InstanceRecord(
-                id=str(uuid.uuid4()),
-                process_id=process_id,
-                version=record.version,
-                status="running",
-                state="",
-                revision=0,
-                created_at=now,
-                updated_at=now,
-                started_by=actor,
-                head_hash=GENESIS,
+            started = self._start_in(
+                unit,
+                process_id,
+                data,
+                actor=actor,
+                version=version,
                 business_key=business_key,
                 org_unit=org_unit,
                 region=region,
-                policy=policy_key(policy) if policy else None,
+                now=now,
             )
-            unit.add_instance(instance)
-            run = InstanceRun.new(definition, restored, self._script_engine)
-            with sla_context(SlaContext(calendar, policy, region, now)):
-                drafts = run.start(data, actor=actor, now=now)
-            drafts[0].payload.update(
-                version=record.version,
-                org_unit=org_unit,
-                region=region,
-                policy=instance.policy,
-                policy_source=policy.source if policy else None,
-                calendar_version=calendar.version(region),
+        for view, run, clocks in started:
+            self._after_commit(view, run, clocks)
+        return started[0][0]
+
+    def _start_in(
+        self,
+        unit: Unit,
+        process_id: str,
+        data: Mapping[str, Any],
+        *,
+        actor: str | None,
+        now: datetime,
+        version: int | None = None,
+        business_key: str | None = None,
+        org_unit: str | None = None,
+        region: str | None = None,
+        instance_id: str | None = None,
+        depth: int = 0,
+    ) -> list[tuple[InstanceView, InstanceRun, list[SlaClock]]]:
+        """Start an instance inside ``unit``, then whatever its first step asked to start."""
+        record = unit.latest_version(process_id) if version is None else unit.get_version(process_id, version)
+        if record is None:
+            raise NotFoundError(
+                f"流程 {process_id} 未部署" + (f"版本 {version}" if version else ""), code="PROCESS_NOT_FOUND"
             )
-            sla_events, clocks = self.sla.step(unit, instance, run, now)
-            view = self._commit(unit, instance, run, drafts + sla_events, now)
-        self._after_commit(view, run, clocks)
-        return view
+        definition, restored = self._spec(record)
+        policy = self.sla.book(unit).select(process_id, region)
+        calendar = self.sla.calendar(unit)
+        instance = InstanceRecord(
+            id=instance_id or str(uuid.uuid4()),
+            process_id=process_id,
+            version=record.version,
+            status="running",
+            state="",
+            revision=0,
+            created_at=now,
+            updated_at=now,
+            started_by=actor,
+            head_hash=GENESIS,
+            business_key=business_key,
+            org_unit=org_unit,
+            region=region,
+            policy=policy_key(policy) if policy else None,
+        )
+        unit.add_instance(instance)
+        run = InstanceRun.new(definition, restored, self._script_engine)
+        with (
+            sla_context(SlaContext(calendar, policy, region, now)),
+            collecting_starts(self._deployed(unit)) as requests,
+        ):
+            drafts = run.start(data, actor=actor, now=now)
+        drafts[0].payload.update(
+            version=record.version,
+            org_unit=org_unit,
+            region=region,
+            policy=instance.policy,
+            policy_source=policy.source if policy else None,
+            calendar_version=calendar.version(region),
+        )
+        sla_events, clocks = self.sla.step(unit, instance, run, now)
+        view = self._commit(unit, instance, run, drafts + sla_events, now)
+        return [(view, run, clocks), *self._start_requested(unit, view.record, requests, now, depth)]
+
+    @staticmethod
+    def _deployed(unit: Unit) -> Callable[[str], bool]:
+        return lambda process_id: unit.latest_version(process_id) is not None
+
+    def _start_requested(
+        self, unit: Unit, parent: InstanceRecord, requests: Sequence[StartRequest], now: datetime, depth: int
+    ) -> list[tuple[InstanceView, InstanceRun, list[SlaClock]]]:
+        """Instances a step's ``start_process`` service tasks asked for, in the parent's org unit and region."""
+        if requests and depth >= MAX_START_DEPTH:
+            raise InvalidRequestError(f"关联流程嵌套启动超过 {MAX_START_DEPTH} 层", code="START_PROCESS_DEPTH")
+        started = []
+        for request in requests:
+            started += self._start_in(
+                unit,
+                request.process_id,
+                {**request.data, "parent_instance_id": parent.id},
+                actor=f"流程 {parent.process_id}",
+                business_key=request.business_key,
+                org_unit=parent.org_unit,
+                region=parent.region,
+                instance_id=request.instance_id,
+                now=now,
+                depth=depth + 1,
+            )
+        return started
 
     def get(self, instance_id: str) -> InstanceView:
         with self.store.reader() as unit:
@@ -475,14 +540,20 @@ class Engine:
             # a busy scheduler got round to it: stages it starts count from then.
             due = [t.due_at for t in timers_before if t.due_at <= moment]
             event_time = min(due) if timer_step and due else moment
-            with sla_context(self.sla.context(unit, record, event_time)):
+            with (
+                sla_context(self.sla.context(unit, record, event_time)),
+                collecting_starts(self._deployed(unit)) as requests,
+            ):
                 drafts = op(run, moment)
             sla_events, clocks = self.sla.step(unit, record, run, event_time, recompute=recompute)
             if extra is not None:
                 sla_events += extra(unit, record)
                 clocks = unit.clocks(record.id)
             view = self._commit(unit, record, run, drafts + sla_events, moment, ready_before, timers_before)
+            children = self._start_requested(unit, view.record, requests, moment, 0)
         self._after_commit(view, run, clocks)
+        for child, child_run, child_clocks in children:
+            self._after_commit(child, child_run, child_clocks)
         return view
 
     def _after_commit(self, view: InstanceView, run: InstanceRun, clocks: Sequence[SlaClock] = ()) -> None:

@@ -108,10 +108,16 @@ def today() -> str:
     return local_date(_ctx().now).isoformat()
 
 
+def case_region() -> str | None:
+    """The region code of the org unit handling the case (what picked its policy)."""
+    return _ctx().region
+
+
 HELPERS: dict[str, Callable[..., Any]] = {
     "add_working_days": add_working_days,
     "add_natural_days": add_natural_days,
     "sla_due": sla_due,
     "sla_warning": sla_warning,
     "today": today,
+    "case_region": case_region,
 }

@@ -53,6 +53,9 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
         code = _deploy(engine, settings, [str(settings.processes_dir)], "system")
         if code:
             return code
+        from jiuzhu.demo_cases import seed_demo_cases
+
+        print(f"演示案件：新建 {len(seed_demo_cases(engine))} 件", flush=True)
         if settings.api_token is None:
             settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})
     app = create_app(engine, settings)

@@ -25,6 +25,7 @@ SETTINGS = (
     Setting("JIUZHU_TIMER_INTERVAL", "1.0", "内嵌定时器扫描间隔（秒）"),
     Setting("JIUZHU_SCRIPT_CPU_SECONDS", "1.0", "单个脚本/表达式的 CPU 时间上限（秒）"),
     Setting("JIUZHU_SCRIPT_MEMORY_MB", "64", "单个脚本/表达式的内存增长上限（MB）"),
+    Setting("JIUZHU_HEDUI_RECORDS", "demo/hedui_records.json", "模拟核对数据源（按身份证号登记的核对记录）"),
 )
 
 
@@ -38,6 +39,7 @@ class Settings:
     timer_interval: float
     script_cpu_seconds: float
     script_memory_mb: int
+    hedui_records: Path
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -67,4 +69,5 @@ class Settings:
             timer_interval=float(get("JIUZHU_TIMER_INTERVAL") or 1.0),
             script_cpu_seconds=float(get("JIUZHU_SCRIPT_CPU_SECONDS") or 1.0),
             script_memory_mb=int(get("JIUZHU_SCRIPT_MEMORY_MB") or 64),
+            hedui_records=path("JIUZHU_HEDUI_RECORDS"),
         )

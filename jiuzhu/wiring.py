@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.clock import Clock, SystemClock
+from engine.connectors import Connectors
 from engine.deployment import load_files
 from engine.sandbox import Sandbox
 from engine.service import DeployResult, Engine
 from engine.sla_helpers import HELPERS
+from integrations.hedui import HeduiConnector, SimulatedCheck
 from integrations.sql import SqlStore
+from integrations.yijianshi_catalogue import CatalogueConnector
 from jiuzhu.scheduler import build_wakeups
 from jiuzhu.settings import Settings
 
@@ -23,7 +26,23 @@ def build_engine(settings: Settings, *, clock: Clock | None = None) -> Engine:
         memory_bytes=settings.script_memory_mb * 1024 * 1024,
         helpers=HELPERS,
     )
-    return Engine(store, clock or SystemClock(), sandbox, wakeups=build_wakeups(settings, store=store))
+    return Engine(
+        store,
+        clock or SystemClock(),
+        sandbox,
+        wakeups=build_wakeups(settings, store=store),
+        connectors=default_connectors(settings.processes_dir, settings.hedui_records),
+    )
+
+
+def default_connectors(processes_dir: Path, hedui_records: Path) -> Connectors:
+    """信息核对 against the simulated check centre, and the 联办 catalogue in force."""
+    return Connectors.of(
+        [
+            HeduiConnector(SimulatedCheck.from_file(hedui_records)),
+            CatalogueConnector(processes_dir / "yijianshi" / "catalogue.json"),
+        ]
+    )
 
 
 def policy_files(paths: Sequence[Path]) -> list[Path]:

@@ -96,30 +96,8 @@ class LinshiWorld(World):
         view = self.engine().start(process_id, {}, actor=org_unit, region=region, org_unit=org_unit)
         self.instance_id, self.region = view.record.id, region
 
-    def data(self) -> dict[str, Any]:
-        return self.engine().get(self.iid).data
-
-    def status(self) -> str:
-        return self.engine().get(self.iid).record.status
-
     def org_unit(self) -> str | None:
         return self.engine().get(self.iid).record.org_unit
-
-    def reached(self, label: str) -> bool:
-        """Did the case pass the element ``label`` names (e.g. an end event)?"""
-        element = self.element(label)
-        return any(e.element_id == element for e in self.engine().events(self.iid))
-
-    def try_complete(self, element_id: str, data: dict[str, Any], actor: str) -> None:
-        """Complete a task, keeping a refusal (e.g. a form error) for the next step to check."""
-        from engine.errors import JiuzhuError
-
-        try:
-            self.complete(element_id, data, actor)
-        except JiuzhuError as exc:
-            self.refusal = exc
-        else:
-            self.refusal = None
 
 
 def report(person: str, hukou: str, place: str, region: str, event: str, reporter: str, on: date) -> dict[str, Any]:

@@ -15,14 +15,15 @@ recorded at the exact moment the policy sets, however far a step jumps.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import pytest
 import redis
@@ -30,17 +31,18 @@ from sqlalchemy import text
 
 from engine.audit import AuditEvent
 from engine.clock import SHANGHAI, FixedClock
+from engine.errors import JiuzhuError
 from engine.sandbox import Sandbox
 from engine.service import ClockStatus, Engine
 from engine.sla_helpers import HELPERS
 from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore, make_engine
 from jiuzhu.wiring import deploy_paths
-from tests.conftest import FORMS, POSTGRES_URL, PROCESSES, ROOT, _postgres_available
+from tests.conftest import FORMS, POSTGRES_URL, PROCESSES, REDIS_URL, ROOT, _postgres_available
 
 FEATURES = ROOT / "features"
 SKELETON = PROCESSES / "dibao_sla" / "dibao_sla_skeleton.bpmn"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+
 OVERALL = "总时限"
 PROCESS_ID = "dibao_sla_skeleton"
 
@@ -125,8 +127,11 @@ class Model:
 class Engines:
     """Hands out the engine: always the same one, or (restart) a new one after every restart point."""
 
-    def __init__(self, url: str, clock: FixedClock, *, restart: bool, redis_prefix: str | None) -> None:
+    def __init__(
+        self, url: str, clock: FixedClock, *, restart: bool, redis_prefix: str | None, connectors: Any = None
+    ) -> None:
         self.url = url
+        self.connectors = connectors  # service-task connectors every engine gets (engine.connectors.Connectors)
         self.clock = clock
         self.restart = restart
         self.redis_prefix = redis_prefix
@@ -149,12 +154,17 @@ class Engines:
             client = redis.Redis.from_url(REDIS_URL)
             # No fallback: if Redis failed, claims would come back empty and the scenario would fail.
             index = RedisWakeups(client, key_prefix=self.redis_prefix)
-        engine = Engine(store, self.clock, Sandbox(helpers=HELPERS), wakeups=index)
+        engine = Engine(store, self.clock, Sandbox(helpers=HELPERS), wakeups=index, connectors=self.connectors)
         if index is not None and self.built == 0:
             engine.rebuild_wakeups()  # the scheduler's start: index built from the database, sentinel set
         self.built += 1
         self._current = (engine, store, client, index)
         return engine
+
+    def reconnect(self, connectors: Any) -> None:
+        """From the next operation on, engines call ``connectors`` (an adapter went down or came back)."""
+        self.connectors = connectors
+        self._retire()
 
     def index(self) -> RedisWakeups | None:
         """The Redis wake-up index of the current engine (None on the database path)."""
@@ -218,6 +228,26 @@ class World:
 
     def ready_names(self) -> list[str]:
         return [self.model.names.get(e, e) for e in self.ready_elements()]
+
+    def data(self) -> dict[str, Any]:
+        return self.engine().get(self.iid).data
+
+    def status(self) -> str:
+        return self.engine().get(self.iid).record.status
+
+    def reached(self, label: str) -> bool:
+        """Did the case pass the element ``label`` names (e.g. an end event)?"""
+        element = self.element(label)
+        return any(e.element_id == element for e in self.engine().events(self.iid))
+
+    def try_complete(self, element_id: str, data: dict[str, Any], actor: str) -> None:
+        """Complete a task, keeping a refusal (e.g. a form error) for the next step to check."""
+        try:
+            self.complete(element_id, data, actor)
+        except JiuzhuError as exc:
+            self.refusal = exc
+        else:
+            self.refusal = None
 
     # -- names used in the scenarios ---------------------------------------------------------
 
@@ -331,6 +361,28 @@ class Backend:
     restart: bool
 
 
+_PG = [pytest.mark.postgres, pytest.mark.redis]
+BACKENDS = [
+    pytest.param(Backend("sqlite", redis=False, restart=False), id="sqlite"),
+    pytest.param(Backend("postgres", redis=True, restart=False), id="postgres+redis", marks=_PG),
+    pytest.param(Backend("sqlite", redis=False, restart=True), id="sqlite-restart"),
+    pytest.param(Backend("postgres", redis=True, restart=True), id="postgres+redis-restart", marks=_PG),
+]
+
+StepFunc = TypeVar("StepFunc", bound=Callable[..., None])
+
+
+def restarts(func: StepFunc) -> StepFunc:
+    """Every step begins with a restart point: in the restart lifecycle it runs on a brand-new engine."""
+
+    @functools.wraps(func)
+    def step(world: World, **kwargs: Any) -> None:
+        world.engines.restart_point()
+        func(world, **kwargs)
+
+    return cast(StepFunc, step)
+
+
 def _redis_available() -> None:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
@@ -338,7 +390,10 @@ def _redis_available() -> None:
         pytest.fail(f"Redis is required at {REDIS_URL}: {exc}")
 
 
-def open_world(backend: Backend, tmp_path: Path) -> Iterator[World]:
+def open_world(
+    backend: Backend, tmp_path: Path, *, make: Any = None, model: Model | None = None, connectors: Any = None
+) -> Iterator[Any]:
+    """A world on ``backend``: a :class:`World`, or what ``make(engines, clock, model)`` builds."""
     clock = FixedClock(datetime(2026, 1, 1, tzinfo=SHANGHAI))
     schema = prefix = None
     if backend.database == "sqlite":
@@ -354,9 +409,9 @@ def open_world(backend: Backend, tmp_path: Path) -> Iterator[World]:
     if backend.redis:
         _redis_available()
         prefix = f"jiuzhu-test-sla-{uuid.uuid4().hex[:12]}"
-    engines = Engines(url, clock, restart=backend.restart, redis_prefix=prefix)
+    engines = Engines(url, clock, restart=backend.restart, redis_prefix=prefix, connectors=connectors)
     try:
-        yield World(engines, clock, Model.read(SKELETON))
+        yield (make or World)(engines, clock, model or Model.read(SKELETON))
     finally:
         try:
             engines.close()

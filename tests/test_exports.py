@@ -10,10 +10,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_public_names_are_pinned() -> None:
     assert sorted(engine.__all__) == [
-        "AuditEvent", "CalendarResult", "Clock", "ConflictError", "DeployResult", "Deployment",
-        "DeploymentRefused", "Engine", "FieldError", "FixedClock", "FormValidationError", "InstanceRun",
-        "InstanceStateError", "InstanceView", "InvalidRequestError", "JiuzhuError", "Location",
-        "NotFoundError", "Problem", "ProcessDefinition", "Sandbox", "ScriptError", "SourceFile",
+        "AuditEvent", "CalendarResult", "Clock", "ConflictError", "Connector", "ConnectorError", "Connectors",
+        "DeployResult", "Deployment", "DeploymentRefused", "Engine", "FieldError", "FixedClock",
+        "FormValidationError", "InstanceRun", "InstanceStateError", "InstanceView", "InvalidRequestError",
+        "JiuzhuError", "Location", "NotFoundError", "Parameter", "Problem", "ProcessDefinition", "Sandbox",
+        "ScriptError", "SourceFile",
         "SystemClock", "Verdict", "WorkCalendar", "build_deployment", "load_files",
     ]  # fmt: skip
     for name in engine.__all__:

@@ -9,18 +9,27 @@ label is a BPMN element name or the policy's name for a stage.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
 
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import InvalidRequestError
 from engine.sla import STATE_LABELS
-from tests.sla_world import FEATURES, Backend, World, open_world, parse_day, parse_moment, show, show_day
+from tests.sla_world import (
+    BACKENDS,
+    FEATURES,
+    Backend,
+    World,
+    open_world,
+    parse_day,
+    parse_moment,
+    restarts,
+    show,
+    show_day,
+)
 
 scenarios(
     "sla_national.feature",
@@ -30,17 +39,8 @@ scenarios(
     "sla_year_boundary.feature",
 )
 
-_PG = [pytest.mark.postgres, pytest.mark.redis]
 
-
-@pytest.fixture(
-    params=[
-        pytest.param(Backend("sqlite", redis=False, restart=False), id="sqlite"),
-        pytest.param(Backend("postgres", redis=True, restart=False), id="postgres+redis", marks=_PG),
-        pytest.param(Backend("sqlite", redis=False, restart=True), id="sqlite-restart"),
-        pytest.param(Backend("postgres", redis=True, restart=True), id="postgres+redis-restart", marks=_PG),
-    ]
-)
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Backend:
     return request.param
 
@@ -53,20 +53,6 @@ def world(backend: Backend, tmp_path: Path) -> Iterator[World]:
 
 def _re(pattern: str) -> parsers.re:
     return parsers.re(pattern)
-
-
-StepFunc = TypeVar("StepFunc", bound=Callable[..., None])
-
-
-def restarts(func: StepFunc) -> StepFunc:
-    """Every step begins with a restart point: in the restart lifecycle it runs on a brand-new engine."""
-
-    @functools.wraps(func)
-    def step(world: World, **kwargs: Any) -> None:
-        world.engines.restart_point()
-        func(world, **kwargs)
-
-    return cast(StepFunc, step)
 
 
 # -- 假如 / 当: set-up and actions ------------------------------------------------------------

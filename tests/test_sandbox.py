@@ -518,7 +518,7 @@ def test_leading_blanks_are_fine_as_with_builtin_eval(sandbox: Sandbox) -> None:
     assert sandbox.evaluate("   amount > 1000", dict(CONTEXT)) is True
 
 
-def test_service_calls_are_not_wired_yet(sandbox: Sandbox) -> None:
+def test_service_calls_without_connectors_are_refused(sandbox: Sandbox) -> None:
     assert refused(sandbox.environment().call_service, {}).code == "SERVICE_UNAVAILABLE"
 
 
