@@ -85,7 +85,10 @@ def make_engine(url: str) -> Engine:
         def _sqlite_begin(conn: Connection) -> None:
             # Writers queue at BEGIN instead of failing at their first write
             # with a stale snapshot; readers in WAL mode never wait.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+            # On the DB-API connection: through SQLAlchemy this cost 30 µs a step.
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            dbapi.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
