@@ -208,7 +208,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(api)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> Response:
+        # Async and pre-serialized: a liveness probe must not queue behind
+        # busy thread-pool workers.
+        return Response(b'{"status":"ok"}', media_type="application/json")
 
     return app
