@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -235,8 +236,10 @@ class InstanceRun:
         view = self._ready_view(task)
         form = view.info.form if view.info else None
         location = Location(self.definition.file, view.element_id, "userTask")
-        submitted = validate_submission(form, form_data, location=location)
-        before = copy.deepcopy(task.data)
+        submitted = validate_submission(form, form_data, location=location)  # already our own copy
+        # Top-level keys are replaced, never mutated in place, so a shallow
+        # copy keeps every old value the diff compares.
+        before = dict(task.data)
         variable = view.info.variable_name if view.info else None
         if variable:
             task.data[variable] = copy.deepcopy(submitted)
@@ -248,7 +251,7 @@ class InstanceRun:
             {
                 "name": view.name,
                 "lane": view.lane,
-                "form_data": copy.deepcopy(submitted),
+                "form_data": submitted,  # the snapshot; the task holds a copy
                 "data_diff": _data_diff(before, task.data),
             },
             task_id=task_id,
@@ -315,9 +318,15 @@ class InstanceRun:
             )
 
     def _find_task(self, task_id: str) -> Task:
-        for task in _all_tasks(self.workflow):
-            if str(task.id) == task_id:
-                return task
+        try:
+            key: UUID | None = UUID(task_id)
+        except (TypeError, ValueError, AttributeError):
+            key = None
+        if str(key) != task_id:  # only the spelling the engine gives out (and logs)
+            key = None
+        for tasks in (self.workflow.tasks, *(sub.tasks for sub in self.workflow.subprocesses.values())):
+            if key in tasks:
+                return tasks[key]
         raise NotFoundError(f"任务 {task_id} 不存在", code="TASK_NOT_FOUND")
 
     def _ready_view(self, task: Task) -> ReadyTask:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from engine.audit import AuditEvent
 from engine.service import DeployResult, InstanceView
@@ -19,6 +22,28 @@ async def actor(
 
 # Module level: with postponed annotations FastAPI resolves these names in the module's globals.
 Actor = Annotated[str | None, Depends(actor)]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    """The JSON body as ``model``, refused as FastAPI would refuse it (422
+    REQUEST_INVALID); for routes too busy for FastAPI's parameter machinery."""
+    try:
+        value = json.loads(await request.body())
+    except ValueError:
+        raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]) from None
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    """OpenAPI for a body read with :func:`parse_body`."""
+    schema = {"application/json": {"schema": model.model_json_schema()}}
+    return {"requestBody": {"required": True, "content": schema}}
 
 
 def version_json(v: VersionRecord) -> dict[str, Any]:

@@ -166,3 +166,29 @@ def test_start_form_is_published_and_enforced_over_http(make_engine_for: Callabl
     data = {"applicant_name": "王五", "id_number": "11010519491231002X"}
     ok = client.post("/api/processes/start_form/instances", json={"data": data})
     assert ok.status_code == 201, ok.text
+
+
+def test_completion_body_is_refused_like_any_other_body(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    engine = make_engine_for()
+    client = TestClient(create_app(engine, settings(db_url)), raise_server_exceptions=False)
+    files = [("files", (p.name, p.read_bytes())) for p in (SAMPLE, *sorted((FORMS / "sample").glob("*.json")))]
+    assert client.post("/api/deployments", files=files).status_code == 201
+    view = client.post("/api/processes/material_review/instances", json={}).json()
+    path = f"/api/instances/{view['id']}/tasks/{view['ready_tasks'][0]['id']}/complete"
+    json_type = {"Content-Type": "application/json"}
+    for content in ("", "not json", "[1, 2]", '{"data": {}, "expected_revision": "soon"}'):
+        r = client.post(path, content=content, headers=json_type)
+        assert r.status_code == 422 and r.json()["code"] == "REQUEST_INVALID", content
+    fields = [p["field"] for p in r.json()["problems"]]
+    assert fields == ["body/expected_revision"]
+    form = {"applicant_name": "赵六", "household_size": 4}
+    stale = client.post(path, json={"data": form, "expected_revision": view["revision"] + 1})
+    assert stale.status_code == 409 and stale.json()["code"] == "REVISION_MISMATCH"
+    done = client.post(path, json={"data": form, "expected_revision": view["revision"]}, headers={"X-Actor": "xly"})
+    assert done.status_code == 200 and done.json()["revision"] == view["revision"] + 1
+    completed = [e for e in client.get(f"/api/instances/{view['id']}/events").json() if e["type"] == "task_completed"]
+    assert [(e["actor"], e["payload"]["form_data"]) for e in completed] == [("xly", form)]
+    operation = client.get("/openapi.json").json()["paths"]["/api/instances/{instance_id}/tasks/{task_id}/complete"]
+    body = operation["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert set(body["properties"]) == {"data", "expected_revision"}
+    assert "x-actor" in {p["name"].lower() for p in operation["post"]["parameters"]}
