@@ -30,9 +30,12 @@ Scenarios, for each mode:
   backlog and with it the lateness grows for the whole window, and p99 says so.
 
 Lateness is measured by the database, not by the engine: a trigger on
-``audit_event`` records the wall-clock time each ``timer_fired`` row was
-written (PostgreSQL ``clock_timestamp()``, SQLite ``julianday('now')``),
-inside the transaction that fires the timer; lateness = that − the due time.
+``audit_event`` records the wall-clock time of each ``timer_fired`` row's
+transaction; lateness = that − the due time. PostgreSQL: a deferred
+constraint trigger, run at COMMIT (``clock_timestamp()``). SQLite has no
+deferred triggers: its trigger runs at the INSERT (``julianday('now')``),
+and a batch inserts its audit events as its last statement, right before
+COMMIT.
 (The audit event's own ``occurred_at`` is the start of the sweep that fired
 it, not the firing; its p99 is printed alongside.) Exactly-once is checked
 too: every clone fired once, no more.
@@ -85,7 +88,7 @@ PROCESS = "short_timer"
 INST = Instance.__table__  # type: ignore[attr-defined]
 TIMER = Timer.__table__  # type: ignore[attr-defined]
 POSTGRES_URL = os.environ.get("JIUZHU_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("JIUZHU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_URL = os.environ.get("JIUZHU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")  # keys under a fresh prefix
 
 FIRE_LOG = {
     "postgresql": [
@@ -95,7 +98,10 @@ FIRE_LOG = {
              INSERT INTO bench_fire VALUES (NEW.chain_id, extract(epoch FROM clock_timestamp()));
              RETURN NULL;
            END $$""",
-        """CREATE TRIGGER bench_fire_t AFTER INSERT ON audit_event FOR EACH ROW
+        # Deferred: it runs when the firing transaction commits, so fired_at
+        # is the commit (less the WAL flush), not the moment of the INSERT.
+        """CREATE CONSTRAINT TRIGGER bench_fire_t AFTER INSERT ON audit_event
+           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
            WHEN (NEW.type = 'timer_fired') EXECUTE FUNCTION bench_fire_log()""",
     ],
     "sqlite": [
@@ -471,7 +477,7 @@ def wait_all_fired(store: SqlStore, n: int, *, t0: datetime, deadline_s: float) 
 
 def profile_fire_path(url: str, n: int, wakeups: RedisWakeups | None = None) -> list[str]:
     """Single-threaded, in-process: where the time of one firing goes."""
-    from engine import runtime
+    from engine import firing, runtime
     from engine import service as service_module
     from integrations.sql import store as sql_store
 
@@ -500,15 +506,15 @@ def profile_fire_path(url: str, n: int, wakeups: RedisWakeups | None = None) -> 
     wrap(Engine, "_load", "load + deserialize workflow")
     wrap(runtime.InstanceRun, "fire_timers", "fire timer + engine steps + observe")
     wrap(runtime.InstanceRun, "dump", "serialize workflow")
-    wrap(service_module, "seal", "seal audit events (sha256)")
-    wrap(sql_store.SqlUnit, "get_instance", "SQL: select instance")
-    wrap(sql_store.SqlUnit, "update_instance", "SQL: update instance")
+    wrap(firing, "seal", "seal audit events (sha256)")
+    wrap(service_module, "fire_batch", "batch transactions, all in (incl. the above)")
+    wrap(sql_store.SqlUnit, "lock_instances", "SQL: select + lock the batch's rows")
+    wrap(sql_store.SqlUnit, "update_instances", "SQL: revision-guarded updates")
     wrap(sql_store.SqlUnit, "append_events", "SQL: insert audit events")
-    wrap(sql_store.SqlUnit, "replace_timers", "SQL: replace timer rows")
-    wrap(sql_store.SqlStore, "unit", "SQL: begin/commit (context entry)")
+    wrap(sql_store.SqlUnit, "replace_timers_of", "SQL: replace timer rows")
     if wakeups is not None:
-        wrap(RedisWakeups, "claim_due", "Redis: claim_due (per firing)")
-        wrap(RedisWakeups, "schedule", "Redis: schedule after commit")
+        wrap(RedisWakeups, "claim_due", "Redis: claim_due (per batch)")
+        wrap(RedisWakeups, "schedule_many", "Redis: schedule_many after commit")
     try:
         began = time.perf_counter()
         fired = engine.fire_due_timers(limit=n + 10)

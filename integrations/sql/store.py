@@ -16,6 +16,7 @@ from engine.audit import AuditEvent
 from engine.sla import SlaClock, clock_from_dict, clock_to_dict
 from engine.sla_tracker import Supervision
 from engine.store import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
+from integrations.sql.batch import BatchStatements
 from integrations.sql.tables import (
     AuditEventRow,
     CalendarScheduleRow,
@@ -260,6 +261,17 @@ class SqlUnit:
             update(INST).where(INST.c.id == record.id, INST.c.revision == expected_revision).values(**values)
         )
         return result.rowcount == 1
+
+    # -- a batch of timer firings (engine.firing) ---------------------------------------
+
+    def lock_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
+        return BatchStatements(self.conn).lock_instances(instance_ids)
+
+    def update_instances(self, changes: Sequence[tuple[InstanceRecord, int]]) -> set[str]:
+        return BatchStatements(self.conn).update_instances(changes)
+
+    def replace_timers_of(self, instance_ids: Sequence[str], timers: Sequence[TimerRow]) -> None:
+        BatchStatements(self.conn).replace_timers_of(instance_ids, timers)
 
     def list_instances(self, *, process_id: str | None, status: str | None, limit: int) -> list[InstanceRecord]:
         query = select(INST).where(INST.c.status != "system").order_by(INST.c.created_at.desc()).limit(limit)
