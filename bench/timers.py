@@ -276,10 +276,10 @@ def worker_env(url: str, redis_url: str | None, prefix: str | None) -> dict[str,
 # -- CPU accounting (Linux /proc; empty elsewhere) ---------------------------------------------------
 
 
-def cpu_by_group(worker_pids: list[int]) -> dict[str, float]:
-    """CPU seconds used so far by the workers, by PostgreSQL and by Redis."""
+def cpu_by_group(worker_pids: list[int]) -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by each worker, PostgreSQL and Redis process."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    totals = {"workers": 0.0, "postgres": 0.0, "redis": 0.0}
+    out: dict[int, tuple[str, float]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             raw = stat.read_text()
@@ -290,11 +290,20 @@ def cpu_by_group(worker_pids: list[int]) -> dict[str, float]:
         fields = raw[raw.rindex(")") + 2 :].split()
         seconds = (int(fields[11]) + int(fields[12])) / tick
         if pid in worker_pids:
-            totals["workers"] += seconds
+            out[pid] = ("workers", seconds)
         elif comm.startswith("postgres"):
-            totals["postgres"] += seconds
+            out[pid] = ("postgres", seconds)
         elif comm.startswith("redis-server"):
-            totals["redis"] += seconds
+            out[pid] = ("redis", seconds)
+    return out
+
+
+def cpu_spent(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds by group between two samples; a process that started in
+    between counts from zero, one that ended is lost (PostgreSQL backends)."""
+    totals = {"workers": 0.0, "postgres": 0.0, "redis": 0.0}
+    for pid, (group, seconds) in after.items():
+        totals[group] += seconds - before.get(pid, (group, 0.0))[1]
     return totals
 
 
@@ -382,8 +391,7 @@ def run(mode: str, scenario: str, args: argparse.Namespace, workdir: Path) -> Re
             pids = [w.proc.pid for w in workers]
             cpu_before = cpu_by_group(pids)
             wait_all_fired(store, n, t0=t0, deadline_s=max(900.0, n / 20))
-            cpu_after = cpu_by_group(pids)
-            cpu_ms = {k: (cpu_after[k] - cpu_before[k]) * 1000 / n for k in cpu_before}
+            cpu_ms = {k: v * 1000 / n for k, v in cpu_spent(cpu_before, cpu_by_group(pids)).items()}
             if mode == "embedded":
                 cpu_ms.pop("postgres", None)
                 cpu_ms.pop("redis", None)
@@ -406,6 +414,10 @@ def run(mode: str, scenario: str, args: argparse.Namespace, workdir: Path) -> Re
             first_fire[chain] = min(at, first_fire.get(chain, at))
         lateness = [first_fire[i] - due_by_id[i] for i in due_by_id if i in first_fire]
         audit_lateness = [_epoch(at) - due_by_id[chain] for chain, at in audit if chain in due_by_id] or [float("nan")]
+        if scenario == "spread" and lateness:  # in due order: does a backlog build up?
+            tenth = max(1, len(lateness) // 10)
+            parts = [f"{percentile(lateness[i : i + tenth], 0.99):.2f}" for i in range(0, len(lateness), tenth)]
+            notes.append("p99 lateness (s) by tenth of the window: " + " ".join(parts))
         missing = n - len(lateness)
         if missing:
             notes.append(f"ERROR: {missing} timers never fired")
