@@ -585,7 +585,10 @@ def main() -> None:
                 results.append(run(mode, scenario, args, workdir))
                 log(results[-1].line())
     print(f"timers: {MODEL.relative_to(ROOT)}  cores={os.cpu_count()}  redis workers={args.workers}")
-    print("lateness = DB-trigger time of the timer_fired insert − due time; rate = firings per second")
+    print(
+        "lateness = commit time of the firing (PostgreSQL: deferred trigger at COMMIT; SQLite: trigger at the"
+        " audit INSERT, the batch's last statement) − due time; rate = firings per second"
+    )
     for result in results:
         print(result.line())
         for note in result.notes:
