@@ -12,16 +12,11 @@ Applied once, on import of :mod:`engine.runtime`:
   that mutates a nested dict rewrites the data of tasks that already
   completed. 3.1.2 deep-copied; we restore that, which also keeps ``回退``
   (reset to an earlier task) working on the data people actually saw.
-* ``Task._set_state`` builds a log record's extras (names, ids, a dict) on
-  every state change even when nobody logs at INFO; that was a sixth of a
-  timer firing. The same records are logged, built only when enabled.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,8 +24,6 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 from SpiffWorkflow.task import Task
-from SpiffWorkflow.task import logger as _task_logger
-from SpiffWorkflow.util.task import TaskState
 
 _engine_now: ContextVar[datetime | None] = ContextVar("_engine_now", default=None)
 
@@ -68,24 +61,10 @@ def _inherit_data_deep(self: Task) -> None:
 NAIVE_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
-def _set_state_quietly(self: Task, value: int) -> None:
-    if value != self.state:
-        changed_at = time.time()  # SpiffWorkflow's own bookkeeping, as in 3.2.0
-        elapsed = changed_at - self.last_state_change
-        self.last_state_change = changed_at
-        self._state = value
-        if _task_logger.isEnabledFor(logging.INFO):
-            extra = self.collect_log_extras({"elapsed": elapsed})
-            _task_logger.info(f"State changed to {TaskState.get_name(value)}", extra=extra)
-    elif _task_logger.isEnabledFor(logging.DEBUG):
-        _task_logger.debug(f"State set to {TaskState.get_name(value)}", extra=self.collect_log_extras())
-
-
 def apply() -> None:
     _timer_module.datetime = _ClockedDatetime
     _timer_module.LOCALTZ = NAIVE_TZ
     Task._inherit_data = _inherit_data_deep
-    Task._set_state = _set_state_quietly
 
 
 apply()

@@ -262,17 +262,6 @@ class SqlUnit:
         )
         return result.rowcount == 1
 
-    # -- a batch of timer firings (engine.firing) ---------------------------------------
-
-    def lock_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
-        return BatchStatements(self.conn).lock_instances(instance_ids)
-
-    def update_instances(self, changes: Sequence[tuple[InstanceRecord, int]]) -> set[str]:
-        return BatchStatements(self.conn).update_instances(changes)
-
-    def replace_timers_of(self, instance_ids: Sequence[str], timers: Sequence[TimerRow]) -> None:
-        BatchStatements(self.conn).replace_timers_of(instance_ids, timers)
-
     def list_instances(self, *, process_id: str | None, status: str | None, limit: int) -> list[InstanceRecord]:
         query = select(INST).where(INST.c.status != "system").order_by(INST.c.created_at.desc()).limit(limit)
         if process_id:
@@ -399,6 +388,17 @@ class SqlUnit:
         return [
             TaskRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at)) for r in rows
         ]
+
+    # -- a batch of timer firings (engine.firing) ---------------------------------------
+
+    def lock_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
+        return BatchStatements(self.conn).lock_instances(instance_ids)
+
+    def update_instances(self, changes: Sequence[tuple[InstanceRecord, int]]) -> set[str]:
+        return BatchStatements(self.conn).update_instances(changes)
+
+    def replace_timers_of(self, instance_ids: Sequence[str], timers: Sequence[TimerRow]) -> None:
+        BatchStatements(self.conn).replace_timers_of(instance_ids, timers)
 
     # -- SLA clocks, supervision, calendars, policies -----------------------------------------
 
