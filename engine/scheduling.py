@@ -22,6 +22,10 @@ class WakeupIndex(Protocol):
         """After a commit: the instance's next wake-up, or None for none."""
         ...
 
+    def schedule_many(self, entries: Sequence[tuple[str, datetime | None]]) -> None:
+        """:meth:`schedule` for several instances at once (a committed batch)."""
+        ...
+
     def rebuild(self, entries: Sequence[tuple[str, datetime]]) -> None:
         """Replace the index with what the database says."""
         ...

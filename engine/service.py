@@ -23,6 +23,7 @@ from engine.connectors import Connectors, StartProcess, StartRequest, collecting
 from engine.definitions import definition_from_dict, definition_to_dict
 from engine.deployment import FormResolver, ProcessDefinition, SourceFile, build_deployment
 from engine.errors import ConflictError, DeploymentRefused, InvalidRequestError, NotFoundError
+from engine.firing import fire_batch, stepped
 from engine.incidents import Incident
 from engine.runtime import EventDraft, InstanceRun, ReadyTask, WaitingTimer
 from engine.sandbox import Sandbox
@@ -89,6 +90,7 @@ class Engine:
         wakeups: WakeupIndex | None = None,
         connectors: Connectors | None = None,
         cache_size: int = 256,
+        fire_batch: int = 50,
     ) -> None:
         self.store = store
         self.wakeups = wakeups
@@ -100,6 +102,7 @@ class Engine:
         self._specs_lock = Lock()
         self.sla = SlaDesk()
         self._cache_size = cache_size
+        self.fire_batch = fire_batch  # due instances stepped per transaction
 
     # -- deployments -----------------------------------------------------------
 
@@ -310,7 +313,24 @@ class Engine:
         else:
             with self.store.reader() as unit:
                 due = unit.due_instances(moment, limit)
-        return sum(1 for instance_id in due if self.wake(instance_id, moment))
+        return self.wake_many(due, moment)
+
+    def wake_many(self, instance_ids: Sequence[str], now: datetime | None = None) -> int:
+        """:meth:`wake` for many instances, ``fire_batch`` of them per
+        transaction (see engine.firing); returns how many changed."""
+        moment = now or self.clock.now()
+        fired = 0
+        for start in range(0, len(instance_ids), self.fire_batch):
+            chunk = instance_ids[start : start + self.fire_batch]
+            try:
+                outcome = fire_batch(self, chunk, moment)
+            except Exception:  # rolled back; one by one, a failure surfaces where it belongs
+                fired += sum(1 for instance_id in chunk if self.wake(instance_id, moment))
+                continue
+            if self.wakeups is not None and outcome.schedule:
+                self.wakeups.schedule_many(outcome.schedule)
+            fired += outcome.fired + sum(1 for instance_id in outcome.alone if self.wake(instance_id, moment))
+        return fired
 
     def wake(self, instance_id: str, now: datetime | None = None) -> bool:
         """Fire whatever is due on one instance. Safe to call twice, or from
@@ -576,16 +596,7 @@ class Engine:
         if not drafts and state == record.state and run.status == record.status:
             return InstanceView(record, run.ready_tasks(), run.data(), changed=False)
         events = seal(record.id, drafts, after_seq=record.event_count, prev_hash=record.head_hash or GENESIS, at=now)
-        updated = replace(
-            record,
-            status=run.status,
-            state=state,
-            revision=record.revision + 1,
-            updated_at=now,
-            incident=run.incident.to_dict() if run.incident else None,
-            event_count=record.event_count + len(events),
-            head_hash=events[-1].hash if events else record.head_hash,
-        )
+        updated = stepped(record, run, state, events, now)
         if not unit.update_instance(updated, expected_revision=record.revision):
             raise _revision_conflict()
         unit.append_events(events)

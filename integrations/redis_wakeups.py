@@ -195,6 +195,28 @@ class RedisWakeups:
         else:
             self._succeeded()
 
+    def schedule_many(self, entries: Sequence[tuple[str, datetime | None]]) -> None:
+        """A committed batch's wake-ups in one round trip."""
+        if not entries:
+            return
+        if not self._usable():
+            self._dirty = True
+            return
+        later = {instance_id: _score(at) for instance_id, at in entries if at is not None}
+        done = [instance_id for instance_id, at in entries if at is None]
+        try:
+            with self.redis.pipeline(transaction=True) as pipe:
+                if later:
+                    pipe.zadd(self.key, later)
+                if done:
+                    pipe.zrem(self.key, *done)
+                pipe.zrem(self.leases_key, *(instance_id for instance_id, _ in entries))
+                pipe.execute()
+        except RedisError as exc:
+            self._failed("schedule", exc)
+        else:
+            self._succeeded()
+
     def rebuild(self, entries: Sequence[tuple[str, datetime]]) -> None:
         """Replace the index with ``entries`` in one atomic step: fill a
         temporary key, then RENAME it over the index and set the sentinel."""

@@ -104,6 +104,17 @@ def test_schedule_adds_moves_and_removes(redis_client: Redis, prefix: str) -> No
     assert index.next_due() is None
 
 
+def test_schedule_many_settles_a_whole_batch_in_one_go(redis_client: Redis, prefix: str) -> None:
+    index = RedisWakeups(redis_client, key_prefix=prefix)
+    index.schedule_many([("a", at(0)), ("b", at(0)), ("c", at(0)), ("d", at(40))])
+    assert sorted(index.claim_due(NOW, 10)) == ["a", "b", "c"]
+    index.schedule_many([("a", at(30)), ("b", None)])  # c's batch has not committed yet
+    assert members(redis_client, index.key) == {"a": at(30).timestamp(), "d": at(40).timestamp()}
+    assert list(members(redis_client, index.leases_key)) == ["c"]
+    index.schedule_many([])
+    assert index.claim_due(at(35), 10) == ["c", "a"]  # c's lease ran out first, then a fell due
+
+
 def test_next_due_counts_lease_expiry(redis_client: Redis, prefix: str) -> None:
     index = RedisWakeups(redis_client, key_prefix=prefix, lease_seconds=5)
     index.schedule("a", at(0))

@@ -16,6 +16,7 @@ from engine.audit import AuditEvent
 from engine.sla import SlaClock, clock_from_dict, clock_to_dict
 from engine.sla_tracker import Supervision
 from engine.store import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
+from integrations.sql.batch import BatchStatements
 from integrations.sql.hotpath import HotPath
 from integrations.sql.tables import (
     AuditEventRow,
@@ -319,6 +320,17 @@ class SqlUnit:
         return [
             TaskRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at)) for r in rows
         ]
+
+    # -- a batch of timer firings (engine.firing) ---------------------------------------
+
+    def lock_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
+        return BatchStatements(self.conn).lock_instances(instance_ids)
+
+    def update_instances(self, changes: Sequence[tuple[InstanceRecord, int]]) -> set[str]:
+        return BatchStatements(self.conn).update_instances(changes)
+
+    def replace_timers_of(self, instance_ids: Sequence[str], timers: Sequence[TimerRow]) -> None:
+        BatchStatements(self.conn).replace_timers_of(instance_ids, timers)
 
     # -- SLA clocks, supervision, calendars, policies -----------------------------------------
 
