@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +16,7 @@ from engine.audit import AuditEvent
 from engine.sla import SlaClock, clock_from_dict, clock_to_dict
 from engine.sla_tracker import Supervision
 from engine.store import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
+from engine.task_facts import TaskFacts, mask_id
 from integrations.sql.tables import (
     AuditEventRow,
     CalendarScheduleRow,
@@ -54,6 +55,22 @@ def _db(moment: datetime) -> datetime:
 
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _fact_values(f: TaskFacts) -> dict[str, Any]:
+    return {
+        "org_unit": f.org_unit,
+        "business_key": f.business_key,
+        "applicant_name": f.applicant_name,
+        "id_masked": mask_id(f.id_number),
+        "id_suffix": f.id_suffix,
+        "partner": f.partner,
+        "stage": f.stage,
+        "due_at": _db(f.due_at) if f.due_at else None,
+        "warn_at": _db(f.warn_at) if f.warn_at else None,
+        "paused": f.paused,
+        "provisional": f.provisional,
+    }
 
 
 def normalize_url(url: str) -> str:
@@ -377,16 +394,44 @@ class SqlUnit:
                         "name": t.name,
                         "lane": t.lane,
                         "ready_at": _db(t.ready_at),
+                        "assignee": t.assignee,
+                        **_fact_values(t.facts),
                     }
                     for t in added
                 ],
             )
 
+    def refresh_task_facts(self, facts: Mapping[str, TaskFacts]) -> None:
+        for task_id, f in facts.items():
+            self.conn.execute(update(R).where(R.c.id == task_id).values(**_fact_values(f)))
+
+    @staticmethod
+    def _task(r: Row[Any]) -> TaskRow:
+        facts = TaskFacts(
+            org_unit=r.org_unit,
+            business_key=r.business_key,
+            applicant_name=r.applicant_name,
+            partner=r.partner,
+            stage=r.stage,
+            due_at=_aware(r.due_at) if r.due_at else None,
+            warn_at=_aware(r.warn_at) if r.warn_at else None,
+            paused=bool(r.paused),
+            provisional=bool(r.provisional),
+        )
+        return TaskRow(
+            r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at), facts, r.assignee
+        )
+
     def ready_tasks(self, instance_id: str) -> list[TaskRow]:
         rows = self.conn.execute(select(R).where(R.c.instance_id == instance_id).order_by(R.c.ready_at))
-        return [
-            TaskRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at)) for r in rows
-        ]
+        return [self._task(r) for r in rows]
+
+    def get_ready_task(self, task_id: str) -> TaskRow | None:
+        row = self.conn.execute(select(R).where(R.c.id == task_id)).first()
+        return self._task(row) if row else None
+
+    def set_assignee(self, task_id: str, assignee: str | None) -> None:
+        self.conn.execute(update(R).where(R.c.id == task_id).values(assignee=assignee))
 
     # -- SLA clocks, supervision, calendars, policies -----------------------------------------
 
