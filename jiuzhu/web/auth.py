@@ -36,6 +36,18 @@ FULL_ID_ROLES = (
     ADMIN,
 )
 COUNTY_ROLES = ("county_officer", ADMIN)
+# Roles that work on or oversee cases (a process designer does neither).
+CASE_ROLES = (
+    "village_assistant",
+    "township_handler",
+    "township_reviewer",
+    "county_officer",
+    "check_center",
+    "coordination_convener",
+    "coordination_member",
+    AUDITOR,
+    ADMIN,
+)
 
 
 class NotSignedIn(JiuzhuError):
@@ -95,7 +107,7 @@ def can_see_instance(viewer: Viewer, record: InstanceRecord) -> bool:
     users see only their handoff tasks, never the whole case."""
     if viewer.has(ADMIN):
         return True
-    if viewer.department is not None and not viewer.scope:
+    if not viewer.has(*CASE_ROLES) or (viewer.department is not None and not viewer.scope):
         return False
     return in_scope(viewer, record.org_unit)
 
