@@ -127,6 +127,13 @@ class UnauthorizedError(JiuzhuError):
     default_code = "UNAUTHORIZED"
 
 
+class ForbiddenError(JiuzhuError):
+    """Signed in, but this role or org unit may not see or do this."""
+
+    kind = "forbidden"
+    default_code = "FORBIDDEN"
+
+
 class NotFoundError(JiuzhuError):
     kind = "not_found"
     default_code = "NOT_FOUND"

@@ -31,8 +31,10 @@ from typing import TYPE_CHECKING, Any, cast
 from engine.audit import GENESIS, AuditEvent, seal
 from engine.connectors import collecting_starts
 from engine.runtime import InstanceRun
+from engine.sla import SlaClock
 from engine.sla_helpers import sla_context
 from engine.store import InstanceRecord, TaskRow, TimerRow, Unit
+from engine.task_facts import TaskFacts, facts_for
 
 if TYPE_CHECKING:
     from engine.service import Engine
@@ -64,6 +66,7 @@ class _Step:
     timers: list[TimerRow] | None = None  # None: the timer rows stay as they are
     ready_added: list[TaskRow] = field(default_factory=list)
     ready_removed: list[str] = field(default_factory=list)
+    facts_kept: dict[str, TaskFacts] = field(default_factory=dict)
     held_back: list[Callable[[Unit], None]] = field(default_factory=list)
     alone: bool = False  # it asked to start another process: only Engine._step does that
 
@@ -89,6 +92,29 @@ def stepped(
         event_count=record.event_count + len(events),
         head_hash=events[-1].hash if events else record.head_hash,
     )
+
+
+def ready_rows(
+    record: InstanceRecord, run: InstanceRun, before: set[str], clocks: Sequence[SlaClock], now: datetime
+) -> tuple[list[TaskRow], list[str], dict[str, TaskFacts]]:
+    """The ready-task index after a step: rows to add (with their inbox facts),
+    ids to remove, and fresh facts for the tasks still waiting (a pause or an
+    extension moves their deadline)."""
+    data = run.data()
+    ready = run.ready_tasks()
+    facts = {
+        t.id: facts_for(
+            t.id, run.task_data(t.id), data, org_unit=record.org_unit, business_key=record.business_key, clocks=clocks
+        )
+        for t in ready
+    }
+    added = [
+        TaskRow(t.id, record.id, record.process_id, t.element_id, t.name, t.lane, now, facts[t.id])
+        for t in ready
+        if t.id not in before
+    ]
+    removed = sorted(before - set(facts))
+    return added, removed, {tid: f for tid, f in facts.items() if tid in before}
 
 
 def _step(engine: Engine, unit: Unit, record: InstanceRecord, now: datetime) -> _Step:
@@ -119,14 +145,7 @@ def _step(engine: Engine, unit: Unit, record: InstanceRecord, now: datetime) -> 
     timers = run.waiting_timers()
     if timers != timers_before:
         step.timers = [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in timers]
-    ready = run.ready_tasks()
-    after = {t.id for t in ready}
-    step.ready_added = [
-        TaskRow(t.id, record.id, record.process_id, t.element_id, t.name, t.lane, now)
-        for t in ready
-        if t.id not in ready_before
-    ]
-    step.ready_removed = sorted(ready_before - after)
+    step.ready_added, step.ready_removed, step.facts_kept = ready_rows(record, run, ready_before, clocks, now)
     return step
 
 
@@ -155,6 +174,8 @@ def fire_batch(engine: Engine, instance_ids: Sequence[str], now: datetime) -> Ba
         for s in winners:
             if s.ready_added or s.ready_removed:
                 unit.update_ready_tasks(s.record.id, added=s.ready_added, removed=s.ready_removed)
+            if s.facts_kept:
+                unit.refresh_task_facts(s.facts_kept)
         retimed = [s for s in winners if s.timers is not None]
         if retimed:
             unit.replace_timers_of([s.record.id for s in retimed], [t for s in retimed for t in s.timers or []])

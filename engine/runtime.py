@@ -199,6 +199,9 @@ class InstanceRun:
                 stages.append((str(task.id), spec.name, stage))
         return stages
 
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        return dict(self._find_task(task_id).data)
+
     def data(self) -> dict[str, Any]:
         if self.workflow.is_completed():
             return dict(self.workflow.data)

@@ -23,11 +23,12 @@ from engine.connectors import Connectors, StartProcess, StartRequest, collecting
 from engine.definitions import definition_from_dict, definition_to_dict
 from engine.deployment import FormResolver, ProcessDefinition, SourceFile, build_deployment
 from engine.errors import ConflictError, DeploymentRefused, InvalidRequestError, NotFoundError
-from engine.firing import fire_batch, stepped
+from engine.firing import fire_batch, ready_rows, stepped
 from engine.incidents import Incident
 from engine.runtime import EventDraft, InstanceRun, ReadyTask, WaitingTimer
 from engine.sandbox import Sandbox
 from engine.scheduling import WakeupIndex
+from engine.send_back import send_back
 from engine.serialization import RestoredSpec, spec_from_dict
 from engine.sla import SlaClock
 from engine.sla_desk import SlaDesk, policy_key
@@ -250,7 +251,7 @@ class Engine:
             calendar_version=calendar.version(region),
         )
         sla_events, clocks = self.sla.step(unit, instance, run, now)
-        view = self._commit(unit, instance, run, drafts + sla_events, now)
+        view = self._commit(unit, instance, run, drafts + sla_events, now, clocks=clocks)
         return [(view, run, clocks), *self._start_requested(unit, view.record, requests, now, depth)]
 
     @staticmethod
@@ -292,12 +293,29 @@ class Engine:
             return unit.list_instances(process_id=process_id, status=status, limit=limit)
 
     def complete_task(
-        self, instance_id: str, task_id: str, data: Any, *, actor: str | None, expected_revision: int | None = None
+        self,
+        instance_id: str,
+        task_id: str,
+        data: Any,
+        *,
+        actor: str | None,
+        expected_revision: int | None = None,
+        guard: Callable[[TaskRow, InstanceRecord], None] | None = None,
     ) -> InstanceView:
+        """``guard`` (authorization) sees the task's index row and the instance
+        in the step's own transaction, and raises to refuse."""
+
         def op(run: InstanceRun, now: datetime) -> list[EventDraft]:
             return run.complete_task(task_id, data, actor=actor, now=now)
 
-        return self._step(instance_id, op, expected_revision=expected_revision)
+        def check(unit: Unit, record: InstanceRecord) -> None:
+            row = unit.get_ready_task(task_id)
+            if row is None or row.instance_id != instance_id:
+                raise NotFoundError(f"待办任务 {task_id} 不存在或已办理", code="TASK_NOT_FOUND")
+            if guard is not None:
+                guard(row, record)
+
+        return self._step(instance_id, op, expected_revision=expected_revision, check=check if guard else None)
 
     def retry_incident(self, instance_id: str, data_patch: Mapping[str, Any], *, actor: str | None) -> InstanceView:
         return self._step(instance_id, lambda run, now: run.retry(data_patch, actor=actor, now=now))
@@ -355,6 +373,74 @@ class Engine:
             entries = unit.wakeups()
         self.wakeups.rebuild(entries)
         return len(entries)
+
+    # -- assignment, 回退 and access records ----------------------------------------
+
+    def instance_record(self, instance_id: str) -> InstanceRecord:
+        """The instance's row only (org unit, status): cheap, no workflow load."""
+        with self.store.reader() as unit:
+            return self._instance(unit, instance_id)
+
+    def ready_task(self, task_id: str) -> TaskRow:
+        with self.store.reader() as unit:
+            row = unit.get_ready_task(task_id)
+        if row is None:
+            raise NotFoundError(f"待办任务 {task_id} 不存在或已办理", code="TASK_NOT_FOUND")
+        return row
+
+    def assign_task(
+        self, task_id: str, assignee: str | None, *, actor: str | None, reason: str | None = None
+    ) -> TaskRow:
+        """Claim (assignee = actor), unclaim (None) or 转交 (someone else, with a
+        reason). A claim of a task someone else holds is a conflict."""
+        with self.store.unit() as unit:
+            row = unit.get_ready_task(task_id)
+            if row is None:
+                raise NotFoundError(f"待办任务 {task_id} 不存在或已办理", code="TASK_NOT_FOUND")
+            if assignee == row.assignee:
+                return row
+            if assignee is None:
+                kind = "task_unclaimed"
+            elif assignee == actor:
+                if row.assignee is not None:
+                    raise ConflictError(f"任务已由 {row.assignee} 认领", code="TASK_CLAIMED")
+                kind = "task_claimed"
+            else:
+                if not reason:
+                    raise InvalidRequestError("转交须填写原因", code="REASSIGN_REASON")
+                kind = "task_reassigned"
+            payload = {"name": row.name, "lane": row.lane, "from": row.assignee, "to": assignee, "reason": reason}
+            self._annotate(unit, row.instance_id, EventDraft(kind, payload, task_id, row.element_id, actor))
+            unit.set_assignee(task_id, assignee)
+            return replace(row, assignee=assignee)
+
+    def send_back(self, instance_id: str, task_id: str, *, reason: str, actor: str | None) -> InstanceView:
+        """回退: reopen the user task before this one, where the model allows it."""
+        if not reason:
+            raise InvalidRequestError("回退须填写原因", code="SEND_BACK_REASON")
+        return self._step(instance_id, lambda run, now: send_back(run, task_id, reason=reason, actor=actor, now=now))
+
+    def record_access(self, instance_id: str, what: str, *, actor: str | None, detail: Mapping[str, Any]) -> None:
+        """An administrative/read event on the instance's chain, e.g. a full
+        身份证号 shown on the case page."""
+        with self.store.unit() as unit:
+            self._annotate(unit, instance_id, EventDraft(what, dict(detail), actor=actor))
+
+    def _annotate(self, unit: Unit, instance_id: str, draft: EventDraft) -> None:
+        """Chain an event that changes no workflow state."""
+        record = self._instance(unit, instance_id)
+        now = self.clock.now()
+        events = seal(record.id, [draft], after_seq=record.event_count, prev_hash=record.head_hash or GENESIS, at=now)
+        updated = replace(
+            record,
+            revision=record.revision + 1,
+            updated_at=now,
+            event_count=record.event_count + 1,
+            head_hash=events[-1].hash,
+        )
+        if not unit.update_instance(updated, expected_revision=record.revision):
+            raise _revision_conflict()
+        unit.append_events(events)
 
     # -- SLA ---------------------------------------------------------------------
 
@@ -547,10 +633,13 @@ class Engine:
         recompute: bool = False,
         extra: Callable[[Unit, InstanceRecord], list[EventDraft]] | None = None,
         timer_step: bool = False,
+        check: Callable[[Unit, InstanceRecord], None] | None = None,
     ) -> InstanceView:
         moment = now or self.clock.now()
         with self.store.unit() as unit:
             record = self._instance(unit, instance_id)
+            if check is not None:
+                check(unit, record)
             if expected_revision is not None and record.revision != expected_revision:
                 raise _revision_conflict()
             run = self._load(unit, record)
@@ -569,7 +658,9 @@ class Engine:
             if extra is not None:
                 sla_events += extra(unit, record)
                 clocks = unit.clocks(record.id)
-            view = self._commit(unit, record, run, drafts + sla_events, moment, ready_before, timers_before)
+            view = self._commit(
+                unit, record, run, drafts + sla_events, moment, ready_before, timers_before, clocks=clocks
+            )
             children = self._start_requested(unit, view.record, requests, moment, 0)
         self._after_commit(view, run, clocks)
         for child, child_run, child_clocks in children:
@@ -591,6 +682,8 @@ class Engine:
         now: datetime,
         ready_before: set[str] | None = None,
         timers_before: list[WaitingTimer] | None = None,
+        *,
+        clocks: Sequence[SlaClock] = (),
     ) -> InstanceView:
         state = run.dump()
         if not drafts and state == record.state and run.status == record.status:
@@ -604,17 +697,12 @@ class Engine:
         if timers != (timers_before or []):
             rows = [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in timers]
             unit.replace_timers(record.id, rows)
-        ready = run.ready_tasks()
-        before = ready_before or set()
-        after = {t.id for t in ready}
-        if after != before:
-            added = [
-                TaskRow(t.id, record.id, record.process_id, t.element_id, t.name, t.lane, now)
-                for t in ready
-                if t.id not in before
-            ]
-            unit.update_ready_tasks(record.id, added=added, removed=sorted(before - after))
-        return InstanceView(updated, ready, run.data())
+        added, removed, kept = ready_rows(record, run, ready_before or set(), clocks, now)
+        if added or removed:
+            unit.update_ready_tasks(record.id, added=added, removed=removed)
+        if kept:
+            unit.refresh_task_facts(kept)
+        return InstanceView(updated, run.ready_tasks(), run.data())
 
     def _append_system(self, unit: Unit, draft: EventDraft) -> None:
         now = self.clock.now()

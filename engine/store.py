@@ -3,7 +3,7 @@ adapter lives in ``integrations.sql``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from engine.audit import AuditEvent
 from engine.sla import SlaClock
 from engine.sla_tracker import Supervision
+from engine.task_facts import TaskFacts
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ class TaskRow:
     name: str
     lane: str | None
     ready_at: datetime
-    extra: dict[str, Any] = field(default_factory=dict)
+    facts: TaskFacts = field(default_factory=TaskFacts)
+    assignee: str | None = None
 
 
 class Unit(Protocol):
@@ -113,6 +115,12 @@ class Unit(Protocol):
 
     def update_ready_tasks(self, instance_id: str, *, added: Sequence[TaskRow], removed: Sequence[str]) -> None: ...
     def ready_tasks(self, instance_id: str) -> list[TaskRow]: ...
+    def refresh_task_facts(self, facts: Mapping[str, TaskFacts]) -> None:
+        """Rewrite the inbox columns (applicant, deadline …) of ready tasks by id."""
+        ...
+
+    def get_ready_task(self, task_id: str) -> TaskRow | None: ...
+    def set_assignee(self, task_id: str, assignee: str | None) -> None: ...
 
     def clocks(self, instance_id: str) -> list[SlaClock]: ...
     def save_clocks(self, instance_id: str, clocks: Sequence[SlaClock]) -> None: ...

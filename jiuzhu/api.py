@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -14,11 +13,26 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
 from engine.deployment import SourceFile
-from engine.errors import JiuzhuError, UnauthorizedError
+from engine.errors import InvalidRequestError, JiuzhuError
 from engine.service import Engine
-from jiuzhu.api_common import Actor, deploy_json, event_json, instance_json, json_body_doc, parse_body, version_json
+from engine.store import InstanceRecord, TaskRow
+from jiuzhu.api_common import (
+    Actor,
+    Caller,
+    deploy_json,
+    event_json,
+    instance_json,
+    json_body_doc,
+    parse_body,
+    version_json,
+)
 from jiuzhu.api_sla import sla_router
 from jiuzhu.settings import Settings
+from jiuzhu.web.api_guard import api_guard
+from jiuzhu.web.app import install_web, page_error
+from jiuzhu.web.auth import can_act_on_task, can_see_instance, forbid, in_scope
+from jiuzhu.web.context import WebContext
+from jiuzhu.wiring import build_web_context
 
 log = logging.getLogger("jiuzhu.api")
 
@@ -46,16 +60,21 @@ class TerminateRequest(BaseModel):
     reason: str = Field(min_length=1, description="终止原因")
 
 
-def create_app(engine: Engine, settings: Settings) -> FastAPI:
+def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | None = None) -> FastAPI:
     app = FastAPI(title="救助 Jiuzhu", version="0.1.0", description="社会救助流程编排平台 API")
     app.state.engine = engine
 
     @app.exception_handler(JiuzhuError)
-    async def jiuzhu_error(_request: Request, exc: JiuzhuError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=STATUS.get(exc.kind, 500))
+    async def jiuzhu_error(request: Request, exc: JiuzhuError) -> Response:
+        status = STATUS.get(exc.kind, 500)
+        if not request.url.path.startswith("/api"):
+            return page_error(request, exc, status)
+        return JSONResponse(exc.to_dict(), status_code=status)
 
     @app.exception_handler(RequestValidationError)
-    async def request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def request_error(request: Request, exc: RequestValidationError) -> Response:
+        if not request.url.path.startswith("/api"):
+            return page_error(request, InvalidRequestError("请求参数不正确，请检查后重试"), 422)
         problems = [
             {
                 "code": "REQUEST_INVALID",
@@ -85,14 +104,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         body = {"code": "INTERNAL", "message": "服务器内部错误，已记录日志", "kind": "internal", "problems": []}
         return JSONResponse(body, status_code=500)
 
-    async def authorize(authorization: Annotated[str | None, Header()] = None) -> None:
-        if settings.api_token is None:
-            return
-        expected = f"Bearer {settings.api_token}"
-        if authorization is None or not secrets.compare_digest(authorization, expected):
-            raise UnauthorizedError("缺少或错误的访问令牌")
-
-    api = APIRouter(prefix="/api", dependencies=[Depends(authorize)])
+    context = web_context or build_web_context(engine, settings)
+    install_web(app, context)
+    api = APIRouter(prefix="/api", dependencies=[Depends(api_guard(settings))])
 
     @api.post("/deployments", status_code=201, summary="部署流程模型与表单")
     async def deploy(
@@ -122,7 +136,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return [version_json(v) for v in engine.versions(process_id)]
 
     @api.post("/processes/{process_id}/instances", status_code=201, summary="发起流程实例")
-    def start(process_id: str, body: StartRequest, who: Actor) -> dict[str, Any]:
+    def start(process_id: str, body: StartRequest, who: Actor, caller: Caller) -> dict[str, Any]:
+        if not in_scope(caller, body.org_unit):
+            raise forbid("只能在本单位管辖范围内发起案件")
         view = engine.start(
             process_id,
             body.data,
@@ -136,11 +152,15 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     @api.get("/instances", summary="实例列表")
     def instances(
-        process_id: str | None = None, status: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+        caller: Caller,
+        process_id: str | None = None,
+        status: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:
         return [
             {"id": r.id, "process_id": r.process_id, "version": r.version, "status": r.status, "revision": r.revision}
             for r in engine.list_instances(process_id=process_id, status=status, limit=limit)
+            if can_see_instance(caller, r)
         ]
 
     @api.get("/instances/{instance_id}", summary="实例状态")
@@ -158,15 +178,20 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         response_model=dict[str, Any],
         openapi_extra=json_body_doc(CompleteRequest),
     )
-    async def complete(instance_id: str, task_id: str, request: Request, who: Actor) -> Response:
+    async def complete(instance_id: str, task_id: str, request: Request, who: Actor, caller: Caller) -> Response:
         # The busiest route, kept lean: FastAPI's body parameter and a returned
         # dict (validated in a second thread-pool trip) cost more than the
-        # engine's own bookkeeping (bench/engine_overhead.py).
+        # engine's own bookkeeping (bench/engine_overhead.py). Authorization
+        # runs inside the step's transaction, not in reads of its own.
         body = await parse_body(request, CompleteRequest)
+
+        def guard(task: TaskRow, record: InstanceRecord) -> None:
+            if not can_act_on_task(caller, task, record):
+                raise forbid("您无权办理此任务")
 
         def run() -> Response:
             view = engine.complete_task(
-                instance_id, task_id, body.data, actor=who, expected_revision=body.expected_revision
+                instance_id, task_id, body.data, actor=who, expected_revision=body.expected_revision, guard=guard
             )
             return JSONResponse(instance_json(view))
 

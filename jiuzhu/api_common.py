@@ -12,16 +12,21 @@ from pydantic import BaseModel, ValidationError
 from engine.audit import AuditEvent
 from engine.service import DeployResult, InstanceView
 from engine.store import VersionRecord
+from jiuzhu.web.api_guard import api_viewer
+from jiuzhu.web.auth import Viewer
 
 
 async def actor(
-    x_actor: Annotated[str | None, Header(description="操作人账号（账号体系上线前的过渡做法）")] = None,
+    request: Request,
+    x_actor: Annotated[str | None, Header(description="操作人账号（仅机器客户端使用令牌时；登录用户即其本人）")] = None,
 ) -> str | None:
-    return x_actor
+    viewer = api_viewer(request)
+    return x_actor if viewer.is_system else viewer.username
 
 
 # Module level: with postponed annotations FastAPI resolves these names in the module's globals.
 Actor = Annotated[str | None, Depends(actor)]
+Caller = Annotated[Viewer, Depends(api_viewer)]
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -13,7 +13,8 @@ from engine.clock import SHANGHAI
 from engine.service import ClockStatus, Engine
 from engine.sla import STATE_LABELS
 from engine.workcal_view import schedule_for_year
-from jiuzhu.api_common import Actor, instance_json
+from jiuzhu.api_common import Actor, Caller, instance_json
+from jiuzhu.web.auth import in_scope
 
 
 class ExtendRequest(BaseModel):
@@ -69,8 +70,8 @@ def sla_router(engine: Engine) -> APIRouter:
         return instance_json(view)
 
     @router.get("/supervisions", summary="督办记录（未办结）")
-    def supervisions(role: str | None = None) -> list[dict[str, Any]]:
-        return engine.supervisions(role=role)
+    def supervisions(caller: Caller, role: str | None = None) -> list[dict[str, Any]]:
+        return [s for s in engine.supervisions(role=role) if in_scope(caller, s["org_unit"])]
 
     @router.get("/sla/report", summary="按流程、单位、环节统计按时办结率")
     def report(

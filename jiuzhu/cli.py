@@ -12,9 +12,10 @@ from pathlib import Path
 from engine.errors import DeploymentRefused, JiuzhuError
 from engine.service import Engine
 from jiuzhu import cli_calendar
+from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.scheduler import run_scheduler
-from jiuzhu.settings import Settings
-from jiuzhu.wiring import build_engine, deploy_paths
+from jiuzhu.settings import ROOT, Settings
+from jiuzhu.wiring import build_engine, build_web_context, deploy_paths, load_demo_accounts
 
 
 def _deploy(engine: Engine, settings: Settings, paths: Sequence[str], actor: str | None) -> int:
@@ -56,15 +57,22 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
         from jiuzhu.demo_cases import seed_demo_cases
 
         print(f"演示案件：新建 {len(seed_demo_cases(engine))} 件", flush=True)
-        if settings.api_token is None:
-            settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})
-    app = create_app(engine, settings)
+    if settings.api_token is None:
+        # Never an open API: machine clients get a token for this run.
+        settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})
+    context = build_web_context(engine, settings)
+    demo_users = load_demo_accounts(context, ROOT / "demo") if demo else []
+    app = create_app(engine, settings, web_context=context)
     stop = threading.Event()
     threading.Thread(
         target=run_scheduler, args=(engine,), kwargs={"interval": settings.timer_interval, "stop": stop}, daemon=True
     ).start()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"救助 Jiuzhu 已启动：http://{shown}:{port}/docs （API 文档与调试界面）", flush=True)
+    print(f"救助 Jiuzhu 已启动：http://{shown}:{port}/signin （登录）", flush=True)
+    print(f"API 文档：http://{shown}:{port}/docs", flush=True)
+    if demo_users:
+        print(f"演示账号（密码均为 {demo_users[0][1]}）：", flush=True)
+        print(demo_accounts_table(demo_users, context.directory()), flush=True)
     print(f"数据库：{settings.database_url}", flush=True)
     if settings.api_token:
         print(f"API 令牌：Authorization: Bearer {settings.api_token}", flush=True)

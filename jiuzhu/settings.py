@@ -26,6 +26,13 @@ SETTINGS = (
     Setting("JIUZHU_SCRIPT_CPU_SECONDS", "1.0", "单个脚本/表达式的 CPU 时间上限（秒）"),
     Setting("JIUZHU_SCRIPT_MEMORY_MB", "64", "单个脚本/表达式的内存增长上限（MB）"),
     Setting("JIUZHU_HEDUI_RECORDS", "demo/hedui_records.json", "模拟核对数据源（按身份证号登记的核对记录）"),
+    Setting("JIUZHU_SECRET_KEY", None, "会话 Cookie 签名密钥；不设则每次启动随机生成（多进程部署必须设置）"),
+    Setting("JIUZHU_ROLES_FILE", "demo/users.json", "角色代码与中文角色名（即 BPMN 泳道名）的对照文件（取其 roles）"),
+    Setting("JIUZHU_LOGIN_MAX_FAILURES", "5", "同一账号+来源地址在时间窗内允许的登录失败次数"),
+    Setting("JIUZHU_LOGIN_WINDOW_SECONDS", "900", "登录失败计数的时间窗（秒）"),
+    Setting("JIUZHU_SESSION_HOURS", "8", "登录会话有效期（小时）"),
+    Setting("JIUZHU_SECURE_COOKIES", "", "设为 1 时会话 Cookie 只经 HTTPS 发送"),
+    Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
 )
 
 
@@ -40,6 +47,13 @@ class Settings:
     script_cpu_seconds: float
     script_memory_mb: int
     hedui_records: Path
+    secret_key: str | None = None
+    roles_file: Path = ROOT / "demo" / "users.json"
+    login_max_failures: int = 5
+    login_window_seconds: float = 900.0
+    session_hours: float = 8.0
+    secure_cookies: bool = False
+    inbox_page_size: int = 20
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -70,4 +84,11 @@ class Settings:
             script_cpu_seconds=float(get("JIUZHU_SCRIPT_CPU_SECONDS") or 1.0),
             script_memory_mb=int(get("JIUZHU_SCRIPT_MEMORY_MB") or 64),
             hedui_records=path("JIUZHU_HEDUI_RECORDS"),
+            secret_key=get("JIUZHU_SECRET_KEY"),
+            roles_file=path("JIUZHU_ROLES_FILE"),
+            login_max_failures=int(get("JIUZHU_LOGIN_MAX_FAILURES") or 5),
+            login_window_seconds=float(get("JIUZHU_LOGIN_WINDOW_SECONDS") or 900),
+            session_hours=float(get("JIUZHU_SESSION_HOURS") or 8),
+            secure_cookies=(get("JIUZHU_SECURE_COOKIES") or "") in ("1", "true", "yes"),
+            inbox_page_size=int(get("JIUZHU_INBOX_PAGE_SIZE") or 20),
         )

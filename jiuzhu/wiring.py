@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.clock import Clock, SystemClock
 from engine.connectors import Connectors
@@ -16,6 +17,10 @@ from integrations.sql import SqlStore
 from integrations.yijianshi_catalogue import CatalogueConnector
 from jiuzhu.scheduler import build_wakeups
 from jiuzhu.settings import Settings
+
+if TYPE_CHECKING:
+    from jiuzhu.accounts import User
+    from jiuzhu.web.context import WebContext
 
 
 def build_engine(settings: Settings, *, clock: Clock | None = None) -> Engine:
@@ -66,3 +71,30 @@ def deploy_paths(engine: Engine, paths: Sequence[Path], forms_dir: Path | None, 
         return DeployResult("", False, [], ())
     files, resolve = load_files(models, forms_dir)
     return engine.deploy(files, resolve, actor=actor)
+
+
+def build_web_context(engine: Engine, settings: Settings) -> WebContext:
+    """Accounts and the inbox on the engine's own database."""
+    from integrations.sql.accounts import SqlAccounts
+    from integrations.sql.inbox import SqlInbox
+    from jiuzhu.web.context import WebContext
+    from jiuzhu.web.throttle import LoginThrottle
+
+    store = engine.store
+    if not isinstance(store, SqlStore):
+        raise TypeError("the web needs the SQL store")
+    throttle = LoginThrottle(
+        engine.clock, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+    )
+    return WebContext(engine, settings, SqlAccounts(store.engine), SqlInbox(store.engine), throttle)
+
+
+def load_demo_accounts(context: WebContext, demo_dir: Path) -> list[tuple[User, str]]:
+    """Org units and demo users from ``demo/``; returns (user, password) pairs."""
+    from jiuzhu.accounts import load_demo_users, load_org_units
+
+    context.accounts.save_org_units(load_org_units(demo_dir / "org_units.json"))
+    _roles, users = load_demo_users(demo_dir / "users.json")
+    context.accounts.save_users([u for u, _ in users])
+    context.reload()
+    return users

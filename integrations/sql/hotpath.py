@@ -12,7 +12,7 @@ Everything else in the store stays on SQLAlchemy Core.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.audit import AuditEvent
 from engine.store import InstanceRecord, TaskRow, TimerRow
+from engine.task_facts import TaskFacts, mask_id
 
 INSTANCE_COLUMNS = (
     "id", "process_id", "version", "status", "state", "revision", "created_at", "updated_at", "started_by",
@@ -28,7 +29,11 @@ INSTANCE_COLUMNS = (
 )  # fmt: skip
 _UPDATED = INSTANCE_COLUMNS[1:]
 EVENT_COLUMNS = ("chain_id", "seq", "type", "occurred_at", "actor", "task_id", "element_id", "body", "hash")
-TASK_COLUMNS = ("id", "instance_id", "process_id", "element_id", "name", "lane", "ready_at")
+FACT_COLUMNS = (
+    "org_unit", "business_key", "applicant_name", "id_masked", "id_suffix", "partner", "stage", "due_at", "warn_at",
+    "paused", "provisional",
+)  # fmt: skip
+TASK_COLUMNS = ("id", "instance_id", "process_id", "element_id", "name", "lane", "ready_at", "assignee", *FACT_COLUMNS)
 TIMER_COLUMNS = ("instance_id", "task_id", "element_id", "due_at")
 
 
@@ -44,6 +49,7 @@ _SQL = {
     "delete_timers": "DELETE FROM timer WHERE instance_id = ?",
     "insert_timer": _insert("timer", TIMER_COLUMNS),
     "insert_task": _insert("ready_task", TASK_COLUMNS),
+    "refresh_facts": f"UPDATE ready_task SET {', '.join(c + ' = ?' for c in FACT_COLUMNS)} WHERE id = ?",
 }
 
 
@@ -144,8 +150,21 @@ class HotPath:
             marks = ", ".join([self.placeholder] * len(removed))
             sql = f"DELETE FROM ready_task WHERE instance_id = {self.placeholder} AND id IN ({marks})"
             self._run(conn, sql, (instance_id, *removed)).close()
-        rows = [(t.id, t.instance_id, t.process_id, t.element_id, t.name, t.lane, self.time(t.ready_at)) for t in added]
+        rows = [
+            (t.id, t.instance_id, t.process_id, t.element_id, t.name, t.lane, self.time(t.ready_at), t.assignee)
+            + self._facts(t.facts)
+            for t in added
+        ]
         self._many(conn, "insert_task", rows)
+
+    def refresh_task_facts(self, conn: Connection, facts: Mapping[str, TaskFacts]) -> None:
+        self._many(conn, "refresh_facts", [(*self._facts(f), task_id) for task_id, f in facts.items()])
+
+    def _facts(self, f: TaskFacts) -> tuple[Any, ...]:
+        due = self.time(f.due_at) if f.due_at else None
+        warn = self.time(f.warn_at) if f.warn_at else None
+        who = (f.applicant_name, mask_id(f.id_number), f.id_suffix)
+        return (f.org_unit, f.business_key, *who, f.partner, f.stage, due, warn, f.paused, f.provisional)
 
     def _many(self, conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:

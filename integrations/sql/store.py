@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlmodel import SQLModel
 
@@ -16,6 +27,7 @@ from engine.audit import AuditEvent
 from engine.sla import SlaClock, clock_from_dict, clock_to_dict
 from engine.sla_tracker import Supervision
 from engine.store import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
+from engine.task_facts import TaskFacts
 from integrations.sql.batch import BatchStatements
 from integrations.sql.hotpath import HotPath
 from integrations.sql.tables import (
@@ -110,6 +122,21 @@ class SqlStore:
 
     def create_schema(self) -> None:
         SQLModel.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A database made by an older version lacks columns added since
+        (e.g. the inbox facts on ready_task): add them, nullable."""
+        existing = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in SQLModel.metadata.sorted_tables:
+                if not existing.has_table(table.name):
+                    continue
+                have = {c["name"] for c in existing.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
     def close(self) -> None:
         self.engine.dispose()
@@ -315,11 +342,36 @@ class SqlUnit:
     def update_ready_tasks(self, instance_id: str, *, added: Sequence[TaskRow], removed: Sequence[str]) -> None:
         self.hot.update_ready_tasks(self.conn, instance_id, added=added, removed=removed)
 
+    def refresh_task_facts(self, facts: Mapping[str, TaskFacts]) -> None:
+        self.hot.refresh_task_facts(self.conn, facts)
+
+    @staticmethod
+    def _task(r: Row[Any]) -> TaskRow:
+        facts = TaskFacts(
+            org_unit=r.org_unit,
+            business_key=r.business_key,
+            applicant_name=r.applicant_name,
+            partner=r.partner,
+            stage=r.stage,
+            due_at=_aware(r.due_at) if r.due_at else None,
+            warn_at=_aware(r.warn_at) if r.warn_at else None,
+            paused=bool(r.paused),
+            provisional=bool(r.provisional),
+        )
+        return TaskRow(
+            r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at), facts, r.assignee
+        )
+
     def ready_tasks(self, instance_id: str) -> list[TaskRow]:
         rows = self.conn.execute(select(R).where(R.c.instance_id == instance_id).order_by(R.c.ready_at))
-        return [
-            TaskRow(r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at)) for r in rows
-        ]
+        return [self._task(r) for r in rows]
+
+    def get_ready_task(self, task_id: str) -> TaskRow | None:
+        row = self.conn.execute(select(R).where(R.c.id == task_id)).first()
+        return self._task(row) if row else None
+
+    def set_assignee(self, task_id: str, assignee: str | None) -> None:
+        self.conn.execute(update(R).where(R.c.id == task_id).values(assignee=assignee))
 
     # -- a batch of timer firings (engine.firing) ---------------------------------------
 

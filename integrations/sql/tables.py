@@ -88,7 +88,15 @@ class Timer(SQLModel, table=True):
 
 
 class ReadyTask(SQLModel, table=True):
+    """The task index, denormalised for the inbox: one indexed query lists a
+    user's tasks with applicant and deadline, without opening any instance."""
+
     __tablename__ = "ready_task"
+    __table_args__ = (
+        Index("ix_ready_task_scope", "org_unit", "lane", "due_at"),
+        Index("ix_ready_task_assignee", "assignee", "due_at"),
+        Index("ix_ready_task_partner", "partner", "lane", "due_at"),
+    )
     id: str = Field(primary_key=True, max_length=36)
     instance_id: str = Field(index=True, max_length=36)
     process_id: str
@@ -96,6 +104,18 @@ class ReadyTask(SQLModel, table=True):
     name: str
     lane: str | None = Field(default=None, index=True)
     ready_at: datetime
+    assignee: str | None = None
+    org_unit: str | None = None
+    business_key: str | None = None
+    applicant_name: str | None = None
+    id_masked: str | None = Field(default=None, max_length=32)
+    id_suffix: str | None = Field(default=None, max_length=4)
+    partner: str | None = None
+    stage: str | None = None
+    due_at: datetime | None = None
+    warn_at: datetime | None = None
+    paused: bool = False
+    provisional: bool = False
 
 
 class SlaClockRow(SQLModel, table=True):
@@ -165,3 +185,23 @@ class FormDraftRow(SQLModel, table=True):
     instance_id: str | None = Field(default=None, max_length=36, index=True)
     saved_at: datetime
     data: str = Field(sa_column=Column(Text, nullable=False))  # JSON object
+
+
+class OrgUnitRow(SQLModel, table=True):
+    __tablename__ = "org_unit"
+    code: str = Field(primary_key=True)
+    name: str
+    kind: str = Field(max_length=24)
+    parent: str | None = None
+    region: str | None = None
+    department: str | None = None
+
+
+class UserAccount(SQLModel, table=True):
+    __tablename__ = "user_account"
+    username: str = Field(primary_key=True, max_length=64)
+    display_name: str
+    roles: str  # space-separated role codes
+    org_unit: str = Field(index=True)
+    password_hash: str
+    active: bool = True

@@ -1,0 +1,61 @@
+"""Sign-in and sign-out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from jiuzhu.accounts import password_matches
+from jiuzhu.web.auth import SESSION_CSRF, SESSION_USER, csrf_protected
+from jiuzhu.web.context import web
+from jiuzhu.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only our own paths: never an absolute or protocol-relative address.
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/inbox"
+    return target
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_page(request: Request, next: str = "/inbox") -> Response:
+    if getattr(request.state, "viewer", None) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "signin.html", {"next": _safe_next(next), "username": "", "error": None})
+
+
+@router.post("/signin", dependencies=[Depends(csrf_protected)])
+def signin(
+    request: Request,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/inbox",
+) -> Response:
+    context = web(request)
+    address = request.client.host if request.client else "-"
+    username = username.strip()
+    values = {"next": _safe_next(next), "username": username}
+    if context.throttle.blocked(username, address):
+        error = "登录失败次数过多，请稍后再试"
+        return render(request, "signin.html", {**values, "error": error}, status=429)
+    user = context.accounts.find_user(username)
+    if user is None or not user.active or not password_matches(user.password_hash, password):
+        context.throttle.failed(username, address)
+        return render(request, "signin.html", {**values, "error": "账号或密码不正确"}, status=401)
+    context.throttle.succeeded(username, address)
+    # A fresh session (and CSRF token) at sign-in: no session fixation.
+    request.session.clear()
+    request.session[SESSION_USER] = user.username
+    request.session.pop(SESSION_CSRF, None)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/signout", dependencies=[Depends(csrf_protected)])
+def signout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/signin", status_code=303)

@@ -1,0 +1,189 @@
+"""The inbox (待办): my claimed tasks and my lanes' unclaimed tasks in my
+scope, with filters, counts per SLA state, and claim / 转交 in bulk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from engine.errors import ConflictError, JiuzhuError
+from engine.sla import local_date
+from engine.store import InstanceRecord, TaskRow
+from jiuzhu.accounts import User
+from jiuzhu.inbox import SORTS, STATE_LABELS, STATES, VIEWS, InboxQuery, InboxRow
+from jiuzhu.web.auth import Viewer, can_act_on_task, csrf_protected, current_user, forbid, viewer_for
+from jiuzhu.web.context import WebContext, web
+from jiuzhu.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+SignedIn = Annotated[Viewer, Depends(current_user)]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One inbox row as shown."""
+
+    row: InboxRow
+    procedure: str
+    org_name: str
+    days_left: int | None
+
+
+def inbox_query(viewer: Viewer, now: datetime, page_size: int, **filters: Any) -> InboxQuery:
+    return InboxQuery(
+        me=viewer.username,
+        now=now,
+        lanes=viewer.lanes,
+        scope=viewer.scope,
+        partner=viewer.department if viewer.department and not viewer.scope else None,
+        page_size=page_size,
+        **filters,
+    )
+
+
+def flash(request: Request, message: str) -> None:
+    request.session.setdefault("flash", []).append(message)
+
+
+def take_flashes(request: Request) -> list[str]:
+    messages: list[str] = request.session.pop("flash", [])
+    return messages
+
+
+@router.get("/inbox")
+def inbox(
+    request: Request,
+    viewer: SignedIn,
+    view: Annotated[str, Query(pattern="^(all|mine|unclaimed)$")] = "all",
+    state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")] = None,
+    process: Annotated[str | None, Query(max_length=200)] = None,
+    org: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "due",
+    desc: bool = False,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> Response:
+    context = web(request)
+    now = context.engine.clock.now()
+    query = inbox_query(
+        viewer,
+        now,
+        context.settings.inbox_page_size,
+        view=view,
+        state=state,
+        process_id=process or None,
+        org_unit=org or None,
+        search=q or None,
+        sort=sort,
+        descending=desc,
+        page=page,
+    )
+    result = context.inbox.query(query)
+    lines = _lines(context, result.rows, now)
+    values = {
+        "lines": lines,
+        "total": result.total,
+        "counts": result.counts,
+        "query": query,
+        "pages": max(1, -(-result.total // query.page_size)),
+        "views": VIEWS,
+        "states": [s for s in STATES if s in result.counts or s != "none"],
+        "state_labels": STATE_LABELS,
+        "colleagues": _colleagues(context, viewer),
+        "flashes": take_flashes(request),
+        "filters": {"view": view, "state": state or "", "process": process or "", "org": org or "", "q": q or ""},
+    }
+    if request.headers.get("hx-request") and request.headers.get("hx-target") == "inbox-table":
+        return render(request, "_inbox_table.html", values)
+    return render(request, "inbox.html", values)
+
+
+def _lines(context: WebContext, rows: list[InboxRow], now: datetime) -> list[Line]:
+    directory = context.directory()
+    calendar = context.engine.calendar() if any(r.due_at for r in rows) else None
+    today = local_date(now)
+    out = []
+    for r in rows:
+        days = None
+        if r.due_at is not None and calendar is not None:
+            days = calendar.working_days_between(today, local_date(r.due_at))
+        out.append(Line(r, context.process_name(r.process_id), directory.unit_name(r.org_unit), days))
+    return out
+
+
+def _colleagues(context: WebContext, viewer: Viewer) -> list[User]:
+    """People a task can be handed to (转交): same org unit, a shared role."""
+    return [
+        u
+        for u in context.accounts.users()
+        if u.org_unit == viewer.org_unit and u.username != viewer.username and u.active and u.has(*viewer.roles)
+    ]
+
+
+# -- actions -----------------------------------------------------------------------
+
+
+def task_and_case(context: WebContext, task_id: str) -> tuple[TaskRow, InstanceRecord]:
+    task = context.engine.ready_task(task_id)
+    return task, context.engine.instance_record(task.instance_id)
+
+
+def claim(context: WebContext, viewer: Viewer, task_id: str) -> TaskRow:
+    task, record = task_and_case(context, task_id)
+    if not can_act_on_task(viewer, task, record):
+        raise forbid("您无权认领此任务")
+    return context.engine.assign_task(task_id, viewer.username, actor=viewer.username)
+
+
+def unclaim(context: WebContext, viewer: Viewer, task_id: str) -> TaskRow:
+    task, record = task_and_case(context, task_id)
+    if task.assignee != viewer.username and not viewer.has("admin"):
+        raise forbid("只能退回自己认领的任务")
+    return context.engine.assign_task(task_id, None, actor=viewer.username)
+
+
+def reassign(context: WebContext, viewer: Viewer, task_id: str, to: str, reason: str) -> TaskRow:
+    task, record = task_and_case(context, task_id)
+    if not can_act_on_task(viewer, task, record):
+        raise forbid("您无权转交此任务")
+    target = context.accounts.find_user(to)
+    unassigned = replace(task, assignee=None)
+    if target is None or not target.active:
+        raise forbid(f"账号 {to} 不存在或已停用")
+    if not can_act_on_task(viewer_for(target, context.directory()), unassigned, record):
+        raise forbid(f"{target.display_name} 的角色或单位不能办理此任务")
+    return context.engine.assign_task(task_id, target.username, actor=viewer.username, reason=reason.strip())
+
+
+def _bulk(request: Request, ids: list[str], action: Any, done: str) -> Response:
+    ok, failed = 0, []
+    for task_id in ids:
+        try:
+            action(task_id)
+            ok += 1
+        except (ConflictError, JiuzhuError) as exc:
+            failed.append(exc.message)
+    flash(request, f"{done} {ok} 件" + (f"；{len(failed)} 件未成功：{failed[0]}" if failed else ""))
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.post("/inbox/claim", dependencies=[Depends(csrf_protected)])
+def bulk_claim(request: Request, viewer: SignedIn, task_ids: Annotated[list[str], Form()]) -> Response:
+    context = web(request)
+    return _bulk(request, task_ids, lambda tid: claim(context, viewer, tid), "已认领")
+
+
+@router.post("/inbox/reassign", dependencies=[Depends(csrf_protected)])
+def bulk_reassign(
+    request: Request,
+    viewer: SignedIn,
+    task_ids: Annotated[list[str], Form()],
+    to: Annotated[str, Form(min_length=1)],
+    reason: Annotated[str, Form(min_length=1, max_length=500)],
+) -> Response:
+    context = web(request)
+    return _bulk(request, task_ids, lambda tid: reassign(context, viewer, tid, to, reason), "已转交")

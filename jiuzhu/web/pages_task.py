@@ -1,0 +1,133 @@
+"""The task page: what the task is, its case and deadline, and — for whoever
+may act on it — the form, claim/unclaim, 转交 and 回退."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from engine.errors import FieldError, FormValidationError
+from engine.runtime import ReadyTask
+from engine.task_facts import applicant, mask_id
+from jiuzhu.web.auth import Viewer, can_act_on_task, can_see_task, csrf_protected, current_user, forbid
+from jiuzhu.web.context import WebContext, web
+from jiuzhu.web.pages_inbox import _colleagues, claim, flash, reassign, take_flashes, task_and_case, unclaim
+from jiuzhu.web.task_form import read_task_form, render_task_form
+from jiuzhu.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+SignedIn = Annotated[Viewer, Depends(current_user)]
+
+
+def _live(context: WebContext, instance_id: str, task_id: str) -> tuple[ReadyTask, dict[str, Any]]:
+    view = context.engine.get(instance_id)
+    task = next((t for t in view.ready if t.id == task_id), None)
+    if task is None:
+        raise forbid("该任务已办理或不存在")
+    return task, view.data
+
+
+def _page(
+    request: Request,
+    context: WebContext,
+    viewer: Viewer,
+    task_id: str,
+    values: dict[str, Any] | None = None,
+    errors: list[FieldError] | None = None,
+    status: int = 200,
+) -> Response:
+    row, record = task_and_case(context, task_id)
+    if not can_see_task(viewer, row, record):
+        raise forbid("您无权查看此任务")
+    task, data = _live(context, record.id, task_id)
+    form = task.info.form if task.info else None
+    variable = task.info.variable_name if task.info else None
+    shown = values if values is not None else (data.get(variable) if variable else data)
+    may_act = can_act_on_task(viewer, row, record)
+    directory = context.directory()
+    return render(
+        request,
+        "task.html",
+        {
+            "row": row,
+            "task": task,
+            "record": record,
+            "procedure": context.process_name(record.process_id),
+            "org_name": directory.unit_name(record.org_unit),
+            "applicant_name": applicant(data)[0],
+            "id_masked": mask_id(applicant(data)[1]),
+            "may_act": may_act,
+            "mine": row.assignee == viewer.username,
+            "form_html": render_task_form(form, shown if isinstance(shown, dict) else {}, errors or [])
+            if may_act
+            else None,
+            "errors": errors or [],
+            "colleagues": _colleagues(context, viewer) if may_act else [],
+            "flashes": take_flashes(request),
+        },
+        status=status,
+    )
+
+
+@router.get("/tasks/{task_id}")
+def task_page(request: Request, viewer: SignedIn, task_id: str) -> Response:
+    return _page(request, web(request), viewer, task_id)
+
+
+@router.post("/tasks/{task_id}", dependencies=[Depends(csrf_protected)])
+async def submit(request: Request, viewer: SignedIn, task_id: str) -> Response:
+    context = web(request)
+    row, record = task_and_case(context, task_id)
+    if not can_act_on_task(viewer, row, record):
+        raise forbid("您无权办理此任务")
+    task, _data = _live(context, record.id, task_id)
+    form = task.info.form if task.info else None
+    values = read_task_form(form, await request.form())
+    try:
+        context.engine.complete_task(record.id, task_id, values, actor=viewer.username)
+    except FormValidationError as invalid:
+        return _page(request, context, viewer, task_id, values, invalid.field_errors, status=422)
+    flash(request, f"已办理「{task.name}」")
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.post("/tasks/{task_id}/claim", dependencies=[Depends(csrf_protected)])
+def claim_one(request: Request, viewer: SignedIn, task_id: str) -> Response:
+    claim(web(request), viewer, task_id)
+    flash(request, "已认领")
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/unclaim", dependencies=[Depends(csrf_protected)])
+def unclaim_one(request: Request, viewer: SignedIn, task_id: str) -> Response:
+    unclaim(web(request), viewer, task_id)
+    flash(request, "已取消认领，任务回到组内待办")
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.post("/tasks/{task_id}/reassign", dependencies=[Depends(csrf_protected)])
+def reassign_one(
+    request: Request,
+    viewer: SignedIn,
+    task_id: str,
+    to: Annotated[str, Form(min_length=1)],
+    reason: Annotated[str, Form(min_length=1, max_length=500)],
+) -> Response:
+    reassign(web(request), viewer, task_id, to, reason)
+    flash(request, "已转交")
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.post("/tasks/{task_id}/send-back", dependencies=[Depends(csrf_protected)])
+def send_back(
+    request: Request, viewer: SignedIn, task_id: str, reason: Annotated[str, Form(min_length=1, max_length=500)]
+) -> Response:
+    context = web(request)
+    row, record = task_and_case(context, task_id)
+    if not can_act_on_task(viewer, row, record):
+        raise forbid("您无权回退此任务")
+    context.engine.send_back(record.id, task_id, reason=reason.strip(), actor=viewer.username)
+    flash(request, "已回退到上一环节")
+    return RedirectResponse("/inbox", status_code=303)

@@ -1,0 +1,43 @@
+"""The Jinja2 environment every page renders with (``templates``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from engine.clock import SHANGHAI
+from jiuzhu.inbox import STATE_LABELS
+from jiuzhu.web.auth import csrf_token
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return moment.astimezone(SHANGHAI).strftime(fmt) if moment else "—"
+
+
+templates.env.filters["beijing"] = beijing
+templates.env.globals["STATE_LABELS"] = STATE_LABELS
+NAV = (("/inbox", "待办"), ("/cases", "案件"), ("/dashboard", "统计"), ("/audit", "审计"))
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
+    """Render a page with the signed-in viewer and the CSRF token available."""
+    from jiuzhu.web.app import route_paths
+
+    paths = route_paths(request.app)
+    nav = [(href, label) for href, label in NAV if href in paths]
+    values = {
+        "viewer": getattr(request.state, "viewer", None),
+        "nav": nav,
+        "csrf": csrf_token(request),
+        "path": request.url.path,
+        **(context or {}),
+    }
+    return templates.TemplateResponse(request, name, values, status_code=status)
