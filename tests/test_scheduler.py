@@ -143,8 +143,11 @@ def test_worker_killed_mid_firing_each_timer_fires_exactly_once(
     db_url: str, store: SqlStore, redis_client: Redis, prefix: str, tmp_path: Path
 ) -> None:
     engine = timer_engine(store, RedisWakeups(redis_client, key_prefix=prefix, lease_seconds=2))
+    # Each firing runs a script of a few milliseconds, so batched firing is
+    # still under way when the victim is killed.
+    deploy(engine, FIXTURES / "engine" / "slow_timer.bpmn", forms_dir=None)
     engine.rebuild_wakeups()
-    ids = [engine.start("short_timer", {}, actor="test").record.id for _ in range(200)]
+    ids = [engine.start("slow_timer", {"rounds": 30000}, actor="test").record.id for _ in range(200)]
     assert redis_client.zcard(f"{prefix}:wakeups") == 200
     env = {
         **os.environ,
