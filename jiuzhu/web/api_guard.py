@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import UnauthorizedError
 from jiuzhu.accounts import ADMIN, AUDITOR, DESIGNER
 from jiuzhu.settings import Settings
+from jiuzhu.web.app import route_template
 from jiuzhu.web.auth import COUNTY_ROLES, STARTERS, SYSTEM, Viewer, can_see_instance, check_csrf, forbid
 
 ANYONE = ("*",)
@@ -68,8 +69,8 @@ def api_guard(settings: Settings):  # type: ignore[no-untyped-def]
         if not viewer.is_system:
             if request.method not in ("GET", "HEAD"):
                 await check_csrf(request)
-            route = request.scope.get("route")
-            allowed = API_RULES.get((request.method, getattr(route, "path", "")))
+            template = route_template(request.app, request.method, request.url.path)
+            allowed = API_RULES.get((request.method, template or ""))
             if allowed is None or (allowed != ANYONE and not viewer.has(*allowed)):
                 raise forbid("您的角色无权调用此接口")
             instance_id = request.path_params.get("instance_id")

@@ -40,8 +40,9 @@ class WebContext:
     def process_name(self, process_id: str) -> str:
         # Versions are immutable; only a process deployed since needs a reload.
         if process_id not in self._process_names:
-            self._process_names = {v.process_id: v.name for v in self.engine.versions()}
-        return self._process_names.get(process_id, process_id)
+            names = {v.process_id: v.name for v in self.engine.versions()}
+            self._process_names = {process_id: process_id, **names}
+        return self._process_names[process_id]
 
 
 def web(request: Request) -> WebContext:

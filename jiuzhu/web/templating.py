@@ -29,7 +29,9 @@ NAV = (("/inbox", "待办"), ("/cases", "案件"), ("/dashboard", "统计"), ("/
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
     """Render a page with the signed-in viewer and the CSRF token available."""
-    paths = {getattr(r, "path", "") for r in request.app.routes}
+    from jiuzhu.web.app import route_paths
+
+    paths = route_paths(request.app)
     nav = [(href, label) for href, label in NAV if href in paths]
     values = {
         "viewer": getattr(request.state, "viewer", None),
