@@ -1,6 +1,7 @@
 """The one seam between the case, dashboard and notice pages and sign-in.
 
-Those pages ask only two questions: who is asking (:data:`CurrentUser`) and
+Those pages ask only two questions: who is asking (:data:`CurrentUser`, a
+signed-in user holding a case role) and
 may they open this case (:func:`authorize_case`). Both are answered by the
 caseworker web's role + org-scope rules (``jiuzhu.web.auth``); point these
 two names elsewhere and the pages follow.
@@ -13,9 +14,10 @@ from typing import Annotated
 from fastapi import Depends
 
 from engine.store import InstanceRecord
-from jiuzhu.web.auth import Viewer, can_see_full_id, can_see_instance, current_user, forbid, in_scope
+from jiuzhu.web.auth import CASE_ROLES, Viewer, can_see_full_id, can_see_instance, forbid, in_scope, require_role
 
-CurrentUser = Annotated[Viewer, Depends(current_user)]
+# Signed in with a role that works on or oversees cases (not a designer, not a partner department).
+CurrentUser = Annotated[Viewer, Depends(require_role(*CASE_ROLES))]
 
 
 def may_open(user: Viewer, record: InstanceRecord) -> bool:
