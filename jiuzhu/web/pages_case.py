@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import urlencode
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -40,7 +41,7 @@ def case_list(
     status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
 ) -> Response:
     cases = visible_cases(web(request), user, process_id=process or None, status=status, limit=LEDGER_LIMIT)
-    query = "&".join(f"{k}={v}" for k, v in (("process", process), ("status", status)) if v)
+    query = urlencode({k: v for k, v in (("process", process), ("status", status)) if v})
     return render(
         request,
         "case/list.html",
