@@ -73,3 +73,17 @@ def test_vendored_htmx_and_base_layout(make_engine_for: Callable[..., Engine], d
     assert client.get("/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js").status_code == 200
     page = client.get("/inbox").text
     assert 'href="/inbox"' in page and "退出" in page and 'src="/static/vendor/htmx.min.js"' in page
+
+
+def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
+    from sqlalchemy import inspect
+
+    from integrations.sql import SqlStore
+
+    store = SqlStore.from_url(db_url)
+    store.create_schema()
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE ready_task DROP COLUMN applicant_name")
+    store.create_schema()
+    assert "applicant_name" in {c["name"] for c in inspect(store.engine).get_columns("ready_task")}
+    store.close()

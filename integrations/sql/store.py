@@ -8,7 +8,19 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlmodel import SQLModel
 
@@ -117,6 +129,21 @@ class SqlStore:
 
     def create_schema(self) -> None:
         SQLModel.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A database made by an older version lacks columns added since
+        (e.g. the inbox facts on ready_task): add them, nullable."""
+        existing = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in SQLModel.metadata.sorted_tables:
+                if not existing.has_table(table.name):
+                    continue
+                have = {c["name"] for c in existing.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in have:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
     def close(self) -> None:
         self.engine.dispose()
