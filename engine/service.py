@@ -442,6 +442,18 @@ class Engine:
             raise _revision_conflict()
         unit.append_events(events)
 
+    def version_source(self, process_id: str, version: int) -> SourceFile:
+        """The model file a version was deployed from, byte for byte (its diagram)."""
+        with self.store.reader() as unit:
+            record = unit.get_version(process_id, version)
+            deployment = unit.find_deployment(record.deployment_hash) if record else None
+        if record is not None and deployment is not None:
+            wanted = record.definition.get("file")
+            for name, content in deployment.files:
+                if name == wanted:
+                    return SourceFile(name, content)
+        raise NotFoundError(f"流程版本 {process_id} v{version} 的模型文件缺失", code="VERSION_NOT_FOUND")
+
     # -- SLA ---------------------------------------------------------------------
 
     def extend_sla(

@@ -33,6 +33,7 @@ SETTINGS = (
     Setting("JIUZHU_SESSION_HOURS", "8", "登录会话有效期（小时）"),
     Setting("JIUZHU_SECURE_COOKIES", "", "设为 1 时会话 Cookie 只经 HTTPS 发送"),
     Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
+    Setting("JIUZHU_NOTICES_FILE", "demo/notices.json", "书面通知的出具机关、复议机关、法院与期限（各地不同）"),
 )
 
 
@@ -54,6 +55,7 @@ class Settings:
     session_hours: float = 8.0
     secure_cookies: bool = False
     inbox_page_size: int = 20
+    notices_file: Path = ROOT / "demo" / "notices.json"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -91,4 +93,5 @@ class Settings:
             session_hours=float(get("JIUZHU_SESSION_HOURS") or 8),
             secure_cookies=(get("JIUZHU_SECURE_COOKIES") or "") in ("1", "true", "yes"),
             inbox_page_size=int(get("JIUZHU_INBOX_PAGE_SIZE") or 20),
+            notices_file=path("JIUZHU_NOTICES_FILE"),
         )

@@ -104,6 +104,7 @@ def session_only(rule: Callable[[Caller], bool]) -> Callable[[Caller], bool]:
 
 STARTERS = ("village_assistant", "township_handler", "county_officer", "admin")
 CASE_SEERS = tuple(CASEWORKERS)
+CASE_PAGES = tuple(CASEWORKERS - {"partner"})  # case list, case page, 台账, dashboard, notices
 EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/api/deployments"): role("designer", "admin"),
     ("GET", "/api/processes"): anyone,
@@ -136,9 +137,18 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/tasks/{task_id}/unclaim"): session_only(role("admin")),  # nobody holds it
     ("POST", "/tasks/{task_id}/reassign"): session_only(handler),
     ("POST", "/tasks/{task_id}/send-back"): session_only(handler),
+    ("GET", "/cases"): session_only(role(*CASE_PAGES)),
+    ("GET", "/cases/ledger.xlsx"): session_only(role(*CASE_PAGES)),
+    ("GET", "/dashboard"): session_only(role(*CASE_PAGES)),
+    ("GET", "/cases/{instance_id}"): session_only(role_on_case(*CASE_PAGES)),
+    ("GET", "/cases/{instance_id}/diagram.bpmn"): session_only(role_on_case(*CASE_PAGES)),
+    ("GET", "/cases/{instance_id}/notices/{kind}.pdf"): session_only(role_on_case(*CASE_PAGES)),  # 409: no decision
 }
 # Listing routes: allowed to many, but the case must not show for those out of scope.
-LISTS = {("GET", "/api/instances"), ("GET", "/inbox"), ("GET", "/api/supervisions")}
+LISTS = {("GET", "/api/instances"), ("GET", "/inbox"), ("GET", "/api/supervisions")} | {
+    ("GET", "/cases"),
+    ("GET", "/dashboard"),
+}
 
 
 def app_routes(world: WebWorld) -> set[tuple[str, str]]:
@@ -161,6 +171,7 @@ def _request(
         .replace("{task_id}", task)
         .replace("{process_id}", "dibao_sla_skeleton")
         .replace("{year}", "2026")
+        .replace("{kind}", "rejection")
     )
     kwargs: dict[str, Any] = {}
     bodies: dict[str, Any] = {

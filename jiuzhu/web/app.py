@@ -102,6 +102,9 @@ def install_web(app: FastAPI, context: WebContext) -> None:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    from jiuzhu.web.case_install import install_case_pages
+
+    install_case_pages(app)  # before /static, which would otherwise swallow the vendored modules
     for name, path in VENDOR_FILES.items():
         app.add_api_route(f"/static/vendor/{name}", _file(path), include_in_schema=False)
     for name, folder in VENDOR.items():

@@ -1,0 +1,71 @@
+"""Gathering what the case, ledger and dashboard pages show from the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.service import ClockStatus, InstanceView
+from engine.store import InstanceRecord
+from jiuzhu.accounts import Directory
+from jiuzhu.web.case_data import decision, household
+from jiuzhu.web.context import WebContext
+from jiuzhu.web.deps import Viewer, may_open
+from jiuzhu.web.ledger import LedgerRow, ledger_row
+
+
+@dataclass(frozen=True)
+class Case:
+    view: InstanceView
+    clocks: list[ClockStatus]
+    row: LedgerRow
+
+    @property
+    def overall(self) -> ClockStatus | None:
+        return next((c for c in self.clocks if c.clock.key == "overall"), None)
+
+
+def places(directory: Directory, code: str | None) -> tuple[str | None, str | None]:
+    """(乡镇(街道), 村(社区)) names of the org unit a case belongs to."""
+    unit = directory.unit(code)
+    if unit is None:
+        return None, None
+    if unit.kind == "village":
+        return directory.unit_name(unit.parent), unit.name
+    return (unit.name, None) if unit.kind == "township" else (None, None)
+
+
+def element_names(context: WebContext, record: InstanceRecord) -> dict[str, str]:
+    version = next((v for v in context.engine.versions(record.process_id) if v.version == record.version), None)
+    names: dict[str, Any] = version.definition.get("element_names", {}) if version else {}
+    return {str(k): str(v) for k, v in names.items()}
+
+
+def load_case(context: WebContext, instance_id: str) -> Case:
+    engine = context.engine
+    view = engine.get(instance_id)
+    clocks = engine.sla_status(instance_id)
+    overall = next((c for c in clocks if c.clock.key == "overall"), None)
+    township, village = places(context.directory(), view.record.org_unit)
+    row = ledger_row(
+        view.record,
+        household(view.data),
+        decision(view.data),
+        procedure=context.process_name(view.record.process_id),
+        township=township,
+        village=village,
+        ready_names=[t.name for t in view.ready],
+        overall=overall.clock if overall else None,
+        state_code=overall.state if overall else None,
+        days_left=overall.working_days_left if overall else None,
+    )
+    return Case(view, clocks, row)
+
+
+def visible_cases(
+    context: WebContext, viewer: Viewer, *, process_id: str | None = None, status: str | None = None, limit: int
+) -> list[Case]:
+    """Every case the viewer may open, newest first."""
+    records = context.engine.list_instances(process_id=process_id, status=status, limit=limit)
+    seen = [r for r in records if may_open(viewer, r)]
+    return sorted((load_case(context, r.id) for r in seen), key=lambda c: c.view.record.created_at, reverse=True)

@@ -1,0 +1,148 @@
+"""The 台账 (case ledger): one row per case with the columns offices keep,
+and its .xlsx form (Chinese headers, frozen header row, widths, real dates).
+
+Row building is pure; the page gathers records, data and clocks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from io import BytesIO
+from typing import Any
+
+from engine import sla
+from engine.store import InstanceRecord
+from engine.task_facts import mask_id
+from jiuzhu.web.case_data import Decision, Household
+
+STATUS_LABELS = {
+    "running": "办理中",
+    "incident": "故障待处理",
+    "completed": "已办结",
+    "failed": "异常结束",
+    "terminated": "已终止",
+}
+# (header, attribute, width in characters, number format)
+COLUMNS: tuple[tuple[str, str, int, str | None], ...] = (
+    ("案件编号", "case_no", 18, None),
+    ("申请人", "applicant", 10, None),
+    ("身份证号(脱敏)", "id_masked", 21, None),
+    ("家庭人口", "household_size", 9, "0"),
+    ("救助类型", "assistance_type", 14, None),
+    ("所属乡镇(街道)", "township", 14, None),
+    ("所属村(社区)", "village", 14, None),
+    ("受理日期", "accepted_on", 12, "yyyy-mm-dd"),
+    ("当前环节", "stage", 22, None),
+    ("办理时限", "due_on", 12, "yyyy-mm-dd"),
+    ("剩余工作日", "days_left", 11, "0"),
+    ("状态", "state", 14, None),
+    ("审核确认日期", "decided_on", 13, "yyyy-mm-dd"),
+    ("保障金额(元/月)", "amount", 15, "#,##0.00"),
+)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    instance_id: str
+    process_id: str
+    org_unit: str | None
+    case_no: str
+    applicant: str | None
+    id_masked: str | None
+    household_size: int | None
+    assistance_type: str
+    township: str | None
+    village: str | None
+    accepted_on: date
+    stage: str
+    due_on: date | None
+    days_left: int | None
+    state: str
+    state_code: str
+    decided_on: date | None
+    amount: float | None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def ledger_row(
+    record: InstanceRecord,
+    household: Household,
+    decided: Decision,
+    *,
+    procedure: str,
+    township: str | None,
+    village: str | None,
+    ready_names: Sequence[str],
+    overall: sla.SlaClock | None,
+    state_code: str | None,
+    days_left: int | None,
+) -> LedgerRow:
+    """``state_code`` is the overall clock's state (engine.sla.state) or None without a clock."""
+    running = record.status in ("running", "incident")
+    if running and state_code is not None:
+        state = sla.STATE_LABELS.get(state_code, state_code)
+    else:
+        state = STATUS_LABELS.get(record.status, record.status)
+    decided_on = _date(decided.decided_on)
+    if decided_on is None and record.status == "completed":
+        decided_on = sla.local_date(record.updated_at)
+    return LedgerRow(
+        instance_id=record.id,
+        process_id=record.process_id,
+        org_unit=record.org_unit,
+        case_no=record.business_key or record.id[:8],
+        applicant=household.applicant.get("name"),
+        id_masked=mask_id(household.applicant.get("id_number")),
+        household_size=household.size,
+        assistance_type=household.assistance_type or procedure,
+        township=township,
+        village=village,
+        accepted_on=sla.local_date(record.created_at),
+        stage="、".join(ready_names) if running and ready_names else STATUS_LABELS.get(record.status, "—"),
+        due_on=overall.due_on if overall else None,
+        days_left=days_left if running else None,
+        state=state,
+        state_code=(state_code or record.status) if running else record.status,
+        decided_on=decided_on,
+        amount=decided.amount,
+    )
+
+
+def ledger_xlsx(rows: Sequence[LedgerRow], *, title: str, generated: datetime) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "台账"
+    sheet.append([c[0] for c in COLUMNS])
+    header_fill = PatternFill("solid", fgColor="F2E6E6")
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = header_fill
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    for row in rows:
+        values: list[Any] = [getattr(row, attr) for _, attr, _, _ in COLUMNS]
+        sheet.append(values)
+    for index, (_, _, width, number_format) in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = width
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = number_format
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    book.properties.title = title
+    book.properties.created = generated.replace(tzinfo=None)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

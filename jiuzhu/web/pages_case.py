@@ -1,0 +1,146 @@
+"""案件: the case list with its .xlsx 台账, and the case page (household,
+documents, timeline, diagram with position and path, SLA panel)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from engine.sla import STATE_LABELS
+from engine.task_facts import mask_id
+from jiuzhu.web.case_data import decision, documents, household, id_numbers, masked
+from jiuzhu.web.case_path import case_path, sequence_flows
+from jiuzhu.web.case_view import Case, element_names, load_case, visible_cases
+from jiuzhu.web.context import web
+from jiuzhu.web.deps import CurrentUser, authorize_case, sees_full_id
+from jiuzhu.web.ledger import COLUMNS, STATUS_LABELS, ledger_xlsx
+from jiuzhu.web.privacy import ID_VIEWED
+from jiuzhu.web.templating import render
+from jiuzhu.web.timeline import timeline
+
+router = APIRouter(include_in_schema=False)
+LEDGER_LIMIT = 5000  # cases per 台账 page or export; a county's year fits
+STATUS_PATTERN = "^(" + "|".join(STATUS_LABELS) + ")$"
+
+
+def _display_name(request: Request) -> Callable[[str], str]:
+    names = {u.username: u.display_name for u in web(request).accounts.users()}
+    return lambda username: names.get(username, username)
+
+
+@router.get("/cases")
+def case_list(
+    request: Request,
+    user: CurrentUser,
+    process: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
+) -> Response:
+    cases = visible_cases(web(request), user, process_id=process or None, status=status, limit=LEDGER_LIMIT)
+    query = urlencode({k: v for k, v in (("process", process), ("status", status)) if v})
+    return render(
+        request,
+        "case/list.html",
+        {"cases": cases, "columns": COLUMNS, "statuses": STATUS_LABELS, "status": status or "", "query": query},
+    )
+
+
+@router.get("/cases/ledger.xlsx")
+def ledger_export(
+    request: Request,
+    user: CurrentUser,
+    process: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
+) -> Response:
+    context = web(request)
+    cases = visible_cases(context, user, process_id=process or None, status=status, limit=LEDGER_LIMIT)
+    now = context.engine.clock.now()
+    body = ledger_xlsx([c.row for c in cases], title=f"社会救助案件台账（{user.org_name}）", generated=now)
+    name = f"ledger-{now:%Y%m%d}.xlsx"
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _case(request: Request, user: CurrentUser, instance_id: str) -> Case:
+    context = web(request)
+    authorize_case(user, context.engine.instance_record(instance_id))
+    return load_case(context, instance_id)
+
+
+@router.get("/cases/{instance_id}")
+def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response:
+    context = web(request)
+    case = _case(request, user, instance_id)
+    record, data = case.view.record, case.view.data
+    people = household(data)
+    full = sees_full_id(user, record) and bool(id_numbers(people))
+    if full:
+        # One access record per page view, naming every number shown.
+        detail = {"field": "case_page", "shown": [mask_id(v) for v in id_numbers(people)]}
+        context.engine.record_access(record.id, ID_VIEWED, actor=user.username, detail=detail)
+    events = context.engine.events(instance_id)
+    names = element_names(context, record)
+    source = context.engine.version_source(record.process_id, record.version)
+    path = case_path(
+        sequence_flows(source.name, source.content),
+        events,
+        [t.element_id for t in case.view.ready],
+        ended=record.status not in ("running", "incident"),
+    )
+    open_supervisions = {
+        (s["clock"], s["due_on"]) for s in context.engine.supervisions() if s["instance_id"] == record.id
+    }
+    supervisions = [
+        {
+            "at": e.occurred_at,
+            "name": e.payload.get("name"),
+            "due_on": e.payload.get("due_on"),
+            "to": e.payload.get("escalate_to"),
+            "open": (e.payload.get("clock"), e.payload.get("due_on")) in open_supervisions,
+        }
+        for e in events
+        if e.type == "sla_overdue"
+    ]
+    extensions = [e for e in events if e.type == "sla_extended"]
+    diagram = {
+        "xml": f"/cases/{record.id}/diagram.bpmn",
+        "current": sorted(path.current),
+        "completed": sorted(path.completed),
+        "flows": sorted(path.flows),
+    }
+    return render(
+        request,
+        "case/page.html",
+        {
+            "case": case,
+            "record": record,
+            "procedure": context.process_name(record.process_id),
+            "org_name": context.directory().unit_name(record.org_unit),
+            "people": people if full else masked(people),
+            "full_id": full,
+            "documents": documents(data),
+            "decided": decision(data),
+            "timeline": timeline(events, names, _display_name(request)),
+            "diagram_json": json.dumps(diagram, ensure_ascii=False),
+            "supervisions": supervisions,
+            "extensions": extensions,
+            "state_labels": STATE_LABELS,
+            "status_label": STATUS_LABELS.get(record.status, record.status),
+        },
+    )
+
+
+@router.get("/cases/{instance_id}/diagram.bpmn")
+def diagram_xml(request: Request, user: CurrentUser, instance_id: str) -> Response:
+    context = web(request)
+    record = context.engine.instance_record(instance_id)
+    authorize_case(user, record)
+    source = context.engine.version_source(record.process_id, record.version)
+    return Response(source.content, media_type="application/xml")

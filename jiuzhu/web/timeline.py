@@ -1,0 +1,144 @@
+"""The case timeline: audit events told in Chinese, who did what when.
+
+Pure: events, element names and a username → display-name lookup in, lines
+out. Times are shown in Beijing time; the log itself stays in UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.audit import AuditEvent
+from engine.clock import SHANGHAI
+
+# Kinds group lines for colour and filtering on the page.
+PEOPLE, SYSTEM, CLOCK, PROBLEM = "people", "system", "clock", "problem"
+UNITS = {"working_days": "个工作日", "natural_days": "天"}
+
+
+@dataclass(frozen=True)
+class Line:
+    seq: int
+    at: datetime
+    when: str  # Beijing time, for people
+    who: str | None
+    text: str
+    kind: str
+
+
+def _q(name: Any) -> str:
+    return f"「{name}」" if name else ""
+
+
+def _limit(p: Mapping[str, Any]) -> str:
+    return f"{p.get('limit')}{UNITS.get(str(p.get('unit')), '')}"
+
+
+def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -> tuple[str, str] | None:
+    """(wording, kind) for one event, or None for an event people need not see."""
+    t = e.type
+    el = name(e.element_id)
+    simple = {
+        "instance_completed": ("案件办结", SYSTEM),
+        "task_claimed": (f"认领了{_q(p.get('name'))}", PEOPLE),
+        "task_unclaimed": (f"取消认领{_q(p.get('name'))}", PEOPLE),
+        "id_number_viewed": ("查看了完整身份证号", PEOPLE),
+        "incident_retried": ("修正数据后重试故障环节", PEOPLE),
+        "incident_resolved": ("故障已排除", SYSTEM),
+    }
+    if t in simple:
+        return simple[t]
+    if t == "instance_started":
+        return "发起了案件", PEOPLE
+    if t == "task_ready":
+        lane = f"（{p['lane']}）" if p.get("lane") else ""
+        return f"{_q(p.get('name') or el)}进入待办{lane}", SYSTEM
+    if t == "task_completed":
+        return f"提交了{_q(p.get('name') or el)}", PEOPLE
+    if t == "task_submission_failed":
+        return f"提交了{_q(p.get('name') or el)}，但后续处理失败", PROBLEM
+    if t == "task_reassigned":
+        return f"将{_q(p.get('name'))}转交给 {p.get('to')}，原因：{p.get('reason')}", PEOPLE
+    if t == "task_sent_back":
+        return f"将{_q(p.get('name'))}回退到{_q(p.get('to_name'))}，原因：{p.get('reason')}", PEOPLE
+    if t == "task_cancelled":
+        return f"{_q(p.get('name') or el)}已取消", SYSTEM
+    if t == "gateway_decided":
+        targets = "、".join(_q(name(x)) for x in p.get("taken") or []) or "（无）"
+        return f"网关走向：{_q(p.get('name') or el)} → {targets}", SYSTEM
+    if t == "timer_armed":
+        return f"定时器{_q(el)}已设置，{_beijing(p.get('due_at'))} 到期", CLOCK
+    if t == "timer_fired":
+        return f"定时器触发：{_q(el)}", CLOCK
+    if t == "script_run":
+        return f"系统执行{_q(p.get('name') or el)}", SYSTEM
+    if t == "connector_called":
+        return f"系统调用接口{_q(p.get('name') or el)}", SYSTEM
+    if t == "connector_failed":
+        return f"接口调用失败：{_q(el)}", PROBLEM
+    if t == "element_completed":
+        kind = str(p.get("kind", ""))
+        if kind.endswith("StartEvent"):
+            return f"流程开始：{_q(p.get('name') or el)}", SYSTEM
+        if kind.endswith("EndEvent"):
+            return f"到达结束：{_q(p.get('name') or el)}", SYSTEM
+        return None  # plumbing (parallel joins, intermediate steps): the diagram shows them
+    if t == "message_sent":
+        return f"发送消息{_q(p.get('name'))}", SYSTEM
+    if t == "incident_raised":
+        return f"发生故障：{p.get('message')}", PROBLEM
+    if t == "instance_failed":
+        return f"案件异常结束（错误 {p.get('code') or p.get('name') or '未捕获'}）", PROBLEM
+    if t == "instance_terminated":
+        return f"终止了案件，原因：{p.get('reason')}", PEOPLE
+    if t == "sla_clock_started":
+        return f"开始计时：{_q(p.get('name'))}时限 {_limit(p)}，{p.get('due_on')} 到期", CLOCK
+    if t == "sla_clock_closed":
+        verdict = "按时完成" if p.get("on_time") else "超期完成"
+        stage = "总时限" if p.get("clock") == "overall" else (el or p.get("stage"))
+        return f"计时结束：{_q(stage)}{verdict}", CLOCK
+    if t == "sla_paused":
+        return f"总时限暂停计时（{'、'.join(map(str, p.get('because') or []))}）", CLOCK
+    if t == "sla_resumed":
+        return f"总时限恢复计时，到期日调整为 {p.get('due_on')}", CLOCK
+    if t == "sla_extended":
+        return (
+            f"总时限延期至 {_limit(p)}（原到期 {p.get('old_due_on')}，新到期 {p.get('due_on')}），"
+            f"批准人 {p.get('approver')}（{p.get('approver_role')}），原因：{p.get('reason')}",
+            PEOPLE,
+        )
+    if t == "sla_warning":
+        return f"时限预警：{_q(p.get('name'))}将于 {p.get('due_on')} 到期", CLOCK
+    if t == "sla_overdue":
+        return f"时限超期：{_q(p.get('name'))}已于 {p.get('due_on')} 到期，督办 {p.get('escalate_to') or '—'}", PROBLEM
+    if t == "deadline_recomputed":
+        return f"节假日安排更新，到期日 {p.get('old_due_on')} → {p.get('new_due_on')}", CLOCK
+    return f"系统事件 {t}", SYSTEM
+
+
+def _beijing(value: Any) -> str:
+    if not isinstance(value, str):
+        return "—"
+    return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def timeline(
+    events: Sequence[AuditEvent],
+    element_names: Mapping[str, str],
+    display_name: Callable[[str], str] = str,
+) -> list[Line]:
+    def name(element_id: str | None) -> str:
+        return element_names.get(element_id or "", element_id or "")
+
+    lines = []
+    for e in events:
+        told = _text(e, e.payload, name)
+        if told is None:
+            continue
+        who = display_name(e.actor) if e.actor else None
+        when = e.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        lines.append(Line(e.seq, e.occurred_at, when, who, told[0], told[1]))
+    return lines

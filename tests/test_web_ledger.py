@@ -1,0 +1,68 @@
+"""Household, documents and decision from case data; ledger rows and the workbook (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from io import BytesIO
+
+from openpyxl import load_workbook
+
+from engine.store import InstanceRecord
+from jiuzhu.web.case_data import decision, documents, household, id_numbers, masked
+from jiuzhu.web.ledger import COLUMNS, ledger_row, ledger_xlsx
+
+RECORD = InstanceRecord(
+    "0123456789abcdef", "dibao", 1, "completed", "", 3,
+    datetime(2026, 11, 2, 17, 0, tzinfo=UTC), datetime(2026, 11, 20, 2, 0, tzinfo=UTC), business_key=None,
+)  # fmt: skip
+
+
+def test_household_is_found_under_a_task_variable_and_masked_on_request() -> None:
+    data = {
+        "application": {
+            "applicant": {"name": "刘一", "id_number": "330102199001011234"},
+            "members": [{"name": "刘一", "id_number": "330102199001011234"}, {"name": "王芳", "counted": False}],
+        },
+        "assistance_type": "低边",
+    }
+    h = household(data)
+    assert h.applicant["name"] == "刘一" and h.size == 1 and h.assistance_type == "低边"
+    assert masked(h).members[0]["id_number"] == "3301**********1234" and id_numbers(h) == ["330102199001011234"]
+    assert household({"applicant_name": "陈二", "household_size": 4}).applicant == {"name": "陈二"}
+    assert household({"applicant_name": "陈二", "household_size": 4}).size == 4
+
+
+def test_documents_are_every_attachment_reference() -> None:
+    data = {"id": {"sha256": "a" * 64, "name": "身份证.jpg", "mime": "image/jpeg", "size": 10},
+            "more": [{"sha256": "b" * 64, "name": "证明.pdf"}], "note": "x"}  # fmt: skip
+    found = documents(data)
+    assert [(d.field, d.name, d.size) for d in found] == [("id", "身份证.jpg", 10), ("more[1]", "证明.pdf", None)]
+
+
+def test_decision_reads_the_confirmation_fields() -> None:
+    d = decision({"approved": False, "rejection_reason": "收入超标", "decision_date": "2026-11-20"})
+    assert d.approved is False and d.reasons == ("收入超标",) and d.decided_on == "2026-11-20"
+    assert decision({"approve": {"approved": True, "monthly_amount": 800}}).amount == 800.0
+    assert decision({}).approved is None
+
+
+def test_ledger_row_and_workbook() -> None:
+    h = household({"applicant": {"name": "刘一", "id_number": "330102199001011234"}, "household_size": 3})
+    row = ledger_row(
+        RECORD, h, decision({"monthly_amount": 912.5}), procedure="低保审核确认", township="东城街道",
+        village=None, ready_names=[], overall=None, state_code=None, days_left=None,
+    )  # fmt: skip
+    assert row.case_no == "01234567" and row.state == "已办结" and row.stage == "已办结"
+    assert row.accepted_on.isoformat() == "2026-11-03"  # 01:00 in Beijing the next day
+    assert row.decided_on is not None and row.decided_on.isoformat() == "2026-11-20"
+    running = ledger_row(
+        replace(RECORD, status="running"), h, decision({}), procedure="低保审核确认", township=None, village=None,
+        ready_names=["初审", "公示"], overall=None, state_code="warning", days_left=2,
+    )  # fmt: skip
+    assert running.stage == "初审、公示" and running.state == "预警" and running.days_left == 2
+    body = ledger_xlsx([row, running], title="台账", generated=datetime(2026, 11, 21, tzinfo=UTC))
+    sheet = load_workbook(BytesIO(body)).active
+    assert [c.value for c in sheet[1]] == [c[0] for c in COLUMNS]
+    assert sheet["H2"].number_format == "yyyy-mm-dd" and sheet["N2"].value == 912.5
+    assert sheet["K3"].value == 2 and sheet.freeze_panes == "A2"

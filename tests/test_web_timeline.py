@@ -1,0 +1,102 @@
+"""Timeline wording and path derivation from audit events (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from engine.audit import AuditEvent, seal
+from engine.runtime import EventDraft
+from jiuzhu.web.case_path import Flow, case_path, sequence_flows
+from jiuzhu.web.timeline import CLOCK, PEOPLE, PROBLEM, timeline
+from tests.conftest import SAMPLE
+
+AT = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+
+
+def events(*drafts: tuple[str, dict[str, Any], str | None, str | None, str | None]) -> list[AuditEvent]:
+    return seal(
+        "c", [EventDraft(t, p, task, el, actor) for t, p, task, el, actor in drafts], after_seq=0, prev_hash="0", at=AT
+    )
+
+
+def test_timeline_tells_who_did_what_in_chinese_and_beijing_time() -> None:
+    log = events(
+        ("instance_started", {}, None, None, "xl"),
+        ("element_completed", {"kind": "StartEvent", "name": "收到申请"}, "t0", "start", None),
+        ("element_completed", {"kind": "ParallelGateway", "name": ""}, "t9", "join", None),
+        ("task_completed", {"name": "受理"}, "t1", "accept", "jb"),
+        ("gateway_decided", {"name": "材料是否齐全", "taken": ["approve"]}, "t2", "gw", None),
+        ("timer_fired", {"due_at": "2026-11-04T01:30:00+00:00"}, "t3", "remind", None),
+        (
+            "sla_clock_started",
+            {"name": "总时限", "limit": 30, "unit": "working_days", "due_on": "2026-12-14"},
+            None,
+            None,
+            None,
+        ),
+        ("sla_overdue", {"name": "总时限", "due_on": "2026-12-14", "escalate_to": "县级民政局"}, None, None, None),
+        ("some_new_event", {}, None, None, None),
+    )
+    names = {"gw": "材料是否齐全", "approve": "审核确认", "remind": "两天未审查"}
+    lines = timeline(log, names, {"xl": "李协理", "jb": "王经办"}.get)  # type: ignore[arg-type]
+    texts = [line.text for line in lines]
+    assert texts[:5] == [
+        "发起了案件",
+        "流程开始：「收到申请」",
+        "提交了「受理」",
+        "网关走向：「材料是否齐全」 → 「审核确认」",
+        "定时器触发：「两天未审查」",
+    ]
+    assert "开始计时：「总时限」时限 30个工作日，2026-12-14 到期" in texts
+    assert texts[-1] == "系统事件 some_new_event"
+    assert lines[0].who == "李协理" and lines[2].who == "王经办" and lines[1].who is None
+    assert lines[0].when == "2026-11-02 09:30" and lines[0].kind == PEOPLE
+    assert [line.kind for line in lines if "超期" in line.text] == [PROBLEM]
+    assert lines[4].kind == CLOCK
+
+
+FLOWS = [
+    Flow("f1", "start", "a"),
+    Flow("f2", "a", "gw"),
+    Flow("f3", "gw", "b"),
+    Flow("f4", "gw", "end_no"),
+    Flow("f5", "b", "end"),
+    Flow("f6", "a", "timer_end"),
+]
+
+
+def test_path_takes_only_the_branch_the_gateway_chose() -> None:
+    log = events(
+        ("element_completed", {"kind": "StartEvent"}, "t0", "start", None),
+        ("task_ready", {}, "t1", "a", None),
+        ("timer_armed", {"due_at": "x"}, "tm", "boundary", None),
+        ("task_completed", {}, "t1", "a", "jb"),
+        ("task_cancelled", {}, "tm", "boundary", None),
+        ("gateway_decided", {"taken": ["b"]}, "t2", "gw", None),
+        ("task_ready", {}, "t3", "b", None),
+    )
+    path = case_path(FLOWS, log, ["b"], ended=False)
+    assert path.current == {"b"}
+    assert path.completed == {"start", "a", "gw"}
+    assert path.flows == {"f1", "f2", "f3"}
+    assert case_path(FLOWS, log, [], ended=True).current == frozenset()
+
+
+def test_a_waiting_timer_is_a_current_position_until_it_fires() -> None:
+    armed = events(("timer_armed", {"due_at": "x"}, "tm", "wait", None))
+    assert case_path([], armed, [], ended=False).current == {"wait"}
+    fired = events(("timer_armed", {}, "tm", "wait", None), ("timer_fired", {}, "tm", "wait", None))
+    path = case_path([], fired, [], ended=False)
+    assert path.current == frozenset() and path.completed == {"wait"}
+
+
+def test_multi_instance_children_highlight_their_element() -> None:
+    log = events(("task_completed", {}, "t1", "item [child]", None))
+    assert case_path([], log, [], ended=False).completed == {"item"}
+
+
+def test_sequence_flows_are_read_from_the_model() -> None:
+    flows = sequence_flows(SAMPLE.name, SAMPLE.read_bytes())
+    assert Flow("f_complete", "gw_complete", "approve") in flows and len(flows) == 8
+    assert sequence_flows("bad.bpmn", b"<not xml") == []
