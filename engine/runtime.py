@@ -197,6 +197,10 @@ class InstanceRun:
                 stages.append((str(task.id), spec.name, stage))
         return stages
 
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        """The data one task sees (a partner's handoff, say), not the whole case's."""
+        return dict(self._find_task(task_id).data)
+
     def data(self) -> dict[str, Any]:
         if self.workflow.is_completed():
             return dict(self.workflow.data)

@@ -15,7 +15,9 @@ from sqlalchemy.exc import DataError
 from engine.deployment import SourceFile
 from engine.errors import JiuzhuError, UnauthorizedError
 from engine.service import Engine
+from integrations.partner import attach
 from jiuzhu.api_common import Actor, deploy_json, event_json, instance_json, version_json
+from jiuzhu.api_partner import outbox_router, partner_router
 from jiuzhu.api_sla import sla_router
 from jiuzhu.settings import Settings
 
@@ -191,7 +193,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return {"instances": engine.fire_due_timers()}
 
     api.include_router(sla_router(engine))
+    api.include_router(outbox_router(engine))
     app.include_router(api)
+    app.include_router(partner_router(engine, attach(engine)))
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

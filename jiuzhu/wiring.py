@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from redis import Redis
+
 from engine.clock import Clock, SystemClock
 from engine.deployment import load_files
 from engine.sandbox import Sandbox
 from engine.service import DeployResult, Engine
 from engine.sla_helpers import HELPERS
+from integrations.partner import attach
 from integrations.sql import SqlStore
 from jiuzhu.scheduler import build_wakeups
 from jiuzhu.settings import Settings
@@ -23,7 +26,10 @@ def build_engine(settings: Settings, *, clock: Clock | None = None) -> Engine:
         memory_bytes=settings.script_memory_mb * 1024 * 1024,
         helpers=HELPERS,
     )
-    return Engine(store, clock or SystemClock(), sandbox, wakeups=build_wakeups(settings, store=store))
+    engine = Engine(store, clock or SystemClock(), sandbox, wakeups=build_wakeups(settings, store=store))
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    attach(engine, redis).listen_to_redis()
+    return engine
 
 
 def policy_files(paths: Sequence[Path]) -> list[Path]:

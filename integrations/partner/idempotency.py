@@ -1,0 +1,54 @@
+"""Idempotency keys: the same key with the same body gets the first response
+again; the same key with another body is refused (409)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from engine.errors import ConflictError
+from engine.service import Engine
+from integrations.partner.keys import Partner, conn
+from integrations.sql.partner_tables import IdempotencyRow
+
+IDEM = IdempotencyRow.__table__  # type: ignore[attr-defined]
+
+
+def _digest(path: str, body: Any) -> str:
+    return hashlib.sha256(f"{path}\n{json.dumps(body, sort_keys=True, ensure_ascii=False)}".encode()).hexdigest()
+
+
+def _recall(engine: Engine, partner: Partner, key: str, digest: str) -> dict[str, Any] | None:
+    with engine.store.reader() as unit:
+        row = conn(unit).execute(select(IDEM).where(IDEM.c.department == partner.department, IDEM.c.key == key)).first()
+    if row is None:
+        return None
+    if row.body_hash != digest:
+        raise ConflictError("幂等键已用于另一请求，请换用新的幂等键", code="IDEMPOTENCY_KEY_REUSED")
+    return dict(json.loads(row.response))
+
+
+def once(
+    engine: Engine, partner: Partner, key: str | None, path: str, body: Any, write: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    if not key:
+        return write()
+    digest = _digest(path, body)
+    earlier = _recall(engine, partner, key, digest)
+    if earlier is not None:
+        return earlier
+    response = write()
+    values = {"department": partner.department, "key": key, "body_hash": digest, "status_code": 200,
+              "response": json.dumps(response, ensure_ascii=False), "created_at": engine.clock.now()}  # fmt: skip
+    try:
+        with engine.store.unit() as unit:
+            conn(unit).execute(insert(IDEM).values(**values))
+    except IntegrityError:
+        # A concurrent twin with this key got there first; its answer stands.
+        return _recall(engine, partner, key, digest) or response
+    return response
