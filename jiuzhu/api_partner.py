@@ -49,15 +49,17 @@ class ReturnRequest(BaseModel):
     reason: str = Field(min_length=2, max_length=500, description="退回原因")
 
 
+# Module level: with postponed annotations FastAPI resolves these names in the module's globals.
+Auth = Annotated[str | None, Header(description="Bearer jzp_…（联办部门 API 密钥）")]
+Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
 def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
     router = APIRouter(prefix="/api/external", tags=["联办部门接口"])
 
     def who(authorization: str | None) -> Partner:
         token = authorization[7:] if authorization and authorization.startswith("Bearer ") else None
         return keys.authenticate(engine, token)
-
-    Auth = Annotated[str | None, Header(description="Bearer jzp_…（联办部门 API 密钥）")]
-    Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
     @router.post("/fetch-and-lock", summary="获取并锁定待办推送（可长轮询）")
     async def fetch(

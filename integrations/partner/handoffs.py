@@ -37,7 +37,7 @@ def _aware(moment: datetime) -> datetime:
 def minimised(handoff: dict[str, Any]) -> dict[str, Any]:
     """Exactly what the item's catalogue entry lets its partner see."""
     item = handoff["item"]
-    visible = list(item["visible_fields"])
+    visible = list(handoff["visible_fields"])
     household = handoff.get("household", {})
     return {
         "item": {k: item[k] for k in ("code", "name", "partner") if k in item},

@@ -96,7 +96,7 @@ def revoke(engine: Engine, department: str, *, actor: str | None) -> int:
 
 
 def authenticate(engine: Engine, key: str | None) -> Partner:
-    parts = (key or "").split("_")
+    parts = (key or "").split("_", 2)
     if len(parts) != 3 or parts[0] != "jzp":
         raise UnauthorizedError("缺少或格式错误的联办部门 API 密钥", code="PARTNER_KEY_INVALID")
     with engine.store.reader() as unit:
