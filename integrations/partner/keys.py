@@ -89,7 +89,8 @@ def revoke(engine: Engine, department: str, *, actor: str | None) -> int:
     def stop(unit: Unit) -> None:
         nonlocal count
         live = (K.c.department == department, K.c.revoked_at.is_(None))
-        count = conn(unit).execute(update(K).where(*live).values(revoked_at=now)).rowcount
+        unexpired = K.c.expires_at.is_(None) | (K.c.expires_at > now)
+        count = conn(unit).execute(update(K).where(*live, unexpired).values(revoked_at=now)).rowcount
 
     engine.audit_system(EventDraft("partner_keys_revoked", {"department": department}, actor=actor), stop)
     return count
