@@ -69,7 +69,7 @@ def test_end_to_end_api_webhooks_return_and_resend(engine: Engine, clock: FixedC
         medical.complete(again, NOT_GRANTED)
 
         assert webhooks.deliver_due(engine, http_post) == 2
-        for _receiver_, server in receivers:
+        for _, server in receivers:
             server.shutdown()
             server.server_close()
         assert sorted(e["item_code"] for r, _ in receivers for e in r.applied) == ["jiaoyu", "youxian"]

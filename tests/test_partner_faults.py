@@ -200,3 +200,6 @@ def test_rotated_key_overlaps_then_expires_and_revoked_keys_stop(engine: Engine,
         keys.authenticate(engine, new)
     with pytest.raises(UnauthorizedError):
         keys.authenticate(engine, new[:-2] + "xx")
+    with engine.store.reader() as unit:
+        kinds = [e.type for e in unit.events("_system") if e.type.startswith("partner_")]
+    assert kinds == ["partner_key_created", "partner_keys_rotated", "partner_key_created", "partner_keys_revoked"]

@@ -16,8 +16,8 @@ from engine.errors import ConflictError, InvalidRequestError, NotFoundError
 from engine.runtime import EventDraft
 from engine.service import Engine
 from engine.store import InstanceRecord, Unit
-from integrations.partner.handoffs import SIGN, H, _aware
-from integrations.partner.keys import Partner, conn
+from integrations.partner.handoffs import SIGN, H
+from integrations.partner.keys import Partner, aware, conn
 
 
 def _available(now: datetime) -> Any:
@@ -99,17 +99,18 @@ def _held(unit: Unit, partner: Partner, handoff_id: str, token: str, now: dateti
         raise NotFoundError(f"联办事项 {handoff_id} 不存在", code="HANDOFF_NOT_FOUND")
     if row.status != "open":
         raise ConflictError(f"联办事项已办结或已退回（{row.status}），不能再提交", code="HANDOFF_CLOSED")
-    if row.lease_token != token or row.lease_until is None or _aware(row.lease_until) <= now:
+    if row.lease_token != token or row.lease_until is None or aware(row.lease_until) <= now:
         raise ConflictError("锁定已过期或已被其他工作者取得，请重新获取后再提交", code="LEASE_LOST")
     return row
 
 
-def _instance_of(engine: Engine, partner: Partner, handoff_id: str) -> str:
+def _owned(engine: Engine, partner: Partner, handoff_id: str) -> Any:
     with engine.store.reader() as unit:
-        row = conn(unit).execute(select(H.c.instance_id, H.c.department).where(H.c.id == handoff_id)).first()
+        query = select(H.c.instance_id, H.c.element_id, H.c.department).where(H.c.id == handoff_id)
+        row = conn(unit).execute(query).first()
     if row is None or row.department != partner.department:
         raise NotFoundError(f"联办事项 {handoff_id} 不存在", code="HANDOFF_NOT_FOUND")
-    return str(row.instance_id)
+    return row
 
 
 def extend_lock(engine: Engine, partner: Partner, handoff_id: str, token: str, *, lease: timedelta) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def extend_lock(engine: Engine, partner: Partner, handoff_id: str, token: str, *
         payload = {"handoff_id": handoff_id, "item": row.item_code, "until": until.isoformat()}
         return [EventDraft("partner_lease_extended", payload, task_id=handoff_id, actor=partner.department)]
 
-    engine.annotate(_instance_of(engine, partner, handoff_id), extend)
+    engine.annotate(_owned(engine, partner, handoff_id).instance_id, extend)
     return {"id": handoff_id, "lock_expires_at": until.astimezone(UTC).isoformat()}
 
 
@@ -136,7 +137,7 @@ def _finish(
     event: str,
     info: dict[str, Any],
 ) -> dict[str, Any]:
-    instance_id = _instance_of(engine, partner, handoff_id)
+    instance_id = _owned(engine, partner, handoff_id).instance_id
     now = engine.clock.now()
 
     def close(unit: Unit, _record: InstanceRecord) -> list[EventDraft]:
@@ -154,7 +155,7 @@ def _finish(
 
 
 def complete(engine: Engine, partner: Partner, handoff_id: str, token: str, report: dict[str, Any]) -> dict[str, Any]:
-    element = _element(engine, partner, handoff_id)
+    element = _owned(engine, partner, handoff_id).element_id
     data = {"partner_action": "办结反馈", "report": report} if element == SIGN else {"report": report}
     return _finish(
         engine, partner, handoff_id, token, data, "completed", "partner_result", {"granted": report.get("granted")}
@@ -162,15 +163,7 @@ def complete(engine: Engine, partner: Partner, handoff_id: str, token: str, repo
 
 
 def return_(engine: Engine, partner: Partner, handoff_id: str, token: str, reason: str) -> dict[str, Any]:
-    if _element(engine, partner, handoff_id) != SIGN:
+    if _owned(engine, partner, handoff_id).element_id != SIGN:
         raise InvalidRequestError("已签收的事项不能退回，请反馈办理结果", code="HANDOFF_NOT_RETURNABLE")
     data = {"partner_action": "退回民政", "return_reason": reason}
     return _finish(engine, partner, handoff_id, token, data, "returned", "partner_returned", {"reason": reason})
-
-
-def _element(engine: Engine, partner: Partner, handoff_id: str) -> str:
-    with engine.store.reader() as unit:
-        row = conn(unit).execute(select(H.c.element_id, H.c.department).where(H.c.id == handoff_id)).first()
-    if row is None or row.department != partner.department:
-        raise NotFoundError(f"联办事项 {handoff_id} 不存在", code="HANDOFF_NOT_FOUND")
-    return str(row.element_id)

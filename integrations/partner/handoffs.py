@@ -30,10 +30,6 @@ PARTNER_LANE = "联办部门"
 SIGN = "ho_sign"
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def minimised(handoff: dict[str, Any]) -> dict[str, Any]:
     """Exactly what the item's catalogue entry lets its partner see."""
     item = handoff["item"]

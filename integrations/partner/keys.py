@@ -107,12 +107,13 @@ def authenticate(engine: Engine, key: str | None) -> Partner:
         row is not None
         and secrets.compare_digest(row.key_hash, _hash(key or ""))
         and row.revoked_at is None
-        and (row.expires_at is None or _aware(row.expires_at) > now)
+        and (row.expires_at is None or aware(row.expires_at) > now)
     )
     if not valid or row is None:
         raise UnauthorizedError("联办部门 API 密钥无效、已过期或已吊销", code="PARTNER_KEY_INVALID")
     return Partner(row.department, row.id)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+def aware(moment: datetime) -> datetime:
+    """Rows come back naive from SQLite: they are UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -24,8 +24,8 @@ from engine.errors import NotFoundError
 from engine.runtime import EventDraft
 from engine.service import Engine
 from engine.store import InstanceRecord, Unit
-from integrations.partner.handoffs import OUT, P, _aware
-from integrations.partner.keys import conn
+from integrations.partner.handoffs import OUT, P
+from integrations.partner.keys import aware, conn
 
 SIGNATURE_HEADER = "X-Jiuzhu-Signature"
 EVENT_HEADER = "X-Jiuzhu-Event-Id"
@@ -169,7 +169,7 @@ def outbox(engine: Engine, *, status: str | None = None, limit: int = 200) -> li
             "status": r.status,
             "attempts": r.attempts,
             "last_error": r.last_error,
-            "next_attempt_at": _aware(r.next_attempt_at).isoformat(),
+            "next_attempt_at": aware(r.next_attempt_at).isoformat(),
             "body": json.loads(r.body),
         }  # fmt: skip
         for r in rows
