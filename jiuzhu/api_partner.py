@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.service import Engine
 from integrations.partner import external, keys, webhooks
-from integrations.partner.idempotency import once
+from integrations.partner.idempotency import Remember, once
 from integrations.partner.keys import Partner
 from integrations.partner.wake import HandoffSignal
 from jiuzhu.api_common import Actor
@@ -79,7 +79,7 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
                 lease=lease,
             )
 
-        def write() -> dict[str, Any]:
+        def write(_remember: Remember | None) -> dict[str, Any]:
             return {"tasks": take()}
 
         deadline = time.monotonic() + body.async_response_timeout / 1000
@@ -99,25 +99,34 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
         handoff_id: str, body: LockRequest, authorization: Auth = None, idempotency_key: Key = None
     ) -> dict[str, Any]:
         partner = who(authorization)
-        return once(engine, partner, idempotency_key, f"extend/{handoff_id}", body.model_dump(),
-                    lambda: external.extend_lock(engine, partner, handoff_id, body.lock_token,
-                                                 lease=timedelta(seconds=body.lock_duration)))  # fmt: skip
+        lease = timedelta(seconds=body.lock_duration)
+
+        def write(_remember: Remember | None) -> dict[str, Any]:
+            return external.extend_lock(engine, partner, handoff_id, body.lock_token, lease=lease)
+
+        return once(engine, partner, idempotency_key, f"extend/{handoff_id}", body.model_dump(), write)
 
     @router.post("/{handoff_id}/complete", summary="反馈办理结果")
     def complete(
         handoff_id: str, body: CompleteRequest, authorization: Auth = None, idempotency_key: Key = None
     ) -> dict[str, Any]:
         partner = who(authorization)
-        return once(engine, partner, idempotency_key, f"complete/{handoff_id}", body.model_dump(),
-                    lambda: external.complete(engine, partner, handoff_id, body.lock_token, body.result))  # fmt: skip
+
+        def write(remember: Remember | None) -> dict[str, Any]:
+            return external.complete(engine, partner, handoff_id, body.lock_token, body.result, remember)
+
+        return once(engine, partner, idempotency_key, f"complete/{handoff_id}", body.model_dump(), write)
 
     @router.post("/{handoff_id}/return", summary="退回民政（说明原因）")
     def return_(
         handoff_id: str, body: ReturnRequest, authorization: Auth = None, idempotency_key: Key = None
     ) -> dict[str, Any]:
         partner = who(authorization)
-        return once(engine, partner, idempotency_key, f"return/{handoff_id}", body.model_dump(),
-                    lambda: external.return_(engine, partner, handoff_id, body.lock_token, body.reason))  # fmt: skip
+
+        def write(remember: Remember | None) -> dict[str, Any]:
+            return external.return_(engine, partner, handoff_id, body.lock_token, body.reason, remember)
+
+        return once(engine, partner, idempotency_key, f"return/{handoff_id}", body.model_dump(), write)
 
     router.add_api_route("/{handoff_id}/fail", return_, methods=["POST"], summary="办理失败（同退回民政）")
     return router

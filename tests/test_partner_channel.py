@@ -13,7 +13,8 @@ import pytest
 
 from engine.clock import FixedClock
 from engine.service import Engine
-from integrations.partner import webhooks
+from integrations.partner import external, keys, webhooks
+from integrations.partner.idempotency import once
 from integrations.partner_client.client import ApiError
 from integrations.partner_client.receiver import Receiver
 from jiuzhu.cli_partner import http_post
@@ -159,3 +160,24 @@ def test_result_is_validated_with_chinese_field_errors(engine: Engine, clock: Fi
         text = json.dumps(bad.value.body, ensure_ascii=False)
         assert "享受内容" in text or "benefit" in text
         power.complete(task, GRANTED)
+
+
+def test_a_retry_after_a_crash_between_commit_and_answer_gets_the_committed_answer(
+    engine: Engine, clock: FixedClock
+) -> None:
+    case = Case(engine, clock)
+    with serve(engine) as url:
+        power = client_for(engine, url, "供电公司")
+        case.start(["dianfei"])
+        [task] = power.fetch_and_lock()
+        partner = keys.authenticate(engine, power.api_key)
+        body = {"lock_token": task["lock_token"], "result": GRANTED}
+
+        def dies_after_commit(remember: Any) -> dict[str, Any]:
+            external.complete(engine, partner, task["id"], task["lock_token"], GRANTED, remember)
+            raise RuntimeError("the server died before answering")
+
+        with pytest.raises(RuntimeError):
+            once(engine, partner, "k-crash", f"complete/{task['id']}", body, dies_after_commit)
+        assert power.complete(task, GRANTED, key="k-crash") == {"id": task["id"], "status": "completed"}
+    assert len(case.events("partner_result")) == 1

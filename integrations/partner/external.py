@@ -17,6 +17,7 @@ from engine.runtime import EventDraft
 from engine.service import Engine
 from engine.store import InstanceRecord, Unit
 from integrations.partner.handoffs import SIGN, H
+from integrations.partner.idempotency import Remember
 from integrations.partner.keys import Partner, aware, conn
 
 
@@ -136,14 +137,18 @@ def _finish(
     status: str,
     event: str,
     info: dict[str, Any],
+    remember: Remember | None,
 ) -> dict[str, Any]:
     instance_id = _owned(engine, partner, handoff_id).instance_id
     now = engine.clock.now()
+    response = {"id": handoff_id, "status": status}
 
     def close(unit: Unit, _record: InstanceRecord) -> list[EventDraft]:
         row = _held(unit, partner, handoff_id, token, now)
         # The status itself is set by the commit hook, which sees the task leave.
         payload = {"handoff_id": handoff_id, "item": row.item_code, "department": partner.department, **info}
+        if remember is not None:
+            remember(unit, response)
         return [EventDraft(event, payload, task_id=handoff_id, element_id=row.element_id, actor=partner.department)]
 
     # The lease is checked inside the step's transaction: a late completion
@@ -151,19 +156,38 @@ def _finish(
     with engine.store.reader() as unit:
         _held(unit, partner, handoff_id, token, now)
     engine.complete_task(instance_id, handoff_id, data, actor=partner.department, extra=close)
-    return {"id": handoff_id, "status": status}
+    return response
 
 
-def complete(engine: Engine, partner: Partner, handoff_id: str, token: str, report: dict[str, Any]) -> dict[str, Any]:
+def complete(
+    engine: Engine,
+    partner: Partner,
+    handoff_id: str,
+    token: str,
+    report: dict[str, Any],
+    remember: Remember | None = None,
+) -> dict[str, Any]:
     element = _owned(engine, partner, handoff_id).element_id
     data = {"partner_action": "办结反馈", "report": report} if element == SIGN else {"report": report}
     return _finish(
-        engine, partner, handoff_id, token, data, "completed", "partner_result", {"granted": report.get("granted")}
+        engine,
+        partner,
+        handoff_id,
+        token,
+        data,
+        "completed",
+        "partner_result",
+        {"granted": report.get("granted")},
+        remember,
     )
 
 
-def return_(engine: Engine, partner: Partner, handoff_id: str, token: str, reason: str) -> dict[str, Any]:
+def return_(
+    engine: Engine, partner: Partner, handoff_id: str, token: str, reason: str, remember: Remember | None = None
+) -> dict[str, Any]:
     if _owned(engine, partner, handoff_id).element_id != SIGN:
         raise InvalidRequestError("已签收的事项不能退回，请反馈办理结果", code="HANDOFF_NOT_RETURNABLE")
     data = {"partner_action": "退回民政", "return_reason": reason}
-    return _finish(engine, partner, handoff_id, token, data, "returned", "partner_returned", {"reason": reason})
+    return _finish(
+        engine, partner, handoff_id, token, data, "returned", "partner_returned", {"reason": reason}, remember
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConflictError
 from engine.service import Engine
+from engine.store import Unit
 from integrations.partner.keys import Partner, conn
 from integrations.sql.partner_tables import IdempotencyRow
 
@@ -33,21 +34,37 @@ def _recall(engine: Engine, partner: Partner, key: str, digest: str) -> dict[str
     return dict(json.loads(row.response))
 
 
+# Stores the answer in the given transaction: a write that commits its answer
+# with its effect is never done twice, even if the process dies just after.
+Remember = Callable[[Unit, dict[str, Any]], None]
+
+
 def once(
-    engine: Engine, partner: Partner, key: str | None, path: str, body: Any, write: Callable[[], dict[str, Any]]
+    engine: Engine,
+    partner: Partner,
+    key: str | None,
+    path: str,
+    body: Any,
+    write: Callable[[Remember | None], dict[str, Any]],
 ) -> dict[str, Any]:
     if not key:
-        return write()
+        return write(None)
     digest = _digest(path, body)
     earlier = _recall(engine, partner, key, digest)
     if earlier is not None:
         return earlier
-    response = write()
-    values = {"department": partner.department, "key": key, "body_hash": digest, "status_code": 200,
-              "response": json.dumps(response, ensure_ascii=False), "created_at": engine.clock.now()}  # fmt: skip
+
+    def remember(unit: Unit, response: dict[str, Any]) -> None:
+        values = {"department": partner.department, "key": key, "body_hash": digest, "status_code": 200,
+                  "response": json.dumps(response, ensure_ascii=False), "created_at": engine.clock.now()}  # fmt: skip
+        conn(unit).execute(insert(IDEM).values(**values))
+
+    response = write(remember)
+    if _recall(engine, partner, key, digest) is not None:
+        return response  # remembered inside the write's own transaction
     try:
         with engine.store.unit() as unit:
-            conn(unit).execute(insert(IDEM).values(**values))
+            remember(unit, response)
     except IntegrityError:
         # A concurrent twin with this key got there first; its answer stands.
         return _recall(engine, partner, key, digest) or response
