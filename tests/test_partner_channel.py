@@ -181,3 +181,14 @@ def test_a_retry_after_a_crash_between_commit_and_answer_gets_the_committed_answ
             once(engine, partner, "k-crash", f"complete/{task['id']}", body, dies_after_commit)
         assert power.complete(task, GRANTED, key="k-crash") == {"id": task["id"], "status": "completed"}
     assert len(case.events("partner_result")) == 1
+
+
+def test_terminating_the_case_cancels_its_handoffs(engine: Engine, clock: FixedClock) -> None:
+    webhooks.set_endpoint(engine, "供电公司", "http://127.0.0.1:9/", actor="admin")
+    case = Case(engine, clock)
+    case.start(["dianfei"])
+    engine.terminate(case.instance_id, "申请人撤回申请", actor="jb_dongcheng")
+    kinds = sorted(r["type"] for r in webhooks.outbox(engine))
+    assert kinds == ["handoff.cancelled", "handoff.created"]
+    partner = keys.authenticate(engine, keys.create(engine, "供电公司", actor="admin"))
+    assert external.fetch_and_lock(engine, partner, worker_id="w", lease=timedelta(seconds=60)) == []
