@@ -68,7 +68,7 @@ class _Step:
     ready_removed: list[str] = field(default_factory=list)
     facts_kept: dict[str, TaskFacts] = field(default_factory=dict)
     held_back: list[Callable[[Unit], None]] = field(default_factory=list)
-    alone: bool = False  # it asked to start another process: only Engine._step does that
+    alone: bool = False  # to be stepped by Engine._step (see _step)
 
 
 @dataclass
@@ -130,7 +130,9 @@ def _step(engine: Engine, unit: Unit, record: InstanceRecord, now: datetime) -> 
         collecting_starts(engine._deployed(unit)) as starts,
     ):
         drafts = run.fire_timers(now=now)
-    if starts:
+    # Only Engine._step starts other processes and runs the commit hooks
+    # (partner handoffs) for tasks that became ready: leave those to it.
+    if starts or (engine.commit_hooks and {t.id for t in run.ready_tasks()} != ready_before):
         return _Step(record, None, alone=True)
     sla_events, clocks = engine.sla.step(cast(Unit, held), record, run, event_time)
     drafts += sla_events

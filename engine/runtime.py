@@ -200,6 +200,7 @@ class InstanceRun:
         return stages
 
     def task_data(self, task_id: str) -> dict[str, Any]:
+        """The data one task sees (a partner's handoff, say), not the whole case's."""
         return dict(self._find_task(task_id).data)
 
     def data(self) -> dict[str, Any]:

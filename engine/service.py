@@ -41,6 +41,15 @@ from engine.workcal_schedule import Schedule, load_schedule
 SYSTEM_CHAIN = "_system"
 MAX_START_DEPTH = 3  # a process that starts one that starts one…: a modelling loop, refused
 
+# Called inside the commit transaction of every step whose ready tasks changed,
+# with (unit, instance, run, tasks that became ready, ids of tasks that left,
+# now). What it writes commits or rolls back with the step; the audit events
+# it returns join the step's events on the instance's chain.
+CommitHook = Callable[
+    [Unit, InstanceRecord, InstanceRun, Sequence[ReadyTask], Sequence[str], datetime], list[EventDraft]
+]
+Extra = Callable[[Unit, InstanceRecord], list[EventDraft]]
+
 
 def _revision_conflict() -> ConflictError:
     return ConflictError("实例已被他人修改，请刷新后重试", code="REVISION_MISMATCH")
@@ -92,8 +101,12 @@ class Engine:
         connectors: Connectors | None = None,
         cache_size: int = 256,
         fire_batch: int = 50,
+        commit_hooks: Sequence[CommitHook] = (),
+        after_commit: Sequence[Callable[[InstanceView], None]] = (),
     ) -> None:
         self.store = store
+        self.commit_hooks = list(commit_hooks)
+        self.after_commit_hooks = list(after_commit)
         self.wakeups = wakeups
         self.clock = clock
         self.sandbox = sandbox
@@ -301,9 +314,11 @@ class Engine:
         actor: str | None,
         expected_revision: int | None = None,
         guard: Callable[[TaskRow, InstanceRecord], None] | None = None,
+        extra: Extra | None = None,
     ) -> InstanceView:
         """``guard`` (authorization) sees the task's index row and the instance
-        in the step's own transaction, and raises to refuse."""
+        in the step's own transaction, and raises to refuse; ``extra`` writes
+        more in the same transaction (and may refuse it by raising)."""
 
         def op(run: InstanceRun, now: datetime) -> list[EventDraft]:
             return run.complete_task(task_id, data, actor=actor, now=now)
@@ -315,7 +330,18 @@ class Engine:
             if guard is not None:
                 guard(row, record)
 
-        return self._step(instance_id, op, expected_revision=expected_revision, check=check if guard else None)
+        return self._step(
+            instance_id, op, expected_revision=expected_revision, check=check if guard else None, extra=extra
+        )
+
+    def annotate(self, instance_id: str, extra: Extra) -> InstanceView:
+        """Record something about an instance on its audit chain, with whatever
+        ``extra`` writes, in one transaction; the process itself does not move."""
+        return self._step(instance_id, lambda _run, _now: [], extra=extra)
+
+    def task_data(self, instance_id: str, task_id: str) -> dict[str, Any]:
+        with self.store.reader() as unit:
+            return self._load(unit, self._instance(unit, instance_id)).task_data(task_id)
 
     def retry_incident(self, instance_id: str, data_patch: Mapping[str, Any], *, actor: str | None) -> InstanceView:
         return self._step(instance_id, lambda run, now: run.retry(data_patch, actor=actor, now=now))
@@ -573,6 +599,14 @@ class Engine:
 
     # -- audit -----------------------------------------------------------------
 
+    def audit_system(self, draft: EventDraft, write: Callable[[Unit], None] | None = None) -> None:
+        """An event on the system chain (keys issued, endpoints set), in one
+        transaction with what ``write`` stores."""
+        with self.store.unit() as unit:
+            if write is not None:
+                write(unit)
+            self._append_system(unit, draft)
+
     def events(self, instance_id: str) -> list[AuditEvent]:
         with self.store.reader() as unit:
             self._instance(unit, instance_id)
@@ -643,7 +677,7 @@ class Engine:
         expected_revision: int | None = None,
         now: datetime | None = None,
         recompute: bool = False,
-        extra: Callable[[Unit, InstanceRecord], list[EventDraft]] | None = None,
+        extra: Extra | None = None,
         timer_step: bool = False,
         check: Callable[[Unit, InstanceRecord], None] | None = None,
     ) -> InstanceView:
@@ -680,6 +714,8 @@ class Engine:
         return view
 
     def _after_commit(self, view: InstanceView, run: InstanceRun, clocks: Sequence[SlaClock] = ()) -> None:
+        for hook in self.after_commit_hooks:
+            hook(view)
         if self.wakeups is not None:
             moments = [t.due_at for t in run.waiting_timers()]
             moments += [m for m in (c.next_check() for c in clocks) if m is not None]
@@ -700,6 +736,14 @@ class Engine:
         state = run.dump()
         if not drafts and state == record.state and run.status == record.status:
             return InstanceView(record, run.ready_tasks(), run.data(), changed=False)
+        ready = run.ready_tasks()
+        before = ready_before or set()
+        after = {t.id for t in ready}
+        if after != before:
+            for hook in self.commit_hooks:
+                drafts = drafts + hook(
+                    unit, record, run, [t for t in ready if t.id not in before], sorted(before - after), now
+                )
         events = seal(record.id, drafts, after_seq=record.event_count, prev_hash=record.head_hash or GENESIS, at=now)
         updated = stepped(record, run, state, events, now)
         if not unit.update_instance(updated, expected_revision=record.revision):

@@ -16,6 +16,7 @@ from engine.deployment import SourceFile
 from engine.errors import InvalidRequestError, JiuzhuError
 from engine.service import Engine
 from engine.store import InstanceRecord, TaskRow
+from integrations.partner import attach
 from jiuzhu.api_common import (
     Actor,
     Caller,
@@ -26,6 +27,7 @@ from jiuzhu.api_common import (
     parse_body,
     version_json,
 )
+from jiuzhu.api_partner import outbox_router, partner_router
 from jiuzhu.api_sla import sla_router
 from jiuzhu.settings import Settings
 from jiuzhu.web.api_guard import api_guard
@@ -230,7 +232,9 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         return {"instances": engine.fire_due_timers()}
 
     api.include_router(sla_router(engine))
+    api.include_router(outbox_router(engine))
     app.include_router(api)
+    app.include_router(partner_router(engine, attach(engine)))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

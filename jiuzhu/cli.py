@@ -9,9 +9,11 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from redis import Redis
+
 from engine.errors import DeploymentRefused, JiuzhuError
 from engine.service import Engine
-from jiuzhu import cli_calendar
+from jiuzhu import cli_calendar, cli_partner
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.scheduler import run_scheduler
 from jiuzhu.settings import ROOT, Settings
@@ -97,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_verify.add_argument("instance", nargs="?")
     sub.add_parser("worker", help="只运行定时器调度（可多进程，配合 REDIS_URL）", add_help=False)
     cli_calendar.add_parsers(sub)
+    cli_partner.add_parsers(sub)
     args, rest = parser.parse_known_args(argv)
     if args.command == "worker":
         from jiuzhu import worker
@@ -114,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(engine, args.instance)
         if args.command in ("calendar", "sla"):
             return cli_calendar.run(engine, args)
+        if args.command in ("partner", "deliver"):
+            return cli_partner.run(engine, args, Redis.from_url(settings.redis_url) if settings.redis_url else None)
         return _serve(engine, settings, args.host, args.port, args.demo)
     except JiuzhuError as exc:
         print(str(exc), file=sys.stderr)

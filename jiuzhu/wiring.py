@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from redis import Redis
+
 from engine.clock import Clock, SystemClock
 from engine.connectors import Connectors
 from engine.deployment import load_files
@@ -13,6 +15,7 @@ from engine.sandbox import Sandbox
 from engine.service import DeployResult, Engine
 from engine.sla_helpers import HELPERS
 from integrations.hedui import HeduiConnector, SimulatedCheck
+from integrations.partner import attach
 from integrations.sql import SqlStore
 from integrations.yijianshi_catalogue import CatalogueConnector
 from jiuzhu.scheduler import build_wakeups
@@ -31,13 +34,16 @@ def build_engine(settings: Settings, *, clock: Clock | None = None) -> Engine:
         memory_bytes=settings.script_memory_mb * 1024 * 1024,
         helpers=HELPERS,
     )
-    return Engine(
+    engine = Engine(
         store,
         clock or SystemClock(),
         sandbox,
         wakeups=build_wakeups(settings, store=store),
         connectors=default_connectors(settings.processes_dir, settings.hedui_records),
     )
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    attach(engine, redis).listen_to_redis()
+    return engine
 
 
 def default_connectors(processes_dir: Path, hedui_records: Path) -> Connectors:

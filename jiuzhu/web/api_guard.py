@@ -40,6 +40,8 @@ SUPERVISORS = ("county_officer", "township_reviewer", "township_handler", AUDITO
 
 API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/deployments"): (DESIGNER, ADMIN),
+    ("GET", "/api/outbox"): (ADMIN,),
+    ("POST", "/api/outbox/{event_id}/requeue"): (ADMIN,),
     ("GET", "/api/processes"): ANYONE,
     ("GET", "/api/processes/{process_id}/versions"): ANYONE,
     ("POST", "/api/processes/{process_id}/instances"): STARTERS,

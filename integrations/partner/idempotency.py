@@ -1,0 +1,71 @@
+"""Idempotency keys: the same key with the same body gets the first response
+again; the same key with another body is refused (409)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from engine.errors import ConflictError
+from engine.service import Engine
+from engine.store import Unit
+from integrations.partner.keys import Partner, conn
+from integrations.sql.partner_tables import IdempotencyRow
+
+IDEM = IdempotencyRow.__table__  # type: ignore[attr-defined]
+
+
+def _digest(path: str, body: Any) -> str:
+    return hashlib.sha256(f"{path}\n{json.dumps(body, sort_keys=True, ensure_ascii=False)}".encode()).hexdigest()
+
+
+def _recall(engine: Engine, partner: Partner, key: str, digest: str) -> dict[str, Any] | None:
+    with engine.store.reader() as unit:
+        row = conn(unit).execute(select(IDEM).where(IDEM.c.department == partner.department, IDEM.c.key == key)).first()
+    if row is None:
+        return None
+    if row.body_hash != digest:
+        raise ConflictError("幂等键已用于另一请求，请换用新的幂等键", code="IDEMPOTENCY_KEY_REUSED")
+    return dict(json.loads(row.response))
+
+
+# Stores the answer in the given transaction: a write that commits its answer
+# with its effect is never done twice, even if the process dies just after.
+Remember = Callable[[Unit, dict[str, Any]], None]
+
+
+def once(
+    engine: Engine,
+    partner: Partner,
+    key: str | None,
+    path: str,
+    body: Any,
+    write: Callable[[Remember | None], dict[str, Any]],
+) -> dict[str, Any]:
+    if not key:
+        return write(None)
+    digest = _digest(path, body)
+    earlier = _recall(engine, partner, key, digest)
+    if earlier is not None:
+        return earlier
+
+    def remember(unit: Unit, response: dict[str, Any]) -> None:
+        values = {"department": partner.department, "key": key, "body_hash": digest, "status_code": 200,
+                  "response": json.dumps(response, ensure_ascii=False), "created_at": engine.clock.now()}  # fmt: skip
+        conn(unit).execute(insert(IDEM).values(**values))
+
+    response = write(remember)
+    if _recall(engine, partner, key, digest) is not None:
+        return response  # remembered inside the write's own transaction
+    try:
+        with engine.store.unit() as unit:
+            remember(unit, response)
+    except IntegrityError:
+        # A concurrent twin with this key got there first; its answer stands.
+        return _recall(engine, partner, key, digest) or response
+    return response
