@@ -199,6 +199,10 @@ class InstanceRun:
                 stages.append((str(task.id), spec.name, stage))
         return stages
 
+    def lane_of(self, task_id: str) -> str | None:
+        lane: str | None = self._find_task(task_id).task_spec.lane
+        return lane
+
     def task_data(self, task_id: str) -> dict[str, Any]:
         """The data one task sees (a partner's handoff, say), not the whole case's."""
         return dict(self._find_task(task_id).data)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from engine.audit import AuditEvent
 from engine.service import DeployResult, InstanceView
 from engine.store import VersionRecord
-from jiuzhu.web.api_guard import api_viewer
+from jiuzhu.web.api_guard import api_viewer, viewer_of
 from jiuzhu.web.auth import Viewer
 
 
@@ -20,7 +20,7 @@ async def actor(
     request: Request,
     x_actor: Annotated[str | None, Header(description="操作人账号（仅机器客户端使用令牌时；登录用户即其本人）")] = None,
 ) -> str | None:
-    viewer = api_viewer(request)
+    viewer = viewer_of(request)
     return x_actor if viewer.is_system else viewer.username
 
 

@@ -76,6 +76,13 @@ def _outbox(unit: Unit, row: dict[str, Any], kind: str, now: datetime, extra: di
     )
 
 
+def _lane(run: InstanceRun, task_id: str) -> str | None:
+    try:
+        return run.lane_of(task_id)
+    except Exception:  # not in the tree any more: it may have been a handoff
+        return PARTNER_LANE
+
+
 def record_handoffs(
     unit: Unit,
     record: InstanceRecord,
@@ -110,7 +117,8 @@ def record_handoffs(
             _outbox(unit, row, kind, now)
             info = {"handoff_id": task.id, "item": row["item_code"], "department": row["department"], "event": kind}
             drafts.append(EventDraft("handoff_opened", info, task_id=task.id, element_id=task.element_id))
-    if removed:
+    # Most steps close no handoff: look for rows only when a partner task left.
+    if any(_lane(run, task_id) == PARTNER_LANE for task_id in removed):
         rows = conn(unit).execute(select(H).where(H.c.id.in_(list(removed)), H.c.status == "open")).all()
         for r in rows:
             action = run.task_data(r.id).get("partner_action")

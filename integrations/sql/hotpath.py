@@ -49,6 +49,8 @@ _SQL = {
     "delete_timers": "DELETE FROM timer WHERE instance_id = ?",
     "insert_timer": _insert("timer", TIMER_COLUMNS),
     "insert_task": _insert("ready_task", TASK_COLUMNS),
+    "select_task": "SELECT id, instance_id, process_id, element_id, name, lane, ready_at, assignee, org_unit, "
+    "business_key, applicant_name, partner, stage, due_at, warn_at, paused, provisional FROM ready_task WHERE id = ?",
     "refresh_facts": f"UPDATE ready_task SET {', '.join(c + ' = ?' for c in FACT_COLUMNS)} WHERE id = ?",
 }
 
@@ -156,6 +158,21 @@ class HotPath:
             for t in added
         ]
         self._many(conn, "insert_task", rows)
+
+    def get_ready_task(self, conn: Connection, task_id: str) -> TaskRow | None:
+        cur = self._run(conn, self.sql["select_task"], (task_id,))
+        row = cur.fetchone()
+        cur.close()
+        if row is None:
+            return None
+        (tid, iid, pid, element, name, lane, ready_at, assignee, org_unit, business_key, applicant, partner, stage,
+         due_at, warn_at, paused, provisional) = row  # fmt: skip
+        facts = TaskFacts(
+            org_unit=org_unit, business_key=business_key, applicant_name=applicant, partner=partner, stage=stage,
+            due_at=_read_time(due_at) if due_at else None, warn_at=_read_time(warn_at) if warn_at else None,
+            paused=bool(paused), provisional=bool(provisional),
+        )  # fmt: skip
+        return TaskRow(tid, iid, pid, element, name, lane, _read_time(ready_at), facts, assignee)
 
     def refresh_task_facts(self, conn: Connection, facts: Mapping[str, TaskFacts]) -> None:
         self._many(conn, "refresh_facts", [(*self._facts(f), task_id) for task_id, f in facts.items()])

@@ -367,8 +367,7 @@ class SqlUnit:
         return [self._task(r) for r in rows]
 
     def get_ready_task(self, task_id: str) -> TaskRow | None:
-        row = self.conn.execute(select(R).where(R.c.id == task_id)).first()
-        return self._task(row) if row else None
+        return self.hot.get_ready_task(self.conn, task_id)
 
     def set_assignee(self, task_id: str, assignee: str | None) -> None:
         self.conn.execute(update(R).where(R.c.id == task_id).values(assignee=assignee))

@@ -4,7 +4,7 @@ each request, static files (own and vendored from node_modules), pages."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Mount, compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.errors import JiuzhuError
 from jiuzhu.web.auth import SESSION_USER, NotSignedIn, Viewer, viewer_for
@@ -83,16 +84,27 @@ def _viewer(context: WebContext, username: str) -> Viewer | None:
     return viewer_for(user, context.directory()) if user and user.active else None
 
 
+class _Who:
+    """Puts the signed-in viewer (or None) on ``request.state.viewer``. Plain
+    ASGI: Starlette's ``@app.middleware("http")`` wraps every request, API
+    calls included, in a task group and a streamed response."""
+
+    def __init__(self, app: ASGIApp, context: WebContext) -> None:
+        self.app, self.context = app, context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            username = scope.get("session", {}).get(SESSION_USER)
+            viewer = await run_in_threadpool(_viewer, self.context, username) if username else None
+            scope.setdefault("state", {})["viewer"] = viewer
+        await self.app(scope, receive, send)
+
+
 def install_web(app: FastAPI, context: WebContext) -> None:
     app.state.web = context
     from jiuzhu.web import pages_auth, pages_inbox, pages_task
 
-    @app.middleware("http")
-    async def who(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        username = request.session.get(SESSION_USER)
-        request.state.viewer = await run_in_threadpool(_viewer, context, username) if username else None
-        return await call_next(request)
-
+    app.add_middleware(_Who, context=context)  # inside the session middleware added next
     settings = context.settings
     app.add_middleware(
         SessionMiddleware,
