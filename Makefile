@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install browser run test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -14,6 +14,15 @@ $(STAMP): pyproject.toml package-lock.json
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Browser tests drive Debian's Chromium (never a downloaded browser); a CJK font
+# makes their screenshots readable. Installed once, as root, when missing.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+$(CHROMIUM) $(CJK_FONT):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-wqy-microhei
+
+browser: $(CHROMIUM) $(CJK_FONT)
 
 ## Start the server on the embedded default (SQLite, no Redis) with the processes deployed.
 run: install
@@ -29,7 +38,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install browser
 	$(BIN)/pytest
 
 bench: install
