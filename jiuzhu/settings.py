@@ -34,6 +34,7 @@ SETTINGS = (
     Setting("JIUZHU_SECURE_COOKIES", "", "设为 1 时会话 Cookie 只经 HTTPS 发送"),
     Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
     Setting("JIUZHU_NOTICES_FILE", "demo/notices.json", "书面通知的出具机关、复议机关、法院与期限（各地不同）"),
+    Setting("JIUZHU_ATTACHMENTS_DIR", "var/attachments", "表单附件的存放目录（按 SHA-256 存放）"),
 )
 
 
@@ -56,6 +57,7 @@ class Settings:
     secure_cookies: bool = False
     inbox_page_size: int = 20
     notices_file: Path = ROOT / "demo" / "notices.json"
+    attachments_dir: Path = ROOT / "var" / "attachments"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -94,4 +96,5 @@ class Settings:
             secure_cookies=(get("JIUZHU_SECURE_COOKIES") or "") in ("1", "true", "yes"),
             inbox_page_size=int(get("JIUZHU_INBOX_PAGE_SIZE") or 20),
             notices_file=path("JIUZHU_NOTICES_FILE"),
+            attachments_dir=path("JIUZHU_ATTACHMENTS_DIR"),
         )

@@ -80,8 +80,10 @@ def deploy_paths(engine: Engine, paths: Sequence[Path], forms_dir: Path | None, 
 
 
 def build_web_context(engine: Engine, settings: Settings) -> WebContext:
-    """Accounts and the inbox on the engine's own database."""
+    """Accounts, the inbox and form drafts on the engine's own database; attachments on disk."""
+    from integrations.attachments_fs import FileAttachmentStore
     from integrations.sql.accounts import SqlAccounts
+    from integrations.sql.drafts import SqlDraftStore
     from integrations.sql.inbox import SqlInbox
     from jiuzhu.web.context import WebContext
     from jiuzhu.web.throttle import LoginThrottle
@@ -92,7 +94,15 @@ def build_web_context(engine: Engine, settings: Settings) -> WebContext:
     throttle = LoginThrottle(
         engine.clock, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
     )
-    return WebContext(engine, settings, SqlAccounts(store.engine), SqlInbox(store.engine), throttle)
+    return WebContext(
+        engine,
+        settings,
+        SqlAccounts(store.engine),
+        SqlInbox(store.engine),
+        throttle,
+        drafts=SqlDraftStore(store.engine),
+        attachments=FileAttachmentStore(settings.attachments_dir),
+    )
 
 
 def load_demo_accounts(context: WebContext, demo_dir: Path) -> list[tuple[User, str]]:

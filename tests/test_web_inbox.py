@@ -112,9 +112,9 @@ def test_task_page_submit_keeps_values_on_error_then_completes(
     page = client.get(f"/tasks/{task}")
     assert page.status_code == 200 and "受理审查" in page.text and "3301**********1234" in page.text
     token = csrf_of(page.text)
-    bad = client.post(f"/tasks/{task}", data={"csrf_token": token, "missing_materials": "户口本" * 400})
-    assert bad.status_code == 422 and "户口本户口本" in bad.text and "field-error" in bad.text
-    ok = client.post(f"/tasks/{task}", data={"csrf_token": token, "materials_complete": "true"})
+    bad = client.post(f"/tasks/{task}", data={"csrf_token": token, "f/missing_materials": "户口本" * 400})
+    assert bad.status_code == 422 and "户口本户口本" in bad.text and "jz-error" in bad.text
+    ok = client.post(f"/tasks/{task}", data={"csrf_token": token, "f/materials_complete": "true"})
     assert ok.status_code == 303
     assert [t.element_id for t in world.engine.get(instance).ready] == ["start_investigation"]
     completed = [e for e in world.engine.events(instance) if e.type == "task_completed"]

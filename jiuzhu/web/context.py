@@ -8,10 +8,12 @@ from threading import Lock
 
 from fastapi import Request
 
+from engine.drafts import DraftStore
 from engine.service import Engine
 from jiuzhu.accounts import AccountStore, Directory, directory, role_names_from
 from jiuzhu.inbox import Inbox
 from jiuzhu.settings import Settings
+from jiuzhu.web.formrender.attachments import AttachmentStore
 from jiuzhu.web.throttle import LoginThrottle
 
 
@@ -22,6 +24,8 @@ class WebContext:
     accounts: AccountStore
     inbox: Inbox
     throttle: LoginThrottle
+    drafts: DraftStore | None = None
+    attachments: AttachmentStore | None = None
     _directory: Directory | None = field(default=None, repr=False)
     _lock: Lock = field(default_factory=Lock, repr=False)
     _process_names: dict[str, str] = field(default_factory=dict, repr=False)

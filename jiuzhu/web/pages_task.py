@@ -7,14 +7,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 
-from engine.errors import FieldError, FormValidationError
+from engine.drafts import Draft
+from engine.errors import FormValidationError
 from engine.runtime import ReadyTask
 from engine.task_facts import applicant, mask_id
-from jiuzhu.web.auth import Viewer, can_act_on_task, can_see_task, csrf_protected, current_user, forbid
+from jiuzhu.web.auth import (
+    Viewer,
+    can_act_on_task,
+    can_see_task,
+    csrf_protected,
+    csrf_token,
+    current_user,
+    forbid,
+)
 from jiuzhu.web.context import WebContext, web
+from jiuzhu.web.formrender.compile import FormRefused
+from jiuzhu.web.formrender.page import handle_post, render_refusal, show_form
 from jiuzhu.web.pages_inbox import _colleagues, claim, flash, reassign, take_flashes, task_and_case, unclaim
-from jiuzhu.web.task_form import read_task_form, render_task_form
 from jiuzhu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -29,23 +40,36 @@ def _live(context: WebContext, instance_id: str, task_id: str) -> tuple[ReadyTas
     return task, view.data
 
 
+def _current(task: ReadyTask, data: dict[str, Any]) -> dict[str, Any]:
+    """What the form shows first: the task's variable if it names one, else the case data."""
+    variable = task.info.variable_name if task.info else None
+    shown = data.get(variable) if variable else data
+    return shown if isinstance(shown, dict) else {}
+
+
 def _page(
     request: Request,
     context: WebContext,
     viewer: Viewer,
     task_id: str,
-    values: dict[str, Any] | None = None,
-    errors: list[FieldError] | None = None,
+    form_html: Markup | None = None,
     status: int = 200,
 ) -> Response:
     row, record = task_and_case(context, task_id)
     if not can_see_task(viewer, row, record):
         raise forbid("您无权查看此任务")
     task, data = _live(context, record.id, task_id)
-    form = task.info.form if task.info else None
-    variable = task.info.variable_name if task.info else None
-    shown = values if values is not None else (data.get(variable) if variable else data)
     may_act = can_act_on_task(viewer, row, record)
+    if may_act and form_html is None and task.info and task.info.form:
+        draft = context.drafts.load(task_id, viewer.username) if context.drafts else None
+        form_html = show_form(
+            task.info.form,
+            _current(task, data),
+            draft=draft,
+            csrf_token=csrf_token(request),
+            action=f"/tasks/{task_id}",
+            drafts=context.drafts is not None,
+        )
     directory = context.directory()
     return render(
         request,
@@ -60,10 +84,7 @@ def _page(
             "id_masked": mask_id(applicant(data)[1]),
             "may_act": may_act,
             "mine": row.assignee == viewer.username,
-            "form_html": render_task_form(form, shown if isinstance(shown, dict) else {}, errors or [])
-            if may_act
-            else None,
-            "errors": errors or [],
+            "form_html": form_html if may_act else None,
             "colleagues": _colleagues(context, viewer) if may_act else [],
             "flashes": take_flashes(request),
         },
@@ -82,14 +103,41 @@ async def submit(request: Request, viewer: SignedIn, task_id: str) -> Response:
     row, record = task_and_case(context, task_id)
     if not can_act_on_task(viewer, row, record):
         raise forbid("您无权办理此任务")
-    task, _data = _live(context, record.id, task_id)
-    form = task.info.form if task.info else None
-    values = read_task_form(form, await request.form())
+    task, data = _live(context, record.id, task_id)
+    if task.info is None or task.info.form is None:  # a task without a form completes as it is
+        context.engine.complete_task(record.id, task_id, {}, actor=viewer.username)
+        return _done(request, context, viewer, task_id, task.name)
+    ref, current = task.info.form, _current(task, data)
+    options: dict[str, Any] = {
+        "attachments": context.attachments,
+        "current": current,
+        "csrf_token": csrf_token(request),
+        "action": f"/tasks/{task_id}",
+        "drafts": context.drafts is not None,
+    }
     try:
-        context.engine.complete_task(record.id, task_id, values, actor=viewer.username)
-    except FormValidationError as invalid:
-        return _page(request, context, viewer, task_id, values, invalid.field_errors, status=422)
-    flash(request, f"已办理「{task.name}」")
+        async with request.form() as posted:  # closes the uploaded files' temporary files
+            out = handle_post(ref, posted, **options)
+            if out.complete:
+                try:
+                    context.engine.complete_task(record.id, task_id, out.data, actor=viewer.username)
+                except FormValidationError as invalid:
+                    out = handle_post(ref, posted, extra_errors=invalid.field_errors, **options)
+                    return _page(request, context, viewer, task_id, out.html, status=422)
+                return _done(request, context, viewer, task_id, task.name)
+    except FormRefused as refused:
+        return _page(request, context, viewer, task_id, render_refusal(refused), status=422)
+    if out.save_draft and context.drafts is not None:
+        context.drafts.save(Draft(task_id, viewer.username, out.data, context.engine.clock.now(), record.id))
+        flash(request, "草稿已保存")
+        return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+    return _page(request, context, viewer, task_id, out.html, status=422 if out.errors else 200)
+
+
+def _done(request: Request, context: WebContext, viewer: Viewer, task_id: str, name: str) -> Response:
+    if context.drafts is not None:
+        context.drafts.discard(task_id, viewer.username)
+    flash(request, f"已办理「{name}」")
     return RedirectResponse("/inbox", status_code=303)
 
 
