@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.store import InstanceRecord, TimerRow
+from integrations.sql.hotpath import _read_time, _sqlite_time
 
 _COLUMNS = (
     "id", "process_id", "version", "status", "state", "revision", "created_at", "updated_at", "started_by",
@@ -24,16 +25,6 @@ _COLUMNS = (
 )  # fmt: skip
 # What a step may change; the rest of the row is fixed at the start.
 _STEP_COLUMNS = ("status", "state", "revision", "updated_at", "incident", "event_count", "head_hash")
-
-
-def _sqlite_time(moment: datetime) -> str:
-    m = moment.astimezone(UTC)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d} {m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}"
-
-
-def _read_time(value: datetime | str) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class BatchStatements:
