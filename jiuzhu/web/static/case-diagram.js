@@ -4,6 +4,7 @@
 // out first by bpmn-auto-layout.
 import { layoutProcess } from "bpmn-auto-layout";
 
+const READABLE = 0.8;
 const box = document.getElementById("diagram");
 const facts = JSON.parse(box.dataset.facts);
 
@@ -21,6 +22,13 @@ async function show() {
   mark(facts.flows, "jz-path");
   mark(facts.current, "jz-current");
   canvas.zoom("fit-viewport", "auto");
+  // A long procedure fitted whole is too small to read: show the current
+  // step at a readable size instead (drag and scroll to see the rest).
+  const here = facts.current.map((id) => registry.get(id)).find(Boolean);
+  if (canvas.zoom() < READABLE && here) {
+    canvas.zoom(READABLE);
+    canvas.scrollToElement(here);
+  }
   box.dataset.ready = "true";
 }
 
