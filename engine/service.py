@@ -454,19 +454,7 @@ class Engine:
 
     def _annotate(self, unit: Unit, instance_id: str, draft: EventDraft) -> None:
         """Chain an event that changes no workflow state."""
-        record = self._instance(unit, instance_id)
-        now = self.clock.now()
-        events = seal(record.id, [draft], after_seq=record.event_count, prev_hash=record.head_hash or GENESIS, at=now)
-        updated = replace(
-            record,
-            revision=record.revision + 1,
-            updated_at=now,
-            event_count=record.event_count + 1,
-            head_hash=events[-1].hash,
-        )
-        if not unit.update_instance(updated, expected_revision=record.revision):
-            raise _revision_conflict()
-        unit.append_events(events)
+        self._chain(unit, self._instance(unit, instance_id), draft, self.clock.now(), _revision_conflict)
 
     def version_source(self, process_id: str, version: int) -> SourceFile:
         """The model file a version was deployed from, byte for byte (its diagram)."""
@@ -766,14 +754,18 @@ class Engine:
         if head is None:
             head = InstanceRecord(SYSTEM_CHAIN, SYSTEM_CHAIN, 0, "system", "", 0, now, now, head_hash=GENESIS)
             unit.add_instance(head)
-        events = seal(SYSTEM_CHAIN, [draft], after_seq=head.event_count, prev_hash=head.head_hash or GENESIS, at=now)
-        updated = replace(
-            head,
-            revision=head.revision + 1,
-            updated_at=now,
-            event_count=head.event_count + 1,
-            head_hash=events[-1].hash,
+        self._chain(
+            unit, head, draft, now, lambda: ConflictError("系统审计链并发写入冲突，请重试", code="REVISION_MISMATCH")
         )
+
+    @staticmethod
+    def _chain(
+        unit: Unit, head: InstanceRecord, draft: EventDraft, now: datetime, conflict: Callable[[], ConflictError]
+    ) -> None:
+        """Append one event to a chain whose workflow state does not change."""
+        events = seal(head.id, [draft], after_seq=head.event_count, prev_hash=head.head_hash or GENESIS, at=now)
+        count, last = head.event_count + 1, events[-1].hash
+        updated = replace(head, revision=head.revision + 1, updated_at=now, event_count=count, head_hash=last)
         if not unit.update_instance(updated, expected_revision=head.revision):
-            raise ConflictError("系统审计链并发写入冲突，请重试", code="REVISION_MISMATCH")
+            raise conflict()
         unit.append_events(events)
