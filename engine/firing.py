@@ -23,14 +23,14 @@ Guarantees are those of one-by-one firing:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from engine.audit import GENESIS, AuditEvent, seal
 from engine.connectors import collecting_starts
-from engine.runtime import InstanceRun
+from engine.runtime import InstanceRun, ReadyTask
 from engine.sla import SlaClock
 from engine.sla_helpers import sla_context
 from engine.store import InstanceRecord, TaskRow, TimerRow, Unit
@@ -95,13 +95,18 @@ def stepped(
 
 
 def ready_rows(
-    record: InstanceRecord, run: InstanceRun, before: set[str], clocks: Sequence[SlaClock], now: datetime
+    record: InstanceRecord,
+    run: InstanceRun,
+    ready: Sequence[ReadyTask],
+    data: Mapping[str, Any],
+    before: set[str],
+    clocks: Sequence[SlaClock],
+    now: datetime,
 ) -> tuple[list[TaskRow], list[str], dict[str, TaskFacts]]:
-    """The ready-task index after a step: rows to add (with their inbox facts),
-    ids to remove, and fresh facts for the tasks still waiting (a pause or an
-    extension moves their deadline)."""
-    data = run.data()
-    ready = run.ready_tasks()
+    """The ready-task index after a step (``ready`` and ``data`` are the run's
+    after it): rows to add (with their inbox facts), ids to remove, and fresh
+    facts for the tasks still waiting (a pause or an extension moves their
+    deadline)."""
     facts = {
         t.id: facts_for(
             t.id, run.task_data(t.id), data, org_unit=record.org_unit, business_key=record.business_key, clocks=clocks
@@ -147,7 +152,9 @@ def _step(engine: Engine, unit: Unit, record: InstanceRecord, now: datetime) -> 
     timers = run.waiting_timers()
     if timers != timers_before:
         step.timers = [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in timers]
-    step.ready_added, step.ready_removed, step.facts_kept = ready_rows(record, run, ready_before, clocks, now)
+    step.ready_added, step.ready_removed, step.facts_kept = ready_rows(
+        record, run, run.ready_tasks(), run.data(), ready_before, clocks, now
+    )
     return step
 
 

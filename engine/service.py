@@ -741,12 +741,13 @@ class Engine:
         if timers != (timers_before or []):
             rows = [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in timers]
             unit.replace_timers(record.id, rows)
-        added, removed, kept = ready_rows(record, run, ready_before or set(), clocks, now)
+        data = run.data()
+        added, removed, kept = ready_rows(record, run, ready, data, before, clocks, now)
         if added or removed:
             unit.update_ready_tasks(record.id, added=added, removed=removed)
         if kept:
             unit.refresh_task_facts(kept)
-        return InstanceView(updated, run.ready_tasks(), run.data())
+        return InstanceView(updated, ready, data)
 
     def _append_system(self, unit: Unit, draft: EventDraft) -> None:
         now = self.clock.now()
