@@ -100,3 +100,43 @@ def test_sequence_flows_are_read_from_the_model() -> None:
     flows = sequence_flows(SAMPLE.name, SAMPLE.read_bytes())
     assert Flow("f_complete", "gw_complete", "approve") in flows and len(flows) == 8
     assert sequence_flows("bad.bpmn", b"<not xml") == []
+
+
+def test_partner_channel_events_are_told_in_chinese() -> None:
+    log = events(
+        (
+            "handoff_opened",
+            {
+                "item": "dianfei",
+                "item_name": "电费减免",
+                "department": "供电公司",
+                "round": 2,
+                "event": "handoff.resent",
+                "due_on": "2026-11-16",
+            },
+            "h",
+            "ho_sign",
+            None,
+        ),  # fmt: skip
+        ("partner_leased", {"department": "供电公司", "until": "2026-11-02T02:00:00+00:00"}, "h", None, "供电公司"),
+        ("partner_returned", {"department": "供电公司", "reason": "户号不符"}, "h", None, "供电公司"),
+        ("partner_result", {"department": "供电公司", "granted": False}, "h", None, "供电公司"),
+        (
+            "webhook_delivered",
+            {"department": "广电网络公司", "type": "handoff.created", "attempts": 3},
+            "h",
+            None,
+            None,
+        ),  # noqa: E501
+        ("webhook_dead_lettered", {"department": "广电网络公司", "attempts": 5, "error": "HTTP 500"}, "h", None, None),
+    )
+    texts = [line.text for line in timeline(log, {})]
+    assert texts == [
+        "重新推送联办事项「电费减免」至供电公司（第 2 轮，2026-11-16 前反馈）",
+        "供电公司业务系统获取并锁定联办事项，锁定至 2026-11-02 10:00",
+        "供电公司退回民政，原因：户号不符",
+        "供电公司反馈办理结果：未享受",
+        "推送通知已送达广电网络公司（第 3 次投递）",
+        "向广电网络公司的推送通知 5 次投递失败，已转入死信：HTTP 500",
+    ]
+    assert [line.kind for line in timeline(log, {})][2] == PROBLEM

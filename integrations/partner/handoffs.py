@@ -115,7 +115,15 @@ def record_handoffs(
         if task.element_id == SIGN:
             kind = "handoff.resent" if row["round"] > 1 else "handoff.created"
             _outbox(unit, row, kind, now)
-            info = {"handoff_id": task.id, "item": row["item_code"], "department": row["department"], "event": kind}
+            info = {
+                "handoff_id": task.id,
+                "item": row["item_code"],
+                "item_name": payload["item"].get("name"),
+                "department": row["department"],
+                "event": kind,
+                "round": row["round"],
+                "due_on": payload.get("due_on"),
+            }
             drafts.append(EventDraft("handoff_opened", info, task_id=task.id, element_id=task.element_id))
     # Most steps close no handoff: look for rows only when a partner task left.
     if any(_lane(run, task_id) == PARTNER_LANE for task_id in removed):

@@ -146,6 +146,7 @@ def _failed(engine: Engine, row: Any, policy: DeliveryPolicy, now: datetime, err
             "event_id": row.id,
             "type": row.type,
             "handoff_id": row.handoff_id,
+            "department": row.department,
             "attempts": attempts,
             "error": error[:200],
         }

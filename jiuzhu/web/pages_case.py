@@ -4,20 +4,22 @@ documents, timeline, diagram with position and path, SLA panel)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from engine.errors import NotFoundError
 from engine.sla import STATE_LABELS
 from engine.task_facts import mask_id
 from jiuzhu.web.case_data import decision, documents, household, id_numbers, masked
+from jiuzhu.web.case_items import case_items
 from jiuzhu.web.case_path import case_path, sequence_flows
 from jiuzhu.web.case_view import Case, element_names, load_case, visible_cases
-from jiuzhu.web.context import web
-from jiuzhu.web.deps import CurrentUser, authorize_case, sees_full_id
+from jiuzhu.web.context import WebContext, web
+from jiuzhu.web.deps import CurrentUser, authorize_case, may_open, sees_full_id
 from jiuzhu.web.ledger import COLUMNS, STATUS_LABELS, ledger_xlsx
 from jiuzhu.web.privacy import ID_VIEWED
 from jiuzhu.web.templating import render
@@ -130,11 +132,26 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
             "timeline": timeline(events, names, _display_name(request)),
             "diagram_json": json.dumps(diagram, ensure_ascii=False),
             "supervisions": supervisions,
+            "items": case_items(data, events),
+            "linked": _linked_case(context, user, data),
             "extensions": extensions,
             "state_labels": STATE_LABELS,
             "status_label": STATUS_LABELS.get(record.status, record.status),
         },
     )
+
+
+def _linked_case(context: WebContext, user: CurrentUser, data: Mapping[str, Any]) -> str | None:
+    """The 一件事联办 case a 低保 approval started (start_process), if the viewer may open it."""
+    started = data.get("yijianshi_case")
+    child = started.get("instance_id") if isinstance(started, Mapping) else None
+    if not isinstance(child, str):
+        return None
+    try:
+        record = context.engine.instance_record(child)
+    except NotFoundError:
+        return None
+    return child if may_open(user, record) else None
 
 
 @router.get("/cases/{instance_id}/diagram.bpmn")

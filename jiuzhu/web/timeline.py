@@ -114,9 +114,41 @@ def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -
         return f"时限预警：{_q(p.get('name'))}将于 {p.get('due_on')} 到期", CLOCK
     if t == "sla_overdue":
         return f"时限超期：{_q(p.get('name'))}已于 {p.get('due_on')} 到期，督办 {p.get('escalate_to') or '—'}", PROBLEM
+    if t.startswith(("handoff_", "partner_", "webhook_")):
+        return _partner_text(t, p)
     if t == "deadline_recomputed":
         return f"节假日安排更新，到期日 {p.get('old_due_on')} → {p.get('new_due_on')}", CLOCK
     return f"系统事件 {t}", SYSTEM
+
+
+WEBHOOK_TYPES = {"handoff.created": "推送", "handoff.resent": "重新推送", "handoff.returned": "退回",
+                 "handoff.cancelled": "撤销"}  # fmt: skip
+
+
+def _partner_text(t: str, p: Mapping[str, Any]) -> tuple[str, str]:
+    """The 联办 channel: handoffs, leases, pushes and results (see integrations/partner)."""
+    dept = p.get("department") or "联办部门"
+    if t == "handoff_opened":
+        again = "重新" if p.get("event") == "handoff.resent" else ""
+        due = f"，{p['due_on']} 前反馈" if p.get("due_on") else ""
+        item = _q(p.get("item_name") or p.get("item"))
+        return f"{again}推送联办事项{item}至{dept}（第 {p.get('round') or 1} 轮{due}）", SYSTEM
+    if t == "partner_leased":
+        return f"{dept}业务系统获取并锁定联办事项，锁定至 {_beijing(p.get('until'))}", PEOPLE
+    if t == "partner_lease_extended":
+        return f"{dept}延长锁定至 {_beijing(p.get('until'))}", PEOPLE
+    if t == "partner_returned":
+        return f"{dept}退回民政，原因：{p.get('reason')}", PROBLEM
+    if t == "partner_result":
+        granted = p.get("granted")
+        verdict = "已享受" if granted is True else "未享受" if granted is False else "已反馈"
+        return f"{dept}反馈办理结果：{verdict}", PEOPLE
+    if t == "webhook_delivered":
+        kind = WEBHOOK_TYPES.get(str(p.get("type")), "事件")
+        return f"{kind}通知已送达{dept}（第 {p.get('attempts')} 次投递）", SYSTEM
+    if t == "webhook_dead_lettered":
+        return f"向{dept}的推送通知 {p.get('attempts')} 次投递失败，已转入死信：{p.get('error')}", PROBLEM
+    return f"联办事件 {t}", SYSTEM
 
 
 def _beijing(value: Any) -> str:
