@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
 from pypdf import PdfReader
 
+from engine.clock import FixedClock
 from engine.service import Engine
+from integrations.partner import external, keys
+from tests.partner_world import GRANTED, Case, deployed
 from tests.web_support import WebWorld, make_world
 
 
@@ -63,3 +67,28 @@ def test_approval_notice_gives_amount_start_month_and_certificate(
     assert "低保证编号：清低保字2026第0031号" in text and "保障人口：3人" in text
     page = world.signed_in("jb_dongcheng").get(f"/cases/{iid}").text
     assert "低保批准通知书" in page and "不予确认通知书" not in page
+
+
+def test_happiness_notice_lists_every_item_result_for_the_applicant(
+    make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock
+) -> None:
+    world = make_world(make_engine_for, db_url)
+    deployed(world.engine)
+    case = Case(world.engine, clock)
+    iid = case.start(["dianfei", "youxian"])
+    client = world.signed_in("jb_dongcheng")
+    assert client.get(f"/cases/{iid}/notices/happiness.pdf").status_code == 409  # items still out
+    answers = {"供电公司": GRANTED, "广电网络公司": {"granted": False, "reason": "本户未开通有线电视"}}
+    for department, report in answers.items():
+        partner = keys.authenticate(world.engine, keys.create(world.engine, department, actor="admin"))
+        [task] = external.fetch_and_lock(world.engine, partner, worker_id="w", lease=timedelta(minutes=5))
+        external.complete(world.engine, partner, task["id"], task["lock_token"], report)
+    assert 'notices/happiness.pdf"' in client.get(f"/cases/{iid}").text
+    r = client.get(f"/cases/{iid}/notices/happiness.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    text = _text(r.content)
+    assert "张秀英" in text and "联办事项2项，其中已享受1项、未享受1项" in text
+    assert "（供电公司）：已享受，每月电费减免10千瓦时（5.00元/月）" in text
+    assert "（广电网络公司）：未享受，原因：本户未开通有线电视" in text
+    assert "清河县民政局（盖章）" in text
+    assert world.signed_in("jb_xiwan").get(f"/cases/{iid}/notices/happiness.pdf").status_code == 403

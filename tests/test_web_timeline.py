@@ -127,7 +127,7 @@ def test_partner_channel_events_are_told_in_chinese() -> None:
             "h",
             None,
             None,
-        ),  # noqa: E501
+        ),
         ("webhook_dead_lettered", {"department": "广电网络公司", "attempts": 5, "error": "HTTP 500"}, "h", None, None),
     )
     texts = [line.text for line in timeline(log, {})]

@@ -1,4 +1,5 @@
-"""书面通知: the 不予确认 notice and the 低保 approval notice of a case, as PDF.
+"""书面通知: the 不予确认 notice and the 低保 approval notice of a case, and the
+一件事联办 result notice (幸福清单) that tells the applicant each item's result, as PDF.
 
 The issuing body, the 复议 body, the court and the appeal periods differ by
 county: they come from the notices file (``JIUZHU_NOTICES_FILE``).
@@ -66,18 +67,61 @@ def notice_values(context: WebContext, case: Case, decided: Decision) -> dict[st
     }
 
 
+HAPPINESS = ("happiness.txt", "社会救助一件事联办结果告知书")
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    if row.get("status") != "已享受":
+        return f"未享受，原因：{row.get('reason') or '—'}"
+    text = f"已享受，{row.get('benefit') or ''}"
+    if row.get("amount") is not None:
+        text += f"（{row['amount']:.2f}{row.get('amount_unit') or '元'}）"
+    return text
+
+
+def happiness_values(context: WebContext, case: Case) -> dict[str, Any]:
+    record, data = case.view.record, case.view.data
+    rows = data.get("happiness_list")
+    if not isinstance(rows, list) or not rows:
+        raise ConflictError("本案件的联办事项尚未全部反馈，还不能出具幸福清单", code="NOTICE_NOT_APPLICABLE")
+    profile: dict[str, Any] = json.loads(context.settings.notices_file.read_text(encoding="utf-8"))
+    family = data.get("household")
+    applicant = family.get("applicant_name") if isinstance(family, dict) else None
+    township, _village = places(context.directory(), record.org_unit)
+    on = local_date(context.engine.clock.now())
+    granted = sum(1 for r in rows if r.get("status") == "已享受")
+    return {
+        **profile,
+        "year": on.year,
+        "case_no": case.row.case_no,
+        "applicant_name": applicant or "申请人",
+        "household_status": data.get("household_status") or "困难",
+        "total": len(rows),
+        "granted": granted,
+        "not_granted": len(rows) - granted,
+        "rows": [{"name": r.get("name"), "partner": r.get("partner"), "text": _row_text(r)} for r in rows],
+        "township": township or context.directory().unit_name(record.org_unit),
+        "issued_on": chinese_date(on),
+    }
+
+
 @router.get("/cases/{instance_id}/notices/{kind}.pdf")
 def notice(request: Request, user: CurrentUser, instance_id: str, kind: str) -> Response:
     context = web(request)
     authorize_case(user, context.engine.instance_record(instance_id))
-    if kind not in KINDS:
+    if kind not in KINDS and kind != "happiness":
         raise NotFoundError(f"没有「{kind}」这种通知书", code="NOTICE_UNKNOWN")
-    template, title, approved = KINDS[kind]
     case = load_case(context, instance_id)
-    decided = decision(case.view.data)
-    if decided.approved is not approved:
-        raise ConflictError(f"本案件尚无可出具{title}的审核确认结论", code="NOTICE_NOT_APPLICABLE")
-    body = notice_pdf(template, notice_values(context, case, decided), title=title)
+    if kind == "happiness":
+        template, title = HAPPINESS
+        values = happiness_values(context, case)
+    else:
+        template, title, approved = KINDS[kind]
+        decided = decision(case.view.data)
+        if decided.approved is not approved:
+            raise ConflictError(f"本案件尚无可出具{title}的审核确认结论", code="NOTICE_NOT_APPLICABLE")
+        values = notice_values(context, case, decided)
+    body = notice_pdf(template, values, title=title)
     return Response(
         body,
         media_type="application/pdf",
