@@ -213,3 +213,14 @@ def test_a_missing_start_form_is_refused_at_its_start_event(make_engine_for: Cal
     with pytest.raises(DeploymentRefused) as info:
         deploy(make_engine_for(), bad, forms_dir=FIXTURES / "engine")
     assert [(p.code, p.location.element_id) for p in info.value.errors] == [("FORM_MISSING", "apply")]
+
+
+def test_an_in_memory_sqlite_database_gets_its_schema_and_runs(clock: FixedClock) -> None:
+    from engine.sandbox import Sandbox
+    from integrations.sql.store import SqlStore
+
+    store = SqlStore.from_url("sqlite:///:memory:")
+    store.create_schema()  # one connection only: the column check must share it
+    engine = Engine(store, clock, Sandbox())
+    deploy(engine, SAMPLE)
+    assert engine.start("material_review", {}, actor="t").record.status == "running"

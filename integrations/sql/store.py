@@ -127,8 +127,8 @@ class SqlStore:
     def _add_missing_columns(self) -> None:
         """A database made by an older version lacks columns added since
         (e.g. the inbox facts on ready_task): add them, nullable."""
-        existing = inspect(self.engine)
         with self.engine.begin() as conn:
+            existing = inspect(conn)  # on this connection: an in-memory SQLite database has only one
             for table in SQLModel.metadata.sorted_tables:
                 if not existing.has_table(table.name):
                     continue
