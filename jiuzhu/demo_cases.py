@@ -3,8 +3,9 @@
 ``jiuzhu serve --demo`` calls :func:`seed_demo_cases` after deploying every
 process, so the inboxes of the demo users (``demo/users.json``) have work in
 them: a 低保 application waiting for 受理, one in 入户调查 and 信息核对, one
-whose check found it ineligible, one filed as a 近亲属 case, one in 公示, and
-a 临时救助 report. Each case carries the village it came from as its
+whose check found it ineligible, one filed as a 近亲属 case, one in 公示,
+a 临时救助 report, and a family certified earlier whose 一件事联办 items wait in
+the partner departments' inboxes. Each case carries the village it came from as its
 ``org_unit`` and that unit's region (``demo/org_units.json``).
 """
 
@@ -105,17 +106,46 @@ class _Case:
         return self
 
 
+MEMBER_KEYS = ("name", "id_number", "relationship", "sex", "birth_date", "health", "disability",
+               "disability_level", "work_ability", "employment")  # fmt: skip
+
+
+def yijianshi_start(household: Mapping[str, Any], catalogue: Mapping[str, Any]) -> dict[str, Any]:
+    """The start data of a 一件事联办 case for a certified demo family, shaped as
+    dibao.bpmn's 整理联办所需的家庭信息 builds it on approval."""
+    form, certified = household["application"], household["certified"]
+    applicant = form["applicant"]
+    family = {
+        "household_id": "DB-" + certified["certificate_no"],
+        **{k: certified[k] for k in ("status", "certificate_no", "certified_on", "certified_by")},
+        "applicant_name": applicant["name"],
+        "applicant_id_number": applicant["id_number"],
+        "applicant_mobile": applicant["mobile"],
+        "address": applicant.get("residence_address") or applicant["registered_address"],
+        "members": [{k: m[k] for k in MEMBER_KEYS if k in m} for m in form["members"]],
+        "bank_account": form["bank_account"],
+        "monthly_income": certified["monthly_income"],
+        "per_capita_income": certified["per_capita_income"],
+        "benefit_amount": certified["benefit_amount"],
+        "electricity_account": certified["electricity_account"],
+        "cable_tv_account": certified["cable_tv_account"],
+    }
+    return {"household": family, "catalogue_version": catalogue["version"], "catalogue": catalogue["items"]}
+
+
 def seed_demo_cases(
     engine: Engine,
     *,
     households: Path = DEMO / "households.json",
     org_units: Path = DEMO / "org_units.json",
+    catalogue: Path = DEMO.parent / "processes" / "yijianshi" / "catalogue.json",
 ) -> list[str]:
     """Start the demo cases once (none if a 低保 case exists); returns their instance ids.
     The processes must be deployed."""
     if engine.list_instances(process_id="dibao", limit=1):
         return []
     homes, units = load_households(households), load_org_units(org_units)
+    items = json.loads(catalogue.read_text(encoding="utf-8"))
     today = engine.clock.now().astimezone(SHANGHAI).date().isoformat()
     started: list[str] = []
 
@@ -147,4 +177,24 @@ def seed_demo_cases(
     township = units[unit["parent"]]
     view = engine.start("linshi_jinan", {}, actor="system", org_unit=township["code"], region=unit["region"])
     started.append(_Case(engine, view.record.id).do("register", jinan_report(sun, today, DEMO_DIVISION), "协理员").id)
+    started.extend(_yijianshi(engine, homes, units, items))
+    return started
+
+
+def _yijianshi(
+    engine: Engine, homes: Mapping[str, Any], units: Mapping[str, Any], catalogue: Mapping[str, Any]
+) -> list[str]:
+    """Each certified family's 一件事联办, its item list confirmed: the handoffs are out."""
+    started = []
+    for household in homes.values():
+        if "certified" not in household:
+            continue
+        township = units[units[household["org_unit"]]["parent"]]
+        data = yijianshi_start(household, catalogue)
+        view = engine.start("yijianshi", data, actor="system", org_unit=township["code"], region=township["region"])
+        # 民政's own items are the certification itself; the demo hands out the partners' ones.
+        partner_of = {row["code"]: row["partner"] for row in catalogue["items"]}
+        items = [code for code in view.data["derived_items"] if partner_of[code] != "民政"]
+        review = {"selected_items": items, "adjust_reason": "民政事项已随认定办理，其余推送联办部门"}
+        started.append(_Case(engine, view.record.id).do("yjs_review", review, "经办人").id)
     return started
