@@ -112,7 +112,8 @@ def test_a_redis_restart_mid_run_loses_no_handoff_and_applies_none_twice(
                 cases.append(case)
                 waiting.join(25)
                 assert not waiting.is_alive(), phase
-                _wait_for(lambda n=len(cases): len(receiver.applied) == n)
+                expected = len(cases)
+                _wait_for(lambda: len(receiver.applied) == expected)  # noqa: B023 (called at once)
             for task in fetched:
                 power.complete(task, GRANTED)
     finally:
