@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from engine import dmn_checks
+from engine import dmn_checks, instructions
 from engine.bpmn_checks import ProcessChecker
 from engine.bpmn_support import REGISTERED_TAGS
 from engine.connectors import Connectors
@@ -239,6 +239,10 @@ class DeploymentBuilder:
 
     def _user_task(self, file: str, ts: Any) -> UserTaskInfo:
         extensions = getattr(ts, "extensions", None) or {}
+        text = extensions.get("instructionsForEndUser")
+        broken = instructions.syntax_error(text) if isinstance(text, str) else None
+        if broken is not None:
+            self.problems.append(Problem("INSTRUCTIONS_TEMPLATE", broken, self.locator.element(file, ts.bpmn_id)))
         return UserTaskInfo(
             ts.bpmn_id,
             ts.bpmn_name or ts.bpmn_id,

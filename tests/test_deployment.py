@@ -557,3 +557,15 @@ def test_load_files_finds_forms_in_model_sub_folders_and_refuses_ambiguity(tmp_p
     assert [p.message for p in problems if "apply-schema.json" in p.message][0].startswith(
         "读取表单文件 apply-schema.json 失败：表单目录中有多个"
     )
+
+
+def _instructed(text: str) -> SourceFile:
+    extension = f"<bpmn:extensionElements><spiffworkflow:instructionsForEndUser>{text}</spiffworkflow:instructionsForEndUser></bpmn:extensionElements>"  # noqa: E501
+    return model(chain(("t", f'<bpmn:userTask id="t">{extension}</bpmn:userTask>')))
+
+
+def test_user_task_instructions_are_a_template_checked_at_deploy() -> None:
+    [definition] = deploy(_instructed("{{ partner }} 退回，原因：{{ reason }}")).processes.values()
+    assert [t.instructions for t in definition.user_tasks.values()] == ["{{ partner }} 退回，原因：{{ reason }}"]
+    problem = only(refused(_instructed("{% if reason %}未闭合")), "INSTRUCTIONS_TEMPLATE")
+    assert problem.location.element_id == "t" and "办理说明模板第 1 行有语法错误" in problem.message

@@ -73,6 +73,8 @@ def test_case_page_shows_each_item_and_its_return(
     assert "已推送，待签收" in panel  # the cable item, untouched
     assert "供电公司退回民政，原因：供电户号与户主不符" in page.text  # the timeline says it too
     [correct] = case.ready(CORRECT)
+    told = world.signed_in("jb_dongcheng").get(f"/tasks/{correct.id}").text
+    assert "供电公司退回了联办事项「电费减免」（第 1 轮推送），退回原因：供电户号与户主不符" in told
     fixed = {"correction_note": "已核实户号", "corrected_fields": {"electricity_account": "3300998877"}}
     world.engine.complete_task(instance, correct.id, fixed, actor="jb_dongcheng")
     [again] = external.fetch_and_lock(world.engine, power, worker_id="w", lease=timedelta(minutes=5))

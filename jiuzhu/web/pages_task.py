@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
+from engine import instructions
 from engine.drafts import Draft
 from engine.errors import FormValidationError
 from engine.runtime import ReadyTask
@@ -71,10 +72,12 @@ def _page(
             drafts=context.drafts is not None,
         )
     directory = context.directory()
+    text = task.info.instructions if task.info else None
     return render(
         request,
         "task.html",
         {
+            "instructions": instructions.render(text, context.engine.task_data(record.id, task_id)) if text else None,
             "row": row,
             "task": task,
             "record": record,
