@@ -85,14 +85,17 @@ def build_web_context(engine: Engine, settings: Settings) -> WebContext:
     from integrations.sql.accounts import SqlAccounts
     from integrations.sql.drafts import SqlDraftStore
     from integrations.sql.inbox import SqlInbox
+    from integrations.sql.throttle import SqlLoginThrottle
     from jiuzhu.web.context import WebContext
-    from jiuzhu.web.throttle import LoginThrottle
 
     store = engine.store
     if not isinstance(store, SqlStore):
         raise TypeError("the web needs the SQL store")
-    throttle = LoginThrottle(
-        engine.clock, max_failures=settings.login_max_failures, window_seconds=settings.login_window_seconds
+    throttle = SqlLoginThrottle(
+        store.engine,
+        engine.clock,
+        max_failures=settings.login_max_failures,
+        window_seconds=settings.login_window_seconds,
     )
     return WebContext(
         engine,

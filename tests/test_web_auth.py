@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from engine.clock import FixedClock
 from engine.service import Engine
-from tests.web_support import PASSWORD, csrf_of, make_world
+from tests.web_support import PASSWORD, WebWorld, csrf_of, make_world
 
 
 def test_sign_in_sets_a_signed_httponly_lax_cookie_and_sign_out_ends_it(
@@ -56,6 +56,25 @@ def test_wrong_password_is_throttled_per_user_and_address(
     assert attempt("nobody", "x") == 401
     clock.advance(timedelta(seconds=61))
     assert attempt("jb_dongcheng", PASSWORD) == 303
+
+
+def test_throttling_is_shared_by_every_server_process_on_the_database(
+    make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock
+) -> None:
+    limits = {"JIUZHU_LOGIN_MAX_FAILURES": "2", "JIUZHU_LOGIN_WINDOW_SECONDS": "60"}
+    first, second = make_world(make_engine_for, db_url, **limits), make_world(make_engine_for, db_url, **limits)
+
+    def attempt(world: WebWorld, password: str) -> int:
+        client = world.client()
+        token = csrf_of(client.get("/signin").text)
+        data = {"username": "jb_dongcheng", "password": password, "csrf_token": token}
+        return client.post("/signin", data=data).status_code
+
+    assert [attempt(first, "nope"), attempt(second, "nope")] == [401, 401]
+    assert attempt(first, PASSWORD) == 429 and attempt(second, PASSWORD) == 429
+    clock.advance(timedelta(seconds=61))
+    assert attempt(second, PASSWORD) == 303
+    assert attempt(first, "nope") == 401  # the success cleared the count; one failure is not a block
 
 
 def test_next_is_only_a_local_path(make_engine_for: Callable[..., Engine], db_url: str) -> None:
