@@ -146,6 +146,7 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/dashboard"): session_only(role(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}"): session_only(role_on_case(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}/diagram.bpmn"): session_only(role_on_case(*CASE_PAGES)),
+    ("GET", "/cases/{instance_id}/documents/{sha256}"): session_only(role_on_case(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}/notices/{kind}.pdf"): session_only(role_on_case(*CASE_PAGES)),  # 409: no decision
     ("GET", "/api/outbox"): role("admin"),
     ("POST", "/api/outbox/{event_id}/requeue"): role("admin"),  # 404: no such event, after authorization
@@ -158,7 +159,7 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/api/external/{handoff_id}/return"): nobody,
 }
 # Routes whose object the matrix does not create: 404 after authorization is right.
-ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue")}
+ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue"), ("GET", "/cases/{instance_id}/documents/{sha256}")}
 # Listing routes: allowed to many, but the case must not show for those out of scope.
 LISTS = {("GET", "/api/instances"), ("GET", "/inbox"), ("GET", "/api/supervisions")} | {
     ("GET", "/cases"),

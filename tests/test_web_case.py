@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable
 from io import BytesIO
+from pathlib import Path
 
 from openpyxl import load_workbook
 
@@ -99,3 +100,28 @@ def test_ledger_export_is_a_workbook_with_the_office_columns(
     assert row["家庭人口"] == 2 and row["所属乡镇(街道)"] == "东城街道" and row["所属村(社区)"] == "杨柳社区"
     assert row["受理日期"].date().isoformat() == "2026-11-02" and row["剩余工作日"] == 30
     assert sheet.column_dimensions["C"].width == 21
+
+
+def test_a_document_of_the_case_downloads_audited_and_only_from_its_own_case(
+    make_engine_for: Callable[..., Engine], db_url: str, tmp_path: Path
+) -> None:
+    world = make_world(make_engine_for, db_url, JIUZHU_ATTACHMENTS_DIR=str(tmp_path))
+    store = world.context.attachments
+    assert store is not None
+    digest = store.put(b"%PDF-1.4 household register")
+    elsewhere = store.put(b"<html><script>alert(1)</script></html>")  # stored, but this case does not refer to it
+    data = {**HOUSEHOLD, "proof": {"sha256": digest, "name": "户口本.pdf", "mime": "application/pdf", "size": 27}}
+    view = world.engine.start("dibao_sla_skeleton", data, actor="xl_yangliu", org_unit="qinghe.dongcheng.yangliu")
+    instance = view.record.id
+    client = world.signed_in("jb_dongcheng")
+    assert f'href="/cases/{instance}/documents/{digest}"' in client.get(f"/cases/{instance}").text
+    r = client.get(f"/cases/{instance}/documents/{digest}")
+    assert r.status_code == 200 and r.content == b"%PDF-1.4 household register"
+    assert r.headers["content-type"] == "application/pdf" and r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''%E6%88%B7%E5%8F%A3%E6%9C%AC.pdf"
+    assert client.get(f"/cases/{instance}/documents/{elsewhere}").status_code == 404
+    assert client.get(f"/cases/{instance}/documents/not-a-digest").status_code == 404
+    assert world.signed_in("jb_xiwan").get(f"/cases/{instance}/documents/{digest}").status_code == 403
+    downloads = [e for e in world.engine.events(instance) if e.type == "document_downloaded"]
+    assert [(e.actor, e.payload["name"]) for e in downloads] == [("jb_dongcheng", "户口本.pdf")]
+    assert "下载了材料「户口本.pdf」" in client.get(f"/cases/{instance}").text

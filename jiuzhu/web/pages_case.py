@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -28,6 +28,7 @@ from jiuzhu.web.timeline import timeline
 router = APIRouter(include_in_schema=False)
 LEDGER_LIMIT = 5000  # cases per 台账 page or export; a county's year fits
 STATUS_PATTERN = "^(" + "|".join(STATUS_LABELS) + ")$"
+DOCUMENT_DOWNLOADED = "document_downloaded"
 
 
 def _display_name(request: Request) -> Callable[[str], str]:
@@ -152,6 +153,31 @@ def _linked_case(context: WebContext, user: CurrentUser, data: Mapping[str, Any]
     except NotFoundError:
         return None
     return child if may_open(user, record) else None
+
+
+@router.get("/cases/{instance_id}/documents/{sha256}")
+def document(request: Request, user: CurrentUser, instance_id: str, sha256: str) -> Response:
+    """One uploaded 材料 of the case, as a download; every download is audited.
+    Only a file the case's own data refers to is served: a digest from another
+    case is not found here."""
+    context = web(request)
+    record = context.engine.instance_record(instance_id)
+    authorize_case(user, record)
+    found = next((d for d in documents(context.engine.get(instance_id).data) if d.sha256 == sha256), None)
+    store = context.attachments
+    if found is None or store is None or not store.exists(sha256):
+        raise NotFoundError("该材料不存在或已不在存储中", code="DOCUMENT_NOT_FOUND")
+    detail = {"field": found.field, "name": found.name, "sha256": sha256}
+    context.engine.record_access(record.id, DOCUMENT_DOWNLOADED, actor=user.username, detail=detail)
+    return Response(
+        store.get(sha256),
+        media_type=found.mime or "application/octet-stream",
+        # Always a download, never rendered in our origin: an uploaded HTML file cannot script the app.
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.name)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/cases/{instance_id}/diagram.bpmn")
