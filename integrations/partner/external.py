@@ -48,10 +48,13 @@ def fetch_and_lock(
     lease: timedelta,
     remember: Remember | None = None,
 ) -> list[dict[str, Any]]:
-    """Each lock is a transaction of its own on its instance's chain. With an
-    idempotency key, each also stores the answer so far (``{"tasks": [...]}``),
-    so a retry after a crash between two locks, or after the last one, gets
-    the tasks that were locked and never locks more."""
+    """Each lock is a transaction of its own, because it is an event on its own
+    instance's chain (engine.annotate steps one instance). So with an
+    idempotency key each lock also stores the answer so far
+    (``{"tasks": [...]}``) in its transaction: a retry after a crash between
+    two locks, or after the last one, gets the tasks that were locked and
+    never locks more. Storing the answer once after the loop would leave a
+    window in which the locks are taken but the key is unknown."""
     now = engine.clock.now()
     query = select(H).where(H.c.department == partner.department, _available(now)).order_by(H.c.created_at, H.c.id)
     if topics:
