@@ -68,8 +68,8 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
         partner = await run_in_threadpool(who, authorization)
         lease = timedelta(seconds=body.lock_duration)
 
-        def take() -> list[dict[str, Any]]:
-            return external.fetch_and_lock(
+        def write(remember: Remember | None) -> dict[str, Any]:
+            tasks = external.fetch_and_lock(
                 engine,
                 partner,
                 worker_id=body.worker_id,
@@ -77,10 +77,9 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
                 handoff_ids=body.handoff_ids,
                 max_tasks=body.max_tasks,
                 lease=lease,
+                remember=remember,
             )
-
-        def write(_remember: Remember | None) -> dict[str, Any]:
-            return {"tasks": take()}
+            return {"tasks": tasks}
 
         deadline = time.monotonic() + body.async_response_timeout / 1000
         while True:
@@ -101,8 +100,8 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
         partner = who(authorization)
         lease = timedelta(seconds=body.lock_duration)
 
-        def write(_remember: Remember | None) -> dict[str, Any]:
-            return external.extend_lock(engine, partner, handoff_id, body.lock_token, lease=lease)
+        def write(remember: Remember | None) -> dict[str, Any]:
+            return external.extend_lock(engine, partner, handoff_id, body.lock_token, lease=lease, remember=remember)
 
         return once(engine, partner, idempotency_key, f"extend/{handoff_id}", body.model_dump(), write)
 

@@ -39,6 +39,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     deliver.add_argument("--interval", type=float, default=2.0, help="无 Redis 时轮询数据库的间隔（秒）")
     deliver.add_argument("--backoff-seconds", type=float, default=30.0, help="重试退避基数（秒，按 2 的幂增长）")
     deliver.add_argument("--max-attempts", type=int, default=8, help="超过后进入死信")
+    claim = webhooks.DeliveryPolicy().claim_for.total_seconds()
+    deliver.add_argument("--claim-seconds", type=float, default=claim,
+                         help="一次投递占用事件的时长（秒）；投递中途退出的工作进程过后由其他进程重投")  # fmt: skip
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -71,7 +74,8 @@ def deliver_loop(engine: Engine, policy: webhooks.DeliveryPolicy, *, interval: f
 def run(engine: Engine, args: argparse.Namespace, redis: Any = None) -> int:
     if args.command == "deliver":
         policy = webhooks.DeliveryPolicy(backoff_base=timedelta(seconds=args.backoff_seconds),
-                                         max_attempts=args.max_attempts)  # fmt: skip
+                                         max_attempts=args.max_attempts,
+                                         claim_for=timedelta(seconds=args.claim_seconds))  # fmt: skip
         if args.once:
             print(f"已投递 {webhooks.deliver_due(engine, http_post, policy)} 条")
             return 0

@@ -46,7 +46,15 @@ def fetch_and_lock(
     handoff_ids: Sequence[str] = (),
     max_tasks: int = 10,
     lease: timedelta,
+    remember: Remember | None = None,
 ) -> list[dict[str, Any]]:
+    """Each lock is a transaction of its own, because it is an event on its own
+    instance's chain (engine.annotate steps one instance). So with an
+    idempotency key each lock also stores the answer so far
+    (``{"tasks": [...]}``) in its transaction: a retry after a crash between
+    two locks, or after the last one, gets the tasks that were locked and
+    never locks more. Storing the answer once after the loop would leave a
+    window in which the locks are taken but the key is unknown."""
     now = engine.clock.now()
     query = select(H).where(H.c.department == partner.department, _available(now)).order_by(H.c.created_at, H.c.id)
     if topics:
@@ -71,6 +79,8 @@ def fetch_and_lock(
             )
             if won.rowcount != 1:
                 return []  # another fetch took it first
+            if remember is not None:
+                remember(unit, {"tasks": [*locked, _view(row, token, until)]})
             fields = sorted(json.loads(row.payload)["household"])
             payload = {
                 "handoff_id": row.id,
@@ -114,18 +124,23 @@ def _owned(engine: Engine, partner: Partner, handoff_id: str) -> Any:
     return row
 
 
-def extend_lock(engine: Engine, partner: Partner, handoff_id: str, token: str, *, lease: timedelta) -> dict[str, Any]:
+def extend_lock(
+    engine: Engine, partner: Partner, handoff_id: str, token: str, *, lease: timedelta, remember: Remember | None = None
+) -> dict[str, Any]:
     now = engine.clock.now()
     until = now + lease
+    response = {"id": handoff_id, "lock_expires_at": until.astimezone(UTC).isoformat()}
 
     def extend(unit: Unit, _record: InstanceRecord) -> list[EventDraft]:
         row = _held(unit, partner, handoff_id, token, now)
         conn(unit).execute(update(H).where(H.c.id == handoff_id).values(lease_until=until))
+        if remember is not None:
+            remember(unit, response)
         payload = {"handoff_id": handoff_id, "item": row.item_code, "until": until.isoformat()}
         return [EventDraft("partner_lease_extended", payload, task_id=handoff_id, actor=partner.department)]
 
     engine.annotate(_owned(engine, partner, handoff_id).instance_id, extend)
-    return {"id": handoff_id, "lock_expires_at": until.astimezone(UTC).isoformat()}
+    return response
 
 
 def _finish(

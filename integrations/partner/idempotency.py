@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConflictError
@@ -35,7 +35,10 @@ def _recall(engine: Engine, partner: Partner, key: str, digest: str) -> dict[str
 
 
 # Stores the answer in the given transaction: a write that commits its answer
-# with its effect is never done twice, even if the process dies just after.
+# with its effect is never done twice, even if the process dies just after. A
+# write of several transactions (fetch-and-lock: one per handoff it locks)
+# calls it in each, with the answer so far; the retry then gets exactly what
+# had committed when the process died, and locks nothing more.
 Remember = Callable[[Unit, dict[str, Any]], None]
 
 
@@ -53,19 +56,36 @@ def once(
     earlier = _recall(engine, partner, key, digest)
     if earlier is not None:
         return earlier
+    written: list[str] = []  # the answers this request has stored, last one current
 
     def remember(unit: Unit, response: dict[str, Any]) -> None:
-        values = {"department": partner.department, "key": key, "body_hash": digest, "status_code": 200,
-                  "response": json.dumps(response, ensure_ascii=False), "created_at": engine.clock.now()}  # fmt: skip
-        conn(unit).execute(insert(IDEM).values(**values))
+        text = json.dumps(response, ensure_ascii=False)
+        if not written:
+            # A concurrent twin with this key that stored first makes this insert
+            # fail, and with it the twin's lock or result in the same transaction.
+            values = {"department": partner.department, "key": key, "body_hash": digest, "status_code": 200,
+                      "response": text, "created_at": engine.clock.now()}  # fmt: skip
+            conn(unit).execute(insert(IDEM).values(**values))
+        else:
+            mine = (IDEM.c.department == partner.department) & (IDEM.c.key == key) & (IDEM.c.response == written[-1])
+            if conn(unit).execute(update(IDEM).where(mine).values(response=text)).rowcount != 1:
+                raise ConflictError("同一幂等键的请求正在并发处理，请稍后重试", code="IDEMPOTENCY_KEY_BUSY")
+        written.append(text)
 
-    response = write(remember)
-    if _recall(engine, partner, key, digest) is not None:
-        return response  # remembered inside the write's own transaction
     try:
+        response = write(remember)
+    except IntegrityError:
+        # The twin got there first; its answer stands.
+        earlier = _recall(engine, partner, key, digest)
+        if earlier is None:
+            raise
+        return earlier
+    if written:
+        return response  # remembered inside the write's own transaction(s)
+    try:
+        # A write with no effect to protect (nothing to lock): its answer on its own.
         with engine.store.unit() as unit:
             remember(unit, response)
     except IntegrityError:
-        # A concurrent twin with this key got there first; its answer stands.
         return _recall(engine, partner, key, digest) or response
     return response

@@ -47,15 +47,16 @@ class PartnerClient:
         max_tasks: int = 10,
         lock_seconds: int = 300,
         wait_ms: int = 0,
+        key: str | None = None,
     ) -> list[dict[str, Any]]:
         body = {"worker_id": self.worker_id, "topics": topics or [], "handoff_ids": handoff_ids or [],
                 "max_tasks": max_tasks, "lock_duration": lock_seconds, "async_response_timeout": wait_ms}  # fmt: skip
         # A long poll carries no idempotency key: the server would answer a repeat from memory, not wait.
-        return list(self._post("/fetch-and-lock", body, key=None if wait_ms else str(uuid.uuid4())))
+        return list(self._post("/fetch-and-lock", body, key=key or (None if wait_ms else str(uuid.uuid4()))))
 
-    def extend(self, task: dict[str, Any], lock_seconds: int = 300) -> dict[str, Any]:
+    def extend(self, task: dict[str, Any], lock_seconds: int = 300, *, key: str | None = None) -> dict[str, Any]:
         body = {"lock_token": task["lock_token"], "lock_duration": lock_seconds}
-        return dict(self._post(f"/{task['id']}/extend-lock", body, key=str(uuid.uuid4())))
+        return dict(self._post(f"/{task['id']}/extend-lock", body, key=key or str(uuid.uuid4())))
 
     def complete(self, task: dict[str, Any], result: dict[str, Any], *, key: str | None = None) -> dict[str, Any]:
         return dict(
