@@ -113,10 +113,18 @@ def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -
     if t == "sla_warning":
         return f"时限预警：{_q(p.get('name'))}将于 {p.get('due_on')} 到期", CLOCK
     if t == "sla_overdue":
-        return f"时限超期：{_q(p.get('name'))}已于 {p.get('due_on')} 到期，督办 {p.get('escalate_to') or '—'}", PROBLEM
+        return f"时限超期：{_q(p.get('name'))}已于 {p.get('due_on')} 到期，督办 {escalated_to(p)}", PROBLEM
     if t == "deadline_recomputed":
         return f"节假日安排更新，到期日 {p.get('old_due_on')} → {p.get('new_due_on')}", CLOCK
     return f"系统事件 {t}", SYSTEM
+
+
+def escalated_to(payload: Mapping[str, Any]) -> str:
+    """Every role an overdue limit was raised to (older events name one), and the 联办 department."""
+    targets = payload.get("escalate_to")
+    names = [targets] if isinstance(targets, str) else list(targets or [])
+    text = "、".join(map(str, names)) or "—"
+    return f"{text}（联办部门：{payload['partner']}）" if payload.get("partner") else text
 
 
 def _beijing(value: Any) -> str:
