@@ -177,7 +177,7 @@ def test_the_api_lists_supervisions_by_department_and_scope(
     make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock
 ) -> None:
     world = make_world(make_engine_for, db_url)
-    _case(world.engine, clock, ["dianfei", "youxian"])
+    case = _case(world.engine, clock, ["dianfei", "youxian"])
     clock.set(datetime.combine(date(2026, 10, 9), datetime.min.time(), SHANGHAI))
     world.engine.fire_due_timers()
 
@@ -192,6 +192,10 @@ def test_the_api_lists_supervisions_by_department_and_scope(
     assert len(listed("sh_dongcheng")) == len(listed("mz_county")) == 6
     assert listed("sh_xiwan") == []
     assert world.signed_in("lb_power").get("/api/supervisions").status_code == 403
+    page = world.signed_in("sh_dongcheng").get(f"/cases/{case.instance_id}")
+    assert page.status_code == 200, page.text
+    told = "督办 联办部门负责人、乡镇审核人、县级民政局（联办部门：供电公司）"
+    assert page.text.count(told) == 2 and page.text.count("未解除") >= 2  # the 督办 list and the timeline
 
 
 def test_grouping_names_every_target_in_the_policys_order() -> None:
