@@ -296,8 +296,9 @@ class World:
         return events
 
     def supervisions(
-        self, label: str | None = None, role: str | None = None, *, open_only: bool = True
+        self, label: str | None = None, role: str | None = None, *, open_only: bool = False
     ) -> list[dict[str, Any]]:
+        """督办 raised on the case (those resolved since included, unless ``open_only``)."""
         rows = self.engine().supervisions(role=role, instance_id=self.iid, open_only=open_only)
         if label is not None:
             keys = {s.clock.key for s in self.clocks(label)}

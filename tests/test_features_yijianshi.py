@@ -614,7 +614,7 @@ def item_supervised(world: YijianshiWorld, item: str, label: str, roles: str, n:
 @restarts
 def supervisions_name_the_partner(world: YijianshiWorld, item: str, partner: str) -> None:
     ids = world.item_task_ids(world.catalogue.code(item))
-    rows = [s for s in world.supervisions(open_only=False) if s["task_id"] in ids]
+    rows = [s for s in world.supervisions() if s["task_id"] in ids]
     assert rows and {r["partner"] for r in rows} == {partner}, rows
 
 
@@ -622,9 +622,9 @@ def supervisions_name_the_partner(world: YijianshiWorld, item: str, partner: str
 @restarts
 def supervisions_resolved(world: YijianshiWorld, item: str) -> None:
     ids = world.item_task_ids(world.catalogue.code(item))
-    mine = [s for s in world.supervisions(open_only=False) if s["task_id"] in ids]
+    mine = [s for s in world.supervisions() if s["task_id"] in ids]
     assert mine and all(s["resolved_at"] == world.clock.now().isoformat() for s in mine), mine
-    assert [s for s in world.supervisions() if s["task_id"] in ids] == []
+    assert [s for s in world.supervisions(open_only=True) if s["task_id"] in ids] == []
 
 
 @then(_re(r"尚未就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」发起督办"))
