@@ -56,6 +56,9 @@ class _HeldBack:
     def add_supervisions(self, org_unit: str | None, supervisions: Sequence[Any]) -> None:
         self.writes.append(lambda unit: unit.add_supervisions(org_unit, supervisions))
 
+    def resolve_supervisions(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
+        self.writes.append(lambda unit: unit.resolve_supervisions(instance_id, clock_keys, at))
+
 
 @dataclass
 class _Step:

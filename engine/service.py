@@ -493,9 +493,17 @@ class Engine:
                 for c in unit.clocks(instance_id)
             ]
 
-    def supervisions(self, *, role: str | None = None) -> list[dict[str, Any]]:
+    def supervisions(
+        self,
+        *,
+        role: str | None = None,
+        partner: str | None = None,
+        instance_id: str | None = None,
+        open_only: bool = True,
+    ) -> list[dict[str, Any]]:
+        """督办 records, newest first; ``partner`` narrows to one 联办 department's."""
         with self.store.reader() as unit:
-            return unit.supervisions(role=role)
+            return unit.supervisions(role=role, partner=partner, instance_id=instance_id, open_only=open_only)
 
     def sla_report(
         self, since: datetime, until: datetime, *, process_id: str | None = None, org_unit: str | None = None

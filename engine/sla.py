@@ -5,7 +5,9 @@ A clock runs per instance (the overall limit from 受理) and per active stage
 ``slaStage`` property). Deadlines are calendar dates in Beijing time: a limit
 of 3 working days started on Monday is due at the end of Thursday. Time spent
 in a pausing stage (补正, or a 公示 that does not count) moves the overall
-deadline by the days it took, counted in the clock's own unit.
+deadline by the days it took, counted in the clock's own unit. A stage whose
+policy says ``due_from`` is due on the date its task's data names (a 联办
+item's own feedback date) rather than ``limit`` days after its start.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class SlaClock:
     unit: str
     roll_to_working_day: bool
     warn_before: int
-    escalate_to: str | None
+    escalate_to: tuple[str, ...]
     due_on: date
     due_at: datetime
     warn_at: datetime | None
@@ -78,6 +80,9 @@ class SlaClock:
     warned: bool = False
     breached: bool = False
     closed_at: datetime | None = None
+    due_from: str | None = None  # the task data path the fixed deadline came from
+    fixed_due_on: date | None = None  # that deadline (the limit is then not counted)
+    partner: str | None = None  # the 联办 department working the task, if any
 
     @property
     def open(self) -> bool:
@@ -92,7 +97,7 @@ class SlaClock:
         return None if self.breached else self.due_at
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload = {
             "stage": self.stage,
             "name": self.name,
             "policy": self.policy_id,
@@ -102,6 +107,11 @@ class SlaClock:
             "provisional": self.provisional,
             "calendar_version": self.calendar_version,
         }
+        if self.due_from:
+            payload["due_from"] = self.due_from
+        if self.partner:
+            payload["partner"] = self.partner
+        return payload
 
 
 def _period(calendar: WorkCalendar, start: date, n: int, unit: str, roll: bool, region: str | None) -> Any:
@@ -110,8 +120,33 @@ def _period(calendar: WorkCalendar, start: date, n: int, unit: str, roll: bool, 
     return calendar.add_natural_days(start, n, roll_to_working_day=roll, region=region)
 
 
+def _working_days_before(calendar: WorkCalendar, day: date, n: int, region: str | None) -> date:
+    while n > 0:
+        day -= timedelta(days=1)
+        n -= calendar.is_working_day(day, region=region)
+    return day
+
+
+def _schedule_fixed(clock: SlaClock, due_on: date, calendar: WorkCalendar) -> SlaClock:
+    """A deadline given by the data: only the warning is counted back from it."""
+    warn_at = None
+    if clock.warn_before:
+        warn_at = end_of_day(_working_days_before(calendar, due_on, clock.warn_before, clock.region))
+    years = range(local_date(clock.started_at).year, due_on.year + 1)
+    return replace(
+        clock,
+        due_on=due_on,
+        due_at=end_of_day(due_on),
+        warn_at=warn_at,
+        provisional=not all(calendar.is_published(y, region=clock.region) for y in years),
+        calendar_version=calendar.version(clock.region),
+    )
+
+
 def schedule(clock: SlaClock, calendar: WorkCalendar) -> SlaClock:
     """Recompute due and warning moments from the clock's basis."""
+    if clock.fixed_due_on is not None:
+        return _schedule_fixed(clock, clock.fixed_due_on, calendar)
     start = local_date(clock.started_at)
     n = clock.limit + clock.paused_days
     due = _period(calendar, start, n, clock.unit, clock.roll_to_working_day, clock.region)
@@ -140,7 +175,11 @@ def start_clock(
     calendar: WorkCalendar,
     task_id: str | None = None,
     element_id: str | None = None,
+    fixed_due_on: date | None = None,
+    partner: str | None = None,
 ) -> SlaClock:
+    """A new clock; ``fixed_due_on`` is the date the task's data gave for a
+    ``due_from`` limit (None: count ``limit`` from ``now``)."""
     draft = SlaClock(
         instance_id=instance_id,
         key=key,
@@ -161,7 +200,14 @@ def start_clock(
         calendar_version="",
         task_id=task_id,
         element_id=element_id,
+        due_from=".".join(limit.due_from) if limit.due_from and fixed_due_on else None,
+        fixed_due_on=fixed_due_on,
+        partner=partner,
     )
+    if fixed_due_on is not None:
+        # What the data's date amounts to, for the lists that show a limit.
+        start = local_date(now)
+        draft = replace(draft, limit=max(calendar.working_days_between(start, fixed_due_on, region=region), 0))
     return schedule(draft, calendar)
 
 
@@ -204,6 +250,7 @@ def working_days_left(clock: SlaClock, now: datetime, calendar: WorkCalendar) ->
 
 
 _DATETIMES = ("started_at", "due_at", "warn_at", "paused_since", "closed_at")
+_DATES = ("due_on", "fixed_due_on")
 
 
 def clock_to_dict(clock: SlaClock) -> dict[str, Any]:
@@ -219,5 +266,10 @@ def clock_from_dict(data: dict[str, Any]) -> SlaClock:
     for name in _DATETIMES:
         if values.get(name):
             values[name] = datetime.fromisoformat(values[name])
-    values["due_on"] = date.fromisoformat(values["due_on"])
+    for name in _DATES:
+        if values.get(name):
+            values[name] = date.fromisoformat(values[name])
+    # Clocks stored before a limit could escalate to several roles hold one name.
+    targets = values.get("escalate_to")
+    values["escalate_to"] = (targets,) if isinstance(targets, str) else tuple(targets or ())
     return SlaClock(**values)

@@ -9,10 +9,11 @@ within seconds.
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from threading import Lock
+from typing import Any
 
 from engine import sla
 from engine.runtime import EventDraft, InstanceRun
@@ -20,6 +21,7 @@ from engine.sla_helpers import SlaContext
 from engine.sla_policy import PolicyBook, SlaPolicy, load_policy
 from engine.sla_tracker import ActiveStage, track
 from engine.store import InstanceRecord, Unit
+from engine.task_facts import partner_of
 from engine.workcal import WorkCalendar
 from engine.workcal_schedule import load_schedule
 
@@ -85,7 +87,10 @@ class SlaDesk:
         events: list[EventDraft] = []
         if recompute:
             clocks, events = _recompute(clocks, calendar)
-        stages = [ActiveStage(*s) for s in run.active_stages()]
+        started = {c.key for c in clocks}
+        stages = [
+            _stage(run, policy, *s) if f"task:{s[0]}" not in started else ActiveStage(*s) for s in run.active_stages()
+        ]
         outcome = track(
             clocks,
             instance_id=record.id,
@@ -99,6 +104,8 @@ class SlaDesk:
         unit.save_clocks(record.id, outcome.clocks)
         if outcome.supervisions:
             unit.add_supervisions(record.org_unit, outcome.supervisions)
+        if outcome.resolved:
+            unit.resolve_supervisions(record.id, outcome.resolved, now)
         return events + outcome.events, outcome.clocks
 
     def extend(
@@ -130,6 +137,28 @@ class SlaDesk:
             **extended.to_payload(),
         }
         return [EventDraft("sla_extended", payload)]
+
+
+def _stage(run: InstanceRun, policy: SlaPolicy, task_id: str, element_id: str, stage: str) -> ActiveStage:
+    """A stage about to get its clock, with what its task's data says: the
+    deadline a ``due_from`` limit names, and the 联办 department."""
+    data = run.task_data(task_id)
+    limit = policy.stages.get(stage)
+    due_on = _date_at(data, limit.due_from) if limit is not None and limit.due_from else None
+    return ActiveStage(task_id, element_id, stage, due_on, partner_of(data))
+
+
+def _date_at(data: Mapping[str, Any], path: Sequence[str]) -> date | None:
+    """The ISO date at ``path``; None (count the policy's limit) if there is none."""
+    value: Any = data
+    for key in path:
+        value = value.get(key) if isinstance(value, Mapping) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
 def _recompute(clocks: Sequence[sla.SlaClock], calendar: WorkCalendar) -> tuple[list[sla.SlaClock], list[EventDraft]]:

@@ -23,12 +23,20 @@ File format (``processes/sla/*.sla.json``)::
                                "roll_to_working_day": true, "counts_in_overall": false}},
       "pause_stages": ["awaiting_correction"]
     }
+
+``escalate_to`` names one role or a list of roles: an overdue limit raises one
+督办 to each. A stage may take its deadline from the task's own data instead
+of counting ``limit`` from the task's start: ``"due_from": "handoff.due_on"``
+names the dotted path of an ISO date there (a 联办 item's own feedback date,
+computed at the push from the catalogue). ``limit`` stays the fallback when
+the data holds no such date.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,10 +63,11 @@ class Limit:
     limit: int
     unit: PeriodKind
     warn_before: int = 0
-    escalate_to: str | None = None
+    escalate_to: tuple[str, ...] = ()
     roll_to_working_day: bool = True
     counts_in_overall: bool = True
     source: str | None = None
+    due_from: tuple[str, ...] | None = None  # path of the deadline date in the task's data
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,7 @@ _LIMIT_KEYS = {
     "roll_to_working_day",
     "counts_in_overall",
     "source",
+    "due_from",
 }
 _TOP_KEYS = {
     "id",
@@ -120,6 +130,9 @@ _TOP_KEYS = {
     "stages",
     "pause_stages",
 }
+
+
+_DATA_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 class _Reader:
@@ -162,6 +175,27 @@ class _Reader:
             return ()
         return tuple(value)
 
+    def targets(self, data: Mapping[str, Any], path: str) -> tuple[str, ...]:
+        value = data.get("escalate_to")
+        if value is None:
+            return ()
+        if isinstance(value, str) and value.strip():
+            return (value,)
+        if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+            if len(set(value)) == len(value):
+                return tuple(value)
+        self.fail(f"{path}escalate_to", "必须是角色名称，或不重复的角色名称列表")
+        return ()
+
+    def data_path(self, data: Mapping[str, Any], key: str, path: str) -> tuple[str, ...] | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _DATA_PATH.fullmatch(value):
+            self.fail(f"{path}{key}", f"必须是任务数据中的字段路径，如 handoff.due_on，收到 {value!r}")
+            return None
+        return tuple(value.split("."))
+
     def unknown(self, data: Mapping[str, Any], allowed: set[str], path: str) -> None:
         for key in sorted(set(data) - allowed):
             self.fail(f"{path}{key}", "未知字段")
@@ -187,10 +221,11 @@ class _Reader:
             limit=limit,
             unit=unit,
             warn_before=warn_before,
-            escalate_to=self.text(data, "escalate_to", path, required=False),
+            escalate_to=self.targets(data, path),
             roll_to_working_day=self.flag(data, "roll_to_working_day", path, True),
             counts_in_overall=self.flag(data, "counts_in_overall", path, True),
             source=self.text(data, "source", path, required=False),
+            due_from=self.data_path(data, "due_from", path),
         )
 
 
@@ -205,6 +240,8 @@ def load_policy(text: str | bytes, *, source: str) -> SlaPolicy:
         raise PolicyInvalid([Problem("SLA_POLICY_INVALID", "顶层必须是 JSON 对象", Location(source))])
     reader.unknown(data, _TOP_KEYS, "")
     overall = reader.limit("overall", data.get("overall"), "overall.")
+    if overall is not None and overall.due_from is not None:
+        reader.fail("overall.due_from", "总时限自受理起算，不能取自任务数据")
     stages_raw = data.get("stages", {})
     stages: dict[str, Limit] = {}
     if not isinstance(stages_raw, dict):

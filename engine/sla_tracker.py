@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from engine import sla
 from engine.runtime import EventDraft
@@ -24,11 +24,15 @@ class ActiveStage:
     task_id: str
     element_id: str
     stage: str
+    due_on: date | None = None  # from the task's data, for a ``due_from`` limit
+    partner: str | None = None  # the 联办 department the task is addressed to
 
 
 @dataclass(frozen=True)
 class Supervision:
-    """督办: an overdue limit, raised to the role the policy names."""
+    """督办: an overdue limit, raised to one of the roles the policy names.
+    A 联办 task's 督办 carries its department, so that department's
+    supervisor (and no other) sees it."""
 
     instance_id: str
     clock_key: str
@@ -37,6 +41,7 @@ class Supervision:
     role: str | None
     due_on: str
     raised_at: datetime
+    partner: str | None = None
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Outcome:
     clocks: list[sla.SlaClock]
     events: list[EventDraft] = field(default_factory=list)
     supervisions: list[Supervision] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)  # keys of overdue clocks that closed
 
 
 def track(
@@ -74,6 +80,7 @@ def track(
             clock = sla.start_clock(
                 instance_id=instance_id, key=key, limit=policy.stage(stage.stage), policy=policy, region=region,
                 now=now, calendar=calendar, task_id=stage.task_id, element_id=stage.element_id,
+                fixed_due_on=stage.due_on, partner=stage.partner,
             )  # fmt: skip
             by_key[key] = clock
             out.events.append(
@@ -86,6 +93,8 @@ def track(
             closed = replace(clock, closed_at=now)
             by_key[key] = closed
             on_time = now <= closed.due_at and not clock.breached  # once 督办 is raised it stays late
+            if clock.breached:
+                out.resolved.append(key)
             out.events.append(
                 EventDraft(
                     "sla_clock_closed",
@@ -130,14 +139,14 @@ def _cross(clock: sla.SlaClock, now: datetime, out: Outcome) -> sla.SlaClock:
         out.events.append(
             EventDraft(
                 "sla_overdue",
-                {"clock": clock.key, **clock.to_payload(), "escalate_to": clock.escalate_to},
+                {"clock": clock.key, **clock.to_payload(), "escalate_to": list(clock.escalate_to)},
                 clock.task_id,
                 clock.element_id,
             )
         )
-        out.supervisions.append(
-            Supervision(
-                clock.instance_id, clock.key, clock.stage, clock.name, clock.escalate_to, clock.due_on.isoformat(), now
-            )
-        )
+        due_on = clock.due_on.isoformat()
+        out.supervisions += [
+            Supervision(clock.instance_id, clock.key, clock.stage, clock.name, role, due_on, now, clock.partner)
+            for role in clock.escalate_to or (None,)
+        ]
     return clock

@@ -5,7 +5,8 @@ Roles are codes (``township_handler``); BPMN lanes name roles in Chinese
 by code prefix over the org-unit tree: a township sees its own code and its
 villages (``qinghe.dongcheng`` → ``qinghe.dongcheng.yangliu``); a county
 office (民政局, 核对中心, 协调机制) sees its whole county; a partner department
-sees only the 联办 handoffs addressed to its ``department``.
+sees only the 联办 handoffs addressed to its ``department``, and its
+supervisor (``partner_supervisor``) only that department's 督办.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 ADMIN, AUDITOR, PARTNER, DESIGNER = "admin", "auditor", "partner", "designer"
+# The head of a partner department: receives its 督办, does not work its handoffs.
+PARTNER_SUPERVISOR = "partner_supervisor"
+PARTNER_SIDE = (PARTNER, PARTNER_SUPERVISOR)
 COUNTY_WIDE_KINDS = ("county_office", "check_center", "coordination")
 # Lanes that name more than one party; the part a caseworker acts for decides.
 LANE_ALIASES = {"申请人/村(社区)协理员": "village_assistant"}
@@ -93,7 +97,7 @@ class Directory:
         """Org unit codes whose cases the user sees; None means every unit."""
         if user.has(ADMIN):
             return None
-        if user.has(PARTNER) and not user.has(*(set(user.roles) - {PARTNER})):
+        if user.has(*PARTNER_SIDE) and not user.has(*(set(user.roles) - set(PARTNER_SIDE))):
             return []
         root = self.scope_root(user)
         return sorted(code for code in self.units if code == root or code.startswith(root + "."))
@@ -104,7 +108,7 @@ class Directory:
 
     def department(self, user: User) -> str | None:
         unit = self.units.get(user.org_unit)
-        return unit.department if unit and user.has(PARTNER) else None
+        return unit.department if unit and user.has(*PARTNER_SIDE) else None
 
     def lanes(self, user: User) -> list[str]:
         """BPMN lane names this user works in."""

@@ -14,7 +14,7 @@ from engine.service import ClockStatus, Engine
 from engine.sla import STATE_LABELS
 from engine.workcal_view import schedule_for_year
 from jiuzhu.api_common import Actor, Caller, instance_json
-from jiuzhu.web.auth import in_scope
+from jiuzhu.supervisions import supervisions_for
 
 
 class ExtendRequest(BaseModel):
@@ -44,7 +44,9 @@ def clock_json(status: ClockStatus) -> dict[str, Any]:
         "extended": c.extended,
         "paused": c.paused_since is not None,
         "paused_days": c.paused_days,
-        "escalate_to": c.escalate_to,
+        "escalate_to": list(c.escalate_to),
+        "due_from": c.due_from,
+        "partner": c.partner,
         "policy": c.policy_id,
         "calendar_version": c.calendar_version,
         "closed_at": c.closed_at.isoformat() if c.closed_at else None,
@@ -69,9 +71,9 @@ def sla_router(engine: Engine) -> APIRouter:
         )
         return instance_json(view)
 
-    @router.get("/supervisions", summary="督办记录（未办结）")
+    @router.get("/supervisions", summary="督办记录（未办结）：联办部门负责人只看本部门的，其他角色看本辖区的")
     def supervisions(caller: Caller, role: str | None = None) -> list[dict[str, Any]]:
-        return [s for s in engine.supervisions(role=role) if in_scope(caller, s["org_unit"])]
+        return supervisions_for(engine, caller, role=role)
 
     @router.get("/sla/report", summary="按流程、单位、环节统计按时办结率")
     def report(

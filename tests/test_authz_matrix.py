@@ -65,6 +65,7 @@ CALLERS = [
     _caller("xt_convener", {"coordination_convener"}),
     _caller("xt_member", {"coordination_member"}),
     _caller("lb_power", {"partner"}, sees=False),
+    _caller("lbfz_power", {"partner_supervisor"}, sees=False),
     _caller("audit", {"auditor"}),
     _caller("designer", {"designer"}, sees=False),
     _caller("admin", {"admin"}, handler=True),
@@ -126,7 +127,9 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/api/timers/fire"): role("admin"),
     ("GET", "/api/instances/{instance_id}/sla"): role_on_case(*CASE_SEERS),
     ("POST", "/api/instances/{instance_id}/sla/extend"): role_on_case("county_officer", "admin"),
-    ("GET", "/api/supervisions"): role("county_officer", "township_reviewer", "township_handler", "auditor", "admin"),
+    ("GET", "/api/supervisions"): role(
+        "county_officer", "township_reviewer", "township_handler", "partner_supervisor", "auditor", "admin"
+    ),
     ("GET", "/api/sla/report"): role("county_officer", "auditor", "admin"),
     ("POST", "/api/calendar/schedules"): role("admin"),
     ("GET", "/api/calendar/add-workdays"): anyone,

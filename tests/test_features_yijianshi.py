@@ -601,13 +601,30 @@ def return_recorded(world: YijianshiWorld, item: str, reason: str, note: str) ->
     assert entry["corrected_fields"] == ["electricity_account"] and entry["not_pushed_fields"] == [], entry
 
 
-@then(_re(r"已就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」向「(?P<role>[^」]+)」发起 (?P<n>\d+) 次督办"))
+@then(_re(r"已就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」向(?P<roles>(?:「[^」]+」)+)各发起 (?P<n>\d+) 次督办"))
 @restarts
-def item_supervised(world: YijianshiWorld, item: str, label: str, role: str, n: str) -> None:
+def item_supervised(world: YijianshiWorld, item: str, label: str, roles: str, n: str) -> None:
     rows = world.item_supervisions(world.catalogue.code(item), label)
-    assert [r["role"] for r in rows] == [role] * int(n), rows
+    assert sorted(r["role"] for r in rows) == sorted(_names(roles) * int(n)), rows
     due = world.item_clocks(world.catalogue.code(item), label)[-1].clock.due_at
     assert all(r["raised_at"] == due.isoformat() for r in rows), (rows, show(due))
+
+
+@then(_re(r"「(?P<item>[^」]+)」的督办都注明联办部门「(?P<partner>[^」]+)」"))
+@restarts
+def supervisions_name_the_partner(world: YijianshiWorld, item: str, partner: str) -> None:
+    ids = world.item_task_ids(world.catalogue.code(item))
+    rows = [s for s in world.supervisions() if s["task_id"] in ids]
+    assert rows and {r["partner"] for r in rows} == {partner}, rows
+
+
+@then(_re(r"「(?P<item>[^」]+)」的督办均已解除"))
+@restarts
+def supervisions_resolved(world: YijianshiWorld, item: str) -> None:
+    ids = world.item_task_ids(world.catalogue.code(item))
+    mine = [s for s in world.supervisions() if s["task_id"] in ids]
+    assert mine and all(s["resolved_at"] == world.clock.now().isoformat() for s in mine), mine
+    assert [s for s in world.supervisions(open_only=True) if s["task_id"] in ids] == []
 
 
 @then(_re(r"尚未就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」发起督办"))

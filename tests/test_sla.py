@@ -71,6 +71,29 @@ def test_round_trip_through_json() -> None:
     assert sla.clock_from_dict(sla.clock_to_dict(c)) == c
 
 
+def test_a_deadline_from_the_data_is_kept_and_warned_in_working_days() -> None:
+    limit = Limit("partner_result", "联办部门办理反馈", 10, PeriodKind.WORKING_DAYS, warn_before=2,
+                  escalate_to=("联办部门负责人", "县级民政局"), due_from=("handoff", "due_on"))  # fmt: skip
+    started = datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI)  # the day before 国庆
+    c = sla.start_clock(instance_id="i", key="task:t", limit=limit, policy=policy(), region=None, now=started,
+                        calendar=CAL, task_id="t", fixed_due_on=date(2026, 10, 12), partner="供电公司")  # fmt: skip
+    # 10月8日, 9日, 10日（星期六上班）, 12日: the item's date stands; 2 working days before it is 10月9日.
+    assert (c.due_on, c.limit, c.due_from, c.partner) == (date(2026, 10, 12), 4, "handoff.due_on", "供电公司")
+    assert c.warn_at == sla.end_of_day(date(2026, 10, 9))
+    assert sla.schedule(c, CAL) == c and sla.clock_from_dict(sla.clock_to_dict(c)) == c
+    assert c.to_payload()["due_from"] == "handoff.due_on"
+    counted = sla.start_clock(instance_id="i", key="k", limit=limit, policy=policy(), region=None, now=started,
+                              calendar=CAL)  # fmt: skip
+    assert counted.due_on == CAL.add_working_days(date(2026, 9, 30), 10).date and counted.due_from is None
+
+
+def test_clocks_stored_with_one_escalation_role_still_load() -> None:
+    stored = sla.clock_to_dict(clock(Limit("s", "n", 3, PeriodKind.WORKING_DAYS)))
+    assert sla.clock_from_dict({**stored, "escalate_to": "县级民政局"}).escalate_to == ("县级民政局",)
+    old = {k: v for k, v in stored.items() if k not in ("due_from", "fixed_due_on", "partner")}
+    assert sla.clock_from_dict({**old, "escalate_to": None}).escalate_to == ()
+
+
 def test_helpers_use_the_instance_context() -> None:
     stage = Limit("publicity", "公示", 7, PeriodKind.NATURAL_DAYS)
     with sla_context(SlaContext(CAL, policy(publicity=stage), None, MONDAY)):

@@ -69,6 +69,11 @@ def test_region_picks_the_longest_matching_policy() -> None:
         (lambda d: d["extension"].update(limit=20), "extension.limit"),
         (lambda d: d.update(colour="red"), "colour"),
         (lambda d: d.pop("regions"), "regions"),
+        (lambda d: d["stages"]["publicity"].update(due_from="handoff..due_on"), "stages.publicity.due_from"),
+        (lambda d: d["stages"]["publicity"].update(due_from=["handoff"]), "stages.publicity.due_from"),
+        (lambda d: d["overall"].update(due_from="handoff.due_on"), "overall.due_from"),
+        (lambda d: d["overall"].update(escalate_to=["县级民政局", "县级民政局"]), "overall.escalate_to"),
+        (lambda d: d["overall"].update(escalate_to=[]), "overall.escalate_to"),
     ],
 )
 def test_bad_policies_are_refused_with_the_field_named(change, field: str) -> None:  # type: ignore[no-untyped-def]
@@ -79,6 +84,16 @@ def test_bad_policies_are_refused_with_the_field_named(change, field: str) -> No
     fields = {p.location.field for p in info.value.problems()}
     assert field in fields
     assert all(p.location.file == "bad.sla.json" and p.code == "SLA_POLICY_INVALID" for p in info.value.problems())
+
+
+def test_partner_stages_escalate_to_several_roles_and_take_the_items_own_date() -> None:
+    path = PROCESSES / "sla" / "yijianshi.national.sla.json"
+    loaded = load_policy(path.read_text(encoding="utf-8"), source=path.name)
+    for key in ("partner_sign", "partner_result"):
+        assert loaded.stages[key].escalate_to == ("联办部门负责人", "乡镇审核人", "县级民政局")
+    assert loaded.stages["partner_result"].due_from == ("handoff", "due_on")
+    assert "partner_sla_working_days" in (loaded.stages["partner_result"].source or "")
+    assert loaded.stages["partner_sign"].due_from is None and loaded.overall.escalate_to == ("县级民政局",)
 
 
 def test_not_json_is_refused() -> None:

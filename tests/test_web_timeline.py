@@ -56,6 +56,18 @@ def test_timeline_tells_who_did_what_in_chinese_and_beijing_time() -> None:
     assert lines[4].kind == CLOCK
 
 
+def test_an_overdue_limit_names_every_role_it_was_raised_to() -> None:
+    late = {"name": "联办部门办理反馈", "due_on": "2026-10-12", "partner": "供电公司"}
+    log = events(
+        ("sla_overdue", {**late, "escalate_to": ["联办部门负责人", "乡镇审核人", "县级民政局"]}, "t", "ho_result", None)
+    )
+    [line] = timeline(log, {}, lambda _u: None)
+    assert line.text == (
+        "时限超期：「联办部门办理反馈」已于 2026-10-12 到期，"
+        "督办 联办部门负责人、乡镇审核人、县级民政局（联办部门：供电公司）"
+    )
+
+
 FLOWS = [
     Flow("f1", "start", "a"),
     Flow("f2", "a", "gw"),

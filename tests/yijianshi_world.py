@@ -318,6 +318,14 @@ class YijianshiWorld(World):
                 found.append(status)
         return found
 
+    def item_task_ids(self, code: str) -> set[str]:
+        """Every task (of any round) that worked on the item."""
+        return {
+            tid
+            for tid, data in self.task_data().items()
+            if isinstance(data.get("handoff"), dict) and data["handoff"]["item"]["code"] == code
+        }
+
     def item_supervisions(self, code: str, stage_name: str) -> list[dict[str, Any]]:
         keys = {s.clock.key for s in self.item_clocks(code, stage_name)}
         return [s for s in self.supervisions() if s["clock"] in keys]

@@ -30,6 +30,7 @@ from engine.store import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, Ve
 from engine.task_facts import TaskFacts
 from integrations.sql.batch import BatchStatements
 from integrations.sql.hotpath import HotPath
+from integrations.sql.migrations import rekey_supervision
 from integrations.sql.tables import (
     AuditEventRow,
     CalendarScheduleRow,
@@ -123,6 +124,7 @@ class SqlStore:
     def create_schema(self) -> None:
         SQLModel.metadata.create_all(self.engine)
         self._add_missing_columns()
+        rekey_supervision(self.engine)
 
     def _add_missing_columns(self) -> None:
         """A database made by an older version lacks columns added since
@@ -417,36 +419,55 @@ class SqlUnit:
         return [r.instance_id for r in self.conn.execute(query.group_by(C.c.instance_id))]
 
     def add_supervisions(self, org_unit: str | None, supervisions: Sequence[Supervision]) -> None:
-        for s in supervisions:
-            self.conn.execute(
-                insert(S).values(
-                    instance_id=s.instance_id,
-                    clock_key=s.clock_key,
-                    stage=s.stage,
-                    name=s.name,
-                    role=s.role,
-                    org_unit=org_unit,
-                    due_on=s.due_on,
-                    raised_at=_db(s.raised_at),
-                )
-            )
+        if not supervisions:
+            return
+        rows = [
+            {
+                "instance_id": s.instance_id,
+                "clock_key": s.clock_key,
+                "stage": s.stage,
+                "name": s.name,
+                "role": s.role,
+                "org_unit": org_unit,
+                "partner": s.partner,
+                "due_on": s.due_on,
+                "raised_at": _db(s.raised_at),
+            }
+            for s in supervisions
+        ]
+        self.conn.execute(insert(S), rows)
 
-    def supervisions(self, *, role: str | None = None, open_only: bool = True) -> list[dict[str, Any]]:
+    def resolve_supervisions(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
+        where = (S.c.instance_id == instance_id, S.c.clock_key.in_(clock_keys), S.c.resolved_at.is_(None))
+        self.conn.execute(update(S).where(*where).values(resolved_at=_db(at)))
+
+    def supervisions(
+        self,
+        *,
+        role: str | None = None,
+        partner: str | None = None,
+        instance_id: str | None = None,
+        open_only: bool = True,
+    ) -> list[dict[str, Any]]:
         query = select(S).order_by(S.c.raised_at.desc(), S.c.id.desc())
-        if role:
-            query = query.where(S.c.role == role)
+        for column, value in ((S.c.role, role), (S.c.partner, partner), (S.c.instance_id, instance_id)):
+            if value:
+                query = query.where(column == value)
         if open_only:
             query = query.where(S.c.resolved_at.is_(None))
         return [
             {
                 "instance_id": r.instance_id,
                 "clock": r.clock_key,
+                "task_id": r.clock_key.removeprefix("task:") if r.clock_key.startswith("task:") else None,
                 "stage": r.stage,
                 "name": r.name,
                 "role": r.role,
                 "org_unit": r.org_unit,
+                "partner": r.partner,
                 "due_on": r.due_on,
                 "raised_at": _aware(r.raised_at).isoformat(),
+                "resolved_at": _aware(r.resolved_at).isoformat() if r.resolved_at else None,
             }
             for r in self.conn.execute(query)
         ]

@@ -133,11 +133,16 @@ class SlaClockRow(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))  # the whole Clock as JSON
 
 
+SUPERVISION_KEY = "uq_supervision_target"
+
+
 class SupervisionRow(SQLModel, table=True):
-    """督办 records: raised when a limit is overdue."""
+    """督办 records: raised when a limit is overdue, one per role it goes to;
+    ``partner`` is the 联办 department whose task is late (its supervisor's
+    list is filtered by it)."""
 
     __tablename__ = "supervision"
-    __table_args__ = (UniqueConstraint("instance_id", "clock_key", "due_on"),)
+    __table_args__ = (UniqueConstraint("instance_id", "clock_key", "due_on", "role", name=SUPERVISION_KEY),)
     id: int | None = Field(default=None, primary_key=True)
     instance_id: str = Field(index=True, max_length=36)
     clock_key: str = Field(max_length=48)
@@ -145,6 +150,7 @@ class SupervisionRow(SQLModel, table=True):
     name: str
     role: str | None = Field(default=None, index=True)
     org_unit: str | None = Field(default=None, index=True)
+    partner: str | None = Field(default=None, index=True)
     due_on: str
     raised_at: datetime
     resolved_at: datetime | None = None

@@ -18,7 +18,7 @@ from fastapi import Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import UnauthorizedError
-from jiuzhu.accounts import ADMIN, AUDITOR, DESIGNER
+from jiuzhu.accounts import ADMIN, AUDITOR, DESIGNER, PARTNER_SUPERVISOR
 from jiuzhu.settings import Settings
 from jiuzhu.web.app import route_template
 from jiuzhu.web.auth import COUNTY_ROLES, STARTERS, SYSTEM, Viewer, can_see_instance, check_csrf, forbid
@@ -36,7 +36,7 @@ CASEWORKERS = (
     AUDITOR,
     ADMIN,
 )
-SUPERVISORS = ("county_officer", "township_reviewer", "township_handler", AUDITOR, ADMIN)
+SUPERVISORS = ("county_officer", "township_reviewer", "township_handler", PARTNER_SUPERVISOR, AUDITOR, ADMIN)
 
 API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/deployments"): (DESIGNER, ADMIN),

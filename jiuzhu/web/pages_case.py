@@ -23,7 +23,7 @@ from jiuzhu.web.deps import CurrentUser, authorize_case, may_open, sees_full_id
 from jiuzhu.web.ledger import COLUMNS, STATUS_LABELS, ledger_xlsx
 from jiuzhu.web.privacy import ID_VIEWED
 from jiuzhu.web.templating import render
-from jiuzhu.web.timeline import timeline
+from jiuzhu.web.timeline import escalated_to, timeline
 
 router = APIRouter(include_in_schema=False)
 LEDGER_LIMIT = 5000  # cases per 台账 page or export; a county's year fits
@@ -97,15 +97,13 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
         [t.element_id for t in case.view.ready],
         ended=record.status not in ("running", "incident"),
     )
-    open_supervisions = {
-        (s["clock"], s["due_on"]) for s in context.engine.supervisions() if s["instance_id"] == record.id
-    }
+    open_supervisions = {(s["clock"], s["due_on"]) for s in context.engine.supervisions(instance_id=record.id)}
     supervisions = [
         {
             "at": e.occurred_at,
             "name": e.payload.get("name"),
             "due_on": e.payload.get("due_on"),
-            "to": e.payload.get("escalate_to"),
+            "to": escalated_to(e.payload),
             "open": (e.payload.get("clock"), e.payload.get("due_on")) in open_supervisions,
         }
         for e in events

@@ -114,7 +114,7 @@ def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -
     if t == "sla_warning":
         return f"时限预警：{_q(p.get('name'))}将于 {p.get('due_on')} 到期", CLOCK
     if t == "sla_overdue":
-        return f"时限超期：{_q(p.get('name'))}已于 {p.get('due_on')} 到期，督办 {p.get('escalate_to') or '—'}", PROBLEM
+        return f"时限超期：{_q(p.get('name'))}已于 {p.get('due_on')} 到期，督办 {escalated_to(p)}", PROBLEM
     if t.startswith(("handoff_", "partner_", "webhook_")):
         return _partner_text(t, p)
     if t == "deadline_recomputed":
@@ -150,6 +150,14 @@ def _partner_text(t: str, p: Mapping[str, Any]) -> tuple[str, str]:
     if t == "webhook_dead_lettered":
         return f"向{dept}的推送通知 {p.get('attempts')} 次投递失败，已转入死信：{p.get('error')}", PROBLEM
     return f"联办事件 {t}", SYSTEM
+
+
+def escalated_to(payload: Mapping[str, Any]) -> str:
+    """Every role an overdue limit was raised to (older events name one), and the 联办 department."""
+    targets = payload.get("escalate_to")
+    names = [targets] if isinstance(targets, str) else list(targets or [])
+    text = "、".join(map(str, names)) or "—"
+    return f"{text}（联办部门：{payload['partner']}）" if payload.get("partner") else text
 
 
 def _beijing(value: Any) -> str:
