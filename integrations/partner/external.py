@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -128,6 +128,43 @@ def extend_lock(engine: Engine, partner: Partner, handoff_id: str, token: str, *
     return {"id": handoff_id, "lock_expires_at": until.astimezone(UTC).isoformat()}
 
 
+# The lease (or, on the web, the absence of one) is checked inside the step's
+# transaction: ``check`` returns the open handoff row or raises.
+Check = Callable[[Unit, datetime], Any]
+
+
+def finish(
+    engine: Engine,
+    handoff_id: str,
+    data: dict[str, Any],
+    *,
+    status: str,
+    event: str,
+    info: dict[str, Any],
+    actor: str,
+    department: str,
+    check: Check,
+    remember: Remember | None = None,
+) -> dict[str, Any]:
+    """Complete a handoff's task and record ``event`` once, for the API and the partner inbox alike."""
+    now = engine.clock.now()
+    response = {"id": handoff_id, "status": status}
+    with engine.store.reader() as unit:
+        instance_id = check(unit, now).instance_id
+
+    def close(unit: Unit, _record: InstanceRecord) -> list[EventDraft]:
+        row = check(unit, now)
+        # The status itself is set by the commit hook, which sees the task leave.
+        payload = {"handoff_id": handoff_id, "item": row.item_code, "department": department, **info}
+        if remember is not None:
+            remember(unit, response)
+        return [EventDraft(event, payload, task_id=handoff_id, element_id=row.element_id, actor=actor)]
+
+    # A late completion rolls back whole, the task stays where it was.
+    engine.complete_task(instance_id, handoff_id, data, actor=actor, extra=close)
+    return response
+
+
 def _finish(
     engine: Engine,
     partner: Partner,
@@ -139,24 +176,19 @@ def _finish(
     info: dict[str, Any],
     remember: Remember | None,
 ) -> dict[str, Any]:
-    instance_id = _owned(engine, partner, handoff_id).instance_id
-    now = engine.clock.now()
-    response = {"id": handoff_id, "status": status}
+    def held(unit: Unit, now: datetime) -> Any:
+        return _held(unit, partner, handoff_id, token, now)
 
-    def close(unit: Unit, _record: InstanceRecord) -> list[EventDraft]:
-        row = _held(unit, partner, handoff_id, token, now)
-        # The status itself is set by the commit hook, which sees the task leave.
-        payload = {"handoff_id": handoff_id, "item": row.item_code, "department": partner.department, **info}
-        if remember is not None:
-            remember(unit, response)
-        return [EventDraft(event, payload, task_id=handoff_id, element_id=row.element_id, actor=partner.department)]
+    department = partner.department
+    return finish(
+        engine, handoff_id, data, status=status, event=event, info=info, actor=department, department=department,
+        check=held, remember=remember,
+    )  # fmt: skip
 
-    # The lease is checked inside the step's transaction: a late completion
-    # rolls back whole, the task stays where it was.
-    with engine.store.reader() as unit:
-        _held(unit, partner, handoff_id, token, now)
-    engine.complete_task(instance_id, handoff_id, data, actor=partner.department, extra=close)
-    return response
+
+def report_data(element_id: str, report: dict[str, Any]) -> dict[str, Any]:
+    """A result as the task's form takes it: at 签收 it also ends the 签收 (办结反馈)."""
+    return {"partner_action": "办结反馈", "report": report} if element_id == SIGN else {"report": report}
 
 
 def complete(
@@ -167,8 +199,7 @@ def complete(
     report: dict[str, Any],
     remember: Remember | None = None,
 ) -> dict[str, Any]:
-    element = _owned(engine, partner, handoff_id).element_id
-    data = {"partner_action": "办结反馈", "report": report} if element == SIGN else {"report": report}
+    data = report_data(_owned(engine, partner, handoff_id).element_id, report)
     return _finish(
         engine,
         partner,
