@@ -19,7 +19,7 @@ from integrations.partner import external, keys
 from integrations.partner.handoffs import H
 from integrations.partner.keys import conn
 from tests.partner_world import Case, deployed
-from tests.web_support import WebWorld, csrf_of, make_world
+from tests.web_support import PASSWORD, WebWorld, csrf_of, make_world
 from tests.yijianshi_world import CORRECT, RESULT, SIGN
 
 GRANTED = {"granted": "yes", "benefit": "每月电费减免10千瓦时", "amount": "5", "amount_unit": "元/月"}
@@ -69,7 +69,8 @@ def test_a_partner_lands_on_its_own_handoffs_only(make_partner_world: Callable[.
     world = make_partner_world()
     client = world.web.client()
     page = client.get("/signin")
-    r = client.post("/signin", data={"username": "lb_power", "password": "jiuzhu-demo", "csrf_token": csrf_of(page.text)})
+    form = {"username": "lb_power", "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+    r = client.post("/signin", data=form)
     assert r.headers["location"] == "/partner"
     assert client.get("/").headers["location"] == "/partner"
     power = client.get("/partner").text
@@ -134,7 +135,10 @@ def test_sign_then_report_records_one_result_and_lands_in_the_happiness_list(
     r = post(client, f"/partner/handoffs/{result}/report", f"/partner/handoffs/{result}",
              {**GRANTED, "effective_from": "2026-12-01"})  # fmt: skip
     assert (r.status_code, r.headers["location"]) == (303, "/partner?tab=completed")
-    assert "已反馈「电费减免」的办理结果（享受）" in client.get("/partner?tab=completed").text
+    done = client.get("/partner?tab=completed").text
+    assert "已反馈「电费减免」的办理结果（享受）" in done
+    assert 'data-tab="completed">已办结 <span class="count">1</span>' in done  # the item, not its 签收 too
+    assert done.count('data-item="dianfei"') == 1
     [signed] = world.events("partner_signed")
     [reported] = world.events("partner_result")
     assert (signed.actor, signed.payload["department"]) == ("lb_power", "供电公司")
@@ -246,7 +250,8 @@ def test_working_days_left_count_the_national_day_holiday(
     client = world.web.signed_in("lb_power")
 
     def days_left() -> str:
-        found = re.search(r'data-testid="days-left"><span class="state state-(\w+)">([^<]+)<', client.get("/partner").text)
+        shown = r'data-testid="days-left"><span class="state state-(\w+)">([^<]+)<'
+        found = re.search(shown, client.get("/partner").text)
         assert found, "no working days left on the page"
         return f"{found.group(1)}:{found.group(2)}"
 

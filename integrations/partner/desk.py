@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
 from engine.service import Engine
@@ -32,6 +32,16 @@ def _tab_filter(tab: str) -> Any:
         return (H.c.status == "open") & (H.c.element_id == SIGN)
     if tab == "result":
         return (H.c.status == "open") & (H.c.element_id != SIGN)
+    if tab == "completed":
+        # An item ends once: a 签收 that opened its 办理 handoff (same round) is not an end.
+        later = H.alias("later")
+        followed = exists().where(
+            later.c.instance_id == H.c.instance_id,
+            later.c.item_code == H.c.item_code,
+            later.c.round == H.c.round,
+            later.c.element_id != SIGN,
+        )
+        return (H.c.status == "completed") & ~((H.c.element_id == SIGN) & followed)
     return H.c.status == tab
 
 
