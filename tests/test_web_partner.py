@@ -65,6 +65,28 @@ def post(client: TestClient, path: str, page: str, data: dict[str, str] | None =
     return client.post(path, data={**(data or {}), "csrf_token": csrf_of(client.get(page).text)})
 
 
+@dataclass
+class PowerDesk:
+    """The power company's user on its one 电费减免 handoff."""
+
+    world: PartnerWorld
+    client: TestClient
+    handoff: str
+
+    @property
+    def page(self) -> str:
+        return f"/partner/handoffs/{self.handoff}"
+
+    def post(self, action: str, data: dict[str, str] | None = None) -> Any:
+        return post(self.client, f"{self.page}/{action}", self.page, data)
+
+
+@pytest.fixture
+def power(make_partner_world: Callable[..., PartnerWorld]) -> PowerDesk:
+    world = make_partner_world(["dianfei"])
+    return PowerDesk(world, world.web.signed_in("lb_power"), world.handoff("dianfei"))
+
+
 def test_a_partner_lands_on_its_own_handoffs_only(make_partner_world: Callable[..., PartnerWorld]) -> None:
     world = make_partner_world()
     client = world.web.client()
@@ -149,55 +171,39 @@ def test_sign_then_report_records_one_result_and_lands_in_the_happiness_list(
     assert listing["dianfei"]["status"] == "已享受" and listing["dianfei"]["amount"] == 5.0
 
 
-def test_a_report_at_sign_ends_the_item_at_once_and_a_second_submission_is_refused(
-    make_partner_world: Callable[..., PartnerWorld],
-) -> None:
-    world = make_partner_world(["dianfei"])
-    signing = world.handoff("dianfei")
-    client = world.web.signed_in("lb_power")
-    page = f"/partner/handoffs/{signing}"
+def test_a_report_at_sign_ends_the_item_at_once_and_a_second_submission_is_refused(power: PowerDesk) -> None:
     refusal = {"granted": "no", "reason": "该户已享受同类电费补贴"}
-    assert post(client, f"{page}/report", page, refusal).status_code == 303
-    again = post(client, f"{page}/report", page, refusal)
+    assert power.post("report", refusal).status_code == 303
+    again = power.post("report", refusal)
     assert again.status_code == 409 and "HANDOFF_CLOSED" in again.text
-    assert len(world.events("partner_result")) == 1
-    assert [t.element_id for t in world.engine.get(world.case.instance_id).ready] == ["yjs_notify"]
+    assert len(power.world.events("partner_result")) == 1
+    assert [t.element_id for t in power.world.engine.get(power.world.case.instance_id).ready] == ["yjs_notify"]
 
 
-def test_report_errors_are_located_in_chinese_and_change_nothing(
-    make_partner_world: Callable[..., PartnerWorld],
-) -> None:
-    world = make_partner_world(["dianfei"])
-    signing = world.handoff("dianfei")
-    client = world.web.signed_in("lb_power")
-    page = f"/partner/handoffs/{signing}"
-    r = post(client, f"{page}/report", page, {})
+def test_report_errors_are_located_in_chinese_and_change_nothing(power: PowerDesk) -> None:
+    world, client, signing, page = power.world, power.client, power.handoff, power.page
+    r = power.post("report", {})
     assert r.status_code == 422 and 'data-error-for="granted">请选择是否享受' in r.text
-    r = post(client, f"{page}/report", page, {"granted": "yes", "amount": "五元", "amount_unit": "元/月"})
+    r = power.post("report", {"granted": "yes", "amount": "五元", "amount_unit": "元/月"})
     assert r.status_code == 422 and 'data-error-for="amount">请输入数字金额' in r.text
-    r = post(client, f"{page}/report", page, {"granted": "yes", "amount": "5"})
+    r = power.post("report", {"granted": "yes", "amount": "5"})
     assert r.status_code == 422
     assert 'data-error-for="benefit">此项为必填' in r.text and "享受内容：此项为必填" in r.text
     assert "填写了「金额（元）」时此项为必填" in r.text and 'value="5"' in r.text  # what was typed stays
-    r = post(client, f"{page}/report", page, {"granted": "no"})
+    r = power.post("report", {"granted": "no"})
     assert r.status_code == 422 and 'data-error-for="reason">此项为必填' in r.text
     assert world.status(signing) == "open" and world.events("partner_result") == []
     assert client.post(f"{page}/report", data=GRANTED).status_code == 403  # no CSRF token
     assert world.status(signing) == "open"
 
 
-def test_return_needs_a_reason_goes_to_the_caseworker_and_the_resend_shows_it(
-    make_partner_world: Callable[..., PartnerWorld],
-) -> None:
-    world = make_partner_world(["dianfei"])
-    first = world.handoff("dianfei")
-    client = world.web.signed_in("lb_power")
-    page = f"/partner/handoffs/{first}"
-    r = post(client, f"{page}/return", page, {"reason": " "})
+def test_return_needs_a_reason_goes_to_the_caseworker_and_the_resend_shows_it(power: PowerDesk) -> None:
+    world, client, first = power.world, power.client, power.handoff
+    r = power.post("return", {"reason": " "})
     assert r.status_code == 422 and 'data-error-for="return_reason">请填写退回原因' in r.text
     assert world.status(first) == "open"
     reason = "电力户号与户主姓名不符"
-    r = post(client, f"{page}/return", page, {"reason": reason})
+    r = power.post("return", {"reason": reason})
     assert (r.status_code, r.headers["location"]) == (303, "/partner?tab=returned")
     assert world.status(first) == "returned"
     [returned] = world.events("partner_returned")
@@ -218,22 +224,17 @@ def test_return_needs_a_reason_goes_to_the_caseworker_and_the_resend_shows_it(
     assert len(world.events("partner_returned")) == 1
 
 
-def test_a_live_machine_lease_refuses_the_web_action(
-    make_partner_world: Callable[..., PartnerWorld], clock: FixedClock
-) -> None:
-    world = make_partner_world(["dianfei"])
-    signing = world.handoff("dianfei")
+def test_a_live_machine_lease_refuses_the_web_action(power: PowerDesk, clock: FixedClock) -> None:
+    world, signing = power.world, power.handoff
     partner = keys.authenticate(world.engine, keys.create(world.engine, "供电公司", actor="admin"))
     [task] = external.fetch_and_lock(world.engine, partner, worker_id="power-erp", lease=timedelta(minutes=5))
-    client = world.web.signed_in("lb_power")
-    page = f"/partner/handoffs/{signing}"
-    assert "正由本单位的接口系统（power-erp）办理中" in client.get(page).text
-    r = post(client, f"{page}/accept", page)
+    assert "正由本单位的接口系统（power-erp）办理中" in power.client.get(power.page).text
+    r = power.post("accept")
     assert r.status_code == 409 and 'data-code="HANDOFF_LOCKED"' in r.text
-    r = post(client, f"{page}/report", page, GRANTED)
+    r = power.post("report", GRANTED)
     assert r.status_code == 409 and world.status(signing) == "open"
     clock.advance(timedelta(minutes=6))  # the lease ran out: the page may act
-    assert post(client, f"{page}/accept", page).status_code == 303
+    assert power.post("accept").status_code == 303
     with pytest.raises(Exception) as late:
         external.complete(world.engine, partner, signing, task["lock_token"], {"granted": False, "reason": "迟"})
     assert getattr(late.value, "code", None) == "HANDOFF_CLOSED"

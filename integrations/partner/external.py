@@ -165,25 +165,8 @@ def finish(
     return response
 
 
-def _finish(
-    engine: Engine,
-    partner: Partner,
-    handoff_id: str,
-    token: str,
-    data: dict[str, Any],
-    status: str,
-    event: str,
-    info: dict[str, Any],
-    remember: Remember | None,
-) -> dict[str, Any]:
-    def held(unit: Unit, now: datetime) -> Any:
-        return _held(unit, partner, handoff_id, token, now)
-
-    department = partner.department
-    return finish(
-        engine, handoff_id, data, status=status, event=event, info=info, actor=department, department=department,
-        check=held, remember=remember,
-    )  # fmt: skip
+def _lease(partner: Partner, handoff_id: str, token: str) -> Check:
+    return lambda unit, now: _held(unit, partner, handoff_id, token, now)
 
 
 def report_data(element_id: str, report: dict[str, Any]) -> dict[str, Any]:
@@ -200,17 +183,11 @@ def complete(
     remember: Remember | None = None,
 ) -> dict[str, Any]:
     data = report_data(_owned(engine, partner, handoff_id).element_id, report)
-    return _finish(
-        engine,
-        partner,
-        handoff_id,
-        token,
-        data,
-        "completed",
-        "partner_result",
-        {"granted": report.get("granted")},
-        remember,
-    )
+    return finish(
+        engine, handoff_id, data, status="completed", event="partner_result", info={"granted": report.get("granted")},
+        actor=partner.department, department=partner.department, check=_lease(partner, handoff_id, token),
+        remember=remember,
+    )  # fmt: skip
 
 
 def return_(
@@ -219,6 +196,8 @@ def return_(
     if _owned(engine, partner, handoff_id).element_id != SIGN:
         raise InvalidRequestError("已签收的事项不能退回，请反馈办理结果", code="HANDOFF_NOT_RETURNABLE")
     data = {"partner_action": "退回民政", "return_reason": reason}
-    return _finish(
-        engine, partner, handoff_id, token, data, "returned", "partner_returned", {"reason": reason}, remember
-    )
+    return finish(
+        engine, handoff_id, data, status="returned", event="partner_returned", info={"reason": reason},
+        actor=partner.department, department=partner.department, check=_lease(partner, handoff_id, token),
+        remember=remember,
+    )  # fmt: skip
