@@ -265,3 +265,12 @@ def test_working_days_left_count_the_national_day_holiday(
     assert days_left() == "warning:今日到期（即将到期）"
     clock.set(datetime(2026, 10, 12, 9, 0, tzinfo=SHANGHAI))  # Sunday 11 Oct is off again
     assert days_left() == "overdue:已逾期 1 个工作日"
+
+
+def test_the_generic_task_page_sends_a_partner_to_its_handoff_page(power: PowerDesk) -> None:
+    # The task page would neither audit the read nor respect a partner system's lease.
+    r = power.client.get(f"/tasks/{power.handoff}")
+    assert (r.status_code, r.headers["location"]) == (303, power.page)
+    r = post(power.client, f"/tasks/{power.handoff}", power.page, {"f/partner_action": "签收"})
+    assert r.status_code == 403 and "联办待办" in r.text
+    assert power.world.status(power.handoff) == "open"
