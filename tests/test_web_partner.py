@@ -51,8 +51,8 @@ class PartnerWorld:
 def make_partner_world(
     make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock
 ) -> Callable[..., PartnerWorld]:
-    def factory(items: list[str] | None = None) -> PartnerWorld:
-        web = make_world(make_engine_for, db_url)  # its app hooks the handoff recorder into the engine
+    def factory(items: list[str] | None = None, **settings: str) -> PartnerWorld:
+        web = make_world(make_engine_for, db_url, **settings)  # its app hooks the handoff recorder into the engine
         deployed(web.engine)
         case = Case(web.engine, clock)
         case.start(items or ["dianfei", "youxian"])
@@ -169,6 +169,9 @@ def test_sign_then_report_records_one_result_and_lands_in_the_happiness_list(
     assert world.engine.get(world.case.instance_id).data["results"]["dianfei"]["effective_from"] == "2026-12-01"
     listing = {row["code"]: row for row in world.case.notify()["happiness_list"]}
     assert listing["dianfei"]["status"] == "已享受" and listing["dianfei"]["amount"] == 5.0
+    history = client.get(f"/partner/handoffs/{result}")  # the case has ended: history still opens, read-only
+    assert history.status_code == 200 and 'data-testid="closed"' in history.text and "report-form" not in history.text
+    assert world.engine.get(world.case.instance_id).record.status == "completed"
 
 
 def test_a_report_at_sign_ends_the_item_at_once_and_a_second_submission_is_refused(power: PowerDesk) -> None:
@@ -274,3 +277,16 @@ def test_the_generic_task_page_sends_a_partner_to_its_handoff_page(power: PowerD
     r = post(power.client, f"/tasks/{power.handoff}", power.page, {"f/partner_action": "签收"})
     assert r.status_code == 403 and "联办待办" in r.text
     assert power.world.status(power.handoff) == "open"
+
+
+def test_a_long_tab_is_paged(make_partner_world: Callable[..., PartnerWorld], clock: FixedClock) -> None:
+    world = make_partner_world(["dianfei"], JIUZHU_INBOX_PAGE_SIZE="1")
+    clock.advance(timedelta(hours=1))
+    Case(world.engine, clock).start(["dianfei"])
+    client = world.web.signed_in("lb_power")
+    first, second = client.get("/partner").text, client.get("/partner?tab=sign&page=2").text
+    assert 'data-tab="sign">待签收 <span class="count">2</span>' in first and "共 2 件，第 1/2 页" in first
+    assert 'href="/partner?tab=sign&page=2"' in first and "第 2/2 页" in second
+    shown = [re.findall(r'data-handoff="([^"]+)"', page) for page in (first, second)]
+    assert [len(ids) for ids in shown] == [1, 1] and shown[0] != shown[1]
+    assert client.get("/partner?tab=nope").status_code == 422
