@@ -16,7 +16,7 @@ from sqlalchemy import exists, func, select
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
 from engine.service import Engine
 from engine.store import Unit
-from integrations.partner.external import finish, report_data
+from integrations.partner.external import Check, finish, report_data
 from integrations.partner.handoffs import SIGN, H
 from integrations.partner.keys import aware, conn
 from integrations.sql.tables import Instance
@@ -162,7 +162,7 @@ def record_read(engine: Engine, handoff: Handoff, *, actor: str) -> None:
     engine.record_access(handoff.instance_id, "partner_read", actor=actor, detail=detail)
 
 
-def _free(department: str, handoff_id: str) -> Any:
+def _free(department: str, handoff_id: str) -> Check:
     def check(unit: Unit, now: datetime) -> Any:
         found = _find(unit, department, handoff_id)
         if found.status != "open":
