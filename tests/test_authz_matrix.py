@@ -151,6 +151,12 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/cases/{instance_id}/diagram.bpmn"): session_only(role_on_case(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}/documents/{sha256}"): session_only(role_on_case(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}/notices/{kind}.pdf"): session_only(role_on_case(*CASE_PAGES)),  # 409: no decision
+    # 联办待办: partner department users only; the matrix's id is no handoff, so 404 after authorization.
+    ("GET", "/partner"): session_only(role("partner")),
+    ("GET", "/partner/handoffs/{handoff_id}"): session_only(role("partner")),
+    ("POST", "/partner/handoffs/{handoff_id}/accept"): session_only(role("partner")),
+    ("POST", "/partner/handoffs/{handoff_id}/return"): session_only(role("partner")),
+    ("POST", "/partner/handoffs/{handoff_id}/report"): session_only(role("partner")),
     ("GET", "/api/outbox"): role("admin"),
     ("POST", "/api/outbox/{event_id}/requeue"): role("admin"),  # 404: no such event, after authorization
     # Partner systems authenticate with their own API keys (tests/test_partner_*.py);
@@ -162,9 +168,15 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/api/external/{handoff_id}/return"): nobody,
 }
 # Routes whose object the matrix does not create: 404 after authorization is right.
-ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue"), ("GET", "/cases/{instance_id}/documents/{sha256}")}
+ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue"), ("GET", "/cases/{instance_id}/documents/{sha256}")} | {
+    ("GET", "/partner/handoffs/{handoff_id}"),
+    ("POST", "/partner/handoffs/{handoff_id}/accept"),
+    ("POST", "/partner/handoffs/{handoff_id}/return"),
+    ("POST", "/partner/handoffs/{handoff_id}/report"),
+}
 # Listing routes: allowed to many, but the case must not show for those out of scope.
 LISTS = {("GET", "/api/instances"), ("GET", "/inbox"), ("GET", "/api/supervisions")} | {
+    ("GET", "/partner"),
     ("GET", "/cases"),
     ("GET", "/dashboard"),
 }
@@ -210,6 +222,8 @@ def _request(
         "/tasks/{task_id}": {"data": {"materials_complete": "true"}},
         "/tasks/{task_id}/reassign": {"data": {"to": "jb_dongcheng2", "reason": "休假"}},
         "/tasks/{task_id}/send-back": {"data": {"reason": "材料不全"}},
+        "/partner/handoffs/{handoff_id}/return": {"data": {"reason": "户号不符"}},
+        "/partner/handoffs/{handoff_id}/report": {"data": {"granted": "no", "reason": "不符合条件"}},
         "/api/external/fetch-and-lock": {"json": {"worker_id": "w1"}},
         "/api/external/{handoff_id}/extend-lock": {"json": {"lock_token": "t"}},
         "/api/external/{handoff_id}/complete": {"json": {"lock_token": "t", "result": {"granted": True}}},

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -143,35 +143,50 @@ def extend_lock(
     return response
 
 
-def _finish(
+# The lease (or, on the web, the absence of one) is checked inside the step's
+# transaction: ``check`` returns the open handoff row or raises.
+Check = Callable[[Unit, datetime], Any]
+
+
+def finish(
     engine: Engine,
-    partner: Partner,
     handoff_id: str,
-    token: str,
     data: dict[str, Any],
+    *,
     status: str,
     event: str,
     info: dict[str, Any],
-    remember: Remember | None,
+    actor: str,
+    department: str,
+    check: Check,
+    remember: Remember | None = None,
 ) -> dict[str, Any]:
-    instance_id = _owned(engine, partner, handoff_id).instance_id
+    """Complete a handoff's task and record ``event`` once, for the API and the partner inbox alike."""
     now = engine.clock.now()
     response = {"id": handoff_id, "status": status}
+    with engine.store.reader() as unit:
+        instance_id = check(unit, now).instance_id
 
     def close(unit: Unit, _record: InstanceRecord) -> list[EventDraft]:
-        row = _held(unit, partner, handoff_id, token, now)
+        row = check(unit, now)
         # The status itself is set by the commit hook, which sees the task leave.
-        payload = {"handoff_id": handoff_id, "item": row.item_code, "department": partner.department, **info}
+        payload = {"handoff_id": handoff_id, "item": row.item_code, "department": department, **info}
         if remember is not None:
             remember(unit, response)
-        return [EventDraft(event, payload, task_id=handoff_id, element_id=row.element_id, actor=partner.department)]
+        return [EventDraft(event, payload, task_id=handoff_id, element_id=row.element_id, actor=actor)]
 
-    # The lease is checked inside the step's transaction: a late completion
-    # rolls back whole, the task stays where it was.
-    with engine.store.reader() as unit:
-        _held(unit, partner, handoff_id, token, now)
-    engine.complete_task(instance_id, handoff_id, data, actor=partner.department, extra=close)
+    # A late completion rolls back whole, the task stays where it was.
+    engine.complete_task(instance_id, handoff_id, data, actor=actor, extra=close)
     return response
+
+
+def _lease(partner: Partner, handoff_id: str, token: str) -> Check:
+    return lambda unit, now: _held(unit, partner, handoff_id, token, now)
+
+
+def report_data(element_id: str, report: dict[str, Any]) -> dict[str, Any]:
+    """A result as the task's form takes it: at 签收 it also ends the 签收 (办结反馈)."""
+    return {"partner_action": "办结反馈", "report": report} if element_id == SIGN else {"report": report}
 
 
 def complete(
@@ -182,19 +197,12 @@ def complete(
     report: dict[str, Any],
     remember: Remember | None = None,
 ) -> dict[str, Any]:
-    element = _owned(engine, partner, handoff_id).element_id
-    data = {"partner_action": "办结反馈", "report": report} if element == SIGN else {"report": report}
-    return _finish(
-        engine,
-        partner,
-        handoff_id,
-        token,
-        data,
-        "completed",
-        "partner_result",
-        {"granted": report.get("granted")},
-        remember,
-    )
+    data = report_data(_owned(engine, partner, handoff_id).element_id, report)
+    return finish(
+        engine, handoff_id, data, status="completed", event="partner_result", info={"granted": report.get("granted")},
+        actor=partner.department, department=partner.department, check=_lease(partner, handoff_id, token),
+        remember=remember,
+    )  # fmt: skip
 
 
 def return_(
@@ -203,6 +211,8 @@ def return_(
     if _owned(engine, partner, handoff_id).element_id != SIGN:
         raise InvalidRequestError("已签收的事项不能退回，请反馈办理结果", code="HANDOFF_NOT_RETURNABLE")
     data = {"partner_action": "退回民政", "return_reason": reason}
-    return _finish(
-        engine, partner, handoff_id, token, data, "returned", "partner_returned", {"reason": reason}, remember
-    )
+    return finish(
+        engine, handoff_id, data, status="returned", event="partner_returned", info={"reason": reason},
+        actor=partner.department, department=partner.department, check=_lease(partner, handoff_id, token),
+        remember=remember,
+    )  # fmt: skip

@@ -102,7 +102,7 @@ class _Who:
 
 def install_web(app: FastAPI, context: WebContext) -> None:
     app.state.web = context
-    from jiuzhu.web import pages_auth, pages_inbox, pages_task
+    from jiuzhu.web import pages_auth, pages_inbox, pages_partner, pages_task
 
     app.add_middleware(_Who, context=context)  # inside the session middleware added next
     settings = context.settings
@@ -125,10 +125,16 @@ def install_web(app: FastAPI, context: WebContext) -> None:
     app.include_router(pages_auth.router)
     app.include_router(pages_inbox.router)
     app.include_router(pages_task.router)
+    app.include_router(pages_partner.router)
 
     @app.get("/", include_in_schema=False)
-    def home() -> Response:
-        return RedirectResponse("/inbox", status_code=303)
+    def home(request: Request) -> Response:
+        return RedirectResponse(home_of(request.state.viewer), status_code=303)
+
+
+def home_of(viewer: Viewer | None) -> str:
+    """Where a signed-in user starts: a partner department's own handoffs, else the inbox."""
+    return "/partner" if viewer is not None and viewer.department is not None else "/inbox"
 
 
 def _file(path: Path) -> Callable[[], Response]:

@@ -22,10 +22,16 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _landing(target: str, partner: bool) -> str:
+    # The caseworkers' inbox is the default; a partner department starts in its own 联办待办.
+    return "/partner" if partner and target == "/inbox" else target
+
+
 @router.get("/signin", response_class=HTMLResponse)
 def signin_page(request: Request, next: str = "/inbox") -> Response:
-    if getattr(request.state, "viewer", None) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
+    viewer = getattr(request.state, "viewer", None)
+    if viewer is not None:
+        return RedirectResponse(_landing(_safe_next(next), viewer.department is not None), status_code=303)
     return render(request, "signin.html", {"next": _safe_next(next), "username": "", "error": None})
 
 
@@ -52,7 +58,8 @@ def signin(
     request.session.clear()
     request.session[SESSION_USER] = user.username
     request.session.pop(SESSION_CSRF, None)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    partner = context.directory().department(user) is not None
+    return RedirectResponse(_landing(_safe_next(next), partner), status_code=303)
 
 
 @router.post("/signout", dependencies=[Depends(csrf_protected)])

@@ -13,6 +13,7 @@ from engine import instructions
 from engine.drafts import Draft
 from engine.errors import FormValidationError
 from engine.runtime import ReadyTask
+from engine.store import TaskRow
 from engine.task_facts import applicant, mask_id
 from jiuzhu.web.auth import (
     Viewer,
@@ -95,17 +96,26 @@ def _page(
     )
 
 
+def _handoff_of(viewer: Viewer, row: TaskRow) -> bool:
+    """A partner's own handoff: worked in 联办待办, where its reads are audited
+    and a partner system's lease is respected."""
+    return viewer.department is not None and row.facts.partner == viewer.department
+
+
 @router.get("/tasks/{task_id}")
 def task_page(request: Request, viewer: SignedIn, task_id: str) -> Response:
-    return _page(request, web(request), viewer, task_id)
+    context = web(request)
+    if _handoff_of(viewer, context.engine.ready_task(task_id)):
+        return RedirectResponse(f"/partner/handoffs/{task_id}", status_code=303)
+    return _page(request, context, viewer, task_id)
 
 
 @router.post("/tasks/{task_id}", dependencies=[Depends(csrf_protected)])
 async def submit(request: Request, viewer: SignedIn, task_id: str) -> Response:
     context = web(request)
     row, record = task_and_case(context, task_id)
-    if not can_act_on_task(viewer, row, record):
-        raise forbid("您无权办理此任务")
+    if not can_act_on_task(viewer, row, record) or _handoff_of(viewer, row):
+        raise forbid("您无权办理此任务（联办事项请在「联办待办」中办理）")
     task, data = _live(context, record.id, task_id)
     if task.info is None or task.info.form is None:  # a task without a form completes as it is
         context.engine.complete_task(record.id, task_id, {}, actor=viewer.username)

@@ -25,16 +25,20 @@ def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 templates.env.filters["beijing"] = beijing
 templates.env.globals["STATE_LABELS"] = STATE_LABELS
 NAV = (("/inbox", "待办"), ("/cases", "案件"), ("/dashboard", "统计"), ("/audit", "审计"))
+PARTNER_NAV = (("/partner", "联办待办"),)  # a partner department works only on its handoffs
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
     """Render a page with the signed-in viewer and the CSRF token available."""
-    from jiuzhu.web.app import route_paths
+    from jiuzhu.web.app import home_of, route_paths
 
     paths = route_paths(request.app)
-    nav = [(href, label) for href, label in NAV if href in paths]
+    viewer = getattr(request.state, "viewer", None)
+    partner = viewer is not None and viewer.department is not None
+    nav = [(href, label) for href, label in (PARTNER_NAV if partner else NAV) if href in paths]
     values = {
-        "viewer": getattr(request.state, "viewer", None),
+        "viewer": viewer,
+        "home": home_of(viewer),
         "nav": nav,
         "csrf": csrf_token(request),
         "path": request.url.path,
