@@ -152,8 +152,8 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/cases/{instance_id}/documents/{sha256}"): session_only(role_on_case(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}/notices/{kind}.pdf"): session_only(role_on_case(*CASE_PAGES)),  # 409: no decision
     # 联办待办: partner department users only; the matrix's id is no handoff, so 404 after authorization.
-    ("GET", "/partner"): session_only(role("partner")),
-    ("GET", "/partner/handoffs/{handoff_id}"): session_only(role("partner")),
+    ("GET", "/partner"): session_only(role("partner", "partner_supervisor")),
+    ("GET", "/partner/handoffs/{handoff_id}"): session_only(role("partner", "partner_supervisor")),
     ("POST", "/partner/handoffs/{handoff_id}/accept"): session_only(role("partner")),
     ("POST", "/partner/handoffs/{handoff_id}/return"): session_only(role("partner")),
     ("POST", "/partner/handoffs/{handoff_id}/report"): session_only(role("partner")),

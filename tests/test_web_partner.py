@@ -137,8 +137,12 @@ def test_the_page_shows_exactly_the_minimised_fields_and_each_view_is_audited_on
                             "fields_read": sorted(visible)}  # fmt: skip
     client.get(f"/partner/handoffs/{power_item}")
     assert len(world.events("partner_read")) == 2
-    client.get("/partner")  # the list is not a read of the payload
+    client.get("/partner")  # the list shows names only: one system-chain event names the handoffs shown
     assert len(world.events("partner_read")) == 2
+    with world.engine.store.reader() as unit:
+        [listed] = [e for e in unit.events("_system") if e.type == "partner_list_read"]
+    assert (listed.actor, listed.payload["handoffs"], listed.payload["fields_read"]) == (
+        "lb_power", [power_item], ["applicant_name"])  # fmt: skip
     assert world.engine.verify(world.case.instance_id)[0].ok
 
 
@@ -290,3 +294,25 @@ def test_a_long_tab_is_paged(make_partner_world: Callable[..., PartnerWorld], cl
     shown = [re.findall(r'data-handoff="([^"]+)"', page) for page in (first, second)]
     assert [len(ids) for ids in shown] == [1, 1] and shown[0] != shown[1]
     assert client.get("/partner?tab=nope").status_code == 422
+
+
+def test_the_department_head_oversees_and_sees_the_overdue_items_督办(
+    make_partner_world: Callable[..., PartnerWorld], clock: FixedClock
+) -> None:
+    world = make_partner_world()
+    power_item = world.handoff("dianfei")
+    head = world.web.signed_in("lbfz_power")
+    assert 'data-testid="supervisions"' not in head.get("/partner").text
+    clock.advance(timedelta(days=7))  # past 签收's 2 working days
+    world.engine.fire_due_timers()
+    page = head.get("/partner").text
+    rows = re.findall(r'<tr data-supervised="([^"]+)">', page)
+    assert rows == [power_item]  # 广电网络公司's late item is not this head's business
+    section = page.split('data-testid="supervisions"')[1].split("</section>")[0]
+    assert "电费减免" in section and "联办部门签收" in section and "联办部门负责人、乡镇审核人、县级民政局" in section
+    liaison = world.web.signed_in("lb_power").get("/partner").text
+    assert re.findall(r'<tr data-supervised="([^"]+)">', liaison) == [power_item]  # the liaison is told too
+    detail = head.get(f"/partner/handoffs/{power_item}").text
+    assert 'data-testid="oversight"' in detail and 'data-testid="actions"' not in detail
+    assert post(head, f"/partner/handoffs/{power_item}/accept", "/partner").status_code == 403
+    assert world.status(power_item) == "open"

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
+from engine.runtime import EventDraft
 from engine.service import Engine
 from engine.store import Unit
 from integrations.partner.external import Check, finish, report_data
@@ -160,6 +161,16 @@ def record_read(engine: Engine, handoff: Handoff, *, actor: str) -> None:
         "fields_read": sorted(handoff.household),
     }
     engine.record_access(handoff.instance_id, "partner_read", actor=actor, detail=detail)
+
+
+def record_list_read(engine: Engine, department: str, shown: list[Handoff], *, actor: str) -> None:
+    """A list page shows each handoff's item and applicant name: one event on
+    the system chain names every handoff shown (a list spans many cases)."""
+    if not shown:
+        return
+    detail = {"department": department, "channel": "web", "fields_read": ["applicant_name"],
+              "handoffs": [h.id for h in shown]}  # fmt: skip
+    engine.audit_system(EventDraft("partner_list_read", detail, actor=actor))
 
 
 def _free(department: str, handoff_id: str) -> Check:

@@ -5,6 +5,7 @@ existence is not theirs to know."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -13,7 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from engine.errors import FieldError, FormValidationError, JiuzhuError, NotFoundError
 from engine.sla import local_date
 from integrations.partner import desk
-from jiuzhu.accounts import PARTNER
+from jiuzhu.accounts import PARTNER, PARTNER_SIDE
+from jiuzhu.supervisions import department_supervisions
 from jiuzhu.web.auth import Viewer, csrf_protected, current_user, forbid
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.pages_inbox import flash, take_flashes
@@ -23,16 +25,40 @@ from jiuzhu.web.templating import render
 router = APIRouter(include_in_schema=False)
 OPEN_TABS = ("sign", "result")
 STATUS_LABELS = {"open": "办理中", "completed": "已办结", "returned": "已退回", "cancelled": "已撤销"}
+SUPERVISION_CAP = 50  # open 督办 shown on the page, newest first
 
 
 def partner_user(request: Request) -> Viewer:
+    """A partner department's liaison or its head (联办部门负责人, who oversees, reads and is 督办'd)."""
     viewer = current_user(request)
-    if not viewer.has(PARTNER) or viewer.department is None:
+    if not viewer.has(*PARTNER_SIDE) or viewer.department is None:
         raise forbid("联办待办仅供联办部门人员使用")
     return viewer
 
 
+def partner_worker(request: Request) -> Viewer:
+    """Only the liaison works a handoff; the head of the department oversees."""
+    viewer = partner_user(request)
+    if not viewer.has(PARTNER):
+        raise forbid("签收、退回和反馈结果由本部门联络员办理")
+    return viewer
+
+
 PartnerUser = Annotated[Viewer, Depends(partner_user)]
+PartnerWorker = Annotated[Viewer, Depends(partner_worker)]
+
+
+def _supervised(context: WebContext, department: str) -> list[dict[str, Any]]:
+    """The department's open 督办, each with its handoff (for the item's name and link)."""
+    out = []
+    for entry in department_supervisions(context.engine, department)[:SUPERVISION_CAP]:
+        try:
+            handoff = desk.one(context.engine, department, str(entry.get("task_id")))
+        except NotFoundError:
+            handoff = None
+        raised = datetime.fromisoformat(entry["raised_at"]) if isinstance(entry.get("raised_at"), str) else None
+        out.append({**entry, "handoff": handoff, "raised_at": raised})
+    return out
 
 
 def _deadline(context: WebContext, handoff: desk.Handoff) -> Any:
@@ -53,11 +79,14 @@ def partner_inbox(
     department = str(viewer.department)
     size = context.settings.inbox_page_size
     handoffs, total = desk.listing(context.engine, department, tab, page=page, page_size=size)
+    desk.record_list_read(context.engine, department, handoffs, actor=viewer.username)
     values = {
         "department": department,
         "tab": tab,
         "tabs": desk.TABS,
         "counts": desk.counts(context.engine, department),
+        "supervisions": _supervised(context, department),
+        "may_act": viewer.has(PARTNER),
         "lines": [(h, _deadline(context, h)) for h in handoffs],
         "page": page,
         "pages": max(1, -(-total // size)),
@@ -87,6 +116,7 @@ def _detail(
         "due": _deadline(context, handoff),
         "status_label": STATUS_LABELS.get(handoff.status, handoff.status),
         "locked": handoff.status == "open" and handoff.leased(now),
+        "may_act": viewer.has(PARTNER),
         "error": error,
         "field_errors": errors_by_field(field_errors or []),
         "posted": posted or {},
@@ -112,7 +142,7 @@ def _refused(request: Request, viewer: Viewer, handoff_id: str, exc: JiuzhuError
 
 
 @router.post("/partner/handoffs/{handoff_id}/accept", dependencies=[Depends(csrf_protected)])
-def accept(request: Request, viewer: PartnerUser, handoff_id: str) -> Response:
+def accept(request: Request, viewer: PartnerWorker, handoff_id: str) -> Response:
     context = web(request)
     try:
         done = desk.accept(context.engine, actor=viewer.username, department=str(viewer.department),
@@ -127,7 +157,7 @@ def accept(request: Request, viewer: PartnerUser, handoff_id: str) -> Response:
 
 @router.post("/partner/handoffs/{handoff_id}/return", dependencies=[Depends(csrf_protected)])
 def return_(
-    request: Request, viewer: PartnerUser, handoff_id: str, reason: Annotated[str, Form(max_length=2000)] = ""
+    request: Request, viewer: PartnerWorker, handoff_id: str, reason: Annotated[str, Form(max_length=2000)] = ""
 ) -> Response:
     context = web(request)
     posted = {"return_reason": reason}
@@ -149,7 +179,7 @@ Text = Annotated[str, Form(max_length=2000)]
 @router.post("/partner/handoffs/{handoff_id}/report", dependencies=[Depends(csrf_protected)])
 def report(
     request: Request,
-    viewer: PartnerUser,
+    viewer: PartnerWorker,
     handoff_id: str,
     granted: Text = "",
     benefit: Text = "",
