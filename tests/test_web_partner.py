@@ -316,3 +316,17 @@ def test_the_department_head_oversees_and_sees_the_overdue_items_督办(
     assert 'data-testid="oversight"' in detail and 'data-testid="actions"' not in detail
     assert post(head, f"/partner/handoffs/{power_item}/accept", "/partner").status_code == 403
     assert world.status(power_item) == "open"
+
+
+def test_a_terminated_case_moves_its_open_handoffs_to_the_cancelled_tab(
+    make_partner_world: Callable[..., PartnerWorld],
+) -> None:
+    world = make_partner_world(["dianfei"])
+    power_item = world.handoff("dianfei")
+    world.engine.terminate(world.case.instance_id, "申请人撤回申请", actor="mz_county")
+    client = world.web.signed_in("lb_power")
+    assert world.status(power_item) == "cancelled"
+    assert f'data-handoff="{power_item}"' not in client.get("/partner?tab=sign").text
+    cancelled = client.get("/partner?tab=cancelled").text
+    assert f'data-handoff="{power_item}"' in cancelled
+    assert re.search(r'data-tab="cancelled">已撤销 <span class="count">1</span>', cancelled)

@@ -25,7 +25,7 @@ from integrations.sql.tables import Instance
 INST = Instance.__table__  # type: ignore[attr-defined]
 
 # Tab → which handoff rows it lists.
-TABS = {"sign": "待签收", "result": "办理中", "completed": "已办结", "returned": "已退回"}
+TABS = {"sign": "待签收", "result": "办理中", "completed": "已办结", "returned": "已退回", "cancelled": "已撤销"}
 
 
 def _tab_filter(tab: str) -> Any:
