@@ -25,6 +25,14 @@ def supervisions_for(engine: Engine, viewer: Viewer, *, role: str | None = None)
     return [s for s in engine.supervisions(role=role) if in_scope(viewer, s["org_unit"])]
 
 
+def addressed_to(engine: Engine, viewer: Viewer, *, limit: int) -> list[dict[str, Any]]:
+    """The open 督办 addressed to one of a caseworker's roles in their scope, for the inbox;
+    an admin (no lanes) sees every role's."""
+    roles = viewer.lanes if viewer.lanes is not None else (None,)
+    rows = [s for role in roles for s in engine.supervisions(role=role) if in_scope(viewer, s["org_unit"])]
+    return sorted(rows, key=lambda s: s["raised_at"], reverse=True)[:limit]
+
+
 def department_supervisions(engine: Engine, department: str) -> list[dict[str, Any]]:
     """Open 督办 about one partner department's handoffs, one entry per late
     task (its rows grouped, ``to`` naming every role it went to), newest first.

@@ -330,3 +330,21 @@ def test_a_terminated_case_moves_its_open_handoffs_to_the_cancelled_tab(
     cancelled = client.get("/partner?tab=cancelled").text
     assert f'data-handoff="{power_item}"' in cancelled
     assert re.search(r'data-tab="cancelled">已撤销 <span class="count">1</span>', cancelled)
+
+
+def test_the_originating_township_and_the_county_see_the_督办_above_their_inbox(
+    make_partner_world: Callable[..., PartnerWorld], clock: FixedClock
+) -> None:
+    world = make_partner_world(["dianfei"])
+    reviewer = world.web.signed_in("sh_dongcheng")
+    assert 'data-testid="supervisions"' not in reviewer.get("/inbox").text
+    clock.advance(timedelta(days=7))
+    world.engine.fire_due_timers()
+    page = reviewer.get("/inbox").text
+    section = page.split('data-testid="supervisions"')[1].split("</section>")[0]
+    assert re.findall(r'<tr data-supervised="([^"]+)">', section) == [world.case.instance_id]
+    assert "联办部门签收" in section and "乡镇审核人" in section and "供电公司" in section
+    assert "县级民政局" not in section  # the county's row is the county's
+    county = world.web.signed_in("mz_county").get("/inbox").text
+    assert "县级民政局" in county.split('data-testid="supervisions"')[1].split("</section>")[0]
+    assert 'data-testid="supervisions"' not in world.web.signed_in("sh_xiwan").get("/inbox").text

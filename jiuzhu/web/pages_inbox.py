@@ -15,11 +15,13 @@ from engine.sla import local_date
 from engine.store import InstanceRecord, TaskRow
 from jiuzhu.accounts import User
 from jiuzhu.inbox import SORTS, STATE_LABELS, STATES, VIEWS, InboxQuery, InboxRow
+from jiuzhu.supervisions import addressed_to
 from jiuzhu.web.auth import Viewer, can_act_on_task, csrf_protected, current_user, forbid, viewer_for
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+SUPERVISION_CAP = 50  # open 督办 shown above the inbox, newest first
 SignedIn = Annotated[Viewer, Depends(current_user)]
 
 
@@ -99,7 +101,19 @@ def inbox(
     }
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "inbox-table":
         return render(request, "_inbox_table.html", values)
+    values["supervisions"] = [] if viewer.department else _supervised(context, viewer)
     return render(request, "inbox.html", values)
+
+
+def _supervised(context: WebContext, viewer: Viewer) -> list[dict[str, Any]]:
+    """督办 addressed to the viewer's roles, with the case's procedure and business key."""
+    out = []
+    for s in addressed_to(context.engine, viewer, limit=SUPERVISION_CAP):
+        record = context.engine.instance_record(s["instance_id"])
+        raised = datetime.fromisoformat(s["raised_at"])
+        out.append({**s, "raised_at": raised, "procedure": context.process_name(record.process_id), "record": record,
+                    "org_name": context.directory().unit_name(s["org_unit"])})  # fmt: skip
+    return out
 
 
 def _lines(context: WebContext, rows: list[InboxRow], now: datetime) -> list[Line]:
