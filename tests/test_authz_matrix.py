@@ -158,6 +158,8 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/partner/handoffs/{handoff_id}/return"): session_only(role("partner")),
     ("POST", "/partner/handoffs/{handoff_id}/report"): session_only(role("partner")),
     ("GET", "/api/outbox"): role("admin"),
+    ("GET", "/outbox"): session_only(role("admin")),
+    ("POST", "/outbox/{event_id}/requeue"): session_only(role("admin")),  # no such letter: a flash, after authorization
     ("POST", "/api/outbox/{event_id}/requeue"): role("admin"),  # 404: no such event, after authorization
     # Partner systems authenticate with their own API keys (tests/test_partner_*.py);
     # no session and no machine token opens them.

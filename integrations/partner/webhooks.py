@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from engine.errors import NotFoundError
 from engine.runtime import EventDraft
@@ -179,20 +179,20 @@ def outbox(engine: Engine, *, status: str | None = None, limit: int = 200) -> li
 
 def requeue(engine: Engine, event_id: str, *, actor: str | None) -> None:
     now = engine.clock.now()
-    found = 0
 
     def write(unit: Unit) -> None:
-        nonlocal found
-        found = (
-            conn(unit)
-            .execute(
-                update(OUT)
-                .where(OUT.c.id == event_id, OUT.c.status == "dead")
-                .values(status="pending", attempts=0, next_attempt_at=now)
-            )
-            .rowcount
-        )
+        found = conn(unit).execute(
+            update(OUT).where(OUT.c.id == event_id, OUT.c.status == "dead").values(status="pending", attempts=0,
+                                                                                   next_attempt_at=now)
+        )  # fmt: skip
+        if found.rowcount != 1:  # raised inside the transaction: no audit event for a letter that is not there
+            raise NotFoundError(f"死信 {event_id} 不存在", code="DEAD_LETTER_NOT_FOUND")
 
     engine.audit_system(EventDraft("webhook_requeued", {"event_id": event_id}, actor=actor), write)
-    if not found:
-        raise NotFoundError(f"死信 {event_id} 不存在", code="DEAD_LETTER_NOT_FOUND")
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """Outbox events per delivery status."""
+    query = select(OUT.c.status, func.count()).group_by(OUT.c.status)
+    with engine.store.reader() as unit:
+        return {str(status): int(n) for status, n in conn(unit).execute(query).all()}

@@ -25,6 +25,7 @@ def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 templates.env.filters["beijing"] = beijing
 templates.env.globals["STATE_LABELS"] = STATE_LABELS
 NAV = (("/inbox", "待办"), ("/cases", "案件"), ("/dashboard", "统计"), ("/audit", "审计"))
+ADMIN_NAV = (("/outbox", "推送投递"),)  # administrators only
 PARTNER_NAV = (("/partner", "联办待办"),)  # a partner department works only on its handoffs
 
 
@@ -35,7 +36,8 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     paths = route_paths(request.app)
     viewer = getattr(request.state, "viewer", None)
     partner = viewer is not None and viewer.department is not None
-    nav = [(href, label) for href, label in (PARTNER_NAV if partner else NAV) if href in paths]
+    links = PARTNER_NAV if partner else NAV + (ADMIN_NAV if viewer is not None and viewer.has("admin") else ())
+    nav = [(href, label) for href, label in links if href in paths]
     values = {
         "viewer": viewer,
         "home": home_of(viewer),
