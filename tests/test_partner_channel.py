@@ -96,6 +96,43 @@ def test_end_to_end_api_webhooks_return_and_resend(engine: Engine, clock: FixedC
     assert engine.verify(case.instance_id)[0].ok
 
 
+def test_a_push_partner_returns_by_api_and_gets_the_return_and_the_resend_pushed(
+    engine: Engine, clock: FixedClock
+) -> None:
+    with serve(engine) as url:
+        cable = client_for(engine, url, "广电网络公司")
+        answers = {"handoff.created": "return", "handoff.resent": "complete"}
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event["type"] not in answers:
+                return  # handoff.returned: the partner's own return, confirmed
+            [task] = cable.fetch_and_lock(handoff_ids=[event["handoff_id"]])
+            if answers[event["type"]] == "return":
+                cable.return_(task, "用户号与户主不符")
+            else:
+                assert task["payload"]["returns"][0]["reason"] == "用户号与户主不符"
+                cable.complete(task, GRANTED)
+
+        receiver, server = _receiver(engine, clock, "广电网络公司", on_event)
+        case = Case(engine, clock)
+        case.start(["youxian"])
+        assert webhooks.deliver_due(engine, http_post) == 1  # created; the partner returns it at once
+        [correct] = case.ready(CORRECT)
+        fixed = {"correction_note": "已核实", "corrected_fields": {"cable_tv_account": "HS0571889909"}}
+        engine.complete_task(case.instance_id, correct.id, fixed, actor="jb_dongcheng")
+        assert webhooks.deliver_due(engine, http_post) == 2  # returned, then resent; the partner completes
+        assert webhooks.deliver_due(engine, http_post) == 0
+        server.shutdown()
+        server.server_close()
+    assert [e["type"] for e in receiver.applied] == ["handoff.created", "handoff.returned", "handoff.resent"]
+    resent = receiver.applied[2]["data"]["household"]
+    assert resent["cable_tv_account"] == "HS0571889909" and receiver.applied[2]["data"]["round"] == 2
+    delivered = case.events("webhook_delivered")
+    assert sorted(e["event_id"] for e in delivered) == sorted(receiver.seen) and len(delivered) == 3
+    [row] = engine.get(case.instance_id).data["happiness_list"]
+    assert (row["status"], row["rounds"]) == ("已享受", 2)
+
+
 def test_partner_sees_only_its_own_items_and_fields(engine: Engine, clock: FixedClock) -> None:
     case = Case(engine, clock)
     with serve(engine) as url:
