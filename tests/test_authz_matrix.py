@@ -275,7 +275,7 @@ def test_matrix_every_route_every_role_in_and_out_of_scope(world: WebWorld) -> N
             clients[caller.name] = (world.client(), None, {"Authorization": f"Bearer {TOKEN}"})
         else:
             client = world.signed_in(caller.name)
-            clients[caller.name] = (client, csrf_of(client.get("/inbox").text), {})
+            clients[caller.name] = (client, csrf_of(client.get("/inbox", follow_redirects=True).text), {})
     leaks, wrong = [], []
     shared_case = world.start(CASE_ORG, name=APPLICANT)
     for key in routes:

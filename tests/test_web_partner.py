@@ -95,6 +95,7 @@ def test_a_partner_lands_on_its_own_handoffs_only(make_partner_world: Callable[.
     r = client.post("/signin", data=form)
     assert r.headers["location"] == "/partner"
     assert client.get("/").headers["location"] == "/partner"
+    assert client.get("/inbox").headers["location"] == "/partner"  # not the caseworkers' inbox
     power = client.get("/partner").text
     assert "电费减免" in power and "有线电视费减免" not in power and "张秀英" in power
     assert re.search(r'data-tab="sign">待签收 <span class="count">1</span>', power)

@@ -69,6 +69,8 @@ def inbox(
     desc: bool = False,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
+    if viewer.department is not None:
+        return RedirectResponse("/partner", status_code=303)  # a partner department works in 联办待办
     context = web(request)
     now = context.engine.clock.now()
     query = inbox_query(
