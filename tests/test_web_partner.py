@@ -225,6 +225,7 @@ def test_return_needs_a_reason_goes_to_the_caseworker_and_the_resend_shows_it(po
     second = world.handoff("dianfei")
     page = client.get(f"/partner/handoffs/{second}").text
     assert reason in page and "3301060000" in page
+    assert "<td>已核实更正户号</td>" in page and "<td>电力户号</td>" in page  # 民政's note, the field it corrected
     assert post(client, f"/partner/handoffs/{second}/accept", f"/partner/handoffs/{second}").status_code == 303
     result = world.handoff("dianfei", RESULT)
     r = post(client, f"/partner/handoffs/{result}/return", f"/partner/handoffs/{result}", {"reason": "不办了"})

@@ -41,7 +41,16 @@ def minimised(handoff: dict[str, Any]) -> dict[str, Any]:
         "round": handoff.get("round"),
         "pushed_on": handoff.get("pushed_on"),
         "due_on": handoff.get("due_on"),
-        "returns": [{"round": r.get("round"), "reason": r.get("reason")} for r in handoff.get("returns", [])],
+        # 民政's 补正说明 is written for the partner; the corrected values themselves are in ``household``.
+        "returns": [
+            {
+                "round": r.get("round"),
+                "reason": r.get("reason"),
+                "correction_note": r.get("correction_note"),
+                "corrected_fields": list(r.get("corrected_fields") or []),
+            }
+            for r in handoff.get("returns", [])
+        ],  # fmt: skip
     }
 
 

@@ -19,7 +19,15 @@ from jiuzhu.supervisions import department_supervisions
 from jiuzhu.web.auth import Viewer, csrf_protected, current_user, forbid
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.pages_inbox import flash, take_flashes
-from jiuzhu.web.partner_view import FIELD_LABELS, UNITS, deadline, errors_by_field, parse_report, shown_fields
+from jiuzhu.web.partner_view import (
+    FIELD_LABELS,
+    UNITS,
+    deadline,
+    errors_by_field,
+    field_label,
+    parse_report,
+    shown_fields,
+)
 from jiuzhu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -122,6 +130,7 @@ def _detail(
         "posted": posted or {},
         "units": UNITS,
         "labels": FIELD_LABELS,
+        "field_label": field_label,
         "flashes": take_flashes(request),
     }
     return render(request, "partner/handoff.html", values, status=status)

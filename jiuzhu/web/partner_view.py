@@ -40,6 +40,11 @@ def _labels() -> tuple[dict[str, str], dict[str, str]]:
     return dict(raw.get("household_fields", {})), dict(raw.get("member_fields", {}))
 
 
+def field_label(key: str) -> str:
+    """A household field's name as the catalogue gives it."""
+    return _labels()[0].get(key, key)
+
+
 @dataclass(frozen=True)
 class Shown:
     """One household field as shown: its label, and a text or (for members) a table."""
