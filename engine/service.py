@@ -499,11 +499,15 @@ class Engine:
         role: str | None = None,
         partner: str | None = None,
         instance_id: str | None = None,
+        org_units: Sequence[str] | None = None,
         open_only: bool = True,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """督办 records, newest first; ``partner`` narrows to one 联办 department's."""
+        """督办 records, newest first; ``partner`` narrows to one 联办 department's,
+        ``org_units`` to the cases of those units."""
         with self.store.reader() as unit:
-            return unit.supervisions(role=role, partner=partner, instance_id=instance_id, open_only=open_only)
+            return unit.supervisions(role=role, partner=partner, instance_id=instance_id, org_units=org_units,
+                                     open_only=open_only, limit=limit)  # fmt: skip
 
     def sla_report(
         self, since: datetime, until: datetime, *, process_id: str | None = None, org_unit: str | None = None

@@ -136,7 +136,9 @@ class Unit(Protocol):
         role: str | None = None,
         partner: str | None = None,
         instance_id: str | None = None,
+        org_units: Sequence[str] | None = None,
         open_only: bool = True,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]: ...
     def closed_clocks(self, since: datetime, until: datetime) -> list[tuple[InstanceRecord, SlaClock]]: ...
     def add_schedule(

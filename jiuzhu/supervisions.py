@@ -29,7 +29,8 @@ def addressed_to(engine: Engine, viewer: Viewer, *, limit: int) -> list[dict[str
     """The open 督办 addressed to one of a caseworker's roles in their scope, for the inbox;
     an admin (no lanes) sees every role's."""
     roles = viewer.lanes if viewer.lanes is not None else (None,)
-    rows = [s for role in roles for s in engine.supervisions(role=role) if in_scope(viewer, s["org_unit"])]
+    # On the inbox page: the scope and the cap go to the database, not a scan of the county's rows.
+    rows = [s for role in roles for s in engine.supervisions(role=role, org_units=viewer.scope, limit=limit)]
     return sorted(rows, key=lambda s: s["raised_at"], reverse=True)[:limit]
 
 

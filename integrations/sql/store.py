@@ -447,12 +447,16 @@ class SqlUnit:
         role: str | None = None,
         partner: str | None = None,
         instance_id: str | None = None,
+        org_units: Sequence[str] | None = None,
         open_only: bool = True,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        query = select(S).order_by(S.c.raised_at.desc(), S.c.id.desc())
+        query = select(S).order_by(S.c.raised_at.desc(), S.c.id.desc()).limit(limit)
         for column, value in ((S.c.role, role), (S.c.partner, partner), (S.c.instance_id, instance_id)):
             if value:
                 query = query.where(column == value)
+        if org_units is not None:
+            query = query.where(S.c.org_unit.in_(list(org_units)))
         if open_only:
             query = query.where(S.c.resolved_at.is_(None))
         return [
