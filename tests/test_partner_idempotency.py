@@ -4,6 +4,7 @@ and locks nothing more; another body under the same key is refused."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -128,3 +129,28 @@ def test_extend_lock_retried_after_a_crash_right_after_commit_gets_the_first_ans
             power.extend(task, 900, key="k-extend")
         assert (reused.value.status, reused.value.code) == (409, "IDEMPOTENCY_KEY_REUSED")
         assert len(case.events("partner_lease_extended")) == 1
+
+
+def test_two_requests_racing_with_one_key_lock_once_and_give_one_answer(engine: Engine, clock: FixedClock) -> None:
+    cases = _power_cases(engine, clock, 2)
+    with serve(engine) as url:
+        power = client_for(engine, url, "供电公司")
+        start, answers, refusals = threading.Barrier(2), [], []
+
+        def twin() -> None:
+            start.wait()
+            try:
+                answers.append(power.fetch_and_lock(max_tasks=1, key="race-1"))
+            except ApiError as exc:  # the twin is still locking: a retry later gets the answer
+                refusals.append(exc.code)
+
+        threads = [threading.Thread(target=twin) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        answers.extend([power.fetch_and_lock(max_tasks=1, key="race-1")] * len(refusals))
+    assert set(refusals) <= {"IDEMPOTENCY_KEY_BUSY"} and len(answers) == 2
+    assert answers[0] == answers[1] and len(answers[0]) == 1  # one task, the same token for both
+    leases = [e for case in cases for e in case.events("partner_leased")]
+    assert len(leases) == 1
