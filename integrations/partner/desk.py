@@ -151,6 +151,13 @@ def one(engine: Engine, department: str, handoff_id: str) -> Handoff:
         return _find(unit, department, handoff_id)
 
 
+def some(engine: Engine, department: str, handoff_ids: list[str]) -> dict[str, Handoff]:
+    """The department's handoffs among these ids, in one read."""
+    query = _query().where(H.c.department == department, H.c.id.in_(handoff_ids))
+    with engine.store.reader() as unit:
+        return {h.id: h for h in map(_handoff, conn(unit).execute(query).all())}
+
+
 def record_read(engine: Engine, handoff: Handoff, *, actor: str) -> None:
     """A person saw the handoff's household fields: on the case's chain, like an API lease."""
     detail = {

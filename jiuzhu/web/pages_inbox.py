@@ -109,12 +109,12 @@ def inbox(
 
 def _supervised(context: WebContext, viewer: Viewer) -> list[dict[str, Any]]:
     """督办 addressed to the viewer's roles, with the case's procedure and business key."""
-    out = []
+    directory, out = context.directory(), []
     for s in addressed_to(context.engine, viewer, limit=SUPERVISION_CAP):
         record = context.engine.instance_record(s["instance_id"])
         raised = datetime.fromisoformat(s["raised_at"])
         out.append({**s, "raised_at": raised, "procedure": context.process_name(record.process_id), "record": record,
-                    "org_name": context.directory().unit_name(s["org_unit"])})  # fmt: skip
+                    "org_name": directory.unit_name(s["org_unit"])})  # fmt: skip
     return out
 
 

@@ -58,14 +58,12 @@ PartnerWorker = Annotated[Viewer, Depends(partner_worker)]
 
 def _supervised(context: WebContext, department: str) -> list[dict[str, Any]]:
     """The department's open 督办, each with its handoff (for the item's name and link)."""
+    entries = department_supervisions(context.engine, department)[:SUPERVISION_CAP]
+    handoffs = desk.some(context.engine, department, [str(e.get("task_id")) for e in entries])
     out = []
-    for entry in department_supervisions(context.engine, department)[:SUPERVISION_CAP]:
-        try:
-            handoff = desk.one(context.engine, department, str(entry.get("task_id")))
-        except NotFoundError:
-            handoff = None
+    for entry in entries:
         raised = datetime.fromisoformat(entry["raised_at"]) if isinstance(entry.get("raised_at"), str) else None
-        out.append({**entry, "handoff": handoff, "raised_at": raised})
+        out.append({**entry, "handoff": handoffs.get(str(entry.get("task_id"))), "raised_at": raised})
     return out
 
 

@@ -18,20 +18,19 @@ CATALOGUE = Path(__file__).resolve().parents[2] / "processes" / "yijianshi" / "c
 # The bank account's parts, as the 补正 form names them.
 ACCOUNT_LABELS = {"bank_name": "开户行", "card_number": "银行卡号", "account_holder": "户名"}
 SOON = 1  # working days left at which an item is 即将到期
-UNITS = ("元/月", "元/年", "元（一次性）")
 REPORT_FIELDS = ("granted", "benefit", "amount", "amount_unit", "effective_from", "reason")
-# The form fields' labels, as the sign / result forms title them (for the error summary).
+SIGN_FORM = CATALOGUE.parents[2] / "forms" / "yijianshi" / "yijianshi-partner-sign-schema.json"
+
+
+# The form fields' labels and the amount units, as the 签收 form's schema titles them (one source).
+_SIGN: dict[str, Any] = json.loads(SIGN_FORM.read_text(encoding="utf-8"))
+_REPORT = _SIGN["definitions"]["report"]["properties"]
 FIELD_LABELS = {
-    "granted": "是否享受",
-    "benefit": "享受内容",
-    "amount": "金额（元）",
-    "amount_unit": "金额单位",
-    "effective_from": "起始日期",
-    "reason": "不予享受的原因",
-    "return_reason": "退回原因",
-    "partner_action": "处理方式",
+    **{key: str(spec["title"]) for key, spec in _REPORT.items()},
+    **{key: str(spec["title"]) for key, spec in _SIGN["properties"].items() if key != "report"},
     "": "表单",
 }
+UNITS = tuple(_REPORT["amount_unit"]["enum"])
 
 
 @lru_cache(maxsize=1)
