@@ -68,7 +68,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def baseline_cycle() -> Callable[[], None]:
-    from engine.spiff_patches import engine_time  # the timer needs a clock either way
+    from engine.runtime.spiff_patches import engine_time  # the timer needs a clock either way
 
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(MODEL))
@@ -164,8 +164,8 @@ def http_floor(client: Client) -> Callable[[], float]:
 def engine_completion(workdir: Path) -> Iterator[tuple[Callable[[], float], dict[str, str]]]:
     """The same completion through ``Engine.complete_task`` in-process: no HTTP."""
     from engine.clock import FixedClock
-    from engine.sandbox import Sandbox
-    from engine.service import Engine
+    from engine.sandbox.scripts import Sandbox
+    from engine.service.facade import Engine
     from integrations.sql import SqlStore
     from jiuzhu.wiring import deploy_paths
 

@@ -33,9 +33,9 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.clock import FixedClock
-from engine.sandbox import Sandbox
-from engine.service import Engine
-from engine.sla_helpers import HELPERS
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
+from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore, make_engine
 from jiuzhu.accounts import OrgUnit, User, hash_password
 from jiuzhu.api import create_app

@@ -75,10 +75,10 @@ from sqlmodel import SQLModel  # noqa: E402
 
 from engine.audit import GENESIS, seal  # noqa: E402
 from engine.clock import Clock, FixedClock, SystemClock  # noqa: E402
-from engine.deployment import load_files  # noqa: E402
-from engine.runtime import EventDraft  # noqa: E402
-from engine.sandbox import Sandbox  # noqa: E402
-from engine.service import Engine  # noqa: E402
+from engine.deploy.model import load_files  # noqa: E402
+from engine.runtime.run import EventDraft  # noqa: E402
+from engine.sandbox.scripts import Sandbox  # noqa: E402
+from engine.service.facade import Engine  # noqa: E402
 from integrations.redis_wakeups import RedisWakeups  # noqa: E402
 from integrations.sql import SqlStore, make_engine  # noqa: E402
 from integrations.sql.tables import Instance, Timer  # noqa: E402
@@ -489,8 +489,9 @@ def wait_all_fired(store: SqlStore, n: int, *, t0: datetime, deadline_s: float) 
 
 def profile_fire_path(url: str, n: int, wakeups: RedisWakeups | None = None) -> list[str]:
     """Single-threaded, in-process: where the time of one firing goes."""
-    from engine import firing, runtime
-    from engine import service as service_module
+    from engine.runtime import run as runtime
+    from engine.service import facade as service_module
+    from engine.service import firing
     from integrations.sql import store as sql_store
 
     clock = FixedClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))

@@ -3,8 +3,7 @@ as arguments; nothing here imports a web framework, SQL or Redis."""
 
 from engine.audit import AuditEvent, Verdict
 from engine.clock import Clock, FixedClock, SystemClock
-from engine.connectors import Connector, ConnectorError, Connectors, Parameter
-from engine.deployment import Deployment, ProcessDefinition, SourceFile, build_deployment, load_files
+from engine.deploy.model import Deployment, ProcessDefinition, SourceFile, build_deployment, load_files
 from engine.errors import (
     ConflictError,
     DeploymentRefused,
@@ -18,10 +17,11 @@ from engine.errors import (
     Problem,
     ScriptError,
 )
-from engine.runtime import InstanceRun
-from engine.sandbox import Sandbox
-from engine.service import DeployResult, Engine, InstanceView
-from engine.workcal import CalendarResult, WorkCalendar
+from engine.runtime.connectors import Connector, ConnectorError, Connectors, Parameter
+from engine.runtime.run import InstanceRun
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import DeployResult, Engine, InstanceView
+from engine.workcal.calendar import CalendarResult, WorkCalendar
 
 __all__ = [
     "AuditEvent",

@@ -127,7 +127,7 @@ def _moment(score: float) -> datetime:
 
 
 class RedisWakeups:
-    """:class:`engine.scheduling.WakeupIndex` on a Redis sorted set."""
+    """:class:`engine.ports.WakeupIndex` on a Redis sorted set."""
 
     def __init__(
         self,

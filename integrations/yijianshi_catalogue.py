@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.connectors import Parameter
+from engine.runtime.connectors import Parameter
 
 
 class CatalogueConnector:

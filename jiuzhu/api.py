@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 
-from engine.deployment import SourceFile
+from engine.deploy.model import SourceFile
 from engine.errors import InvalidRequestError, JiuzhuError
-from engine.service import Engine
-from engine.store import InstanceRecord, TaskRow
+from engine.ports import InstanceRecord, TaskRow
+from engine.service.facade import Engine
 from integrations.partner import attach
 from jiuzhu.api_common import (
     Actor,

@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from engine.audit import AuditEvent
-from engine.service import DeployResult, InstanceView
-from engine.store import VersionRecord
+from engine.ports import VersionRecord
+from engine.service.facade import DeployResult, InstanceView
 from jiuzhu.web.api_guard import api_viewer, viewer_of
 from jiuzhu.web.auth import Viewer
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import external, keys, webhooks
 from integrations.partner.idempotency import Remember, once
 from integrations.partner.keys import Partner

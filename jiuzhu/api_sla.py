@@ -10,9 +10,9 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
 
 from engine.clock import SHANGHAI
-from engine.service import ClockStatus, Engine
-from engine.sla import STATE_LABELS
-from engine.workcal_view import schedule_for_year
+from engine.service.facade import ClockStatus, Engine
+from engine.sla.clocks import STATE_LABELS
+from engine.workcal.view import schedule_for_year
 from jiuzhu.api_common import Actor, Caller, instance_json
 from jiuzhu.supervisions import supervisions_for
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from redis import Redis
 
 from engine.errors import DeploymentRefused, JiuzhuError
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu import cli_calendar, cli_partner
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.scheduler import run_scheduler

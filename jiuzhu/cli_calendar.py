@@ -9,8 +9,8 @@ from pathlib import Path
 
 from engine.clock import SHANGHAI
 from engine.errors import InvalidRequestError
-from engine.service import Engine
-from engine.workcal_view import schedule_for_year
+from engine.service.facade import Engine
+from engine.workcal.view import schedule_for_year
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -9,7 +9,7 @@ import urllib.request
 from datetime import timedelta
 from typing import Any
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import keys, webhooks
 from integrations.partner.wake import STREAM
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import SHANGHAI
-from engine.service import Engine
+from engine.service.facade import Engine
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 DEMO_DIVISION = "CN-DEMO-QINGHE"  # the fictional county as a 区划 code in forms that ask for one

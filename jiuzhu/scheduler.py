@@ -41,8 +41,8 @@ from datetime import datetime, timedelta
 
 from redis import Redis
 
-from engine.service import Engine
-from engine.store import Store
+from engine.ports import Store
+from engine.service.facade import Engine
 from integrations.redis_wakeups import Fallback, RedisWakeups
 from jiuzhu.settings import Settings
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu.web.auth import Viewer, in_scope
 
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from redis import Redis
 
 from engine.clock import Clock, SystemClock
-from engine.connectors import Connectors
-from engine.deployment import load_files
-from engine.sandbox import Sandbox
-from engine.service import DeployResult, Engine
-from engine.sla_helpers import HELPERS
+from engine.deploy.model import load_files
+from engine.runtime.connectors import Connectors
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import DeployResult, Engine
+from engine.sla.functions import HELPERS
 from integrations.hedui import HeduiConnector, SimulatedCheck
 from integrations.partner import attach
 from integrations.sql import SqlStore

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu.scheduler import DATABASE_BATCH, DEFAULT_BATCH, Scheduler, build_wakeups
 from jiuzhu.settings import Settings
 from jiuzhu.wiring import build_engine

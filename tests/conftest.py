@@ -16,10 +16,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 
 from engine.clock import FixedClock
-from engine.deployment import load_files
-from engine.sandbox import Sandbox
-from engine.service import Engine
-from engine.sla_helpers import HELPERS
+from engine.deploy.model import load_files
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
+from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.clock import SHANGHAI
-from engine.connectors import Connectors
+from engine.runtime.connectors import Connectors
 from integrations.hedui import HeduiConnector
 from jiuzhu.demo_cases import application, load_households
 from jiuzhu.wiring import default_connectors, deploy_paths

@@ -16,9 +16,9 @@ from typing import Any
 import uvicorn
 
 from engine.clock import SHANGHAI, FixedClock
-from engine.sandbox import Sandbox
-from engine.service import Engine
-from engine.sla_helpers import HELPERS
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
+from engine.sla.functions import HELPERS
 from integrations.partner import attach, keys
 from integrations.partner.wake import HandoffSignal
 from integrations.partner_client.client import PartnerClient

@@ -32,9 +32,9 @@ from sqlalchemy import text
 from engine.audit import AuditEvent
 from engine.clock import SHANGHAI, FixedClock
 from engine.errors import JiuzhuError
-from engine.sandbox import Sandbox
-from engine.service import ClockStatus, Engine
-from engine.sla_helpers import HELPERS
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import ClockStatus, Engine
+from engine.sla.functions import HELPERS
 from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore, make_engine
 from jiuzhu.wiring import deploy_paths
@@ -131,7 +131,7 @@ class Engines:
         self, url: str, clock: FixedClock, *, restart: bool, redis_prefix: str | None, connectors: Any = None
     ) -> None:
         self.url = url
-        self.connectors = connectors  # service-task connectors every engine gets (engine.connectors.Connectors)
+        self.connectors = connectors  # service-task connectors every engine gets (engine.runtime.connectors.Connectors)
         self.clock = clock
         self.restart = restart
         self.redis_prefix = redis_prefix

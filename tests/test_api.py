@@ -17,7 +17,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu.api import create_app
 from jiuzhu.settings import Settings
 from tests.conftest import FORMS, ROOT, SAMPLE

@@ -8,7 +8,7 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 
 from engine.clock import SHANGHAI, FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu.api import create_app
 from jiuzhu.settings import Settings
 from tests.conftest import FORMS, PROCESSES

@@ -10,8 +10,8 @@ from sqlalchemy import text
 
 from engine.audit import GENESIS, seal, verify_chain
 from engine.clock import FixedClock
-from engine.runtime import EventDraft
-from engine.service import Engine
+from engine.runtime.run import EventDraft
+from engine.service.facade import Engine
 from jiuzhu import cli
 from tests.conftest import SAMPLE, START, deploy
 

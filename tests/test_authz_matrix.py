@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu.accounts import hash_password
 from jiuzhu.web.app import flat_routes
 from tests.web_support import TOKEN, WebWorld, csrf_of, make_world

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from tests.browser_support import chromium, screenshot_path, serving
 from tests.web_support import PASSWORD, make_world
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from tests.browser_support import chromium, screenshot_path, serving
 from tests.test_browser import sign_in
 from tests.test_web_case import HOUSEHOLD

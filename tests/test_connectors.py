@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from engine.clock import FixedClock
-from engine.connectors import ConnectorError, Connectors, Parameter
-from engine.deployment import SourceFile, build_deployment
+from engine.deploy.model import SourceFile, build_deployment
 from engine.errors import DeploymentRefused, Problem
-from engine.sandbox import Sandbox
-from engine.service import Engine
+from engine.runtime.connectors import ConnectorError, Connectors, Parameter
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
 from integrations.sql import SqlStore
 
 NS = (

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.deployment import SourceFile, build_deployment
+from engine.deploy.model import SourceFile, build_deployment
 from engine.errors import DeploymentRefused, Location, Problem
-from engine.forms import check_form_schema, check_ui_schema, load_form_json
-from engine.sandbox import Sandbox
+from engine.forms.validate import check_form_schema, check_ui_schema, load_form_json
+from engine.sandbox.scripts import Sandbox
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 SANDBOX = Sandbox()

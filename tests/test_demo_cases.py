@@ -8,11 +8,11 @@ from collections.abc import Callable
 import pytest
 
 from engine.clock import FixedClock
-from engine.form_formats import check_bank_card, check_cn_id_number
-from engine.sandbox import Sandbox
-from engine.service import Engine
-from engine.sla_helpers import HELPERS
-from engine.sla_policy import load_policy
+from engine.forms.formats import check_bank_card, check_cn_id_number
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
+from engine.sla.functions import HELPERS
+from engine.sla.policy import load_policy
 from integrations.sql import SqlStore
 from jiuzhu.demo_cases import ACCEPT, application, load_households, load_org_units, seed_demo_cases
 from jiuzhu.wiring import default_connectors, deploy_paths

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.deployment import Deployment, FormResolver, SourceFile, build_deployment, content_hash, load_files
+from engine.deploy.model import Deployment, FormResolver, SourceFile, build_deployment, content_hash, load_files
 from engine.errors import DeploymentRefused, InvalidRequestError, Problem
-from engine.sandbox import Sandbox
-from engine.serialization import spec_from_dict
+from engine.runtime.serialization import spec_from_dict
+from engine.sandbox.scripts import Sandbox
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "deployment"
 FORMS = FIXTURES / "forms"

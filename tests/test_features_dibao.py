@@ -20,8 +20,8 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import FormValidationError
-from engine.forms import FormRef, validate_submission
-from engine.sla import STATE_LABELS
+from engine.forms.validate import FormRef, validate_submission
+from engine.sla.clocks import STATE_LABELS
 from jiuzhu.demo_cases import ACCEPT, CHECK_INTAKE, INITIAL_REVIEW, START_INVESTIGATION, home_visit, relatives_filing
 from tests.dibao_world import DibaoWorld, broken_connectors, connectors, model
 from tests.sla_world import BACKENDS, Backend, open_world, parse_day, parse_moment, restarts, show, show_day

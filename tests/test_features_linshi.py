@@ -21,7 +21,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.clock import SHANGHAI
 from engine.errors import FormValidationError
-from engine.sla import STATE_LABELS
+from engine.sla.clocks import STATE_LABELS
 from tests.linshi_world import JINAN, ROSTER, ZHICHU, LinshiWorld, deployed_template, open_linshi_world, report
 from tests.sla_world import parse_day, parse_moment, show, show_day
 

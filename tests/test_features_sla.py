@@ -17,7 +17,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import InvalidRequestError
-from engine.sla import STATE_LABELS
+from engine.sla.clocks import STATE_LABELS
 from tests.sla_world import (
     BACKENDS,
     FEATURES,

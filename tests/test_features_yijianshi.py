@@ -21,8 +21,8 @@ from jsonschema import Draft202012Validator
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import FormValidationError
-from engine.forms import FormRef, validate_submission
-from engine.sla_policy import load_policy
+from engine.forms.validate import FormRef, validate_submission
+from engine.sla.policy import load_policy
 from tests.conftest import FORMS
 from tests.sla_world import parse_day, parse_moment, show, show_day
 from tests.yijianshi_world import (

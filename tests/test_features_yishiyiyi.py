@@ -20,7 +20,7 @@ import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import FormValidationError
-from engine.sla import STATE_LABELS
+from engine.sla.clocks import STATE_LABELS
 from tests.sla_world import parse_day, parse_moment, show, show_day
 from tests.yishiyiyi_world import MEMBER_UNITS, OPINION_TASK, YishiyiyiWorld, open_world
 

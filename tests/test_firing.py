@@ -1,4 +1,4 @@
-"""Firing many due instances in one transaction (engine.firing), on SQLite and PostgreSQL.
+"""Firing many due instances in one transaction (engine.service.firing), on SQLite and PostgreSQL.
 
 Each timer fires exactly once, judged from the audit log, whatever happens to
 the batch around it: an instance that loses its revision guard in the middle
@@ -21,11 +21,11 @@ import pytest
 from redis import Redis
 from sqlalchemy import text
 
-from engine import firing
 from engine.clock import FixedClock, SystemClock
-from engine.sandbox import Sandbox
-from engine.service import Engine
-from engine.store import InstanceRecord
+from engine.ports import InstanceRecord
+from engine.sandbox.scripts import Sandbox
+from engine.service import firing
+from engine.service.facade import Engine
 from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore
 from integrations.sql.store import SqlUnit
@@ -222,7 +222,7 @@ def test_a_worker_killed_mid_batch_leaves_each_timer_to_fire_exactly_once(
 def test_a_timer_that_leads_to_start_process_fires_alone_and_starts_the_child(
     store: SqlStore, clock: FixedClock
 ) -> None:
-    from engine.deployment import SourceFile
+    from engine.deploy.model import SourceFile
     from tests.test_connectors import CHILD, _starter
 
     timed = _starter("child_proc").replace(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from engine.clock import FixedClock
-from engine.drafts import Draft
+from engine.ports import Draft
 from integrations.sql import SqlStore
 from integrations.sql.drafts import SqlDraftStore
 from jiuzhu.web.formrender import parse_submission, render_form

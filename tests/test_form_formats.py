@@ -2,7 +2,7 @@
 and the reference household form in forms/common.
 
 ID and card numbers are synthetic: the check characters are computed here,
-independently of engine.form_formats, from GB 11643-1999 and the Luhn rule.
+independently of engine.forms.formats, from GB 11643-1999 and the Luhn rule.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from engine.deployment import SourceFile, build_deployment, load_files
+from engine.deploy.model import SourceFile, build_deployment, load_files
 from engine.errors import DeploymentRefused, FieldError, FormValidationError, Location
-from engine.form_formats import FORMATS, FormProblem, check_money, id_number_check_char
-from engine.forms import FORMAT_CHECKER, FormRef, check_form_schema, check_ui_schema, validate_submission
-from engine.sandbox import Sandbox
+from engine.forms.formats import FORMATS, FormProblem, check_money, id_number_check_char
+from engine.forms.validate import FORMAT_CHECKER, FormRef, check_form_schema, check_ui_schema, validate_submission
+from engine.sandbox.scripts import Sandbox
 
 FORMS_DIR = Path(__file__).resolve().parents[1] / "forms"
 COMMON = FORMS_DIR / "common"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.errors import FormValidationError, Location
-from engine.forms import FormRef, check_form_schema, validate_submission
+from engine.forms.validate import FormRef, check_form_schema, validate_submission
 from jiuzhu.demo_cases import application, load_households
 from tests.conftest import FORMS
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.errors import FormValidationError, Location
-from engine.forms import FormRef, check_form_schema, validate_submission
+from engine.forms.validate import FormRef, check_form_schema, validate_submission
 from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender import Upload, parse_submission, render_form, validate
 from tests.formpost import browser_post

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.drafts import Draft
 from engine.errors import FieldError
-from engine.forms import FormRef
+from engine.forms.validate import FormRef
+from engine.ports import Draft
 from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender import Action, handle_post, show_form
 from tests.formpost import browser_post

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.errors import FieldError, FormValidationError, Location
-from engine.forms import FORMAT_CHECKER, FormRef, check_form_schema, check_ui_schema, validate_submission
+from engine.forms.validate import FORMAT_CHECKER, FormRef, check_form_schema, check_ui_schema, validate_submission
 
 FORMS = Path(__file__).resolve().parent / "fixtures" / "deployment" / "forms"
 HERE = Location("m.bpmn", "apply", "bpmn:userTask", line=7)

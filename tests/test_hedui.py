@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.connectors import ConnectorError
+from engine.runtime.connectors import ConnectorError
 from integrations.hedui import CheckRequest, HeduiConnector, Member, SimulatedCheck
 from jiuzhu.demo_cases import load_households
 from tests.conftest import ROOT

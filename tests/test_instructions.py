@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.instructions import render, syntax_error
+from engine.deploy.instructions import render, syntax_error
 
 
 def test_instructions_render_task_data_escaped_and_missing_values_empty() -> None:

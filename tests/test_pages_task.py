@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from engine.errors import FieldError, FormValidationError
-from engine.service import Engine
+from engine.service.facade import Engine
 from tests.web_support import WebWorld, csrf_of, make_world
 
 

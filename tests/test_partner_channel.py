@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import external, keys, webhooks
 from integrations.partner.idempotency import once
 from integrations.partner_client.client import ApiError

@@ -20,7 +20,7 @@ import pytest
 from redis import Redis
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import webhooks
 from integrations.partner.handoffs import OUT, H
 from integrations.partner.keys import conn

@@ -22,7 +22,7 @@ from typing import IO, Any
 import pytest
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import webhooks
 from integrations.partner.handoffs import OUT
 from integrations.partner.keys import aware, conn

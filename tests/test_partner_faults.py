@@ -16,7 +16,7 @@ from redis import Redis
 
 from engine.clock import FixedClock
 from engine.errors import UnauthorizedError
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import keys, webhooks
 from integrations.partner.webhooks import DeliveryPolicy
 from integrations.partner_client.receiver import EVENT_HEADER, SIGNATURE_HEADER, Receiver

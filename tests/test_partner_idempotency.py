@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from engine.clock import FixedClock
-from engine.service import Engine, InstanceView
+from engine.service.facade import Engine, InstanceView
 from integrations.partner import external, keys
 from integrations.partner.idempotency import Remember, once
 from integrations.partner_client.client import ApiError, PartnerClient

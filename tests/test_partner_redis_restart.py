@@ -17,7 +17,7 @@ import pytest
 from redis import Redis
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import webhooks
 from integrations.partner.webhooks import DeliveryPolicy
 from integrations.partner_client.receiver import Receiver

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from engine.deployment import load_files
+from engine.deploy.model import load_files
 from engine.errors import ConflictError, FormValidationError, InstanceStateError
-from engine.runtime import COMPLETED, FAILED, INCIDENT, RUNNING, TERMINATED, EventDraft, InstanceRun
-from engine.sandbox import Sandbox
-from engine.serialization import spec_from_dict
+from engine.runtime.run import COMPLETED, FAILED, INCIDENT, RUNNING, TERMINATED, EventDraft, InstanceRun
+from engine.runtime.serialization import spec_from_dict
+from engine.sandbox.scripts import Sandbox
 from tests.conftest import FIXTURES, FORMS, SAMPLE, START
 
 SANDBOX = Sandbox()
@@ -23,7 +23,7 @@ SANDBOX = Sandbox()
 class Driver:
     def __init__(self, path: Path, process_id: str, roundtrip: bool) -> None:
         files, resolve = load_files([path], FORMS)
-        from engine.deployment import build_deployment
+        from engine.deploy.model import build_deployment
 
         deployment = build_deployment(files, sandbox=SANDBOX, resolve_form=resolve)
         self.definition = deployment.processes[process_id]

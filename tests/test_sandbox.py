@@ -1,4 +1,4 @@
-"""The sandbox every BPMN/DMN expression and script runs in (engine/sandbox.py)."""
+"""The sandbox every BPMN/DMN expression and script runs in (engine/sandbox/scripts.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.errors import Location, ScriptError
-from engine.sandbox import Sandbox, find_script_error
-from engine.sandbox_policy import compile_source
-from engine.sla_helpers import HELPERS
+from engine.sandbox.policy import compile_source
+from engine.sandbox.scripts import Sandbox, find_script_error
+from engine.sla.functions import HELPERS
 
 WHERE = Location(file="relief.bpmn", element_id="Gateway_1", element_tag="exclusiveGateway")
 

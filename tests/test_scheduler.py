@@ -26,8 +26,8 @@ from redis import Redis
 from sqlalchemy import text
 
 from engine.clock import SystemClock
-from engine.sandbox import Sandbox
-from engine.service import Engine
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
 from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore
 from jiuzhu.scheduler import Scheduler, build_wakeups, run_scheduler

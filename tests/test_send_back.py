@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from engine.errors import ConflictError, InvalidRequestError
-from engine.service import Engine
+from engine.service.facade import Engine
 from tests.conftest import SAMPLE, deploy
 
 APPLICATION = {"applicant_name": "李四", "household_size": 2}

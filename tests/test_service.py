@@ -10,7 +10,7 @@ import pytest
 
 from engine.clock import FixedClock
 from engine.errors import ConflictError, DeploymentRefused, FormValidationError, NotFoundError
-from engine.service import Engine
+from engine.service.facade import Engine
 from tests.conftest import FIXTURES, SAMPLE, START, deploy
 
 APPLICATION = {"applicant_name": "李四", "household_size": 2}
@@ -216,7 +216,7 @@ def test_a_missing_start_form_is_refused_at_its_start_event(make_engine_for: Cal
 
 
 def test_an_in_memory_sqlite_database_gets_its_schema_and_runs(clock: FixedClock) -> None:
-    from engine.sandbox import Sandbox
+    from engine.sandbox.scripts import Sandbox
     from integrations.sql.store import SqlStore
 
     store = SqlStore.from_url("sqlite:///:memory:")

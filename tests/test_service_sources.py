@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import NotFoundError
-from engine.service import Engine
+from engine.service.facade import Engine
 from tests.conftest import SAMPLE
 
 

@@ -1,4 +1,4 @@
-"""Clock arithmetic in engine/sla.py and the working-day helpers for BPMN."""
+"""Clock arithmetic in engine/sla/clocks.py and the working-day helpers for BPMN."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from engine import sla
 from engine.clock import SHANGHAI
 from engine.errors import ScriptError
-from engine.sla_helpers import HELPERS, SlaContext, sla_context
-from engine.sla_policy import Limit, SlaPolicy
-from engine.workcal import PeriodKind, WorkCalendar
+from engine.sla import clocks as sla
+from engine.sla.functions import HELPERS, SlaContext, sla_context
+from engine.sla.policy import Limit, SlaPolicy
+from engine.workcal.calendar import PeriodKind, WorkCalendar
 
 CAL = WorkCalendar()
 MONDAY = datetime(2026, 9, 21, 9, 0, tzinfo=SHANGHAI)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.sla_policy import PolicyBook, PolicyInvalid, load_policy, stage_problems
-from engine.workcal import PeriodKind
+from engine.sla.policy import PolicyBook, PolicyInvalid, load_policy, stage_problems
+from engine.workcal.calendar import PeriodKind
 from tests.conftest import PROCESSES
 
 POLICIES = sorted((PROCESSES / "sla").glob("*.sla.json"))

@@ -10,7 +10,7 @@ import pytest
 
 from engine.clock import SHANGHAI, FixedClock
 from engine.errors import DeploymentRefused, InvalidRequestError
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
 

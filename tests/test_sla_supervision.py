@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from engine import service
 from engine.clock import SHANGHAI, FixedClock
-from engine.service import Engine
+from engine.service import facade as service
+from engine.service.facade import Engine
 from integrations.sql import SqlStore
 from jiuzhu.supervisions import department_supervisions, group, supervisions_for
 from jiuzhu.web.auth import Viewer
@@ -226,7 +226,7 @@ def test_an_old_database_gets_the_unique_key_with_the_role(db_url: str) -> None:
         )
     store.create_schema()
     store.create_schema()  # a second start changes nothing
-    from engine.sla_tracker import Supervision
+    from engine.sla.tracker import Supervision
 
     moment = datetime(2026, 10, 8, 16, 0, tzinfo=SHANGHAI)
     more = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.task_facts import applicant, mask_id, partner_of
+from engine.runtime.task_facts import applicant, mask_id, partner_of
 
 
 def test_applicant_is_found_where_procedures_keep_it() -> None:

@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import Page
 
 from engine.clock import FixedClock
-from engine.sandbox import Sandbox
-from engine.service import Engine
-from engine.sla_helpers import HELPERS
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
+from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore
 from jiuzhu.api import create_app
 from jiuzhu.demo_cases import application, load_households

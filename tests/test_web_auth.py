@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from tests.web_support import PASSWORD, WebWorld, csrf_of, make_world
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from tests.web_support import WebWorld, make_world
 
 HOUSEHOLD = {

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu.web.pages_dashboard import rate_rows
 from tests.web_support import make_world
 

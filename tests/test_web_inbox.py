@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from engine.clock import FixedClock
-from engine.service import Engine
-from engine.task_facts import TaskFacts
+from engine.runtime.task_facts import TaskFacts
+from engine.service.facade import Engine
 from jiuzhu.accounts import hash_password
 from jiuzhu.inbox import InboxQuery
 from jiuzhu.web.auth import viewer_for

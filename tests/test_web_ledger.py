@@ -8,7 +8,7 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
-from engine.store import InstanceRecord
+from engine.ports import InstanceRecord
 from jiuzhu.web.case_data import decision, documents, household, id_numbers, masked
 from jiuzhu.web.ledger import COLUMNS, ledger_row, ledger_xlsx
 

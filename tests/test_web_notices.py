@@ -10,7 +10,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import external, keys
 from tests.partner_world import GRANTED, Case, deployed
 from tests.web_support import WebWorld, make_world

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from engine.clock import FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import webhooks
 from integrations.partner.webhooks import DeliveryPolicy
 from jiuzhu.cli_partner import http_post

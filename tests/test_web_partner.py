@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine.clock import SHANGHAI, FixedClock
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner import external, keys
 from integrations.partner.handoffs import H
 from integrations.partner.keys import conn

@@ -11,9 +11,9 @@ import chinese_calendar
 import pytest
 
 from engine.errors import InvalidRequestError
-from engine.workcal import PeriodKind, WorkCalendar
-from engine.workcal_schedule import CalendarFileInvalid, dump_schedule, load_schedule, schedule_from_dict
-from engine.workcal_view import schedule_for_year
+from engine.workcal.calendar import PeriodKind, WorkCalendar
+from engine.workcal.schedule import CalendarFileInvalid, dump_schedule, load_schedule, schedule_from_dict
+from engine.workcal.view import schedule_for_year
 
 D = date.fromisoformat
 EXAMPLE = Path(__file__).resolve().parents[1] / "calendars" / "cn-2027.example.json"

@@ -11,7 +11,7 @@ from functools import lru_cache
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from jiuzhu.accounts import OrgUnit, User, load_demo_users, load_org_units
 from jiuzhu.api import create_app
 from jiuzhu.settings import Settings

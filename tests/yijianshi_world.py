@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from engine.clock import SHANGHAI, FixedClock
-from engine.definitions import definition_from_dict
-from engine.forms import FormRef, validate_submission
-from engine.runtime import ReadyTask
-from engine.serialization import RestoredSpec, load_workflow, spec_from_dict
-from engine.service import ClockStatus
+from engine.deploy.definitions import definition_from_dict
+from engine.forms.validate import FormRef, validate_submission
+from engine.runtime.run import ReadyTask
+from engine.runtime.serialization import RestoredSpec, load_workflow, spec_from_dict
+from engine.service.facade import ClockStatus
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
 from tests.sla_world import Engines, Model, World

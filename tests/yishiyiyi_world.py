@@ -24,8 +24,8 @@ from typing import Any
 
 from engine.clock import SHANGHAI, FixedClock
 from engine.errors import FormValidationError
-from engine.runtime import ReadyTask
-from engine.service import ClockStatus, InstanceView
+from engine.runtime.run import ReadyTask
+from engine.service.facade import ClockStatus, InstanceView
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
 from tests.sla_world import OVERALL, Engines, Model, World

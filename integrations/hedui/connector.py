@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from engine.connectors import ConnectorError, Parameter
+from engine.runtime.connectors import ConnectorError, Parameter
 from integrations.hedui.check import CheckRequest, HouseholdCheck, Member, NotAuthorised
 
 

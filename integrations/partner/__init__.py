@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from engine.service import Engine
+from engine.service.facade import Engine
 from integrations.partner.handoffs import record_handoffs
 from integrations.partner.wake import HandoffSignal
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import exists, func, select
 
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
-from engine.runtime import EventDraft
-from engine.service import Engine
-from engine.store import Unit
+from engine.ports import Unit
+from engine.runtime.run import EventDraft
+from engine.service.facade import Engine
 from integrations.partner.external import Check, finish, report_data
 from integrations.partner.handoffs import SIGN, H
 from integrations.partner.keys import aware, conn

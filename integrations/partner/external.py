@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
-from engine.runtime import EventDraft
-from engine.service import Engine
-from engine.store import InstanceRecord, Unit
+from engine.ports import InstanceRecord, Unit
+from engine.runtime.run import EventDraft
+from engine.service.facade import Engine
 from integrations.partner.handoffs import SIGN, H
 from integrations.partner.idempotency import Remember
 from integrations.partner.keys import Partner, aware, conn

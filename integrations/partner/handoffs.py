@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from engine.runtime import EventDraft, InstanceRun, ReadyTask
-from engine.store import InstanceRecord, Unit
+from engine.ports import InstanceRecord, Unit
+from engine.runtime.run import EventDraft, InstanceRun, ReadyTask
 from integrations.partner.keys import conn
 from integrations.sql.partner_tables import HandoffRow, OutboxRow, PartnerEndpointRow
 

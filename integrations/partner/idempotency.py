@@ -12,8 +12,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import ConflictError
-from engine.service import Engine
-from engine.store import Unit
+from engine.ports import Unit
+from engine.service.facade import Engine
 from integrations.partner.keys import Partner, conn
 from integrations.sql.partner_tables import IdempotencyRow
 

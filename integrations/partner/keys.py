@@ -15,9 +15,9 @@ from typing import Any, cast
 from sqlalchemy import insert, select, update
 
 from engine.errors import NotFoundError, UnauthorizedError
-from engine.runtime import EventDraft
-from engine.service import Engine
-from engine.store import Unit
+from engine.ports import Unit
+from engine.runtime.run import EventDraft
+from engine.service.facade import Engine
 from integrations.sql.partner_tables import PartnerKeyRow
 
 K = PartnerKeyRow.__table__  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Statements for firing a batch of instances in one transaction (engine.firing).
+"""Statements for firing a batch of instances in one transaction (engine.service.firing).
 
 Straight to the DB-API cursor of the unit's connection, inside its
 transaction: a batch is a few statements whatever its size, and building
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.store import InstanceRecord, TimerRow
+from engine.ports import InstanceRecord, TimerRow
 from integrations.sql.hotpath import _read_time, _sqlite_time
 
 _COLUMNS = (

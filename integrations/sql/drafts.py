@@ -1,4 +1,4 @@
-"""SQL implementation of :class:`engine.drafts.DraftStore`."""
+"""SQL implementation of :class:`engine.ports.DraftStore`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.drafts import Draft
+from engine.ports import Draft
 from integrations.sql.store import _aware, _db
 from integrations.sql.tables import FormDraftRow
 

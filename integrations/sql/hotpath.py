@@ -20,8 +20,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from engine.audit import AuditEvent
-from engine.store import InstanceRecord, TaskRow, TimerRow
-from engine.task_facts import TaskFacts, mask_id
+from engine.ports import InstanceRecord, TaskRow, TimerRow
+from engine.runtime.task_facts import TaskFacts, mask_id
 
 INSTANCE_COLUMNS = (
     "id", "process_id", "version", "status", "state", "revision", "created_at", "updated_at", "started_by",

@@ -1,4 +1,4 @@
-"""SQL implementation of :class:`engine.store.Store`."""
+"""SQL implementation of :class:`engine.ports.Store`."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from sqlalchemy.engine import Row
 from sqlmodel import SQLModel
 
 from engine.audit import AuditEvent
-from engine.sla import SlaClock, clock_from_dict, clock_to_dict
-from engine.sla_tracker import Supervision
-from engine.store import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
-from engine.task_facts import TaskFacts
+from engine.ports import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
+from engine.runtime.task_facts import TaskFacts
+from engine.sla.clocks import SlaClock, clock_from_dict, clock_to_dict
+from engine.sla.tracker import Supervision
 from integrations.sql.batch import BatchStatements
 from integrations.sql.hotpath import HotPath
 from integrations.sql.migrations import rekey_supervision
@@ -374,7 +374,7 @@ class SqlUnit:
     def set_assignee(self, task_id: str, assignee: str | None) -> None:
         self.conn.execute(update(R).where(R.c.id == task_id).values(assignee=assignee))
 
-    # -- a batch of timer firings (engine.firing) ---------------------------------------
+    # -- a batch of timer firings (engine.service.firing) ---------------------------------------
 
     def lock_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
         return BatchStatements(self.conn).lock_instances(instance_ids)

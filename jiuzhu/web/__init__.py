@@ -28,7 +28,7 @@ Register an ``APIRouter(include_in_schema=False)`` and include it in
 ``shown_id_number(context, viewer, record, value, field=…)`` (:mod:`jiuzhu.web.privacy`)
     The full 身份证号 for authorized roles, recorded as an ``id_number_viewed``
     audit event on the case's chain; otherwise the mask (3301**********1234).
-    ``engine.task_facts.mask_id`` masks for lists.
+    ``engine.runtime.task_facts.mask_id`` masks for lists.
 ``web(request) -> WebContext`` (:mod:`jiuzhu.web.context`)
     ``.engine``, ``.settings``, ``.accounts``, ``.directory()`` (org tree:
     ``unit_name(code)``, ``role_label(code)``), ``.process_name(process_id)``.

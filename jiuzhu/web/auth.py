@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import Request
 
 from engine.errors import ForbiddenError, JiuzhuError
-from engine.store import InstanceRecord, TaskRow
+from engine.ports import InstanceRecord, TaskRow
 from jiuzhu.accounts import ADMIN, AUDITOR, PARTNER, Directory, User
 from jiuzhu.inbox import InboxRow
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.task_facts import mask_id
+from engine.runtime.task_facts import mask_id
 
 APPLICANT_FIELDS = (
     ("name", "姓名"),

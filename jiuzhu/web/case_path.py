@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.audit import AuditEvent
-from engine.model_xml import BPMN_NS, XmlDoc, parse_xml
+from engine.deploy.model_xml import BPMN_NS, XmlDoc, parse_xml
 
 # Events that mean the element was done (entered and left).
 DONE = {

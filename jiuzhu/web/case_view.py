@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.service import ClockStatus, InstanceView
-from engine.store import InstanceRecord
+from engine.ports import InstanceRecord
+from engine.service.facade import ClockStatus, InstanceView
 from jiuzhu.accounts import Directory
 from jiuzhu.web.case_data import decision, household
 from jiuzhu.web.context import WebContext

@@ -8,8 +8,8 @@ from threading import Lock
 
 from fastapi import Request
 
-from engine.drafts import DraftStore
-from engine.service import Engine
+from engine.ports import DraftStore
+from engine.service.facade import Engine
 from jiuzhu.accounts import AccountStore, Directory, directory, role_names_from
 from jiuzhu.inbox import Inbox
 from jiuzhu.settings import Settings

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from engine.store import InstanceRecord
+from engine.ports import InstanceRecord
 from jiuzhu.web.auth import CASE_ROLES, Viewer, can_see_full_id, can_see_instance, forbid, in_scope, require_role
 
 # Signed in with a role that works on or oversees cases (not a designer, not a partner department).

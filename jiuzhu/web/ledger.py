@@ -12,9 +12,9 @@ from datetime import date, datetime
 from io import BytesIO
 from typing import Any
 
-from engine import sla
-from engine.store import InstanceRecord
-from engine.task_facts import mask_id
+from engine.ports import InstanceRecord
+from engine.runtime.task_facts import mask_id
+from engine.sla import clocks as sla
 from jiuzhu.web.case_data import Decision, Household
 
 STATUS_LABELS = {
@@ -85,7 +85,7 @@ def ledger_row(
     state_code: str | None,
     days_left: int | None,
 ) -> LedgerRow:
-    """``state_code`` is the overall clock's state (engine.sla.state) or None without a clock."""
+    """``state_code`` is the overall clock's state (engine.sla.clocks.state) or None without a clock."""
     running = record.status in ("running", "incident")
     if running and state_code is not None:
         state = sla.STATE_LABELS.get(state_code, state_code)

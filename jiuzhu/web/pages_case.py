@@ -12,8 +12,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from engine.errors import NotFoundError
-from engine.sla import STATE_LABELS
-from engine.task_facts import mask_id
+from engine.runtime.task_facts import mask_id
+from engine.sla.clocks import STATE_LABELS
 from jiuzhu.web.case_data import decision, documents, household, id_numbers, masked
 from jiuzhu.web.case_items import case_items
 from jiuzhu.web.case_path import case_path, sequence_flows

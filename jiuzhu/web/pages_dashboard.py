@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from engine.clock import SHANGHAI
-from engine.sla import OVERDUE, WARNING, local_date
+from engine.sla.clocks import OVERDUE, WARNING, local_date
 from jiuzhu.web.case_view import visible_cases
 from jiuzhu.web.context import web
 from jiuzhu.web.deps import CurrentUser, sees_org

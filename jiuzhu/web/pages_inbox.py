@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.errors import ConflictError, JiuzhuError
-from engine.sla import local_date
-from engine.store import InstanceRecord, TaskRow
+from engine.ports import InstanceRecord, TaskRow
+from engine.sla.clocks import local_date
 from jiuzhu.accounts import User
 from jiuzhu.inbox import SORTS, STATE_LABELS, STATES, VIEWS, InboxQuery, InboxRow
 from jiuzhu.supervisions import addressed_to

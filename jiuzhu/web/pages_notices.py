@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from engine.errors import ConflictError, NotFoundError
-from engine.sla import local_date
+from engine.sla.clocks import local_date
 from jiuzhu.web.case_data import Decision, decision, household
 from jiuzhu.web.case_view import Case, load_case, places
 from jiuzhu.web.context import WebContext, web

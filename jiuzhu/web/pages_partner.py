@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from engine.errors import FieldError, FormValidationError, JiuzhuError, NotFoundError
-from engine.sla import local_date
+from engine.sla.clocks import local_date
 from integrations.partner import desk
 from jiuzhu.accounts import PARTNER, PARTNER_SIDE
 from jiuzhu.supervisions import department_supervisions

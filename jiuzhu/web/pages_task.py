@@ -9,12 +9,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 
-from engine import instructions
-from engine.drafts import Draft
+from engine.deploy import instructions
 from engine.errors import FormValidationError
-from engine.runtime import ReadyTask
-from engine.store import TaskRow
-from engine.task_facts import applicant, mask_id
+from engine.ports import Draft, TaskRow
+from engine.runtime.run import ReadyTask
+from engine.runtime.task_facts import applicant, mask_id
 from jiuzhu.web.auth import (
     Viewer,
     can_act_on_task,

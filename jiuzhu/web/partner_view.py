@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import FieldError
-from engine.workcal import WorkCalendar
+from engine.workcal.calendar import WorkCalendar
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "processes" / "yijianshi" / "catalogue.json"
 # The bank account's parts, as the 补正 form names them.

@@ -3,8 +3,8 @@ and then every showing is an audit event on the case's chain."""
 
 from __future__ import annotations
 
-from engine.store import InstanceRecord
-from engine.task_facts import mask_id
+from engine.ports import InstanceRecord
+from engine.runtime.task_facts import mask_id
 from jiuzhu.web.auth import Viewer, can_see_full_id
 from jiuzhu.web.context import WebContext
 

@@ -12,12 +12,12 @@ A task page needs two calls (:mod:`.page`)::
 Underneath: :func:`compile_ref` (:class:`FormRefused` if the form cannot be drawn
 faithfully), :func:`render_form`, :func:`parse_submission`, :func:`validate`
 (the engine's own messages) and :func:`apply_action`. Drafts:
-:class:`engine.drafts.DraftStore`, SQL in ``integrations.sql.drafts``.
+:class:`engine.ports.DraftStore`, SQL in ``integrations.sql.drafts``.
 Link ``/static/forms.css`` and ``/static/forms.js`` (:data:`ASSETS`, under :data:`STATIC`).
 """
 
-from engine.drafts import Draft, DraftStore
 from engine.errors import FieldError
+from engine.ports import Draft, DraftStore
 from jiuzhu.web.formrender.attachments import DEFAULT_MAX_BYTES, AttachmentStore, Upload
 from jiuzhu.web.formrender.compile import FormRefused, compile_form, compile_ref
 from jiuzhu.web.formrender.model import Form

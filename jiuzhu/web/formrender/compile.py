@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 
 from engine.errors import JiuzhuError, Location, Problem
-from engine.forms import FormRef, check_form_schema
+from engine.forms.validate import FormRef, check_form_schema
 from jiuzhu.web.formrender.attachments import ATTACHMENT, attachment_limits
 from jiuzhu.web.formrender.conditions import gates_of, non_conditional_all_of
 from jiuzhu.web.formrender.model import MISSING, Field, Form, Option, value_text

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.forms import FormRef
+from engine.forms.validate import FormRef
 
 
 class _Missing:

@@ -8,9 +8,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from engine.drafts import Draft
 from engine.errors import FieldError
-from engine.forms import FormRef
+from engine.forms.validate import FormRef
+from engine.ports import Draft
 from jiuzhu.web.formrender.attachments import DEFAULT_MAX_BYTES, AttachmentStore
 from jiuzhu.web.formrender.compile import FormRefused, compile_ref
 from jiuzhu.web.formrender.parse import Action, apply_action, parse_submission, validate

@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from engine.errors import FieldError, FormValidationError
-from engine.forms import validate_submission
+from engine.forms.validate import validate_submission
 from jiuzhu.web.formrender.attachments import DEFAULT_MAX_BYTES, AttachmentStore, Upload, store_upload
 from jiuzhu.web.formrender.bind import child_name, with_defaults
 from jiuzhu.web.formrender.model import MISSING, Field, Form

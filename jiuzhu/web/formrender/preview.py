@@ -17,7 +17,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from engine.forms import FormRef
+from engine.forms.validate import FormRef
 from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender.attachments import AttachmentStore
 from jiuzhu.web.formrender.compile import FormRefused

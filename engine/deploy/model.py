@@ -1,0 +1,140 @@
+"""Deploy-time loading and validation of BPMN, DMN and form files.
+
+A deployment either yields executable process definitions that mean exactly
+what the model says, or is refused with every located problem found. The
+phases are: safe XML parse; split executable from documentation-only files;
+static checks on the XML (unsupported elements, vendor dialects, timers);
+SpiffWorkflow parse with a fresh parser; checks on the built specs
+(expressions through the sandbox, forms, unreachable elements).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.deploy.expressions import ScriptChecker
+from engine.errors import DeploymentRefused, InvalidRequestError, Location, Problem
+from engine.forms.validate import FormRef as FormRef
+from engine.runtime.connectors import Connectors
+
+FormResolver = Callable[[str, str], "SourceFile | None"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str  # path as given (relative), used in every error message
+    content: bytes
+
+
+@dataclass(frozen=True)
+class UserTaskInfo:
+    element_id: str  # the BPMN id; the user_tasks key is the task spec name ("x [child]" for multi-instance)
+    name: str
+    lane: str | None
+    form: FormRef | None
+    variable_name: str | None
+    instructions: str | None
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    process_id: str
+    name: str
+    file: str
+    spec: dict[str, Any]
+    user_tasks: dict[str, UserTaskInfo]
+    element_names: dict[str, str]
+    timers: dict[str, str]
+    # The none start event's form: what a caseworker fills in to open a case.
+    start_form: FormRef | None = None
+    start_event: str | None = None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    content_hash: str
+    files: tuple[SourceFile, ...]
+    processes: dict[str, ProcessDefinition]
+    documentation_only: tuple[str, ...]
+
+
+def content_hash(files: Sequence[SourceFile]) -> str:
+    digest = hashlib.sha256()
+    for name, content in sorted((f.name, f.content) for f in files):
+        encoded = name.encode("utf-8")
+        digest.update(len(encoded).to_bytes(8, "big") + encoded + len(content).to_bytes(8, "big") + content)
+    return digest.hexdigest()
+
+
+def build_deployment(
+    files: Sequence[SourceFile],
+    *,
+    sandbox: ScriptChecker,
+    resolve_form: FormResolver,
+    connectors: Connectors | None = None,
+) -> Deployment:
+    """Raises DeploymentRefused listing every problem; never anything else.
+
+    A service task must name one of ``connectors`` (none registered: every service task is refused)."""
+    from engine.deploy.builder import DeploymentBuilder
+
+    try:
+        return DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors()).run()
+    except DeploymentRefused:
+        raise
+    except Exception as exc:  # a bug in our own checks must still refuse, not crash the caller
+        name = str(getattr(files[0], "name", "<部署>")) if files else "<部署>"
+        message = f"部署检查时发生内部错误：{type(exc).__name__}: {exc}"
+        raise DeploymentRefused([Problem("DEPLOY_INTERNAL", message, Location(name, "#document"))]) from exc
+
+
+MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn")
+
+
+def load_files(paths: Sequence[Path], forms_dir: Path | None) -> tuple[list[SourceFile], FormResolver]:
+    """Model files for the CLI; forms resolve next to the BPMN file first, then in ``forms_dir``.
+
+    In ``forms_dir`` a form is looked up directly, then in the sub-folder named
+    like the BPMN file's folder (``processes/sample/x.bpmn`` → ``forms/sample/``),
+    then anywhere below it if exactly one file matches (two matches are refused
+    rather than guessed).
+    """
+    # Names are what the deployment hashes and people see: relative to the
+    # folder given (or the bare file name), never where the checkout lives.
+    found: dict[str, Path] = {}
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.name.lower().endswith(MODEL_SUFFIXES):
+                    found[child.relative_to(path).as_posix()] = child
+        elif path.is_file():
+            found[path.name] = path
+        else:
+            raise InvalidRequestError(f"找不到文件或目录：{path}", code="FILE_NOT_FOUND")
+    files = [SourceFile(name, p.read_bytes()) for name, p in found.items()]
+
+    def resolve(bpmn_name: str, form_name: str) -> SourceFile | None:
+        relative = Path(form_name)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            return None  # a model must not reach outside its folders
+        model = found.get(bpmn_name)
+        bases = [model.parent] if model is not None else []
+        if forms_dir is not None:
+            bases += [forms_dir, forms_dir / (model.parent.name if model else Path(bpmn_name).parent.name)]
+        for base in bases:
+            candidate = base / relative
+            if candidate.is_file():
+                return SourceFile(relative.as_posix(), candidate.read_bytes())
+        if forms_dir is None or not forms_dir.is_dir():
+            return None
+        matches = sorted(p for p in forms_dir.rglob(relative.name) if p.is_file() and p.match(relative.as_posix()))
+        if len(matches) > 1:
+            listed = ", ".join(str(m.relative_to(forms_dir)) for m in matches)
+            raise InvalidRequestError(f"表单目录中有多个 {form_name}：{listed}", code="FORM_AMBIGUOUS")
+        return SourceFile(relative.as_posix(), matches[0].read_bytes()) if matches else None
+
+    return files, resolve
