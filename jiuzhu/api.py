@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 
 from engine.deploy.model import SourceFile
 from engine.errors import InvalidRequestError, JiuzhuError
-from engine.ports import InstanceRecord, TaskRow
 from engine.service.facade import Engine
 from integrations.partner import attach
 from jiuzhu.api_common import (
@@ -32,7 +31,7 @@ from jiuzhu.api_sla import sla_router
 from jiuzhu.settings import Settings
 from jiuzhu.web.api_guard import api_guard
 from jiuzhu.web.app import install_web, page_error
-from jiuzhu.web.auth import can_act_on_task, can_see_instance, forbid, in_scope
+from jiuzhu.web.auth import can_see_instance, forbid, in_scope, task_guard
 from jiuzhu.web.context import WebContext
 from jiuzhu.wiring import build_web_context
 
@@ -187,9 +186,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         # runs inside the step's transaction, not in reads of its own.
         body = await parse_body(request, CompleteRequest)
 
-        def guard(task: TaskRow, record: InstanceRecord) -> None:
-            if not can_act_on_task(caller, task, record):
-                raise forbid("您无权办理此任务")
+        guard = task_guard(caller)
 
         def run() -> Response:
             view = engine.complete_task(

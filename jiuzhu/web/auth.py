@@ -136,6 +136,21 @@ def can_act_on_task(viewer: Viewer, task: TaskRow | InboxRow, record: InstanceRe
     return in_scope(viewer, record.org_unit)
 
 
+def task_guard(viewer: Viewer, *, own_handoffs: bool = True) -> Callable[[TaskRow, InstanceRecord], None]:
+    """:func:`can_act_on_task` as the engine's completion guard, so that the
+    check runs inside the step's own transaction (a task claimed or moved
+    between the page's read and the submit is refused). ``own_handoffs``
+    False: a partner's own handoff is refused here (it is worked in 联办待办)."""
+
+    def guard(task: TaskRow, record: InstanceRecord) -> None:
+        if not can_act_on_task(viewer, task, record):
+            raise forbid("您无权办理此任务")
+        if not own_handoffs and viewer.department is not None and task.facts.partner == viewer.department:
+            raise forbid("联办事项请在「联办待办」中办理")
+
+    return guard
+
+
 def can_see_full_id(viewer: Viewer, record: InstanceRecord) -> bool:
     return viewer.has(*FULL_ID_ROLES) and can_see_instance(viewer, record)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 
 from engine.deploy import instructions
 from engine.errors import FormValidationError
@@ -22,6 +23,7 @@ from jiuzhu.web.auth import (
     csrf_token,
     current_user,
     forbid,
+    task_guard,
 )
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.formrender.compile import FormRefused
@@ -111,13 +113,21 @@ def task_page(request: Request, viewer: SignedIn, task_id: str) -> Response:
 
 @router.post("/tasks/{task_id}", dependencies=[Depends(csrf_protected)])
 async def submit(request: Request, viewer: SignedIn, task_id: str) -> Response:
+    # Reads and the completion run in the thread pool (they wait on the
+    # database); authorization is checked once up front for the page, and
+    # again by the guard inside the completing transaction.
     context = web(request)
-    row, record = task_and_case(context, task_id)
+    row, record = await run_in_threadpool(task_and_case, context, task_id)
     if not can_act_on_task(viewer, row, record) or _handoff_of(viewer, row):
         raise forbid("您无权办理此任务（联办事项请在「联办待办」中办理）")
-    task, data = _live(context, record.id, task_id)
+    task, data = await run_in_threadpool(_live, context, record.id, task_id)
+    guard = task_guard(viewer, own_handoffs=False)
+
+    def complete(submitted: Any) -> None:
+        context.engine.complete_task(record.id, task_id, submitted, actor=viewer.username, guard=guard)
+
     if task.info is None or task.info.form is None:  # a task without a form completes as it is
-        context.engine.complete_task(record.id, task_id, {}, actor=viewer.username)
+        await run_in_threadpool(complete, {})
         return _done(request, context, viewer, task_id, task.name)
     ref, current = task.info.form, _current(task, data)
     options: dict[str, Any] = {
@@ -132,7 +142,7 @@ async def submit(request: Request, viewer: SignedIn, task_id: str) -> Response:
             out = handle_post(ref, posted, **options)
             if out.complete:
                 try:
-                    context.engine.complete_task(record.id, task_id, out.data, actor=viewer.username)
+                    await run_in_threadpool(complete, out.data)
                 except FormValidationError as invalid:
                     out = handle_post(ref, posted, extra_errors=invalid.field_errors, **options)
                     return _page(request, context, viewer, task_id, out.html, status=422)
