@@ -8,14 +8,6 @@ from datetime import datetime
 from typing import Protocol
 
 STATES = ("on_time", "warning", "overdue", "paused", "provisional", "none")
-STATE_LABELS = {
-    "on_time": "正常",
-    "warning": "预警",
-    "overdue": "超期",
-    "paused": "暂停计时",
-    "provisional": "暂定",
-    "none": "无时限",
-}
 SORTS = ("due", "ready", "process")
 VIEWS = ("all", "mine", "unclaimed")
 

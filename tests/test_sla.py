@@ -44,7 +44,7 @@ def test_states_in_order() -> None:
     assert sla.state(c, c.due_at) == sla.OVERDUE
     assert sla.state(sla.pause(c, MONDAY), c.due_at) == sla.PAUSED
     assert sla.state(replace(c, closed_at=c.due_at), MONDAY) == sla.CLOSED_ON_TIME  # a 公示 ending on time
-    assert sla.state(replace(c, closed_at=c.due_at, breached=True), MONDAY) == sla.CLOSED_LATE  # 督办 came first
+    assert sla.state(replace(c, closed_at=c.due_at, overdue=True), MONDAY) == sla.CLOSED_LATE  # 督办 came first
     assert sla.state(replace(c, closed_at=c.due_at + timedelta(microseconds=1)), MONDAY) == sla.CLOSED_LATE
     assert sla.state(replace(c, extended=True), MONDAY) == sla.EXTENDED
 
@@ -92,6 +92,13 @@ def test_clocks_stored_with_one_escalation_role_still_load() -> None:
     assert sla.clock_from_dict({**stored, "escalate_to": "县级民政局"}).escalate_to == ("县级民政局",)
     old = {k: v for k, v in stored.items() if k not in ("due_from", "fixed_due_on", "partner")}
     assert sla.clock_from_dict({**old, "escalate_to": None}).escalate_to == ()
+
+
+def test_clocks_stored_as_breached_load_as_overdue() -> None:
+    stored = sla.clock_to_dict(clock(Limit("s", "n", 3, PeriodKind.WORKING_DAYS)))
+    del stored["overdue"]
+    assert sla.clock_from_dict({**stored, "breached": True}).overdue
+    assert not sla.clock_from_dict({**stored, "breached": False}).overdue
 
 
 def test_helpers_use_the_instance_context() -> None:

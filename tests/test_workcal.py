@@ -171,12 +171,12 @@ def test_natural_days_into_an_unpublished_year(cal: WorkCalendar) -> None:
 
 
 def test_fallback_year_is_provisional_until_loaded(cal: WorkCalendar) -> None:
-    before = cal.recompute(D("2026-12-15"), 30, PeriodKind.WORKING_DAYS)
+    before = cal.deadline(D("2026-12-15"), 30, PeriodKind.WORKING_DAYS)
     assert (before.date, before.provisional) == (D("2027-01-27"), True)
     assert cal.add_working_days(D("2026-12-15"), 5).provisional is False  # never left 2026
 
     loaded = cal.with_schedules(load(FIXTURE_2027))
-    after = loaded.recompute(D("2026-12-15"), 30, "working_days")
+    after = loaded.deadline(D("2026-12-15"), 30, "working_days")
     assert (after.date, after.provisional) == (D("2027-02-02"), False)
     assert after.calendar_version != before.calendar_version
     assert "2027@测试-2027-v1" in after.calendar_version
@@ -244,7 +244,7 @@ def test_bad_arguments_are_refused(cal: WorkCalendar, call: str) -> None:
         elif call == "bool":
             cal.add_working_days(D("2026-03-02"), True)
         else:
-            cal.recompute(D("2026-03-02"), 1, "hours")
+            cal.deadline(D("2026-03-02"), 1, "hours")
     assert info.value.code == "CALENDAR_ARGUMENT_INVALID"
 
 

@@ -29,6 +29,9 @@ ON_TIME, WARNING, OVERDUE, PAUSED, EXTENDED, PROVISIONAL = (
     "provisional",
 )
 CLOSED_ON_TIME, CLOSED_LATE = "closed_on_time", "closed_late"
+NO_LIMIT = "none"  # a task no time limit governs (inbox)
+# The one table of what a state is called in Chinese: pages, API, exports.
+# "overdue" is 超期 everywhere; what an overdue limit raises to a role is 督办.
 STATE_LABELS = {
     ON_TIME: "正常",
     WARNING: "预警",
@@ -38,6 +41,7 @@ STATE_LABELS = {
     PROVISIONAL: "暂定（依赖未公布的节假日安排）",
     CLOSED_ON_TIME: "按时办结",
     CLOSED_LATE: "超期办结",
+    NO_LIMIT: "无时限",
 }
 
 
@@ -78,7 +82,7 @@ class SlaClock:
     paused_days: int = 0
     extended: bool = False
     warned: bool = False
-    breached: bool = False
+    overdue: bool = False  # once overdue (督办 raised), a clock stays late even if extended
     closed_at: datetime | None = None
     due_from: str | None = None  # the task data path the fixed deadline came from
     fixed_due_on: date | None = None  # that deadline (the limit is then not counted)
@@ -94,7 +98,7 @@ class SlaClock:
             return None
         if not self.warned and self.warn_at is not None and self.warn_at < self.due_at:
             return self.warn_at
-        return None if self.breached else self.due_at
+        return None if self.overdue else self.due_at
 
     def to_payload(self) -> dict[str, Any]:
         payload = {
@@ -112,12 +116,6 @@ class SlaClock:
         if self.partner:
             payload["partner"] = self.partner
         return payload
-
-
-def _period(calendar: WorkCalendar, start: date, n: int, unit: str, roll: bool, region: str | None) -> Any:
-    if unit == PeriodKind.WORKING_DAYS:
-        return calendar.add_working_days(start, n, region=region)
-    return calendar.add_natural_days(start, n, roll_to_working_day=roll, region=region)
 
 
 def _working_days_before(calendar: WorkCalendar, day: date, n: int, region: str | None) -> date:
@@ -149,10 +147,12 @@ def schedule(clock: SlaClock, calendar: WorkCalendar) -> SlaClock:
         return _schedule_fixed(clock, clock.fixed_due_on, calendar)
     start = local_date(clock.started_at)
     n = clock.limit + clock.paused_days
-    due = _period(calendar, start, n, clock.unit, clock.roll_to_working_day, clock.region)
+    due = calendar.deadline(start, n, clock.unit, region=clock.region, roll_to_working_day=clock.roll_to_working_day)
     warn_at, provisional = None, due.provisional
     if clock.warn_before:
-        warn = _period(calendar, start, n - clock.warn_before, clock.unit, False, clock.region)
+        warn = calendar.deadline(
+            start, n - clock.warn_before, clock.unit, region=clock.region, roll_to_working_day=False
+        )
         warn_at, provisional = end_of_day(warn.date), provisional or warn.provisional
     return replace(
         clock,
@@ -227,12 +227,12 @@ def resume(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> SlaClock:
 
 
 def extend(clock: SlaClock, new_limit: int, calendar: WorkCalendar) -> SlaClock:
-    return schedule(replace(clock, limit=new_limit, extended=True, warned=False, breached=False), calendar)
+    return schedule(replace(clock, limit=new_limit, extended=True, warned=False, overdue=False), calendar)
 
 
 def state(clock: SlaClock, now: datetime) -> str:
     if clock.closed_at is not None:
-        on_time = clock.closed_at <= clock.due_at and not clock.breached
+        on_time = clock.closed_at <= clock.due_at and not clock.overdue
         return CLOSED_ON_TIME if on_time else CLOSED_LATE
     if clock.paused_since is not None:
         return PAUSED
@@ -269,6 +269,9 @@ def clock_from_dict(data: dict[str, Any]) -> SlaClock:
     for name in _DATES:
         if values.get(name):
             values[name] = date.fromisoformat(values[name])
+    # Clocks stored before the SLA vocabulary was settled call "overdue" "breached".
+    if "breached" in values:
+        values["overdue"] = values.pop("breached")
     # Clocks stored before a limit could escalate to several roles hold one name.
     targets = values.get("escalate_to")
     values["escalate_to"] = (targets,) if isinstance(targets, str) else tuple(targets or ())

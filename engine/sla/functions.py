@@ -20,7 +20,7 @@ from typing import Any
 from engine.errors import ScriptError
 from engine.sla.clocks import end_of_day, local_date
 from engine.sla.policy import SlaPolicy
-from engine.workcal.calendar import PeriodKind, WorkCalendar
+from engine.workcal.calendar import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,11 @@ def _limit_end(stage: str, start: Any, before: int) -> str:
     if ctx.policy is None:
         raise ScriptError("本实例未适用任何时限政策，无法计算时限", code="SLA_NO_POLICY")
     limit = ctx.policy.stage(stage)
-    n = limit.limit - before
-    if limit.unit == PeriodKind.WORKING_DAYS:
-        return add_working_days(start, n)
-    return add_natural_days(start, n, limit.roll_to_working_day and not before)
+    roll = limit.roll_to_working_day and not before
+    end = ctx.calendar.deadline(
+        _start(start), limit.limit - before, limit.unit, region=ctx.region, roll_to_working_day=roll
+    )
+    return end_of_day(end.date).isoformat()
 
 
 def sla_due(stage: str, start: Any = None) -> str:

@@ -92,8 +92,8 @@ def track(
         if clock.open and (ended or not running):
             closed = replace(clock, closed_at=now)
             by_key[key] = closed
-            on_time = now <= closed.due_at and not clock.breached  # once 督办 is raised it stays late
-            if clock.breached:
+            on_time = now <= closed.due_at and not clock.overdue  # once 督办 is raised it stays late
+            if clock.overdue:
                 out.resolved.append(key)
             out.events.append(
                 EventDraft(
@@ -134,8 +134,8 @@ def _cross(clock: sla.SlaClock, now: datetime, out: Outcome) -> sla.SlaClock:
                 clock.element_id,
             )
         )
-    if not clock.breached and now >= clock.due_at:
-        clock = replace(clock, breached=True, warned=True)
+    if not clock.overdue and now >= clock.due_at:
+        clock = replace(clock, overdue=True, warned=True)
         out.events.append(
             EventDraft(
                 "sla_overdue",

@@ -30,7 +30,7 @@ Recomputing running deadlines
 =============================
 
 Store ``(start, n, kind, region, roll_to_working_day)`` with every timer. When a schedule is loaded,
-build the new calendar with ``calendar.with_schedules(new)``. Then call ``recompute`` for each timer
+build the new calendar with ``calendar.with_schedules(new)``. Then call ``deadline`` for each timer
 that is provisional, or whose ``calendar_version`` differs from ``calendar.version(region)``. The
 version is ``label#digest``: the label lists the loaded schedules (``cn-seed-1.11.0+2027@v1``), and
 the digest covers every date that can affect a result.
@@ -140,7 +140,7 @@ class WorkCalendar:
         day, provisional = self._next_working(end, 1, region)
         return CalendarResult(day, provisional, self.version(region))
 
-    def recompute(
+    def deadline(
         self,
         start: _dt.date,
         n: int,
@@ -149,7 +149,10 @@ class WorkCalendar:
         region: str | None = None,
         roll_to_working_day: bool = True,
     ) -> CalendarResult:
-        """Recompute a stored deadline against this calendar; same inputs, same answer."""
+        """The one deadline function: ``n`` working or natural days after
+        ``start``. Every limit (SLA clocks, the ``sla_due`` family in models,
+        recomputation after a schedule is loaded) is counted here; same inputs,
+        same answer."""
         if kind == PeriodKind.WORKING_DAYS:
             return self.add_working_days(start, n, region=region)
         if kind == PeriodKind.NATURAL_DAYS:

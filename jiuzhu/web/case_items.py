@@ -33,10 +33,10 @@ class ItemRow:
     def label(self) -> str:
         if self.state == "reported" and self.result is not None:
             return "已享受" if self.result.get("granted") else "未享受"
-        return STATE_LABELS[self.state]
+        return HANDOFF_LABELS[self.state]
 
 
-STATE_LABELS = {
+HANDOFF_LABELS = {
     "pending": "待推送",
     "open": "已推送，待签收",
     "signed": "已签收，办理中",

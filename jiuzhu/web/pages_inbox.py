@@ -12,9 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from engine.errors import ConflictError, JiuzhuError
 from engine.ports import InstanceRecord, TaskRow
-from engine.sla.clocks import local_date
+from engine.sla.clocks import STATE_LABELS, local_date
 from jiuzhu.accounts import User
-from jiuzhu.inbox import SORTS, STATE_LABELS, STATES, VIEWS, InboxQuery, InboxRow
+from jiuzhu.inbox import SORTS, STATES, VIEWS, InboxQuery, InboxRow
 from jiuzhu.supervisions import addressed_to
 from jiuzhu.web.auth import Viewer, can_act_on_task, csrf_protected, current_user, forbid, viewer_for
 from jiuzhu.web.context import WebContext, web

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from engine.clock import SHANGHAI
-from jiuzhu.inbox import STATE_LABELS
+from engine.sla.clocks import STATE_LABELS
 from jiuzhu.web.auth import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
