@@ -41,10 +41,10 @@ from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, POSTGRES_URL, PROCESSES, REDIS_URL, ROOT, _postgres_available
 
 FEATURES = ROOT / "features"
-SKELETON = PROCESSES / "dibao_sla" / "dibao_sla_skeleton.bpmn"
+SKELETON = PROCESSES / "sla_skeleton" / "sla_skeleton.bpmn"
 
 OVERALL = "总时限"
-PROCESS_ID = "dibao_sla_skeleton"
+PROCESS_ID = "sla_skeleton"
 
 # -- Chinese dates and times ------------------------------------------------------------
 
@@ -205,7 +205,7 @@ class World:
         return self.engines()
 
     def deploy(self) -> None:
-        paths = [PROCESSES / "sla", PROCESSES / "dibao_sla"]
+        paths = [PROCESSES / "sla", PROCESSES / "sla_skeleton"]
         deploy_paths(self.engine(), paths, FORMS, actor="流程设计员")
 
     def start(self, region: str, org_unit: str) -> None:

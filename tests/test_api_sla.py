@@ -22,12 +22,12 @@ def test_sla_over_http(make_engine_for: Callable[..., Engine], db_url: str, cloc
     clock.set(datetime(2026, 9, 21, 9, 0, tzinfo=SHANGHAI))
     client = client_for(make_engine_for(), db_url)
     uploads = [("files", (p.name, p.read_bytes())) for p in sorted((PROCESSES / "sla").glob("*.sla.json"))]
-    uploads += [("files", (p.name, p.read_bytes())) for p in (PROCESSES / "dibao_sla").glob("*.bpmn")]
-    uploads += [("files", (p.name, p.read_bytes())) for p in (FORMS / "dibao_sla").glob("*.json")]
+    uploads += [("files", (p.name, p.read_bytes())) for p in (PROCESSES / "sla_skeleton").glob("*.bpmn")]
+    uploads += [("files", (p.name, p.read_bytes())) for p in (FORMS / "sla_skeleton").glob("*.json")]
     assert client.post("/api/deployments", files=uploads).status_code == 201
 
     r = client.post(
-        "/api/processes/dibao_sla_skeleton/instances", json={"region": "CN-ZJ-NB", "org_unit": "宁波某街道"}
+        "/api/processes/sla_skeleton/instances", json={"region": "CN-ZJ-NB", "org_unit": "宁波某街道"}
     )
     assert r.status_code == 201 and r.json()["policy"].startswith("dibao.zhejiang@")
     iid = r.json()["id"]

@@ -202,7 +202,7 @@ def _request(
     path = (
         template.replace("{instance_id}", case)
         .replace("{task_id}", task)
-        .replace("{process_id}", "dibao_sla_skeleton")
+        .replace("{process_id}", "sla_skeleton")
         .replace("{year}", "2026")
         .replace("{kind}", "rejection")
         .replace("{handoff_id}", case)

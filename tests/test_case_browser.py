@@ -30,7 +30,7 @@ def test_case_page_diagram_marks_position_and_path_and_dashboard_chart_draws(
     clock.advance(timedelta(days=45))
     world.engine.complete_task(late, world.task_of(late), {}, actor="jb_dongcheng")
     view = world.engine.start(
-        "dibao_sla_skeleton", HOUSEHOLD, actor="xl_yangliu", org_unit="qinghe.dongcheng.yangliu", region="CN",
+        "sla_skeleton", HOUSEHOLD, actor="xl_yangliu", org_unit="qinghe.dongcheng.yangliu", region="CN",
         business_key="DB-2026-0042",
     )  # fmt: skip
     case = view.record.id

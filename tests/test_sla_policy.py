@@ -44,7 +44,7 @@ def test_the_figures_of_the_law() -> None:
 
 def test_region_picks_the_longest_matching_policy() -> None:
     book = PolicyBook(load_policy(f.read_text(encoding="utf-8"), source=f.name) for f in POLICIES)
-    pick = {region: book.select("dibao_sla_skeleton", region).id for region in ("CN", "CN-GS", "CN-ZJ-HZ", "CN-FJ-XM")}  # type: ignore[union-attr]
+    pick = {region: book.select("sla_skeleton", region).id for region in ("CN", "CN-GS", "CN-ZJ-HZ", "CN-FJ-XM")}  # type: ignore[union-attr]
     assert pick == {
         "CN": "dibao.national",
         "CN-GS": "dibao.national",
@@ -52,8 +52,8 @@ def test_region_picks_the_longest_matching_policy() -> None:
         "CN-FJ-XM": "dibao.devolved",
     }
     assert (
-        book.select("dibao_sla_skeleton", "CN-ZJX") is not None
-        and book.select("dibao_sla_skeleton", "CN-ZJX").id == "dibao.national"
+        book.select("sla_skeleton", "CN-ZJX") is not None
+        and book.select("sla_skeleton", "CN-ZJX").id == "dibao.national"
     )  # type: ignore[union-attr]
     assert book.select("other_process", "CN") is None
 
@@ -104,6 +104,6 @@ def test_not_json_is_refused() -> None:
 
 def test_stage_references_must_exist_in_governing_policies() -> None:
     national = load_policy((PROCESSES / "sla" / "dibao.national.sla.json").read_text(encoding="utf-8"), source="n")
-    problems = stage_problems("dibao_sla_skeleton", "p.bpmn", {"t1": "start_investigation", "t2": "nap"}, [national])
+    problems = stage_problems("sla_skeleton", "p.bpmn", {"t1": "start_investigation", "t2": "nap"}, [national])
     assert [(p.location.element_id, p.code) for p in problems] == [("t2", "SLA_STAGE_UNKNOWN")]
     assert stage_problems("unrelated", "p.bpmn", {"t2": "nap"}, [national]) == []

@@ -14,7 +14,7 @@ from engine.service.facade import Engine
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
 
-SKELETON = PROCESSES / "dibao_sla"
+SKELETON = PROCESSES / "sla_skeleton"
 POLICIES = PROCESSES / "sla"
 MONDAY_0921 = datetime(2026, 9, 21, 9, 0, tzinfo=SHANGHAI)
 
@@ -40,7 +40,7 @@ def types(engine: Engine, iid: str) -> list[str]:
 
 
 def test_warning_and_breach_happen_at_the_policy_moments(engine: Engine, clock: FixedClock) -> None:
-    iid = engine.start("dibao_sla_skeleton", {}, actor="jb", region="CN-GS", org_unit="town-1").record.id
+    iid = engine.start("sla_skeleton", {}, actor="jb", region="CN-GS", org_unit="town-1").record.id
     engine.complete_task(iid, task(engine, iid, "accept_review"), {"materials_complete": True}, actor="jb")
     status = clock_of(engine, iid, "start_investigation")
     assert status.clock.due_on == date(2026, 9, 24) and status.working_days_left == 3 and status.state == "on_time"
@@ -70,7 +70,7 @@ def test_warning_and_breach_happen_at_the_policy_moments(engine: Engine, clock: 
 
 
 def test_awaiting_correction_pauses_the_overall_limit(engine: Engine, clock: FixedClock) -> None:
-    iid = engine.start("dibao_sla_skeleton", {}, actor="jb", region="CN-GS").record.id
+    iid = engine.start("sla_skeleton", {}, actor="jb", region="CN-GS").record.id
     assert clock_of(engine, iid, "overall").clock.due_on == date(2026, 11, 9)
     engine.complete_task(iid, task(engine, iid, "accept_review"), {"materials_complete": False}, actor="jb")
     assert clock_of(engine, iid, "overall").state == "paused"
@@ -83,7 +83,7 @@ def test_awaiting_correction_pauses_the_overall_limit(engine: Engine, clock: Fix
 
 
 def test_extension_needs_the_policy_approver_and_happens_once(engine: Engine) -> None:
-    iid = engine.start("dibao_sla_skeleton", {}, actor="jb", region="CN-GS").record.id
+    iid = engine.start("sla_skeleton", {}, actor="jb", region="CN-GS").record.id
     with pytest.raises(InvalidRequestError) as wrong:
         engine.extend_sla(iid, reason="人户分离", approver="张", approver_role="乡镇经办人", actor="x")
     assert wrong.value.code == "SLA_EXTENSION_APPROVER"
@@ -97,7 +97,7 @@ def test_extension_needs_the_policy_approver_and_happens_once(engine: Engine) ->
 
 
 def test_zhejiang_publicity_does_not_count_in_the_overall_limit(engine: Engine, clock: FixedClock) -> None:
-    iid = engine.start("dibao_sla_skeleton", {}, actor="jb", region="CN-ZJ-HZ").record.id
+    iid = engine.start("sla_skeleton", {}, actor="jb", region="CN-ZJ-HZ").record.id
     assert engine.get(iid).record.policy.startswith("dibao.zhejiang@")  # type: ignore[union-attr]
     engine.complete_task(iid, task(engine, iid, "accept_review"), {"materials_complete": True}, actor="jb")
     engine.complete_task(iid, task(engine, iid, "start_investigation"), {}, actor="jb")
@@ -114,7 +114,7 @@ def test_zhejiang_publicity_does_not_count_in_the_overall_limit(engine: Engine, 
 
 def test_provisional_deadline_is_recomputed_and_audited(engine: Engine, clock: FixedClock, tmp_path: Path) -> None:
     clock.set(datetime(2026, 12, 15, 9, 0, tzinfo=SHANGHAI))
-    iid = engine.start("dibao_sla_skeleton", {}, actor="jb", region="CN-GS").record.id
+    iid = engine.start("sla_skeleton", {}, actor="jb", region="CN-GS").record.id
     before = clock_of(engine, iid, "overall")
     assert before.clock.provisional and before.state == "provisional"
     schedule = {
@@ -140,8 +140,8 @@ def test_provisional_deadline_is_recomputed_and_audited(engine: Engine, clock: F
 
 
 def test_unknown_stage_is_refused_at_deploy(engine: Engine, tmp_path: Path) -> None:
-    bad = tmp_path / "dibao_sla_skeleton.bpmn"
-    text = (SKELETON / "dibao_sla_skeleton.bpmn").read_text(encoding="utf-8")
+    bad = tmp_path / "sla_skeleton.bpmn"
+    text = (SKELETON / "sla_skeleton.bpmn").read_text(encoding="utf-8")
     bad.write_text(text.replace('value="township_review"', 'value="home_visit"'), encoding="utf-8")
     with pytest.raises(DeploymentRefused) as info:
         deploy_paths(engine, [bad], FORMS, actor="designer")
@@ -162,10 +162,10 @@ def test_a_policy_missing_a_used_stage_is_refused(engine: Engine, tmp_path: Path
 
 
 def test_compliance_report(engine: Engine, clock: FixedClock) -> None:
-    first = engine.start("dibao_sla_skeleton", {}, actor="jb", region="CN-GS", org_unit="town-1").record.id
+    first = engine.start("sla_skeleton", {}, actor="jb", region="CN-GS", org_unit="town-1").record.id
     engine.complete_task(first, task(engine, first, "accept_review"), {"materials_complete": True}, actor="jb")
     engine.complete_task(first, task(engine, first, "start_investigation"), {}, actor="jb")  # on time
-    second = engine.start("dibao_sla_skeleton", {}, actor="jb", region="CN-GS", org_unit="town-1").record.id
+    second = engine.start("sla_skeleton", {}, actor="jb", region="CN-GS", org_unit="town-1").record.id
     engine.complete_task(second, task(engine, second, "accept_review"), {"materials_complete": True}, actor="jb")
     clock.set(datetime(2026, 9, 28, 10, 0, tzinfo=SHANGHAI))
     engine.complete_task(second, task(engine, second, "start_investigation"), {}, actor="jb")  # late

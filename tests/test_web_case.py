@@ -27,7 +27,7 @@ HOUSEHOLD = {
 
 def _case(world: WebWorld, org: str = "qinghe.dongcheng.yangliu") -> str:
     view = world.engine.start(
-        "dibao_sla_skeleton", HOUSEHOLD, actor="xl_yangliu", org_unit=org, region="CN", business_key="DB-2026-007"
+        "sla_skeleton", HOUSEHOLD, actor="xl_yangliu", org_unit=org, region="CN", business_key="DB-2026-007"
     )
     return view.record.id
 
@@ -111,7 +111,7 @@ def test_a_document_of_the_case_downloads_audited_and_only_from_its_own_case(
     digest = store.put(b"%PDF-1.4 household register")
     elsewhere = store.put(b"<html><script>alert(1)</script></html>")  # stored, but this case does not refer to it
     data = {**HOUSEHOLD, "proof": {"sha256": digest, "name": "户口本.pdf", "mime": "application/pdf", "size": 27}}
-    view = world.engine.start("dibao_sla_skeleton", data, actor="xl_yangliu", org_unit="qinghe.dongcheng.yangliu")
+    view = world.engine.start("sla_skeleton", data, actor="xl_yangliu", org_unit="qinghe.dongcheng.yangliu")
     instance = view.record.id
     client = world.signed_in("jb_dongcheng")
     assert f'href="/cases/{instance}/documents/{digest}"' in client.get(f"/cases/{instance}").text

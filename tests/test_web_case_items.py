@@ -91,7 +91,7 @@ def test_a_case_links_to_the_yijianshi_case_it_started_for_those_who_may_open_it
     deployed(world.engine)
     child = Case(world.engine, clock).start(["dianfei"])
     data = {"applicant": {"name": "张秀英"}, "yijianshi_case": {"instance_id": child, "process_id": "yijianshi"}}
-    parent = world.engine.start("dibao_sla_skeleton", data, actor="system", org_unit="qinghe.dongcheng", region="CN")
+    parent = world.engine.start("sla_skeleton", data, actor="system", org_unit="qinghe.dongcheng", region="CN")
     page = world.signed_in("jb_dongcheng").get(f"/cases/{parent.record.id}").text
     assert f'href="/cases/{child}" data-testid="linked-case"' in page
     assert 'data-testid="items-panel"' not in page  # a 低保 case has no items of its own

@@ -56,7 +56,7 @@ class WebWorld:
     def start(self, org_unit: str, *, name: str = "张三", id_number: str = "330102199001011234", key: str = "") -> str:
         data = {"applicant": {"name": name, "id_number": id_number}}
         view = self.engine.start(
-            "dibao_sla_skeleton", data, actor="system", org_unit=org_unit, region="CN", business_key=key or None
+            "sla_skeleton", data, actor="system", org_unit=org_unit, region="CN", business_key=key or None
         )
         return view.record.id
 
@@ -74,7 +74,7 @@ def make_world(make_engine_for: Callable[..., Engine], db_url: str, **settings: 
     engine = make_engine_for()
     deploy_paths(
         engine,
-        [PROCESSES / "sla", PROCESSES / "dibao_sla", PROCESSES / "sample"],
+        [PROCESSES / "sla", PROCESSES / "sla_skeleton", PROCESSES / "sample"],
         FORMS,
         actor="designer",
     )
