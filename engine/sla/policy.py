@@ -9,18 +9,25 @@ differ, so the handling org unit's region picks the policy: the policy whose
 ``regions`` entry is the longest prefix of that region code wins
 (``CN-ZJ-HZ`` → ``CN-ZJ`` → ``CN``).
 
-File format (``processes/sla/*.sla.json``)::
+File format (``processes/sla/*.sla.json``); abridged from
+``processes/sla/dibao.national.sla.json``, which governs the processes
+``dibao`` and ``sla_skeleton``::
 
     {
       "id": "dibao.national", "version": "2021-57", "procedure": "dibao",
-      "title": "最低生活保障审核确认（全国）", "source": "民发〔2021〕57号",
-      "processes": ["dibao_review"], "regions": ["CN"],
+      "title": "最低生活保障审核确认时限（全国）", "source": "民政部《最低生活保障审核确认办法》（民发〔2021〕57号）",
+      "processes": ["dibao", "sla_skeleton"], "regions": ["CN"],
       "overall": {"name": "审核确认总时限", "limit": 30, "unit": "working_days", "warn_before": 5,
-                  "escalate_to": "县级民政局", "source": "第22条"},
-      "extension": {"limit": 45, "approver_role": "县级民政局", "source": "第22条"},
-      "stages": {"start_investigation": {"name": "启动调查", "limit": 3, "unit": "working_days", ...},
-                 "publicity": {"name": "公示", "limit": 7, "unit": "natural_days",
-                               "roll_to_working_day": true, "counts_in_overall": false}},
+                  "escalate_to": "县级民政局", "source": "第22条：自受理之日起30个工作日"},
+      "extension": {"limit": 45, "approver_role": "县级民政局", "source": "第22条：特殊情况可延长至45个工作日"},
+      "stages": {
+        "awaiting_correction": {"name": "等待补正材料", "limit": 30, "unit": "natural_days",
+                                "counts_in_overall": false, "source": "第10条"},
+        "start_investigation": {"name": "启动家庭经济状况调查", "limit": 3, "unit": "working_days",
+                                "warn_before": 1, "escalate_to": "乡镇审核人", "source": "第15条"},
+        "publicity": {"name": "公示", "limit": 7, "unit": "natural_days", "roll_to_working_day": true,
+                      "counts_in_overall": true, "source": "第19条：公示7天"}
+      },
       "pause_stages": ["awaiting_correction"]
     }
 
