@@ -26,9 +26,7 @@ def test_sla_over_http(make_engine_for: Callable[..., Engine], db_url: str, cloc
     uploads += [("files", (p.name, p.read_bytes())) for p in (FORMS / "sla_skeleton").glob("*.json")]
     assert client.post("/api/deployments", files=uploads).status_code == 201
 
-    r = client.post(
-        "/api/processes/sla_skeleton/instances", json={"region": "CN-ZJ-NB", "org_unit": "宁波某街道"}
-    )
+    r = client.post("/api/processes/sla_skeleton/instances", json={"region": "CN-ZJ-NB", "org_unit": "宁波某街道"})
     assert r.status_code == 201 and r.json()["policy"].startswith("dibao.zhejiang@")
     iid = r.json()["id"]
     [overall] = client.get(f"/api/instances/{iid}/sla").json()

@@ -191,7 +191,9 @@ def test_a_broken_link_and_a_link_to_the_wrong_file_are_reported() -> None:
     document = ROOT / "docs" / "x.md"
     good = "[`engine/audit.py::seal`](../engine/audit.py) and [the README](../README.md#links)"
     assert link_problems(good, document) == []
-    assert link_problems("[gone](../engine/gone.py)", document) == ["[gone](../engine/gone.py): ../engine/gone.py does not exist"]
+    assert link_problems("[gone](../engine/gone.py)", document) == [
+        "[gone](../engine/gone.py): ../engine/gone.py does not exist"
+    ]
     wrong = link_problems("[`engine/audit.py::seal`](../engine/clock.py)", document)
     assert wrong == ["[`engine/audit.py::seal`](../engine/clock.py): the link does not open engine/audit.py"]
     assert link_problems("[outside](../../etc/passwd)", document) != []
@@ -202,7 +204,7 @@ def test_a_broken_link_and_a_link_to_the_wrong_file_are_reported() -> None:
 
 def test_the_support_matrix_in_the_guide_is_the_one_the_code_generates() -> None:
     assert between_markers(GUIDE.read_text(encoding="utf-8")) == support_matrix(), (
-        "the deployment's checks changed: run python -m jiuzhu.docs_support_matrix --write docs/designing-a-procedure.md"
+        "the deployment's checks changed: python -m jiuzhu.docs_support_matrix --write docs/designing-a-procedure.md"
     )
 
 
@@ -215,5 +217,7 @@ def test_the_support_matrix_follows_the_checks_it_is_generated_from(monkeypatch:
     before = support_matrix()
     assert "| `bpmn:complexGateway` | ✗ `BPMN_UNSUPPORTED_ELEMENT` |" in before
     assert "| `bpmn:endEvent` | ✓ | ✓ | ✗ |" in before  # no timer end events
-    monkeypatch.setitem(bpmn_checks.EVENT_DEFINITIONS, "endEvent", {*bpmn_checks.EVENT_DEFINITIONS["endEvent"], "timer"})
+    monkeypatch.setitem(
+        bpmn_checks.EVENT_DEFINITIONS, "endEvent", {*bpmn_checks.EVENT_DEFINITIONS["endEvent"], "timer"}
+    )
     assert "| `bpmn:endEvent` | ✓ | ✓ | ✓ |" in support_matrix()
