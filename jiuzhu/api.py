@@ -118,7 +118,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         loaded = engine.load_policies(policies, actor=who) if policies else []
         sources = [s for s in sources if not s.name.endswith(".sla.json")]
         if policies and not sources:
-            return {"content_hash": None, "created": False, "versions": [], "documentation_only": [],
+            return {"content_hash": None, "created": False, "versions": [], "documentation_only": [], "warnings": [],
                     "policies": [f"{p.id}@{p.version}" for p in loaded]}  # fmt: skip
         by_name = {s.name.rsplit("/", 1)[-1]: s for s in sources}
         result = engine.deploy(

@@ -112,4 +112,5 @@ def deploy_json(result: DeployResult) -> dict[str, Any]:
         "created": result.created,
         "versions": [version_json(v) for v in result.versions],
         "documentation_only": list(result.documentation_only),
+        "warnings": [w.to_dict() for w in result.warnings],
     }

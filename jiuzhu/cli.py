@@ -34,6 +34,8 @@ def _deploy(engine: Engine, settings: Settings, paths: Sequence[str], actor: str
         print(f"  {v.process_id} v{v.version}  {v.name}")
     for name in result.documentation_only:
         print(f"  {name}（无可执行流程，仅作文档保存）")
+    for warning in result.warnings:
+        print(f"警告 {warning.describe()}", file=sys.stderr)
     return 0
 
 

@@ -1,5 +1,5 @@
 """In a real browser: the case page draws the instance's model with bpmn-js
-(auto-laid-out, since the model has no diagram interchange), marks the
+(its own diagram interchange, lanes as bands), marks the
 current task and the path taken; the dashboard draws its echarts chart."""
 
 from __future__ import annotations

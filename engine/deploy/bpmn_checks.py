@@ -271,3 +271,40 @@ class ProcessChecker:
                 f"包含本平台不会执行的厂商扩展属性：{', '.join(vendor)}；请改用泳道、表单属性或脚本",
                 element,
             )
+
+
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+_FLOW_NODE_SUFFIXES = ("Task", "Event", "Gateway")
+_FLOW_NODE_TAGS = {"task", "callActivity", "subProcess", "transaction", "adHocSubProcess"}
+
+
+def diagram_warnings(doc: XmlDoc, process: Any) -> list[Problem]:
+    """Warnings, never refusals, for an executable process drawn without BPMN DI.
+
+    Third-party files without a diagram still deploy; but the case page then has
+    to lay the model out on its own (no lanes) and a modeler shows nothing, so
+    the designer is told which process, and which elements, have no shape.
+    """
+    nodes = [
+        element
+        for element in process.iter()
+        if namespace(element) == BPMN_NS
+        and element.get("id")
+        and (local_name(element).endswith(_FLOW_NODE_SUFFIXES) or local_name(element) in _FLOW_NODE_TAGS)
+    ]
+    drawn = {shape.get("bpmnElement") for shape in doc.root.iter(f"{{{BPMNDI_NS}}}BPMNShape")}
+    missing = [element for element in nodes if element.get("id") not in drawn]
+    pid = process.get("id")
+    if not nodes or not missing:
+        return []
+    if len(missing) == len(nodes):
+        message = (
+            f"流程 {pid} 没有流程图（BPMN DI）：案件页只能临时自动排版（不分泳道），建模器中也看不到图形；"
+            "请在建模器中排版后保存，或运行 tools/layout_bpmn.py 生成"
+        )
+        return [Problem("BPMN_NO_DI", message, doc.locate(process))]
+    names = "、".join(str(element.get("id")) for element in missing[:5]) + (" 等" if len(missing) > 5 else "")
+    message = (
+        f"流程 {pid} 的流程图（BPMN DI）缺少 {len(missing)} 个元素的图形：{names}；这些元素在案件页和建模器中不显示"
+    )
+    return [Problem("BPMN_DI_INCOMPLETE", message, doc.locate(missing[0]))]

@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.deploy import dmn_checks, instructions
-from engine.deploy.bpmn_checks import ProcessChecker
+from engine.deploy.bpmn_checks import ProcessChecker, diagram_warnings
 from engine.deploy.expressions import ExpressionChecker, ScriptChecker
 from engine.deploy.forms import FormLoader
 from engine.deploy.model import Deployment, FormRef, ProcessDefinition, SourceFile, UserTaskInfo, content_hash
@@ -57,6 +57,7 @@ class DeploymentBuilder:
         self.bpmn: dict[str, XmlDoc] = {}
         self.dmn: dict[str, XmlDoc] = {}
         self.documentation_only: list[str] = []
+        self.warnings: list[Problem] = []  # reported with the deployment, never a reason to refuse it
         self.executable: dict[str, tuple[XmlDoc, Any]] = {}
         self.decisions: dict[str, XmlDoc] = {}
         self.flagged: set[tuple[str, str]] = set()
@@ -80,7 +81,9 @@ class DeploymentBuilder:
         for name, source in sorted(self.forms.files.items()):
             files.setdefault(name, source)
         all_files = tuple(files.values())
-        return Deployment(content_hash(all_files), all_files, processes, tuple(self.documentation_only))
+        return Deployment(
+            content_hash(all_files), all_files, processes, tuple(self.documentation_only), tuple(self.warnings)
+        )
 
     # -- phase 1: read and split ----------------------------------------------------
 
@@ -132,6 +135,7 @@ class DeploymentBuilder:
             self.executable[pid] = (doc, process)
             kept.append(process)
             checker.check(process)
+            self.warnings += diagram_warnings(doc, process)
             adapt_timers(doc, process, self.sandbox, self.problems, timer_flags)
         self.flagged |= {(doc.file, i) for i in checker.dialect_flagged | timer_flags}
         checker.apply_stand_ins()

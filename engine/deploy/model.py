@@ -60,6 +60,8 @@ class Deployment:
     files: tuple[SourceFile, ...]
     processes: dict[str, ProcessDefinition]
     documentation_only: tuple[str, ...]
+    # Located findings that do not stop the deployment (e.g. BPMN_NO_DI: a process without a diagram).
+    warnings: tuple[Problem, ...] = ()
 
 
 def content_hash(files: Sequence[SourceFile]) -> str:

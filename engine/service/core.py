@@ -19,7 +19,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.deploy.definitions import definition_from_dict
 from engine.deploy.model import ProcessDefinition
-from engine.errors import ConflictError, NotFoundError
+from engine.errors import ConflictError, NotFoundError, Problem
 from engine.ports import InstanceRecord, Store, Unit, VersionRecord, WakeupIndex
 from engine.runtime.connectors import Connectors
 from engine.runtime.incidents import Incident
@@ -62,6 +62,7 @@ class DeployResult:
     created: bool
     versions: list[VersionRecord]
     documentation_only: tuple[str, ...]
+    warnings: tuple[Problem, ...] = ()  # located, in Chinese; the deployment went ahead
 
 
 @dataclass(frozen=True)

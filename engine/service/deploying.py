@@ -36,7 +36,9 @@ def deploy(core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, 
         existing = unit.find_deployment(deployment.content_hash)
         if existing is not None:
             versions = [v for v in unit.list_versions() if v.deployment_hash == existing.content_hash]
-            return DeployResult(existing.content_hash, False, versions, existing.documentation_only)
+            return DeployResult(
+                existing.content_hash, False, versions, existing.documentation_only, deployment.warnings
+            )
         versions = []
         for pid, definition in sorted(deployment.processes.items()):
             latest = unit.latest_version(pid)
@@ -56,7 +58,7 @@ def deploy(core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, 
             "documentation_only": list(deployment.documentation_only),
         }
         append_system(core, unit, EventDraft("deployment_created", payload, actor=actor))
-    return DeployResult(deployment.content_hash, True, versions, deployment.documentation_only)
+    return DeployResult(deployment.content_hash, True, versions, deployment.documentation_only, deployment.warnings)
 
 
 def version_source(core: Core, process_id: str, version: int) -> SourceFile:
