@@ -1,11 +1,9 @@
 """The public surface of ``engine`` is deliberate: changing it fails here."""
 
 import ast
-from pathlib import Path
 
 import engine
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 def test_public_names_are_pinned() -> None:

@@ -4,7 +4,7 @@ Every scenario runs four times, as the SLA scenarios do: SQLite with the
 embedded scheduler, PostgreSQL with the Redis wake-up index, and each again
 with a brand-new Engine for every step and every scheduler run ("restart"),
 so each step goes through a save/restore round trip. See
-:mod:`tests.dibao_world`. A label in 「」 is a BPMN element name, the
+:mod:`tests.support.dibao_world`. A label in 「」 is a BPMN element name, the
 policy's name for a stage, or 「总时限」.
 """
 
@@ -23,9 +23,9 @@ from engine.errors import FormValidationError
 from engine.forms.validate import FormRef, validate_submission
 from engine.sla.clocks import STATE_LABELS
 from jiuzhu.demo_cases import ACCEPT, CHECK_INTAKE, INITIAL_REVIEW, START_INVESTIGATION, home_visit, relatives_filing
-from tests.dibao_world import DibaoWorld, broken_connectors, connectors, model
-from tests.sla_world import BACKENDS, Backend, open_world, parse_day, parse_moment, restarts, show, show_day
-from tests.yijianshi_world import START_SCHEMA
+from tests.support.dibao_world import DibaoWorld, broken_connectors, connectors, model
+from tests.support.sla_world import BACKENDS, Backend, open_world, parse_day, parse_moment, restarts, show, show_day
+from tests.support.yijianshi_world import START_SCHEMA
 
 scenarios("dibao.feature")
 

@@ -3,7 +3,7 @@
 Every scenario runs twice on SQLite: straight, and with a brand-new Engine (new
 store, same database) for every step and every scheduler run ("restart"), so
 each step goes through a save/restore round trip. Time moves as in
-:mod:`tests.sla_world`. A label in 「」 is a BPMN element name, the policy's
+:mod:`tests.support.sla_world`. A label in 「」 is a BPMN element name, the policy's
 name for a stage, or 「总时限」 for the overall clock.
 """
 
@@ -22,8 +22,8 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from engine.clock import SHANGHAI
 from engine.errors import FormValidationError
 from engine.sla.clocks import STATE_LABELS
-from tests.linshi_world import JINAN, ROSTER, ZHICHU, LinshiWorld, deployed_template, open_linshi_world, report
-from tests.sla_world import parse_day, parse_moment, show, show_day
+from tests.support.linshi_world import JINAN, ROSTER, ZHICHU, LinshiWorld, deployed_template, open_linshi_world, report
+from tests.support.sla_world import parse_day, parse_moment, show, show_day
 
 scenarios("linshi_jinan.feature")
 

@@ -2,7 +2,7 @@
 
 Every scenario runs four times: SQLite with the embedded scheduler, PostgreSQL
 with the Redis wake-up index, and each of the two again with a new engine for
-every step and every scheduler run ("restart"). See :mod:`tests.sla_world`
+every step and every scheduler run ("restart"). See :mod:`tests.support.sla_world`
 for how time moves. The label 「总时限」 names the overall clock; any other
 label is a BPMN element name or the policy's name for a stage.
 """
@@ -18,7 +18,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import InvalidRequestError
 from engine.sla.clocks import STATE_LABELS
-from tests.sla_world import (
+from tests.support.sla_world import (
     BACKENDS,
     FEATURES,
     Backend,

@@ -4,7 +4,7 @@ plus the checks on the catalogue, its JSON schema, the forms and the SLA policy.
 Every scenario runs twice on SQLite: straight, and with a brand-new Engine
 (new store, same database) at every step and at every partner's completion
 inside a step ("restart"), so each round trip goes through the stored state.
-See :mod:`tests.yijianshi_world`.
+See :mod:`tests.support.yijianshi_world`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from engine.errors import FormValidationError
 from engine.forms.validate import FormRef, validate_submission
 from engine.sla.policy import load_policy
 from tests.conftest import FORMS
-from tests.sla_world import parse_day, parse_moment, show, show_day
-from tests.yijianshi_world import (
+from tests.support.sla_world import parse_day, parse_moment, show, show_day
+from tests.support.yijianshi_world import (
     CASEWORKER,
     CATALOGUE_FILE,
     CATALOGUE_SCHEMA,

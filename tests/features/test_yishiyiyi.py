@@ -3,7 +3,7 @@
 Every scenario runs twice on SQLite: once with one engine, once with a
 brand-new engine for every step and every scheduler run ("restart": nothing
 survives in memory, so every step is a save/restore round trip). See
-:mod:`tests.yishiyiyi_world` for the case and :mod:`tests.sla_world` for how
+:mod:`tests.support.yishiyiyi_world` for the case and :mod:`tests.support.sla_world` for how
 time moves.
 """
 
@@ -21,8 +21,8 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import FormValidationError
 from engine.sla.clocks import STATE_LABELS
-from tests.sla_world import parse_day, parse_moment, show, show_day
-from tests.yishiyiyi_world import MEMBER_UNITS, OPINION_TASK, YishiyiyiWorld, open_world
+from tests.support.sla_world import parse_day, parse_moment, show, show_day
+from tests.support.yishiyiyi_world import MEMBER_UNITS, OPINION_TASK, YishiyiyiWorld, open_world
 
 scenarios("yishiyiyi.feature")
 

@@ -11,7 +11,7 @@ from jiuzhu.accounts import (
     password_matches,
     role_names_from,
 )
-from tests.web_support import DEMO, demo_accounts
+from tests.support.web_support import DEMO, demo_accounts
 
 
 def directory() -> Directory:

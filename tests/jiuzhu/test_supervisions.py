@@ -19,8 +19,8 @@ from engine.service.facade import Engine
 from integrations.sql import SqlStore
 from jiuzhu.supervisions import department_supervisions, group, supervisions_for
 from jiuzhu.web.auth import Viewer
-from tests.partner_world import Case, deployed
-from tests.web_support import make_world
+from tests.support.partner_world import Case, deployed
+from tests.support.web_support import make_world
 
 TARGETS = ["联办部门负责人", "乡镇审核人", "县级民政局"]
 SIGN, RESULT = "ho_sign", "ho_result"

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from engine.clock import FixedClock
 from engine.service.facade import Engine
-from tests.browser_support import chromium, screenshot_path, serving
-from tests.test_browser import sign_in
-from tests.test_web_case import HOUSEHOLD
-from tests.web_support import make_world
+from tests.journeys.test_inbox_browser import sign_in
+from tests.support.browser_support import chromium, screenshot_path, serving
+from tests.support.web_support import make_world
+from tests.web.test_pages_case import HOUSEHOLD
 
 
 def test_case_page_diagram_marks_position_and_path_and_dashboard_chart_draws(

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from playwright.sync_api import Page
 
 from engine.service.facade import Engine
-from tests.browser_support import chromium, screenshot_path, serving
-from tests.web_support import PASSWORD, make_world
+from tests.support.browser_support import chromium, screenshot_path, serving
+from tests.support.web_support import PASSWORD, make_world
 
 
 def sign_in(page: Page, base: str, username: str) -> None:

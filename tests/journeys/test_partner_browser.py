@@ -10,10 +10,10 @@ from playwright.sync_api import Page
 
 from engine.clock import FixedClock
 from engine.service.facade import Engine
-from tests.browser_support import chromium, screenshot_path, serving
-from tests.partner_world import Case, deployed
-from tests.web_support import PASSWORD, make_world
-from tests.yijianshi_world import CORRECT
+from tests.support.browser_support import chromium, screenshot_path, serving
+from tests.support.partner_world import Case, deployed
+from tests.support.web_support import PASSWORD, make_world
+from tests.support.yijianshi_world import CORRECT
 
 REASON = "电力户号与户主姓名不符，请核实"
 

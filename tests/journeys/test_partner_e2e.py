@@ -28,8 +28,17 @@ from integrations.partner_client.client import PartnerClient
 from integrations.partner_client.receiver import Receiver
 from integrations.sql import SqlStore
 from jiuzhu.cli_partner import deliver_loop, http_post
-from tests.partner_world import CASEWORKER, GRANTED, ITEMS, Case, approved_dibao, client_for, dibao_engine, serve
-from tests.yijianshi_world import CORRECT
+from tests.support.partner_world import (
+    CASEWORKER,
+    GRANTED,
+    ITEMS,
+    Case,
+    approved_dibao,
+    client_for,
+    dibao_engine,
+    serve,
+)
+from tests.support.yijianshi_world import CORRECT
 
 PUSHED = ("教育局", "广电网络公司")  # by webhook; 医保局 and 供电公司 pull over the API
 NOT_GRANTED = {"granted": False, "reason": "本户已在其他渠道享受同类补助"}

@@ -28,7 +28,7 @@ from integrations.partner.handoffs import OUT
 from integrations.partner.keys import aware, conn
 from integrations.partner_client.receiver import Receiver
 from tests.conftest import REDIS_URL, ROOT
-from tests.partner_world import Case, deployed, partner_engine
+from tests.support.partner_world import Case, deployed, partner_engine
 
 CLAIM_SECONDS = 2.0  # short, so the fresh worker need not wait long for the dead one's claim
 WAIT = 15.0

@@ -1,6 +1,6 @@
 """The world behind ``features/dibao.feature`` (最低生活保障审核确认).
 
-Built on :mod:`tests.sla_world`: the same movable clock, time jumps and
+Built on :mod:`tests.support.sla_world`: the same movable clock, time jumps and
 backends (SQLite, PostgreSQL with the Redis wake-up index; each straight and
 with a brand-new Engine at every step and scheduler run). Every engine gets
 the app's default connectors (the simulated 核对 centre reading
@@ -20,7 +20,7 @@ from integrations.hedui import HeduiConnector
 from jiuzhu.demo_cases import application, load_households
 from jiuzhu.wiring import default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
-from tests.sla_world import Model, World
+from tests.support.sla_world import Model, World
 
 MODEL = PROCESSES / "dibao" / "dibao.bpmn"
 PROCESS_ID = "dibao"

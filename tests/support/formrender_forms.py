@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from jiuzhu.web.formrender import Form, compile_form
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FORMS = ROOT / "forms"
 SPIFF = ROOT.parent / "shared" / "corpora" / "spiff"
 if not SPIFF.is_dir():

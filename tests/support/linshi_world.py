@@ -1,6 +1,6 @@
 """The world behind the 临时救助 Gherkin scenarios (``features/linshi_jinan.feature``).
 
-Built on :mod:`tests.sla_world`: the same movable clock, the same engines (a
+Built on :mod:`tests.support.sla_world`: the same movable clock, the same engines (a
 brand-new Engine for every step and every scheduler run in the "restart"
 lifecycle) and the same time jumps, here on a SQLite file only. The model is
 the two 临时救助 processes (急难型 ``linshi_jinan`` and 支出型
@@ -27,7 +27,7 @@ from typing import Any
 
 from engine.clock import SHANGHAI, FixedClock
 from tests.conftest import FORMS, PROCESSES
-from tests.sla_world import Engines, Model, World
+from tests.support.sla_world import Engines, Model, World
 
 LINSHI = PROCESSES / "linshi"
 POLICY = PROCESSES / "sla" / "linshi.national.sla.json"

@@ -38,8 +38,8 @@ from jiuzhu.demo_cases import (
 from jiuzhu.settings import Settings
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
-from tests.dibao_world import connectors as dibao_connectors
-from tests.yijianshi_world import HOUSEHOLDS, MODELS, NOTIFY, POLICY, REVIEW, Catalogue
+from tests.support.dibao_world import connectors as dibao_connectors
+from tests.support.yijianshi_world import HOUSEHOLDS, MODELS, NOTIFY, POLICY, REVIEW, Catalogue
 
 ITEMS = ["yiliao", "jiaoyu", "dianfei", "youxian"]  # 医保局, 教育局, 供电公司, 广电网络公司
 CASEWORKER = "jb_dongcheng"

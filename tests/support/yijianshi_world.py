@@ -3,7 +3,7 @@
 One certified household, the catalogue of the 15 联办 items, and engines on a
 SQLite file. The clock, the engines (one for the whole scenario, or a brand-new
 one at every restart point), time jumps and the SLA lookups come from
-:mod:`tests.sla_world`; what is particular to 联办 lives here:
+:mod:`tests.support.sla_world`; what is particular to 联办 lives here:
 
 * the catalogue (``processes/yijianshi/catalogue.json``), read as data, so a
   scenario can say what the catalogue itself says (政策找人);
@@ -34,7 +34,7 @@ from engine.runtime.serialization import RestoredSpec, load_workflow, spec_from_
 from engine.service.facade import ClockStatus
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
-from tests.sla_world import Engines, Model, World
+from tests.support.sla_world import Engines, Model, World
 
 PROCESS_ID = "yijianshi"
 MODELS = PROCESSES / "yijianshi"

@@ -1,7 +1,7 @@
 """The world behind ``features/yishiyiyi.feature`` (一事一议).
 
-One 一事一议 case on a SQLite file, built on :mod:`tests.sla_world`: its
-:class:`~tests.sla_world.Engines` (a brand-new Engine for every step in the
+One 一事一议 case on a SQLite file, built on :mod:`tests.support.sla_world`: its
+:class:`~tests.support.sla_world.Engines` (a brand-new Engine for every step in the
 "restart" lifecycle), its movable clock and prompt-scheduler time jumps, and
 its SLA look-ups (clocks, audit events, 督办) by stage or element name.
 
@@ -28,7 +28,7 @@ from engine.runtime.run import ReadyTask
 from engine.service.facade import ClockStatus, InstanceView
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
-from tests.sla_world import OVERALL, Engines, Model, World
+from tests.support.sla_world import OVERALL, Engines, Model, World
 
 PROCESS_ID = "yishiyiyi"
 BPMN = PROCESSES / "yishiyiyi" / "yishiyiyi.bpmn"

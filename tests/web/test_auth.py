@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from engine.clock import FixedClock
 from engine.service.facade import Engine
-from tests.web_support import PASSWORD, WebWorld, csrf_of, make_world
+from tests.support.web_support import PASSWORD, WebWorld, csrf_of, make_world
 
 
 def test_sign_in_sets_a_signed_httponly_lax_cookie_and_sign_out_ends_it(

@@ -12,9 +12,9 @@ from engine.runtime.run import EventDraft
 from engine.service.facade import Engine
 from integrations.partner import external, keys
 from jiuzhu.web.case_items import case_items
-from tests.partner_world import GRANTED, Case, deployed
-from tests.web_support import make_world
-from tests.yijianshi_world import CORRECT
+from tests.support.partner_world import GRANTED, Case, deployed
+from tests.support.web_support import make_world
+from tests.support.yijianshi_world import CORRECT
 
 AT = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
 DATA = {

@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from engine.service.facade import Engine
-from tests.web_support import WebWorld, make_world
+from tests.support.web_support import WebWorld, make_world
 
 HOUSEHOLD = {
     "assistance_type": "低保",

@@ -10,7 +10,7 @@ from datetime import timedelta
 from engine.clock import FixedClock
 from engine.service.facade import Engine
 from jiuzhu.web.pages_dashboard import rate_rows
-from tests.web_support import make_world
+from tests.support.web_support import make_world
 
 
 def test_dashboard_rates_and_lists_follow_scope_and_clock(

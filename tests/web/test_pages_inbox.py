@@ -14,7 +14,7 @@ from jiuzhu.accounts import hash_password
 from jiuzhu.inbox import InboxQuery
 from jiuzhu.web.auth import viewer_for
 from jiuzhu.web.privacy import shown_id_number
-from tests.web_support import WebWorld, csrf_of, make_world
+from tests.support.web_support import WebWorld, csrf_of, make_world
 
 
 def _world(make_engine_for: Callable[..., Engine], db_url: str) -> WebWorld:

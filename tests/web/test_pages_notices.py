@@ -12,8 +12,8 @@ from pypdf import PdfReader
 from engine.clock import FixedClock
 from engine.service.facade import Engine
 from integrations.partner import external, keys
-from tests.partner_world import GRANTED, Case, deployed
-from tests.web_support import WebWorld, make_world
+from tests.support.partner_world import GRANTED, Case, deployed
+from tests.support.web_support import WebWorld, make_world
 
 
 def _decided(world: WebWorld, approval: dict[str, Any], **start: Any) -> str:

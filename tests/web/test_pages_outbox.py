@@ -10,8 +10,8 @@ from engine.service.facade import Engine
 from integrations.partner import webhooks
 from integrations.partner.webhooks import DeliveryPolicy
 from jiuzhu.cli_partner import http_post
-from tests.partner_world import Case, deployed
-from tests.web_support import csrf_of, make_world
+from tests.support.partner_world import Case, deployed
+from tests.support.web_support import csrf_of, make_world
 
 
 def _system_events(engine: Engine, kind: str) -> list[str]:

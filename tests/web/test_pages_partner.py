@@ -18,9 +18,9 @@ from engine.service.facade import Engine
 from integrations.partner import external, keys
 from integrations.partner.handoffs import H
 from integrations.partner.keys import conn
-from tests.partner_world import Case, deployed
-from tests.web_support import PASSWORD, WebWorld, csrf_of, make_world
-from tests.yijianshi_world import CORRECT, RESULT, SIGN
+from tests.support.partner_world import Case, deployed
+from tests.support.web_support import PASSWORD, WebWorld, csrf_of, make_world
+from tests.support.yijianshi_world import CORRECT, RESULT, SIGN
 
 GRANTED = {"granted": "yes", "benefit": "每月电费减免10千瓦时", "amount": "5", "amount_unit": "元/月"}
 

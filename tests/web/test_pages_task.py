@@ -10,7 +10,7 @@ import pytest
 
 from engine.errors import FieldError, FormValidationError
 from engine.service.facade import Engine
-from tests.web_support import WebWorld, csrf_of, make_world
+from tests.support.web_support import WebWorld, csrf_of, make_world
 
 
 @pytest.fixture

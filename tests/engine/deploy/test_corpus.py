@@ -23,8 +23,9 @@ from engine.deploy.model import SourceFile, build_deployment
 from engine.errors import DeploymentRefused, Location, Problem
 from engine.forms.validate import check_form_schema, check_ui_schema, load_form_json
 from engine.sandbox.scripts import Sandbox
+from tests.conftest import ROOT
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+CORPORA = ROOT.parent / "shared" / "corpora"
 SANDBOX = Sandbox()
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml")
 MODEL_FOLDERS = ("epm__", "spiffarena__")  # origins whose <folder> is one process model (MANIFEST.txt)

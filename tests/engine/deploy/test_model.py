@@ -11,9 +11,10 @@ from engine.deploy.model import Deployment, FormResolver, SourceFile, build_depl
 from engine.errors import DeploymentRefused, InvalidRequestError, Problem
 from engine.runtime.serialization import spec_from_dict
 from engine.sandbox.scripts import Sandbox
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "deployment"
-FORMS = FIXTURES / "forms"
+DEPLOYMENT = FIXTURES / "deployment"
+FORMS = DEPLOYMENT / "forms"
 SANDBOX = Sandbox()
 
 NAMESPACES = (
@@ -110,7 +111,7 @@ def line_of(source: SourceFile, needle: str) -> int:
 
 
 def fixture(name: str) -> SourceFile:
-    return SourceFile(name, (FIXTURES / name).read_bytes())
+    return SourceFile(name, (DEPLOYMENT / name).read_bytes())
 
 
 # -- what deploys ---------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from engine.errors import DeploymentRefused, FieldError, FormValidationError, Lo
 from engine.forms.formats import FORMATS, FormProblem, check_money, id_number_check_char
 from engine.forms.validate import FORMAT_CHECKER, FormRef, check_form_schema, check_ui_schema, validate_submission
 from engine.sandbox.scripts import Sandbox
+from tests.conftest import ROOT
 
-FORMS_DIR = Path(__file__).resolve().parents[1] / "forms"
+FORMS_DIR = ROOT / "forms"
 COMMON = FORMS_DIR / "common"
 HERE = Location("household.bpmn", "register", "bpmn:userTask", line=3)
 HOUSEHOLD_SCHEMA = json.loads((COMMON / "household-schema.json").read_text(encoding="utf-8"))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.errors import FieldError, FormValidationError, Location
 from engine.forms.validate import FORMAT_CHECKER, FormRef, check_form_schema, check_ui_schema, validate_submission
+from tests.conftest import FIXTURES
 
-FORMS = Path(__file__).resolve().parent / "fixtures" / "deployment" / "forms"
+FORMS = FIXTURES / "deployment" / "forms"
 HERE = Location("m.bpmn", "apply", "bpmn:userTask", line=7)
 APPLY = FormRef("apply-schema.json", json.loads((FORMS / "apply-schema.json").read_text()), None, None)
 VALID = {"name": "张三", "household_size": 3, "phone": "13800000000", "apply_date": "2026-11-02", "channel": "窗口"}

@@ -30,7 +30,7 @@ from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore
 from integrations.sql.store import SqlUnit
 from tests.conftest import FIXTURES, REDIS_URL, deploy
-from tests.test_scheduler import Worker, assert_each_fired_once, fired, pending, wait_for
+from tests.jiuzhu.test_scheduler import Worker, assert_each_fired_once, fired, pending, wait_for
 
 SHORT_TIMER = FIXTURES / "engine" / "short_timer.bpmn"  # start → PT1S timer → end
 SLOW_TIMER = FIXTURES / "engine" / "slow_timer.bpmn"  # start → PT1S timer → script sum(range(rounds)) → end
@@ -223,7 +223,7 @@ def test_a_timer_that_leads_to_start_process_fires_alone_and_starts_the_child(
     store: SqlStore, clock: FixedClock
 ) -> None:
     from engine.deploy.model import SourceFile
-    from tests.test_connectors import CHILD, _starter
+    from tests.engine.runtime.test_connectors import CHILD, _starter
 
     timed = _starter("child_proc").replace(
         b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="svc" />',

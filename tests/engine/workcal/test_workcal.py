@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import chinese_calendar
@@ -14,9 +13,10 @@ from engine.errors import InvalidRequestError
 from engine.workcal.calendar import PeriodKind, WorkCalendar
 from engine.workcal.schedule import CalendarFileInvalid, dump_schedule, load_schedule, schedule_from_dict
 from engine.workcal.view import schedule_for_year
+from tests.conftest import ROOT
 
 D = date.fromisoformat
-EXAMPLE = Path(__file__).resolve().parents[1] / "calendars" / "cn-2027.example.json"
+EXAMPLE = ROOT / "calendars" / "cn-2027.example.json"
 
 # Fictional: a January 春节 so that a 30-working-day deadline from mid-December moves.
 FIXTURE_2027: dict[str, Any] = {

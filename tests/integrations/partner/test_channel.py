@@ -18,8 +18,8 @@ from integrations.partner.idempotency import once
 from integrations.partner_client.client import ApiError
 from integrations.partner_client.receiver import Receiver
 from jiuzhu.cli_partner import http_post
-from tests.partner_world import GRANTED, Case, client_for, deployed, partner_engine, serve
-from tests.yijianshi_world import CORRECT
+from tests.support.partner_world import GRANTED, Case, client_for, deployed, partner_engine, serve
+from tests.support.yijianshi_world import CORRECT
 
 NOT_GRANTED = {"granted": False, "reason": "本户已在其他渠道享受同类补助"}
 

@@ -23,7 +23,7 @@ from integrations.partner_client.receiver import EVENT_HEADER, SIGNATURE_HEADER,
 from jiuzhu.api import create_app
 from jiuzhu.cli_partner import http_post
 from jiuzhu.settings import Settings
-from tests.partner_world import GRANTED, Case, client_for, deployed, partner_engine, serve
+from tests.support.partner_world import GRANTED, Case, client_for, deployed, partner_engine, serve
 
 POLICY = DeliveryPolicy(backoff_base=timedelta(seconds=10), max_attempts=5, claim_for=timedelta(seconds=60))
 

@@ -17,7 +17,7 @@ from integrations.partner import external, keys
 from integrations.partner.idempotency import Remember, once
 from integrations.partner_client.client import ApiError, PartnerClient
 from jiuzhu.api_partner import FetchRequest, LockRequest
-from tests.partner_world import Case, client_for, deployed, partner_engine, serve
+from tests.support.partner_world import Case, client_for, deployed, partner_engine, serve
 
 LEASE = timedelta(seconds=300)
 

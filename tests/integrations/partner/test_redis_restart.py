@@ -22,7 +22,7 @@ from integrations.partner import webhooks
 from integrations.partner.webhooks import DeliveryPolicy
 from integrations.partner_client.receiver import Receiver
 from jiuzhu.cli_partner import deliver_loop
-from tests.partner_world import GRANTED, Case, client_for, deployed, free_port, partner_engine, serve
+from tests.support.partner_world import GRANTED, Case, client_for, deployed, free_port, partner_engine, serve
 
 
 class RedisServer:

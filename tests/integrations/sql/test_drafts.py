@@ -10,8 +10,8 @@ from engine.ports import Draft
 from integrations.sql import SqlStore
 from integrations.sql.drafts import SqlDraftStore
 from jiuzhu.web.formrender import parse_submission, render_form
-from tests.formpost import browser_post
-from tests.formrender_forms import project_form
+from tests.support.formpost import browser_post
+from tests.support.formrender_forms import project_form
 
 
 def test_a_draft_is_kept_per_task_and_user(make_store: Callable[[], SqlStore], clock: FixedClock) -> None:

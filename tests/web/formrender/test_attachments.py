@@ -12,10 +12,11 @@ from engine.errors import FormValidationError, Location
 from engine.forms.validate import FormRef, check_form_schema, validate_submission
 from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender import Upload, parse_submission, render_form, validate
-from tests.formpost import browser_post
-from tests.formrender_forms import compile_path
+from tests.conftest import FIXTURES
+from tests.support.formpost import browser_post
+from tests.support.formrender_forms import compile_path
 
-DEMO = Path(__file__).resolve().parent / "fixtures" / "formrender" / "demo-schema.json"
+DEMO = FIXTURES / "formrender" / "demo-schema.json"
 PDF = b"%PDF-1.7\n" + b"x" * 2000
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
 VALID = {"applicant_name": "张三", "income_source": "无固定收入", "members": [{"name": "张三", "relationship": "本人"}]}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from jiuzhu.web.formrender import FormRefused, compile_form, parse_submission, render_form
-from tests.formpost import browser_post
+from tests.support.formpost import browser_post
 
 
 def refusal(schema: Any, ui: Any = None) -> list[tuple[str | None, str | None, str]]:

@@ -10,8 +10,8 @@ import lxml.html
 from jiuzhu.web.formrender import compile_form, parse_submission, render_form, validate
 from jiuzhu.web.formrender.bind import Binder, Bound
 from jiuzhu.web.formrender.model import Form
-from tests.formpost import browser_post
-from tests.formrender_forms import project_form
+from tests.support.formpost import browser_post
+from tests.support.formrender_forms import project_form
 
 
 def visible(form: Form, data: dict[str, Any]) -> dict[str, bool]:

@@ -9,8 +9,8 @@ import lxml.html
 import pytest
 
 from jiuzhu.web.formrender import FormRefused, parse_submission, render_form
-from tests.formpost import browser_post
-from tests.formrender_forms import FORMS, SPIFF, compile_path, ui_path
+from tests.support.formpost import browser_post
+from tests.support.formrender_forms import FORMS, SPIFF, compile_path, ui_path
 
 PROJECT = sorted(FORMS.rglob("*-schema.json"))
 CORPUS = sorted(SPIFF.glob("*-schema.json"))

@@ -11,9 +11,9 @@ from engine.forms.validate import FormRef
 from engine.ports import Draft
 from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender import Action, handle_post, show_form
-from tests.formpost import browser_post
-from tests.formrender_forms import FORMS
-from tests.test_form_formats import APPLICANT_ID, household, wrong_check
+from tests.engine.forms.test_formats import APPLICANT_ID, household, wrong_check
+from tests.support.formpost import browser_post
+from tests.support.formrender_forms import FORMS
 
 HOUSEHOLD = FormRef(
     "household-schema.json",

@@ -6,7 +6,6 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -14,11 +13,11 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender.preview import preview_app
-from tests.formrender_forms import FORMS
+from tests.conftest import FIXTURES, ROOT
+from tests.support.formrender_forms import FORMS
 
-ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-DEMO_DIR = Path(__file__).resolve().parent / "fixtures" / "formrender"
+DEMO_DIR = FIXTURES / "formrender"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
