@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,9 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import FormValidationError
 from engine.forms.validate import FormRef, validate_submission
-from engine.sla.clocks import STATE_LABELS
 from jiuzhu.demo_cases import ACCEPT, CHECK_INTAKE, INITIAL_REVIEW, START_INVESTIGATION, home_visit, relatives_filing
 from tests.support.dibao_world import DibaoWorld, broken_connectors, connectors, model
-from tests.support.sla_world import BACKENDS, Backend, open_world, parse_day, parse_moment, restarts, show, show_day
+from tests.support.sla_world import BACKENDS, Backend, open_world, restarts
 from tests.support.yijianshi_world import START_SCHEMA
 
 scenarios("dibao.feature")
@@ -41,10 +39,6 @@ def world(backend: Backend, tmp_path: Path) -> Iterator[DibaoWorld]:
     yield from open_world(backend, tmp_path, make=DibaoWorld, model=model(), connectors=connectors())
 
 
-def _re(pattern: str) -> parsers.re:
-    return parsers.re(pattern)
-
-
 _REGION = r"CN(?:-[A-Z0-9]+)*"
 
 # -- 假如 / 当: set-up and time ------------------------------------------------------------------
@@ -54,26 +48,6 @@ _REGION = r"CN(?:-[A-Z0-9]+)*"
 @restarts
 def deployed(world: DibaoWorld) -> None:
     world.deploy()
-
-
-@given(_re(r"今天是 (?P<when>.+)"))
-@when(_re(r"时间来到 (?P<when>.+)"))
-@restarts
-def time_comes(world: DibaoWorld, when: str) -> None:
-    world.advance_to(parse_moment(when))
-
-
-@when(_re(r"又过了 (?P<n>\d+) 个工作日"))
-@when(_re(r"(?P<n>\d+) 个工作日后"))
-@restarts
-def working_days_pass(world: DibaoWorld, n: str) -> None:
-    world.advance_to(world.add_working_days(int(n)))
-
-
-@when(_re(r"又过了 (?P<n>\d+) 天"))
-@restarts
-def days_pass(world: DibaoWorld, n: str) -> None:
-    world.advance_to(world.clock.now() + timedelta(days=int(n)))
 
 
 # -- 当: the case ----------------------------------------------------------------------------------
@@ -90,7 +64,7 @@ def _start(world: DibaoWorld, family: str, place: str, region: str) -> None:
 _APPLY = rf"「(?P<family>[^」]+)」家庭在「(?P<place>[^」]+)」（区划 (?P<region>{_REGION})）"
 
 
-@when(_re(_APPLY + r"通过(?P<channel>窗口|网上|村居代办)提交低保申请"))
+@when(parsers.re(_APPLY + r"通过(?P<channel>窗口|网上|村居代办)提交低保申请"))
 @restarts
 def applied(world: DibaoWorld, family: str, place: str, region: str, channel: str) -> None:
     _start(world, family, place, region)
@@ -114,7 +88,7 @@ def _spoil(form: dict[str, Any], change: str) -> None:
         raise AssertionError(f"看不懂的改动：{change}")
 
 
-@when(_re(_APPLY + r"提交低保申请，但(?P<change>.+)"))
+@when(parsers.re(_APPLY + r"提交低保申请，但(?P<change>.+)"))
 @restarts
 def applied_wrongly(world: DibaoWorld, family: str, place: str, region: str, change: str) -> None:
     _start(world, family, place, region)
@@ -129,7 +103,7 @@ def accepted(world: DibaoWorld) -> None:
     world.complete("db_accept", ACCEPT, actor="乡镇经办人")
 
 
-@when(_re(r"经办人一次性告知需补正「(?P<materials>[^」]+)」"))
+@when(parsers.re(r"经办人一次性告知需补正「(?P<materials>[^」]+)」"))
 @restarts
 def correction_asked(world: DibaoWorld, materials: str) -> None:
     world.complete("db_accept", {"accept_decision": "需补正", "missing_materials": materials}, actor="乡镇经办人")
@@ -141,13 +115,13 @@ def corrected(world: DibaoWorld) -> None:
     world.complete("db_correction", world.application(apply_channel="村居代办"), actor="申请人")
 
 
-@when(_re(r"经办人不予受理，理由「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"经办人不予受理，理由「(?P<reason>[^」]+)」"))
 @restarts
 def not_accepted(world: DibaoWorld, reason: str) -> None:
     world.complete("db_accept", {"accept_decision": "不予受理", "not_accepted_reasons": reason}, actor="乡镇经办人")
 
 
-@when(_re(r"经办人单独登记备案，备案编号「(?P<no>[^」]+)」"))
+@when(parsers.re(r"经办人单独登记备案，备案编号「(?P<no>[^」]+)」"))
 @restarts
 def relatives_filed(world: DibaoWorld, no: str) -> None:
     world.complete("db_register_relatives", relatives_filing(no), actor="乡镇经办人")
@@ -201,7 +175,7 @@ def notified_undisputed(world: DibaoWorld) -> None:
     _notice(world, None)
 
 
-@when(_re(r"经办人告知核对结果，申请人有异议并提供证明「(?P<evidence>[^」]+)」"))
+@when(parsers.re(r"经办人告知核对结果，申请人有异议并提供证明「(?P<evidence>[^」]+)」"))
 @restarts
 def notified_disputed(world: DibaoWorld, evidence: str) -> None:
     _notice(world, evidence)
@@ -212,13 +186,13 @@ def _recheck(world: DibaoWorld, result: str) -> None:
     world.complete("db_recheck", form, actor="县级核对中心")
 
 
-@when(_re(r"核对中心复查，结论「(?P<result>更正为符合|维持不符合)」"))
+@when(parsers.re(r"核对中心复查，结论「(?P<result>更正为符合|维持不符合)」"))
 @restarts
 def rechecked(world: DibaoWorld, result: str) -> None:
     _recheck(world, result)
 
 
-@when(_re(r"经办人告知核对结果，申请人有异议并提供证明「(?P<evidence>[^」]+)」，核对中心复查维持不符合"))
+@when(parsers.re(r"经办人告知核对结果，申请人有异议并提供证明「(?P<evidence>[^」]+)」，核对中心复查维持不符合"))
 @restarts
 def notified_and_upheld(world: DibaoWorld, evidence: str) -> None:
     _notice(world, evidence)
@@ -238,7 +212,7 @@ def platform_back(world: DibaoWorld) -> None:
     world.engine().retry_incident(world.iid, {}, actor="管理员")
 
 
-@then(_re(r"案件因「(?P<label>[^」]+)」失败进入故障，提示包含「(?P<text>[^」]+)」"))
+@then(parsers.re(r"案件因「(?P<label>[^」]+)」失败进入故障，提示包含「(?P<text>[^」]+)」"))
 @restarts
 def in_incident(world: DibaoWorld, label: str, text: str) -> None:
     view = world.engine().get(world.iid)
@@ -252,14 +226,14 @@ def no_objection(world: DibaoWorld) -> None:
     world.complete("db_publicity_result", {"objection": False}, actor="乡镇经办人")
 
 
-@when(_re(r"经办人登记公示有异议「(?P<summary>[^」]+)」，处理方式「(?P<how>重新调查|民主评议)」"))
+@when(parsers.re(r"经办人登记公示有异议「(?P<summary>[^」]+)」，处理方式「(?P<how>重新调查|民主评议)」"))
 @restarts
 def objection(world: DibaoWorld, summary: str, how: str) -> None:
     form = {"objection": True, "objection_summary": summary, "objection_handling": how}
     world.complete("db_publicity_result", form, actor="乡镇经办人")
 
 
-@when(_re(r"经办人组织民主评议，评议记录「(?P<no>[^」]+)」"))
+@when(parsers.re(r"经办人组织民主评议，评议记录「(?P<no>[^」]+)」"))
 @restarts
 def democratic_review(world: DibaoWorld, no: str) -> None:
     form = {"minutes_no": no, "participants": 9, "conclusion": "经评议，务工收入已核实并计入，仍符合低保条件"}
@@ -301,26 +275,26 @@ def _confirm_task(world: DibaoWorld) -> str:
     return found[0]
 
 
-@when(_re(r"县级民政局审核确认同意，低保证编号「(?P<no>[^」]+)」"))
+@when(parsers.re(r"县级民政局审核确认同意，低保证编号「(?P<no>[^」]+)」"))
 @restarts
 def confirmed(world: DibaoWorld, no: str) -> None:
     world.complete(_confirm_task(world), {"decision": "同意", "certificate_no": no}, actor="县级民政局")
 
 
-@when(_re(r"县级民政局不予确认，理由「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"县级民政局不予确认，理由「(?P<reason>[^」]+)」"))
 @restarts
 def rejected(world: DibaoWorld, reason: str) -> None:
     world.complete(_confirm_task(world), {"decision": "不予确认", "rejection_reasons": reason}, actor="县级民政局")
 
 
-@when(_re(r"经办人送达不予确认通知书，编号「(?P<no>[^」]+)」"))
+@when(parsers.re(r"经办人送达不予确认通知书，编号「(?P<no>[^」]+)」"))
 @restarts
 def notice_delivered(world: DibaoWorld, no: str) -> None:
     form = {"notice_no": no, "delivered_on": world.today(), "reasons_stated": True}
     world.complete("db_rejection_notice", form, actor="乡镇经办人")
 
 
-@when(_re(r"县级民政局批准延期，理由「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"县级民政局批准延期，理由「(?P<reason>[^」]+)」"))
 @restarts
 def extended(world: DibaoWorld, reason: str) -> None:
     world.engine().extend_sla(
@@ -331,41 +305,14 @@ def extended(world: DibaoWorld, reason: str) -> None:
 # -- 那么 ------------------------------------------------------------------------------------------
 
 
-@then(_re(r"现在是 (?P<when>.+)"))
-@restarts
-def now_is(world: DibaoWorld, when: str) -> None:
-    assert world.clock.now() == parse_moment(when), f"现在是 {show(world.clock.now())}"
-
-
-@then(_re(r"本案适用「(?P<policy>[^」]+)」时限政策"))
-@restarts
-def policy_applies(world: DibaoWorld, policy: str) -> None:
-    assert world.policy_id() == policy
-
-
-@then(_re(r"「(?P<label>[^」]+)」(?P<which>已|尚未)待办"))
+@then(parsers.re(r"「(?P<label>[^」]+)」(?P<which>已|尚未)待办"))
 @restarts
 def task_ready(world: DibaoWorld, label: str, which: str) -> None:
     ready = world.element(label) in world.ready_elements()
     assert ready == (which == "已"), f"待办：{world.ready_names()}"
 
 
-@then(_re(r"「(?P<label>[^」]+)」的期限是 (?P<when>.+)"))
-@restarts
-def deadline_is(world: DibaoWorld, label: str, when: str) -> None:
-    expected, actual = parse_day(when), world.clock_of(label).clock.due_on
-    assert actual == expected, f"「{label}」的期限：应为 {show_day(expected)}，实际 {show_day(actual)}"
-
-
-@then(_re(r"「(?P<label>[^」]+)」处于「(?P<state>[^」]+)」状态"))
-@restarts
-def state_is(world: DibaoWorld, label: str, state: str) -> None:
-    actual = world.clock_of(label).state
-    shown = STATE_LABELS.get(actual, actual)
-    assert shown == state or shown.startswith(f"{state}（"), f"「{label}」处于「{shown}」（{actual}）状态"
-
-
-@then(_re(r"信息核对结论为「(?P<verdict>符合|不符合)」，核对了 (?P<n>\d+) 名家庭成员"))
+@then(parsers.re(r"信息核对结论为「(?P<verdict>符合|不符合)」，核对了 (?P<n>\d+) 名家庭成员"))
 @restarts
 def check_verdict_members(world: DibaoWorld, verdict: str, n: str) -> None:
     report = world.data()["hedui_report"]
@@ -373,14 +320,14 @@ def check_verdict_members(world: DibaoWorld, verdict: str, n: str) -> None:
     assert len(report["findings"]["registration"]) == int(n), report["findings"]
 
 
-@then(_re(r"信息核对结论为「(?P<verdict>符合|不符合)」，理由包含「(?P<word>[^」]+)」"))
+@then(parsers.re(r"信息核对结论为「(?P<verdict>符合|不符合)」，理由包含「(?P<word>[^」]+)」"))
 @restarts
 def check_verdict_reason(world: DibaoWorld, verdict: str, word: str) -> None:
     report = world.data()["hedui_report"]
     assert report["verdict"] == verdict and any(word in r for r in report["reasons"]), report
 
 
-@then(_re(r"审计日志中恰好有 (?P<n>\d+) 条「(?P<type_>[a-z_]+)」事件"))
+@then(parsers.re(r"审计日志中恰好有 (?P<n>\d+) 条「(?P<type_>[a-z_]+)」事件"))
 @restarts
 def events_counted(world: DibaoWorld, n: str, type_: str) -> None:
     found = world.events(type_)
@@ -389,7 +336,7 @@ def events_counted(world: DibaoWorld, n: str, type_: str) -> None:
         assert all(e.payload["params"] and e.payload["response"] for e in found)
 
 
-@then(_re(r"保障金额为每月 (?P<amount>\d+(?:\.\d+)?) 元，计算依据「(?P<basis>[^」]+)」"))
+@then(parsers.re(r"保障金额为每月 (?P<amount>\d+(?:\.\d+)?) 元，计算依据「(?P<basis>[^」]+)」"))
 @restarts
 def amount_is(world: DibaoWorld, amount: str, basis: str) -> None:
     data = world.data()
@@ -397,28 +344,7 @@ def amount_is(world: DibaoWorld, amount: str, basis: str) -> None:
     assert data["amount_basis"] == basis, data["amount_basis"]
 
 
-@then(_re(r"「(?P<label>[^」]+)」定时器恰好触发 (?P<n>\d+) 次，在 (?P<when>.+)"))
-@restarts
-def timer_fired(world: DibaoWorld, label: str, n: str, when: str) -> None:
-    element = world.element(label)
-    fired = [e for e in world.events("timer_fired") if e.element_id == element]
-    assert [e.occurred_at for e in fired] == [parse_moment(when)] * int(n), [show(e.occurred_at) for e in fired]
-
-
-@then(_re(r"案件以「(?P<label>[^」]+)」结束"))
-@restarts
-def ended_at(world: DibaoWorld, label: str) -> None:
-    assert world.status() == "completed", f"{world.status()}，待办：{world.ready_names()}"
-    assert world.reached(label), f"案件没有经过「{label}」"
-
-
-@then(_re(r"流程变量 (?P<name>\w+) 为「(?P<value>[^」]*)」"))
-@restarts
-def variable_is(world: DibaoWorld, name: str, value: str) -> None:
-    assert world.data().get(name) == value, world.data().get(name)
-
-
-@then(_re(r"保障金自「(?P<month>\d{4}-\d{2})」起按月发放"))
+@then(parsers.re(r"保障金自「(?P<month>\d{4}-\d{2})」起按月发放"))
 @restarts
 def payment_starts(world: DibaoWorld, month: str) -> None:
     assert world.data()["payment_start_month"] == month
@@ -434,7 +360,7 @@ def _children(world: DibaoWorld) -> list[Any]:
 
 
 @then(
-    _re(
+    parsers.re(
         r"已为本户启动“一件事”联办：救助身份「(?P<status>[^」]+)」，救助证号「(?P<no>[^」]+)」，"
         r"月救助金额 (?P<amount>\d+) 元"
     )
@@ -460,13 +386,7 @@ def yijianshi_not_started(world: DibaoWorld) -> None:
     assert _children(world) == []
 
 
-@then("尚未发起任何督办")
-@restarts
-def no_supervision(world: DibaoWorld) -> None:
-    assert world.supervisions() == []
-
-
-@then(_re(r"申请被拒绝，「(?P<field>[^」]+)」提示「(?P<message>[^」]+)」"))
+@then(parsers.re(r"申请被拒绝，「(?P<field>[^」]+)」提示「(?P<message>[^」]+)」"))
 @restarts
 def refused(world: DibaoWorld, field: str, message: str) -> None:
     assert isinstance(world.refusal, FormValidationError), f"申请没有被拒绝：{world.refusal!r}"

@@ -9,21 +9,27 @@ name for a stage, or 「总时限」 for the overall clock.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.clock import SHANGHAI
 from engine.errors import FormValidationError
-from engine.sla.clocks import STATE_LABELS
-from tests.support.linshi_world import JINAN, ROSTER, ZHICHU, LinshiWorld, deployed_template, open_linshi_world, report
-from tests.support.sla_world import parse_day, parse_moment, show, show_day
+from tests.support.linshi_world import (
+    JINAN,
+    ROSTER,
+    ZHICHU,
+    Emergency,
+    LinshiWorld,
+    deployed_template,
+    open_linshi_world,
+)
+from tests.support.sla_world import restarts
 
 scenarios("linshi_jinan.feature")
 
@@ -42,24 +48,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def world(restart: bool, tmp_path: Path, template: Path) -> Iterator[LinshiWorld]:
     # autouse, so that the lifecycle parameter reaches every generated scenario test
     yield from open_linshi_world(restart, tmp_path, template)
-
-
-def _re(pattern: str) -> parsers.re:
-    return parsers.re(pattern)
-
-
-StepFunc = TypeVar("StepFunc", bound=Callable[..., None])
-
-
-def restarts(func: StepFunc) -> StepFunc:
-    """Every step begins with a restart point: in the restart lifecycle it runs on a brand-new engine."""
-
-    @functools.wraps(func)
-    def step(world: LinshiWorld, **kwargs: Any) -> None:
-        world.engines.restart_point()
-        func(world, **kwargs)
-
-    return cast(StepFunc, step)
 
 
 def _amount(text: str) -> int | float:
@@ -84,34 +72,6 @@ def deployed(world: LinshiWorld) -> None:
     world.deploy()
 
 
-@given(_re(r"今天是 (?P<when>.+)"))
-@restarts
-def today(world: LinshiWorld, when: str) -> None:
-    world.advance_to(parse_moment(when))
-
-
-@given(_re(r"时间来到 (?P<when>.+)"))
-@when(_re(r"时间来到 (?P<when>.+)"))
-@restarts
-def time_comes(world: LinshiWorld, when: str) -> None:
-    world.advance_to(parse_moment(when))
-
-
-@when(_re(r"又过了 (?P<n>\d+) 个工作日"))
-@restarts
-def working_days_pass(world: LinshiWorld, n: str) -> None:
-    world.advance_to(world.add_working_days(int(n)))
-
-
-_UNITS = {"天": timedelta(days=1), "小时": timedelta(hours=1), "秒": timedelta(seconds=1)}
-
-
-@when(_re(r"又过了 (?P<n>\d+) (?P<unit>天|小时|秒)"))
-@restarts
-def time_passes(world: LinshiWorld, n: str, unit: str) -> None:
-    world.advance_to(world.clock.now() + int(n) * _UNITS[unit])
-
-
 # -- 急难型: report, decision, payment, paperwork ------------------------------------------------
 
 
@@ -119,26 +79,24 @@ def _today(world: LinshiWorld) -> date:
     return world.clock.now().astimezone(SHANGHAI).date()
 
 
-def _report(
-    world: LinshiWorld, reporter: str, person: str, hukou: str, place: str, region: str, event: str
-) -> dict[str, Any]:
-    world.start_case(JINAN, region, org_unit=place)
-    return report(person, hukou, place, region, event, reporter, _today(world))
+def _report(world: LinshiWorld, emergency: Emergency) -> dict[str, Any]:
+    world.start_case(JINAN, emergency.region, org_unit=emergency.place)
+    return emergency.form(_today(world))
 
 
-@when(_re(_REPORT))
+@when(parsers.re(_REPORT))
 @restarts
 def reported(world: LinshiWorld, reporter: str, person: str, hukou: str, place: str, region: str, event: str) -> None:
-    form = _report(world, reporter, person, hukou, place, region, event)
+    form = _report(world, Emergency(reporter, person, hukou, place, region, event))
     world.complete("register", form, actor=f"{reporter}报告，村(社区)协理员登记")
 
 
-@when(_re(_REPORT + r"，但登记的身份证号为「(?P<id_number>[^」]+)」"))
+@when(parsers.re(_REPORT + r"，但登记的身份证号为「(?P<id_number>[^」]+)」"))
 @restarts
 def reported_wrongly(
     world: LinshiWorld, reporter: str, person: str, hukou: str, place: str, region: str, event: str, id_number: str
 ) -> None:
-    form = _report(world, reporter, person, hukou, place, region, event)
+    form = _report(world, Emergency(reporter, person, hukou, place, region, event))
     form["person"]["id_number"] = id_number
     world.try_complete("register", form, actor="村(社区)协理员")
 
@@ -147,7 +105,8 @@ def reported_wrongly(
 @restarts
 def report_corrected(world: LinshiWorld) -> None:
     record = world.engine().get(world.iid).record
-    form = report("王建国", "CN-GS-LZ", record.org_unit or "", record.region or "", "火灾", "村(社区)", _today(world))
+    emergency = Emergency("村(社区)", "王建国", "CN-GS-LZ", record.org_unit or "", record.region or "", "火灾")
+    form = emergency.form(_today(world))
     world.complete("register", form, actor="村(社区)协理员")
 
 
@@ -155,19 +114,19 @@ def _assessment(amount: str) -> dict[str, Any]:
     return {"decision": "先行救助", "assessment": "经入户核实情况属实，急需救助", "relief_amount": _amount(amount)}
 
 
-@when(_re(rf"经办人决定先行救助 (?P<amount>{_AMOUNT}) 元"))
+@when(parsers.re(rf"经办人决定先行救助 (?P<amount>{_AMOUNT}) 元"))
 @restarts
 def relief_decided(world: LinshiWorld, amount: str) -> None:
     world.complete("assess", _assessment(amount), actor="乡镇经办人")
 
 
-@when(_re(rf"经办人试图决定先行救助 (?P<amount>{_AMOUNT}) 元"))
+@when(parsers.re(rf"经办人试图决定先行救助 (?P<amount>{_AMOUNT}) 元"))
 @restarts
 def relief_attempted(world: LinshiWorld, amount: str) -> None:
     world.try_complete("assess", _assessment(amount), actor="乡镇经办人")
 
 
-@when(_re(r"经办人决定不予救助，理由「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"经办人决定不予救助，理由「(?P<reason>[^」]+)」"))
 @restarts
 def relief_refused(world: LinshiWorld, reason: str) -> None:
     data = {"decision": "不予救助", "assessment": "经核实不属于急难情形", "refusal_reason": reason}
@@ -180,7 +139,7 @@ def relief_approved(world: LinshiWorld) -> None:
     world.complete("approve", {"approved": True, "approval_opinion": "同意"}, actor="乡镇审核人")
 
 
-@when(_re(r"乡镇审核人不同意，意见「(?P<opinion>[^」]+)」"))
+@when(parsers.re(r"乡镇审核人不同意，意见「(?P<opinion>[^」]+)」"))
 @restarts
 def relief_sent_back(world: LinshiWorld, opinion: str) -> None:
     world.complete("approve", {"approved": False, "approval_opinion": opinion}, actor="乡镇审核人")
@@ -190,19 +149,19 @@ def _pay(world: LinshiWorld, data: dict[str, Any]) -> None:
     world.complete("pay", {**data, "receipt_signed": True}, actor="乡镇经办人")
 
 
-@when(_re(rf"经办人以现金当面发放 (?P<amount>{_AMOUNT}) 元"))
+@when(parsers.re(rf"经办人以现金当面发放 (?P<amount>{_AMOUNT}) 元"))
 @restarts
 def paid_cash(world: LinshiWorld, amount: str) -> None:
     _pay(world, {"payment_mode": "现金", "cash_channel": "当面发放", "paid_amount": _amount(amount)})
 
 
-@when(_re(rf"经办人发放实物（(?P<items>[^）]+)），折合 (?P<amount>{_AMOUNT}) 元"))
+@when(parsers.re(rf"经办人发放实物（(?P<items>[^）]+)），折合 (?P<amount>{_AMOUNT}) 元"))
 @restarts
 def paid_in_kind(world: LinshiWorld, items: str, amount: str) -> None:
     _pay(world, {"payment_mode": "实物", "in_kind_items": items, "paid_amount": _amount(amount)})
 
 
-@when(_re(rf"经办人转介至「(?P<to>[^」]+)」，折合 (?P<amount>{_AMOUNT}) 元"))
+@when(parsers.re(rf"经办人转介至「(?P<to>[^」]+)」，折合 (?P<amount>{_AMOUNT}) 元"))
 @restarts
 def referred(world: LinshiWorld, to: str, amount: str) -> None:
     _pay(world, {"payment_mode": "转介", "referral_to": to, "paid_amount": _amount(amount)})
@@ -240,7 +199,7 @@ def reviewed(world: LinshiWorld) -> None:
 
 
 @when(
-    _re(
+    parsers.re(
         rf"(?P<place>[^（「」]+)（区划 (?P<region>{_REGION})）受理(?P<person>[^的]+)的支出型临时救助申请"
         rf"（(?P<category>医疗|教育|其他必需)支出 (?P<amount>{_AMOUNT}) 元）"
     )
@@ -262,7 +221,7 @@ def zhichu_applied(world: LinshiWorld, place: str, region: str, person: str, cat
     world.complete("zc_apply", form, actor=person)
 
 
-@when(_re(rf"经办人调查核实：符合条件，拟救助 (?P<amount>{_AMOUNT}) 元"))
+@when(parsers.re(rf"经办人调查核实：符合条件，拟救助 (?P<amount>{_AMOUNT}) 元"))
 @restarts
 def zhichu_eligible(world: LinshiWorld, amount: str) -> None:
     form = {
@@ -274,21 +233,21 @@ def zhichu_eligible(world: LinshiWorld, amount: str) -> None:
     world.complete("zc_investigate", form, actor="乡镇经办人")
 
 
-@when(_re(r"经办人调查核实：不符合条件，理由「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"经办人调查核实：不符合条件，理由「(?P<reason>[^」]+)」"))
 @restarts
 def zhichu_ineligible(world: LinshiWorld, reason: str) -> None:
     form = {"investigators": ["张经办", "王协理"], "findings": "入户核实并经信息核对", "eligible": False}
     world.complete("zc_investigate", {**form, "ineligible_reason": reason}, actor="乡镇经办人")
 
 
-@when(_re(rf"县级民政局批准救助 (?P<amount>{_AMOUNT}) 元"))
+@when(parsers.re(rf"县级民政局批准救助 (?P<amount>{_AMOUNT}) 元"))
 @restarts
 def zhichu_approved(world: LinshiWorld, amount: str) -> None:
     form = {"approved": True, "approved_amount": _amount(amount), "decision_opinion": "公示无异议，同意"}
     world.complete("zc_decide", form, actor="县级民政局")
 
 
-@when(_re(r"县级民政局不予批准，意见「(?P<opinion>[^」]+)」"))
+@when(parsers.re(r"县级民政局不予批准，意见「(?P<opinion>[^」]+)」"))
 @restarts
 def zhichu_rejected(world: LinshiWorld, opinion: str) -> None:
     world.complete("zc_decide", {"approved": False, "decision_opinion": opinion}, actor="县级民政局")
@@ -297,66 +256,43 @@ def zhichu_rejected(world: LinshiWorld, opinion: str) -> None:
 # -- 那么: the case ------------------------------------------------------------------------------
 
 
-@then(_re(r"现在是 (?P<when>.+)"))
-@restarts
-def now_is(world: LinshiWorld, when: str) -> None:
-    assert world.clock.now() == parse_moment(when), f"现在是 {show(world.clock.now())}"
-
-
-@then(_re(r"本案适用「(?P<policy>[^」]+)」时限政策"))
-@restarts
-def policy_applies(world: LinshiWorld, policy: str) -> None:
-    assert world.policy_id() == policy
-
-
-@then(_re(r"本案由急难发生地「(?P<place>[^」]+)」受理"))
+@then(parsers.re(r"本案由急难发生地「(?P<place>[^」]+)」受理"))
 @restarts
 def handled_where_it_happened(world: LinshiWorld, place: str) -> None:
     assert world.org_unit() == place
     assert world.data()["township"] == place
 
 
-@then(_re(r"系统记录救助对象户籍(?P<which>不在|在)急难发生地所在省份"))
+@then(parsers.re(r"系统记录救助对象户籍(?P<which>不在|在)急难发生地所在省份"))
 @restarts
 def hukou_recorded(world: LinshiWorld, which: str) -> None:
     assert world.data()["hukou_elsewhere"] is (which == "不在"), world.data()
 
 
-@then(_re(r"急难发生地月低保标准为 (?P<standard>\d+) 元，乡镇审批额度为 (?P<cap>\d+) 元"))
+@then(parsers.re(r"急难发生地月低保标准为 (?P<standard>\d+) 元，乡镇审批额度为 (?P<cap>\d+) 元"))
 @restarts
 def limits_are(world: LinshiWorld, standard: str, cap: str) -> None:
     data = world.data()
     assert (data["dibao_standard"], data["quick_multiple"], data["township_cap"]) == (int(standard), 1, int(cap)), data
 
 
-@then(_re(r"审批权限为「(?P<name>[^」]+)」"))
+@then(parsers.re(r"审批权限为「(?P<name>[^」]+)」"))
 @restarts
 def route_is(world: LinshiWorld, name: str) -> None:
     assert world.data()["route_name"] == name, world.data().get("route_name")
 
 
-@then(_re(r"流程变量 (?P<name>\w+) 为「(?P<value>[^」]*)」"))
-@restarts
-def variable_is(world: LinshiWorld, name: str, value: str) -> None:
-    assert world.data().get(name) == value, world.data().get(name)
-
-
-@then(_re(r"补手续逾期标记为(?P<value>是|否)"))
+@then(parsers.re(r"补手续逾期标记为(?P<value>是|否)"))
 @restarts
 def paperwork_late_is(world: LinshiWorld, value: str) -> None:
     assert world.element("审核结案") in world.ready_elements(), f"待办：{world.ready_names()}"
     assert world.data().get("paperwork_late") is (value == "是"), world.data().get("paperwork_late")
 
 
-@then(_re(r"案件以「(?P<label>[^」]+)」结束"))
-@restarts
-def ended_at(world: LinshiWorld, label: str) -> None:
-    assert world.status() == "completed", f"{world.status()}，待办：{world.ready_names()}"
-    assert world.reached(label), f"案件没有经过「{label}」"
-
-
 @then(
-    _re(r"一事一议提请材料：申请金额 (?P<amount>\d+) 元，乡镇审批额度 (?P<cap>\d+) 元，提请来源「(?P<source>[^」]+)」")
+    parsers.re(
+        r"一事一议提请材料：申请金额 (?P<amount>\d+) 元，乡镇审批额度 (?P<cap>\d+) 元，提请来源「(?P<source>[^」]+)」"
+    )
 )
 @restarts
 def yishiyiyi_request(world: LinshiWorld, amount: str, cap: str, source: str) -> None:
@@ -367,7 +303,7 @@ def yishiyiyi_request(world: LinshiWorld, amount: str, cap: str, source: str) ->
     assert request["hardship_reasons"], request
 
 
-@then(_re(r"(?P<what>登记|决定)被拒绝，「(?P<field>[^」]+)」提示「(?P<message>[^」]+)」"))
+@then(parsers.re(r"(?P<what>登记|决定)被拒绝，「(?P<field>[^」]+)」提示「(?P<message>[^」]+)」"))
 @restarts
 def refused(world: LinshiWorld, what: str, field: str, message: str) -> None:
     assert isinstance(world.refusal, FormValidationError), f"{what}没有被拒绝：{world.refusal!r}"
@@ -376,87 +312,3 @@ def refused(world: LinshiWorld, what: str, field: str, message: str) -> None:
 
 
 # -- 那么: clocks, events, timers, supervision ---------------------------------------------------
-
-
-@then(_re(r"「(?P<label>[^」]+)」的期限是 (?P<when>.+)"))
-@restarts
-def deadline_is(world: LinshiWorld, label: str, when: str) -> None:
-    expected = parse_day(when)
-    actual = world.clock_of(label).clock.due_on
-    assert actual == expected, f"「{label}」的期限：应为 {show_day(expected)}，实际 {show_day(actual)}"
-
-
-@then(_re(r"「(?P<label>[^」]+)」处于「(?P<state>[^」]+)」状态"))
-@restarts
-def state_is(world: LinshiWorld, label: str, state: str) -> None:
-    actual = world.clock_of(label).state
-    shown = STATE_LABELS.get(actual, actual)
-    assert shown == state or shown.startswith(f"{state}（"), f"「{label}」处于「{shown}」（{actual}）状态"
-
-
-@then(_re(r"「(?P<label>[^」]+)」还剩 (?P<n>\d+) 个工作日"))
-@restarts
-def days_left(world: LinshiWorld, label: str, n: str) -> None:
-    assert world.clock_of(label).working_days_left == int(n)
-
-
-@then(_re(r"「(?P<label>[^」]+)」(?P<which>已|仍|尚未)待办"))
-@restarts
-def task_ready(world: LinshiWorld, label: str, which: str) -> None:
-    ready = world.element(label) in world.ready_elements()
-    assert ready == (which != "尚未"), f"待办：{world.ready_names()}"
-
-
-@then(_re(r"审计日志中恰好有 (?P<n>\d+) 条(?:关于「(?P<label>[^」]+)」的)?「(?P<type_>[a-z_]+)」事件"))
-@restarts
-def events_counted(world: LinshiWorld, n: str, label: str | None, type_: str) -> None:
-    _count_events(world, int(n), label, type_)
-
-
-@then(_re(r"审计日志中没有(?:关于「(?P<label>[^」]+)」的)?「(?P<type_>[a-z_]+)」事件"))
-@restarts
-def no_events(world: LinshiWorld, label: str | None, type_: str) -> None:
-    _count_events(world, 0, label, type_)
-
-
-def _count_events(world: LinshiWorld, n: int, label: str | None, type_: str) -> None:
-    world.last_events = world.events(type_, label)
-    found = [f"{e.seq}@{show(e.occurred_at)}" for e in world.last_events]
-    assert len(world.last_events) == n, f"{type_}{f'（{label}）' if label else ''}：{found}"
-
-
-@then(_re(r"该事件发生在 (?P<when>.+)"))
-@restarts
-def event_at(world: LinshiWorld, when: str) -> None:
-    assert len(world.last_events) == 1
-    assert world.last_events[0].occurred_at == parse_moment(when), show(world.last_events[0].occurred_at)
-
-
-@then(_re(r"「(?P<label>[^」]+)」定时器恰好触发 (?P<n>\d+) 次，在 (?P<when>.+)"))
-@restarts
-def timer_fired(world: LinshiWorld, label: str, n: str, when: str) -> None:
-    element = world.element(label)
-    fired = [e for e in world.events("timer_fired") if e.element_id == element]
-    assert [e.occurred_at for e in fired] == [parse_moment(when)] * int(n), [show(e.occurred_at) for e in fired]
-
-
-@then(_re(r"「(?P<label>[^」]+)」定时器尚未触发"))
-@restarts
-def timer_not_fired(world: LinshiWorld, label: str) -> None:
-    element = world.element(label)
-    assert not [e for e in world.events("timer_fired") if e.element_id == element]
-
-
-@then(_re(r"已就「(?P<label>[^」]+)」向「(?P<role>[^」]+)」发起 (?P<n>\d+) 次督办"))
-@restarts
-def supervised(world: LinshiWorld, label: str, role: str, n: str) -> None:
-    rows = world.supervisions(label)
-    assert [r["role"] for r in rows] == [role] * int(n), rows
-    due = world.clock_of(label).clock.due_at
-    assert all(r["raised_at"] == due.isoformat() for r in rows), (rows, show(due))
-
-
-@then("尚未发起任何督办")
-@restarts
-def no_supervision(world: LinshiWorld) -> None:
-    assert world.supervisions() == []

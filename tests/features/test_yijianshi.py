@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from engine.errors import FormValidationError
 from engine.forms.validate import FormRef, validate_submission
 from engine.sla.policy import load_policy
 from tests.conftest import FORMS
-from tests.support.sla_world import parse_day, parse_moment, show, show_day
+from tests.support.sla_world import parse_day, restarts, show, show_day
 from tests.support.yijianshi_world import (
     CASEWORKER,
     CATALOGUE_FILE,
@@ -42,7 +41,6 @@ from tests.support.yijianshi_world import (
     Task,
     YijianshiWorld,
     open_world,
-    restarts,
 )
 
 scenarios("yijianshi.feature")
@@ -63,10 +61,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def world(restart: bool, tmp_path: Path) -> Iterator[YijianshiWorld]:
     # autouse, so that the lifecycle parameter reaches every generated scenario test
     yield from open_world(restart, tmp_path)
-
-
-def _re(pattern: str) -> parsers.re:
-    return parsers.re(pattern)
 
 
 def _names(text: str) -> list[str]:
@@ -118,33 +112,14 @@ def deployed(world: YijianshiWorld) -> None:
     world.deploy()
 
 
-@given(_re(r"今天是 (?P<when>.+)"))
-@restarts
-def today(world: YijianshiWorld, when: str) -> None:
-    world.advance_to(parse_moment(when))
-
-
-@given(_re(r"时间来到 (?P<when>.+)"))
-@when(_re(r"时间来到 (?P<when>.+)"))
-@restarts
-def time_comes(world: YijianshiWorld, when: str) -> None:
-    world.advance_to(parse_moment(when))
-
-
-@when(_re(r"又过了 (?P<n>\d+) 秒"))
-@restarts
-def seconds_pass(world: YijianshiWorld, n: str) -> None:
-    world.advance_to(world.clock.now() + timedelta(seconds=int(n)))
-
-
-@given(_re(r"民政认定「(?P<applicant>[^」]+)」户为「(?P<status>[^」]+)」家庭并启动联办"))
-@when(_re(r"民政认定「(?P<applicant>[^」]+)」户为「(?P<status>[^」]+)」家庭并启动联办"))
+@given(parsers.re(r"民政认定「(?P<applicant>[^」]+)」户为「(?P<status>[^」]+)」家庭并启动联办"))
+@when(parsers.re(r"民政认定「(?P<applicant>[^」]+)」户为「(?P<status>[^」]+)」家庭并启动联办"))
 @restarts
 def certified(world: YijianshiWorld, applicant: str, status: str) -> None:
     world.certify(applicant, status)
 
 
-@given(_re(r"本地把「(?P<item>[^」]+)」的适用身份调整为(?P<statuses>(?:「[^」]+」)+)"))
+@given(parsers.re(r"本地把「(?P<item>[^」]+)」的适用身份调整为(?P<statuses>(?:「[^」]+」)+)"))
 @restarts
 def catalogue_adjusted(world: YijianshiWorld, item: str, statuses: str) -> None:
     world.catalogue = world.catalogue.with_statuses(world.catalogue.code(item), _names(statuses), note="本地调整")
@@ -157,7 +132,7 @@ def list_confirmed(world: YijianshiWorld) -> None:
     world.complete(REVIEW, {"selected_items": world.data()["selected_items"]}, actor=CASEWORKER)
 
 
-@when(_re(r"经办人从清单中删去「(?P<removed>[^」]+)」，增加「(?P<added>[^」]+)」，说明「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"经办人从清单中删去「(?P<removed>[^」]+)」，增加「(?P<added>[^」]+)」，说明「(?P<reason>[^」]+)」"))
 @restarts
 def list_adjusted(world: YijianshiWorld, removed: str, added: str, reason: str) -> None:
     current = list(world.data()["selected_items"])
@@ -167,7 +142,7 @@ def list_adjusted(world: YijianshiWorld, removed: str, added: str, reason: str) 
     world.complete(REVIEW, {"selected_items": selected, "adjust_reason": reason}, actor=CASEWORKER)
 
 
-@when(_re(r"经办人把目录中的全部 (?P<n>\d+) 个事项列入清单，说明「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"经办人把目录中的全部 (?P<n>\d+) 个事项列入清单，说明「(?P<reason>[^」]+)」"))
 @restarts
 def list_all(world: YijianshiWorld, n: str, reason: str) -> None:
     codes = [item["code"] for item in world.catalogue.items]
@@ -175,14 +150,14 @@ def list_all(world: YijianshiWorld, n: str, reason: str) -> None:
     world.complete(REVIEW, {"selected_items": codes, "adjust_reason": reason}, actor=CASEWORKER)
 
 
-@when(_re(r"「(?P<item>[^」]+)」的联办部门签收"))
+@when(parsers.re(r"「(?P<item>[^」]+)」的联办部门签收"))
 @restarts
 def partner_signs(world: YijianshiWorld, item: str) -> None:
     _sign(world, world.task_for(world.catalogue.code(item), SIGN))
 
 
 @when(
-    _re(
+    parsers.re(
         r"「(?P<item>[^」]+)」的联办部门反馈：享受「(?P<benefit>[^」]+)」"
         r"(?:，金额 (?P<amount>\d+(?:\.\d+)?(?:元/月|元/年|元（一次性）)))?"
     )
@@ -192,13 +167,13 @@ def partner_grants(world: YijianshiWorld, item: str, benefit: str, amount: str |
     _report(world, world.task_for(world.catalogue.code(item)), _granted(benefit, amount or ""))
 
 
-@when(_re(r"「(?P<item>[^」]+)」的联办部门反馈：不予享受，原因「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"「(?P<item>[^」]+)」的联办部门反馈：不予享受，原因「(?P<reason>[^」]+)」"))
 @restarts
 def partner_refuses(world: YijianshiWorld, item: str, reason: str) -> None:
     _report(world, world.task_for(world.catalogue.code(item)), {"granted": False, "reason": reason})
 
 
-@when(_re(r"「(?P<item>[^」]+)」的联办部门退回民政，原因「(?P<reason>[^」]+)」"))
+@when(parsers.re(r"「(?P<item>[^」]+)」的联办部门退回民政，原因「(?P<reason>[^」]+)」"))
 @restarts
 def partner_returns(world: YijianshiWorld, item: str, reason: str) -> None:
     task = world.task_for(world.catalogue.code(item), SIGN)
@@ -234,7 +209,7 @@ def the_rest_grant(world: YijianshiWorld) -> None:
     _all_grant(world, except_code=None)
 
 
-@when(_re(r"除「(?P<item>[^」]+)」外，各联办部门当即办结反馈享受"))
+@when(parsers.re(r"除「(?P<item>[^」]+)」外，各联办部门当即办结反馈享受"))
 @restarts
 def all_but_one_grant(world: YijianshiWorld, item: str) -> None:
     _all_grant(world, except_code=world.catalogue.code(item))
@@ -248,7 +223,9 @@ def _all_grant(world: YijianshiWorld, except_code: str | None) -> None:
 
 
 @when(
-    _re(r"经办人核实补正「(?P<item>[^」]+)」：更正(?P<label>[^「」]+)为「(?P<value>[^」]+)」，说明「(?P<note>[^」]+)」")
+    parsers.re(
+        r"经办人核实补正「(?P<item>[^」]+)」：更正(?P<label>[^「」]+)为「(?P<value>[^」]+)」，说明「(?P<note>[^」]+)」"
+    )
 )
 @restarts
 def corrected(world: YijianshiWorld, item: str, label: str, value: str, note: str) -> None:
@@ -264,7 +241,7 @@ def _expected_amount(seq: int) -> float:
 _HOW = r"(?P<how>当即办结反馈|先全部签收、再逐项办结反馈)"
 
 
-@when(_re(r"各联办部门按目录序号 (?P<order>[\d,]+) 的次序" + _HOW + "，每个事项的金额各不相同"))
+@when(parsers.re(r"各联办部门按目录序号 (?P<order>[\d,]+) 的次序" + _HOW + "，每个事项的金额各不相同"))
 @restarts
 def partners_in_order(world: YijianshiWorld, order: str, how: str) -> None:
     seqs = [int(s) for s in order.split(",")]
@@ -289,7 +266,7 @@ def partners_in_order(world: YijianshiWorld, order: str, how: str) -> None:
         _report(world, tasks[item["code"]], report)
 
 
-@when(_re(r"经办人通过「(?P<channel>[^」]+)」告知申请人"))
+@when(parsers.re(r"经办人通过「(?P<channel>[^」]+)」告知申请人"))
 @restarts
 def notified(world: YijianshiWorld, channel: str) -> None:
     world.complete(NOTIFY, {"notify_channel": channel}, actor=CASEWORKER)
@@ -308,7 +285,7 @@ def derived_list(world: YijianshiWorld, datatable: list[list[str]]) -> None:
     assert _item_rows(world, world.data()["derived_items"]) == _rows(datatable)
 
 
-@then(_re(r"列出的事项恰好是联办事项目录中适用于「(?P<status>[^」]+)」家庭的全部事项"))
+@then(parsers.re(r"列出的事项恰好是联办事项目录中适用于「(?P<status>[^」]+)」家庭的全部事项"))
 @restarts
 def derived_from_catalogue(world: YijianshiWorld, status: str) -> None:
     data = world.data()
@@ -319,7 +296,7 @@ def derived_from_catalogue(world: YijianshiWorld, status: str) -> None:
     assert data["selected_items"] == expected  # what the caseworker is shown to confirm
 
 
-@then(_re(r"本案依据的联办事项目录版本是「(?P<version>[^」]+)」"))
+@then(parsers.re(r"本案依据的联办事项目录版本是「(?P<version>[^」]+)」"))
 @restarts
 def catalogue_version(world: YijianshiWorld, version: str) -> None:
     assert world.data()["catalogue_version"] == version
@@ -328,7 +305,7 @@ def catalogue_version(world: YijianshiWorld, version: str) -> None:
     assert started["catalogue"] == world.catalogue.items
 
 
-@then(_re(r"列出了(?P<items>(?:「[^」]+」)+)"))
+@then(parsers.re(r"列出了(?P<items>(?:「[^」]+」)+)"))
 @restarts
 def derived_some(world: YijianshiWorld, items: str) -> None:
     derived = world.data()["derived_items"]
@@ -336,7 +313,7 @@ def derived_some(world: YijianshiWorld, items: str) -> None:
         assert world.catalogue.code(name) in derived, f"没有列出「{name}」"
 
 
-@then(_re(r"没有列出(?P<items>(?:「[^」]+」)+)"))
+@then(parsers.re(r"没有列出(?P<items>(?:「[^」]+」)+)"))
 @restarts
 def not_derived(world: YijianshiWorld, items: str) -> None:
     derived = world.data()["derived_items"]
@@ -344,7 +321,7 @@ def not_derived(world: YijianshiWorld, items: str) -> None:
         assert world.catalogue.code(name) not in derived, f"列出了「{name}」"
 
 
-@then(_re(r"「(?P<task>[^」]+)」已待办"))
+@then(parsers.re(r"「(?P<task>[^」]+)」已待办"))
 @restarts
 def task_ready(world: YijianshiWorld, task: str) -> None:
     assert task in world.ready_names(), f"待办：{world.ready_names()}"
@@ -357,21 +334,7 @@ def nothing_pushed(world: YijianshiWorld) -> None:
     assert "handoffs" not in world.data()
 
 
-@then(_re(r"本案适用「(?P<policy>[^」]+)」时限政策"))
-@restarts
-def policy_applies(world: YijianshiWorld, policy: str) -> None:
-    assert world.policy_id() == policy
-
-
-@then(_re(r"「(?P<label>[^」]+)」的期限是 (?P<when>.+)"))
-@restarts
-def deadline_is(world: YijianshiWorld, label: str, when: str) -> None:
-    expected = parse_day(when)
-    actual = world.clock_of(label).clock.due_on
-    assert actual == expected, f"「{label}」的期限：应为 {show_day(expected)}，实际 {show_day(actual)}"
-
-
-@then(_re(r"「(?P<item>[^」]+)」的「(?P<label>[^」]+)」期限是 (?P<when>.+)"))
+@then(parsers.re(r"「(?P<item>[^」]+)」的「(?P<label>[^」]+)」期限是 (?P<when>.+)"))
 @restarts
 def item_deadline_is(world: YijianshiWorld, item: str, label: str, when: str) -> None:
     clocks = world.item_clocks(world.catalogue.code(item), label)
@@ -380,14 +343,14 @@ def item_deadline_is(world: YijianshiWorld, item: str, label: str, when: str) ->
     assert actual == expected, f"应为 {show_day(expected)}，实际 {show_day(actual)}"
 
 
-@then(_re(r"「(?P<item>[^」]+)」的反馈期限是 (?P<when>.+)"))
+@then(parsers.re(r"「(?P<item>[^」]+)」的反馈期限是 (?P<when>.+)"))
 @restarts
 def feedback_due(world: YijianshiWorld, item: str, when: str) -> None:
     task = world.task_for(world.catalogue.code(item))
     assert task.data["handoff"]["due_on"] == parse_day(when).isoformat(), task.data["handoff"]
 
 
-@then(_re(r"已向联办部门推送以下事项，每个事项一件「(?P<task>[^」]+)」待办："))
+@then(parsers.re(r"已向联办部门推送以下事项，每个事项一件「(?P<task>[^」]+)」待办："))
 @restarts
 def pushed(world: YijianshiWorld, task: str, datatable: list[list[str]]) -> None:
     tasks = world.partner_tasks()
@@ -401,7 +364,7 @@ def pushed(world: YijianshiWorld, task: str, datatable: list[list[str]]) -> None
     assert sorted(codes) == sorted(world.data()["handoffs"])
 
 
-@then(_re(r"没有推送「(?P<item>[^」]+)」"))
+@then(parsers.re(r"没有推送「(?P<item>[^」]+)」"))
 @restarts
 def not_pushed(world: YijianshiWorld, item: str) -> None:
     code = world.catalogue.code(item)
@@ -409,7 +372,7 @@ def not_pushed(world: YijianshiWorld, item: str) -> None:
     assert code not in world.data()["handoffs"]
 
 
-@then(_re(r"清单调整记录为：增加「(?P<added>[^」]+)」，删去「(?P<removed>[^」]+)」"))
+@then(parsers.re(r"清单调整记录为：增加「(?P<added>[^」]+)」，删去「(?P<removed>[^」]+)」"))
 @restarts
 def adjustment_recorded(world: YijianshiWorld, added: str, removed: str) -> None:
     data = world.data()
@@ -424,7 +387,7 @@ def _partner_view(world: YijianshiWorld, partner: str, item: str) -> dict[str, A
     return dict(task.data["handoff"]["household"])
 
 
-@then(_re(r"「(?P<partner>[^」]+)」办理「(?P<item>[^」]+)」时看到的信息只有：(?P<labels>.+)"))
+@then(parsers.re(r"「(?P<partner>[^」]+)」办理「(?P<item>[^」]+)」时看到的信息只有：(?P<labels>.+)"))
 @restarts
 def sees_only(world: YijianshiWorld, partner: str, item: str, labels: str) -> None:
     seen = _partner_view(world, partner, item)
@@ -434,7 +397,7 @@ def sees_only(world: YijianshiWorld, partner: str, item: str, labels: str) -> No
         assert seen[key] == world.household[key]  # the certified value, unchanged
 
 
-@then(_re(r"「(?P<partner>[^」]+)」办理「(?P<item>[^」]+)」时看不到：(?P<labels>.+)"))
+@then(parsers.re(r"「(?P<partner>[^」]+)」办理「(?P<item>[^」]+)」时看不到：(?P<labels>.+)"))
 @restarts
 def does_not_see(world: YijianshiWorld, partner: str, item: str, labels: str) -> None:
     seen = _partner_view(world, partner, item)
@@ -442,7 +405,7 @@ def does_not_see(world: YijianshiWorld, partner: str, item: str, labels: str) ->
         assert world.catalogue.household_field(label) not in seen, f"「{partner}」看到了「{label}」"
 
 
-@then(_re(r"「(?P<partner>[^」]+)」办理「(?P<item>[^」]+)」时看到的每个家庭成员只有：(?P<labels>.+)"))
+@then(parsers.re(r"「(?P<partner>[^」]+)」办理「(?P<item>[^」]+)」时看到的每个家庭成员只有：(?P<labels>.+)"))
 @restarts
 def member_fields_only(world: YijianshiWorld, partner: str, item: str, labels: str) -> None:
     members = _partner_view(world, partner, item)["members"]
@@ -466,7 +429,7 @@ def every_package_minimal(world: YijianshiWorld) -> None:
             assert set(member) <= set(row["member_fields"]), (task.code, member)
 
 
-@then(_re(r"联办部门待办还有 (?P<n>\d+) 件(?:，其中没有「(?P<item>[^」]+)」)?"))
+@then(parsers.re(r"联办部门待办还有 (?P<n>\d+) 件(?:，其中没有「(?P<item>[^」]+)」)?"))
 @restarts
 def partner_tasks_left(world: YijianshiWorld, n: str, item: str | None) -> None:
     codes = [t.code for t in world.partner_tasks()]
@@ -503,7 +466,7 @@ def _detail(row: dict[str, Any]) -> str:
     return f"{row['benefit']}（{row['amount']:.2f}{row['amount_unit']}）"
 
 
-@then(_re(r"幸福清单共 (?P<n>\d+) 项，内容为："))
+@then(parsers.re(r"幸福清单共 (?P<n>\d+) 项，内容为："))
 @restarts
 def happiness_list_is(world: YijianshiWorld, n: str, datatable: list[list[str]]) -> None:
     rows = _happiness(world)
@@ -514,7 +477,7 @@ def happiness_list_is(world: YijianshiWorld, n: str, datatable: list[list[str]])
     assert shown == _rows(datatable)
 
 
-@then(_re(r"幸福清单共 (?P<n>\d+) 项，每项都已享受"))
+@then(parsers.re(r"幸福清单共 (?P<n>\d+) 项，每项都已享受"))
 @restarts
 def all_granted(world: YijianshiWorld, n: str) -> None:
     rows = _happiness(world)
@@ -522,7 +485,7 @@ def all_granted(world: YijianshiWorld, n: str) -> None:
     assert [r["status"] for r in rows] == ["已享受"] * int(n)
 
 
-@then(_re(r"幸福清单共 (?P<n>\d+) 项，每项都是该事项联办部门反馈的结果"))
+@then(parsers.re(r"幸福清单共 (?P<n>\d+) 项，每项都是该事项联办部门反馈的结果"))
 @restarts
 def each_own_result(world: YijianshiWorld, n: str) -> None:
     rows = _happiness(world)
@@ -536,7 +499,7 @@ def each_own_result(world: YijianshiWorld, n: str) -> None:
     assert data["happiness_summary"] == {"total": int(n), "granted": int(n), "not_granted": 0, "late": 0}
 
 
-@then(_re(r"告知内容中有：(?P<line>.+)"))
+@then(parsers.re(r"告知内容中有：(?P<line>.+)"))
 @restarts
 def notice_has(world: YijianshiWorld, line: str) -> None:
     text = world.data()["notification_text"]
@@ -553,7 +516,7 @@ def finished(world: YijianshiWorld) -> None:
     assert world.engine().verify(world.iid)[0].ok
 
 
-@then(_re(r"「民政核实补正」已待办，事项为「(?P<item>[^」]+)」，退回原因「(?P<reason>[^」]+)」"))
+@then(parsers.re(r"「民政核实补正」已待办，事项为「(?P<item>[^」]+)」，退回原因「(?P<reason>[^」]+)」"))
 @restarts
 def correction_ready(world: YijianshiWorld, item: str, reason: str) -> None:
     task = world.task_for(world.catalogue.code(item), CORRECT)
@@ -561,7 +524,7 @@ def correction_ready(world: YijianshiWorld, item: str, reason: str) -> None:
     assert task.data["return_reason"] == reason
 
 
-@then(_re(r"「(?P<partner>[^」]+)」再次收到「(?P<item>[^」]+)」，这是第 (?P<n>\d+) 次推送"))
+@then(parsers.re(r"「(?P<partner>[^」]+)」再次收到「(?P<item>[^」]+)」，这是第 (?P<n>\d+) 次推送"))
 @restarts
 def pushed_again(world: YijianshiWorld, partner: str, item: str, n: str) -> None:
     task = world.task_for(world.catalogue.code(item), SIGN)
@@ -570,7 +533,7 @@ def pushed_again(world: YijianshiWorld, partner: str, item: str, n: str) -> None
     assert set(task.data) == {"handoff"}, sorted(task.data)  # the return and correction fields stay with 民政
 
 
-@then(_re(r"「(?P<item>[^」]+)」的推送内容中(?P<label>[^「」]+)为「(?P<value>[^」]+)」"))
+@then(parsers.re(r"「(?P<item>[^」]+)」的推送内容中(?P<label>[^「」]+)为「(?P<value>[^」]+)」"))
 @restarts
 def pushed_value(world: YijianshiWorld, item: str, label: str, value: str) -> None:
     task = world.task_for(world.catalogue.code(item))
@@ -584,14 +547,14 @@ def _list_row(world: YijianshiWorld, item: str) -> dict[str, Any]:
     return found[0]
 
 
-@then(_re(r"幸福清单中「(?P<item>[^」]+)」推送 (?P<n>\d+) 次，(?P<status>已享受|未享受)"))
+@then(parsers.re(r"幸福清单中「(?P<item>[^」]+)」推送 (?P<n>\d+) 次，(?P<status>已享受|未享受)"))
 @restarts
 def list_row_rounds(world: YijianshiWorld, item: str, n: str, status: str) -> None:
     row = _list_row(world, item)
     assert (row["rounds"], row["status"]) == (int(n), status), row
 
 
-@then(_re(r"「(?P<item>[^」]+)」的办理结果记录了退回原因「(?P<reason>[^」]+)」和补正说明「(?P<note>[^」]+)」"))
+@then(parsers.re(r"「(?P<item>[^」]+)」的办理结果记录了退回原因「(?P<reason>[^」]+)」和补正说明「(?P<note>[^」]+)」"))
 @restarts
 def return_recorded(world: YijianshiWorld, item: str, reason: str, note: str) -> None:
     result = world.data()["results"][world.catalogue.code(item)]
@@ -601,7 +564,9 @@ def return_recorded(world: YijianshiWorld, item: str, reason: str, note: str) ->
     assert entry["corrected_fields"] == ["electricity_account"] and entry["not_pushed_fields"] == [], entry
 
 
-@then(_re(r"已就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」向(?P<roles>(?:「[^」]+」)+)各发起 (?P<n>\d+) 次督办"))
+@then(
+    parsers.re(r"已就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」向(?P<roles>(?:「[^」]+」)+)各发起 (?P<n>\d+) 次督办")
+)
 @restarts
 def item_supervised(world: YijianshiWorld, item: str, label: str, roles: str, n: str) -> None:
     rows = world.item_supervisions(world.catalogue.code(item), label)
@@ -610,7 +575,7 @@ def item_supervised(world: YijianshiWorld, item: str, label: str, roles: str, n:
     assert all(r["raised_at"] == due.isoformat() for r in rows), (rows, show(due))
 
 
-@then(_re(r"「(?P<item>[^」]+)」的督办都注明联办部门「(?P<partner>[^」]+)」"))
+@then(parsers.re(r"「(?P<item>[^」]+)」的督办都注明联办部门「(?P<partner>[^」]+)」"))
 @restarts
 def supervisions_name_the_partner(world: YijianshiWorld, item: str, partner: str) -> None:
     ids = world.item_task_ids(world.catalogue.code(item))
@@ -618,7 +583,7 @@ def supervisions_name_the_partner(world: YijianshiWorld, item: str, partner: str
     assert rows and {r["partner"] for r in rows} == {partner}, rows
 
 
-@then(_re(r"「(?P<item>[^」]+)」的督办均已解除"))
+@then(parsers.re(r"「(?P<item>[^」]+)」的督办均已解除"))
 @restarts
 def supervisions_resolved(world: YijianshiWorld, item: str) -> None:
     ids = world.item_task_ids(world.catalogue.code(item))
@@ -627,14 +592,14 @@ def supervisions_resolved(world: YijianshiWorld, item: str) -> None:
     assert [s for s in world.supervisions(open_only=True) if s["task_id"] in ids] == []
 
 
-@then(_re(r"尚未就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」发起督办"))
+@then(parsers.re(r"尚未就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」发起督办"))
 @restarts
 def item_not_supervised(world: YijianshiWorld, item: str, label: str) -> None:
     assert world.item_clocks(world.catalogue.code(item), label), f"「{item}」没有「{label}」计时"
     assert world.item_supervisions(world.catalogue.code(item), label) == []
 
 
-@then(_re(r"幸福清单中「(?P<item>[^」]+)」为(?P<which>逾期|按时)反馈"))
+@then(parsers.re(r"幸福清单中「(?P<item>[^」]+)」为(?P<which>逾期|按时)反馈"))
 @restarts
 def list_row_timeliness(world: YijianshiWorld, item: str, which: str) -> None:
     row = _list_row(world, item)

@@ -9,19 +9,17 @@ time moves.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable, Iterator
-from datetime import timedelta
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from engine.errors import FormValidationError
 from engine.sla.clocks import STATE_LABELS
-from tests.support.sla_world import parse_day, parse_moment, show, show_day
+from tests.support.sla_world import parse_day, restarts, show_day
 from tests.support.yishiyiyi_world import MEMBER_UNITS, OPINION_TASK, YishiyiyiWorld, open_world
 
 scenarios("yishiyiyi.feature")
@@ -35,24 +33,6 @@ def restart(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(autouse=True)
 def world(restart: bool, tmp_path: Path) -> Iterator[YishiyiyiWorld]:
     yield from open_world(restart, tmp_path)
-
-
-def _re(pattern: str) -> parsers.re:
-    return parsers.re(pattern)
-
-
-StepFunc = TypeVar("StepFunc", bound=Callable[..., None])
-
-
-def restarts(func: StepFunc) -> StepFunc:
-    """Every step begins with a restart point: in the restart lifecycle it runs on a brand-new engine."""
-
-    @functools.wraps(func)
-    def step(world: YishiyiyiWorld, **kwargs: Any) -> None:
-        world.engines.restart_point()
-        func(world, **kwargs)
-
-    return cast(StepFunc, step)
 
 
 def _units(text: str) -> list[str]:
@@ -76,14 +56,8 @@ def deployed(world: YishiyiyiWorld) -> None:
     world.deploy()
 
 
-@given(_re(r"今天是 (?P<when>.+)"))
-@restarts
-def today(world: YishiyiyiWorld, when: str) -> None:
-    world.advance_to(parse_moment(when))
-
-
 @given(
-    _re(
+    parsers.re(
         r"(?P<org>\S+?)报送一事一议案卷：申请人\S+?家因(?P<reason>\S+?)申请救助 (?P<amount>\d+) 元，"
         r"超出乡镇审批额度 (?P<cap>\d+) 元"
     )
@@ -93,27 +67,27 @@ def case_submitted(world: YishiyiyiWorld, org: str, reason: str, amount: str, ca
     world.submit_case(org, reason, float(amount), float(cap))
 
 
-@given(_re(r"本县协调机制议事规则为「(?P<quorum>[^」（]+)(?:（(?P<n>\d+) 个）)?」、「(?P<decision>[^」]+)」"))
+@given(parsers.re(r"本县协调机制议事规则为「(?P<quorum>[^」（]+)(?:（(?P<n>\d+) 个）)?」、「(?P<decision>[^」]+)」"))
 def rules(world: YishiyiyiWorld, quorum: str, n: str | None, decision: str) -> None:
     # The county's rules of procedure, entered with the next convening (no engine involved here).
     world.quorum_rule, world.decision_rule = quorum, decision
     world.quorum_min_units = int(n) if n else None
 
 
-@when(_re(r"县级民政局召集协调机制会议，出席单位：(?P<units>.+)"))
+@when(parsers.re(r"县级民政局召集协调机制会议，出席单位：(?P<units>.+)"))
 @restarts
 def convened(world: YishiyiyiWorld, units: str) -> None:
     world.convene(_units(units))
 
 
-@when(_re(r"县级民政局召集协调机制会议，前 (?P<n>\d+) 个成员单位出席"))
+@when(parsers.re(r"县级民政局召集协调机制会议，前 (?P<n>\d+) 个成员单位出席"))
 @restarts
 def convened_first(world: YishiyiyiWorld, n: str) -> None:
     world.convene(MEMBER_UNITS[: int(n)])
 
 
 @when(
-    _re(
+    parsers.re(
         _UNIT + r"出具意见「(?P<opinion>同意|不同意|弃权)」"
         r"(?:，建议救助 (?P<amount>\d+) 元)?(?:，理由「(?P<remarks>[^」]+)」)?"
     )
@@ -123,7 +97,7 @@ def opinion_given(world: YishiyiyiWorld, unit: str, opinion: str, amount: str | 
     world.give_opinion(unit, opinion, float(amount) if amount else None, remarks)
 
 
-@when(_re(_UNIT + r"试图出具意见「不同意」，未说明理由"))
+@when(parsers.re(_UNIT + r"试图出具意见「不同意」，未说明理由"))
 @restarts
 def opinion_without_reason(world: YishiyiyiWorld, unit: str) -> None:
     task = world.opinion_tasks()[unit]
@@ -135,7 +109,7 @@ def opinion_without_reason(world: YishiyiyiWorld, unit: str) -> None:
         world.refusal = None
 
 
-@when(_re(r"(?:除(?P<except_unit>县[^「」，\s]+?)外，)?其余出席单位都出具意见「(?P<opinion>同意|不同意|弃权)」"))
+@when(parsers.re(r"(?:除(?P<except_unit>县[^「」，\s]+?)外，)?其余出席单位都出具意见「(?P<opinion>同意|不同意|弃权)」"))
 @restarts
 def others_give_opinion(world: YishiyiyiWorld, except_unit: str | None, opinion: str) -> None:
     pending = [u for u in world.opinion_tasks() if u != except_unit]
@@ -144,7 +118,7 @@ def others_give_opinion(world: YishiyiyiWorld, except_unit: str | None, opinion:
         world.give_opinion(unit, opinion)
 
 
-@when(_re(r"出席单位中 (?P<agree>\d+) 个同意、(?P<against>\d+) 个不同意、(?P<abstain>\d+) 个弃权"))
+@when(parsers.re(r"出席单位中 (?P<agree>\d+) 个同意、(?P<against>\d+) 个不同意、(?P<abstain>\d+) 个弃权"))
 @restarts
 def votes_cast(world: YishiyiyiWorld, agree: str, against: str, abstain: str) -> None:
     attending = list(world.data()["attending_units"])
@@ -154,7 +128,11 @@ def votes_cast(world: YishiyiyiWorld, agree: str, against: str, abstain: str) ->
         world.give_opinion(unit, opinion)
 
 
-@when(_re(r"出席单位按此顺序出具意见：(?P<order>[^；]+)；其中(?P<special>.+)，其余「(?P<default>同意|不同意|弃权)」"))
+@when(
+    parsers.re(
+        r"出席单位按此顺序出具意见：(?P<order>[^；]+)；其中(?P<special>.+)，其余「(?P<default>同意|不同意|弃权)」"
+    )
+)
 @restarts
 def opinions_in_order(world: YishiyiyiWorld, order: str, special: str, default: str) -> None:
     chosen = dict(re.findall(r"(县[^「」、\s]+?)「(同意|不同意|弃权)」", special))
@@ -171,14 +149,14 @@ def _sign(world: YishiyiyiWorld, attempt: str | None, name: str, form: dict[str,
         assert world.refusal is None, f"表单被退回：{world.refusal}"
 
 
-@when(_re(_MINUTES + r"决定救助 (?P<amount>\d+) 元，一次性发放"))
+@when(parsers.re(_MINUTES + r"决定救助 (?P<amount>\d+) 元，一次性发放"))
 @restarts
 def minutes_lump_sum(world: YishiyiyiWorld, attempt: str | None, number: str, amount: str) -> None:
     form = {"minutes_number": number, "decided_amount": float(amount), "payment_mode": "一次性发放"}
     _sign(world, attempt, "签发会议纪要（同意救助）", form)
 
 
-@when(_re(_MINUTES + r"决定救助 (?P<amount>\d+) 元，分 (?P<n>\d+) 期发放："))
+@when(parsers.re(_MINUTES + r"决定救助 (?P<amount>\d+) 元，分 (?P<n>\d+) 期发放："))
 @restarts
 def minutes_staged(
     world: YishiyiyiWorld, attempt: str | None, number: str, amount: str, n: str, datatable: list[list[str]]
@@ -194,7 +172,7 @@ def minutes_staged(
     _sign(world, attempt, "签发会议纪要（同意救助）", form)
 
 
-@when(_re(_MINUTES + r"不予救助，理由「(?P<reasons>[^」]+)」"))
+@when(parsers.re(_MINUTES + r"不予救助，理由「(?P<reasons>[^」]+)」"))
 @restarts
 def minutes_rejected(world: YishiyiyiWorld, attempt: str | None, number: str, reasons: str) -> None:
     form = {"minutes_number": number, "rejection_reasons": reasons}
@@ -207,29 +185,17 @@ def incident_retried(world: YishiyiyiWorld) -> None:
     world.engine().retry_incident(world.iid, {}, actor="系统管理员")
 
 
-@when(_re(r"时间来到 (?P<when>.+)"))
-@restarts
-def time_comes(world: YishiyiyiWorld, when: str) -> None:
-    world.advance_to(parse_moment(when))
-
-
-@when(_re(r"又过了 (?P<n>\d+) 秒"))
-@restarts
-def seconds_pass(world: YishiyiyiWorld, n: str) -> None:
-    world.advance_to(world.clock.now() + timedelta(seconds=int(n)))
-
-
 # -- 那么: the case ------------------------------------------------------------------------------
 
 
-@then(_re(r"「(?P<name>[^」]+)」(?P<which>已|仍|尚未)待办"))
+@then(parsers.re(r"「(?P<name>[^」]+)」(?P<which>已|仍|尚未)待办"))
 @restarts
 def task_ready(world: YishiyiyiWorld, name: str, which: str) -> None:
     ready = name in world.ready_task_names()
     assert ready == (which != "尚未"), f"待办：{world.ready_task_names()}"
 
 
-@then(_re(r"本次会议(?P<outcome>达到|未达到)法定人数（出席 (?P<n>\d+) 个，至少需要 (?P<required>\d+) 个）"))
+@then(parsers.re(r"本次会议(?P<outcome>达到|未达到)法定人数（出席 (?P<n>\d+) 个，至少需要 (?P<required>\d+) 个）"))
 @restarts
 def quorum(world: YishiyiyiWorld, outcome: str, n: str, required: str) -> None:
     meeting = world.data()["meeting_log"][-1]
@@ -238,7 +204,7 @@ def quorum(world: YishiyiyiWorld, outcome: str, n: str, required: str) -> None:
     assert actual == said, meeting
 
 
-@then(_re(r"会议记录共 (?P<n>\d+) 次：(?P<summary>.+)"))
+@then(parsers.re(r"会议记录共 (?P<n>\d+) 次：(?P<summary>.+)"))
 @restarts
 def meeting_log(world: YishiyiyiWorld, n: str, summary: str) -> None:
     log = world.data()["meeting_log"]
@@ -247,7 +213,7 @@ def meeting_log(world: YishiyiyiWorld, n: str, summary: str) -> None:
     assert [(m["meeting_no"], m["quorum_reached"]) for m in log] == said, log
 
 
-@then(_re(r"待办中有 (?P<n>\d+) 项「成员单位出具意见」，出席单位各一项"))
+@then(parsers.re(r"待办中有 (?P<n>\d+) 项「成员单位出具意见」，出席单位各一项"))
 @restarts
 def one_task_per_unit(world: YishiyiyiWorld, n: str) -> None:
     tasks = world.opinion_tasks()
@@ -256,7 +222,7 @@ def one_task_per_unit(world: YishiyiyiWorld, n: str) -> None:
     assert all(t.lane == "协调机制成员单位" for t in tasks.values()), [t.lane for t in tasks.values()]
 
 
-@then(_re(r"待办中有 1 项「成员单位出具意见」，属于" + _UNIT))
+@then(parsers.re(r"待办中有 1 项「成员单位出具意见」，属于" + _UNIT))
 @restarts
 def one_task_left(world: YishiyiyiWorld, unit: str) -> None:
     assert list(world.opinion_tasks()) == [unit], list(world.opinion_tasks())
@@ -268,7 +234,7 @@ def no_opinion_tasks(world: YishiyiyiWorld) -> None:
     assert OPINION_TASK not in world.ready_task_names(), world.ready_task_names()
 
 
-@then(_re(r"意见汇总中恰好有 (?P<n>\d+) 条，出席单位各一条"))
+@then(parsers.re(r"意见汇总中恰好有 (?P<n>\d+) 条，出席单位各一条"))
 @restarts
 def opinions_complete(world: YishiyiyiWorld, n: str) -> None:
     data = world.data()
@@ -278,14 +244,14 @@ def opinions_complete(world: YishiyiyiWorld, n: str) -> None:
     assert all(o["opinion"] in {"同意", "不同意", "弃权"} for o in opinions.values()), opinions
 
 
-@then(_re(r"意见汇总中" + _UNIT + r"的意见是「(?P<opinion>同意|不同意|弃权)」"))
+@then(parsers.re(r"意见汇总中" + _UNIT + r"的意见是「(?P<opinion>同意|不同意|弃权)」"))
 @restarts
 def opinion_recorded(world: YishiyiyiWorld, unit: str, opinion: str) -> None:
     assert world.data()["unit_opinions"][unit]["opinion"] == opinion, world.data()["unit_opinions"]
 
 
 @then(
-    _re(
+    parsers.re(
         r"表决结果为「(?P<result>同意救助|不予救助)」：同意 (?P<agree>\d+) 个、不同意 (?P<against>\d+) 个、"
         r"弃权 (?P<abstain>\d+) 个"
     )
@@ -297,7 +263,11 @@ def vote_result(world: YishiyiyiWorld, result: str, agree: str, against: str, ab
     assert actual == (result, int(agree), int(against), int(abstain)), actual
 
 
-@then(_re(r"本案已办结，决定「(?P<result>[^」]+)」，救助金额 (?P<amount>\d+) 元，会议纪要编号「(?P<number>[^」]+)」"))
+@then(
+    parsers.re(
+        r"本案已办结，决定「(?P<result>[^」]+)」，救助金额 (?P<amount>\d+) 元，会议纪要编号「(?P<number>[^」]+)」"
+    )
+)
 @restarts
 def closed(world: YishiyiyiWorld, result: str, amount: str, number: str) -> None:
     view = world.view()
@@ -312,7 +282,7 @@ def closed(world: YishiyiyiWorld, result: str, amount: str, number: str) -> None
     assert ends == ["end_approved" if result == "同意救助" else "end_rejected"], ends
 
 
-@then(_re(r"救助金分 (?P<n>\d+) 期发放，合计 (?P<total>\d+) 元"))
+@then(parsers.re(r"救助金分 (?P<n>\d+) 期发放，合计 (?P<total>\d+) 元"))
 @restarts
 def payment_plan(world: YishiyiyiWorld, n: str, total: str) -> None:
     plan = world.data()["decision"]["payment_plan"]
@@ -321,7 +291,7 @@ def payment_plan(world: YishiyiyiWorld, n: str, total: str) -> None:
     assert round(sum(s["amount"] for s in plan) * 100) == int(total) * 100, plan
 
 
-@then(_re(r"第 (?P<period>\d+) 期于 (?P<month>\d{4}-\d{2}) 发放 (?P<amount>\d+) 元"))
+@then(parsers.re(r"第 (?P<period>\d+) 期于 (?P<month>\d{4}-\d{2}) 发放 (?P<amount>\d+) 元"))
 @restarts
 def payment_stage(world: YishiyiyiWorld, period: str, month: str, amount: str) -> None:
     plan = {s["period"]: s for s in world.data()["decision"]["payment_plan"]}
@@ -329,13 +299,13 @@ def payment_stage(world: YishiyiyiWorld, period: str, month: str, amount: str) -
     assert (stage["pay_month"], stage["amount"]) == (month, float(amount)), stage
 
 
-@then(_re(r"决定记录的理由是「(?P<reasons>[^」]+)」"))
+@then(parsers.re(r"决定记录的理由是「(?P<reasons>[^」]+)」"))
 @restarts
 def decision_reasons(world: YishiyiyiWorld, reasons: str) -> None:
     assert world.data()["decision"]["rejection_reasons"] == reasons
 
 
-@then(_re(r"决定记录为第 (?P<n>\d+) 次会议作出"))
+@then(parsers.re(r"决定记录为第 (?P<n>\d+) 次会议作出"))
 @restarts
 def decision_meeting(world: YishiyiyiWorld, n: str) -> None:
     assert world.data()["decision"]["meeting_no"] == int(n), world.data()["decision"]
@@ -358,19 +328,19 @@ def _field_error(world: YishiyiyiWorld, title: str) -> str:
     return found[title]
 
 
-@then(_re(r"表单被退回，「(?P<title>[^」]+)」提示「(?P<message>.+)」"))
+@then(parsers.re(r"表单被退回，「(?P<title>[^」]+)」提示「(?P<message>.+)」"))
 @restarts
 def form_refused(world: YishiyiyiWorld, title: str, message: str) -> None:
     assert _field_error(world, title) == message
 
 
-@then(_re(r"表单还提示「(?P<title>[^」]+)」「(?P<message>.+)」"))
+@then(parsers.re(r"表单还提示「(?P<title>[^」]+)」「(?P<message>.+)」"))
 @restarts
 def form_also_refused(world: YishiyiyiWorld, title: str, message: str) -> None:
     assert _field_error(world, title) == message
 
 
-@then(_re(r"本案在「(?P<task>[^」]+)」出现故障，提示「(?P<message>.+)」"))
+@then(parsers.re(r"本案在「(?P<task>[^」]+)」出现故障，提示「(?P<message>.+)」"))
 @restarts
 def incident(world: YishiyiyiWorld, task: str, message: str) -> None:
     view = world.view()
@@ -384,17 +354,11 @@ def incident(world: YishiyiyiWorld, task: str, message: str) -> None:
 # -- 那么: time limits -----------------------------------------------------------------------------
 
 
-@then(_re(r"本案适用「(?P<policy>[^」]+)」时限政策"))
-@restarts
-def policy_applies(world: YishiyiyiWorld, policy: str) -> None:
-    assert world.policy_id() == policy
-
-
 def _clock(world: YishiyiyiWorld, unit: str | None, label: str) -> Any:
     return world.unit_clock(unit, label) if unit else world.clock_of(label)
 
 
-@then(_re(r"(?:" + _UNIT + r"的)?「(?P<label>[^」]+)」的期限是 (?P<when>.+)"))
+@then(parsers.re(r"(?:" + _UNIT + r"的)?「(?P<label>[^」]+)」的期限是 (?P<when>.+)"))
 @restarts
 def deadline_is(world: YishiyiyiWorld, unit: str | None, label: str, when: str) -> None:
     expected = parse_day(when)
@@ -402,7 +366,7 @@ def deadline_is(world: YishiyiyiWorld, unit: str | None, label: str, when: str) 
     assert actual == expected, f"「{label}」的期限：应为 {show_day(expected)}，实际 {show_day(actual)}"
 
 
-@then(_re(r"(?:" + _UNIT + r"的)?「(?P<label>[^」]+)」处于「(?P<state>[^」]+)」状态"))
+@then(parsers.re(r"(?:" + _UNIT + r"的)?「(?P<label>[^」]+)」处于「(?P<state>[^」]+)」状态"))
 @restarts
 def state_is(world: YishiyiyiWorld, unit: str | None, label: str, state: str) -> None:
     actual = _clock(world, unit, label).state
@@ -410,41 +374,10 @@ def state_is(world: YishiyiyiWorld, unit: str | None, label: str, state: str) ->
     assert shown == state, f"「{label}」处于「{shown}」（{actual}）状态"
 
 
-@then(_re(r"审计日志中恰好有 (?P<n>\d+) 条(?:关于「(?P<label>[^」]+)」的)?「(?P<type_>[a-z_]+)」事件"))
-@restarts
-def events_counted(world: YishiyiyiWorld, n: str, label: str | None, type_: str) -> None:
-    _count_events(world, int(n), label, type_)
-
-
-@then(_re(r"审计日志中没有(?:关于「(?P<label>[^」]+)」的)?「(?P<type_>[a-z_]+)」事件"))
-@restarts
-def no_events(world: YishiyiyiWorld, label: str | None, type_: str) -> None:
-    _count_events(world, 0, label, type_)
-
-
-def _count_events(world: YishiyiyiWorld, n: int, label: str | None, type_: str) -> None:
-    world.last_events = world.events(type_, label)
-    found = [f"{e.seq}@{show(e.occurred_at)}" for e in world.last_events]
-    assert len(world.last_events) == n, f"{type_}{f'（{label}）' if label else ''}：{found}"
-
-
-@then(_re(r"该事件发生在 (?P<when>.+)"))
-@restarts
-def event_at(world: YishiyiyiWorld, when: str) -> None:
-    assert len(world.last_events) == 1
-    assert world.last_events[0].occurred_at == parse_moment(when), show(world.last_events[0].occurred_at)
-
-
-@then(_re(r"已就「(?P<label>[^」]+)」向「(?P<role>[^」]+)」发起 (?P<n>\d+) 次督办"))
+@then(parsers.re(r"已就「(?P<label>[^」]+)」向「(?P<role>[^」]+)」发起 (?P<n>\d+) 次督办"))
 @restarts
 def supervised(world: YishiyiyiWorld, label: str, role: str, n: str) -> None:
     rows = world.supervisions(label)
     assert [r["role"] for r in rows] == [role] * int(n), rows
     due = {s.clock.key: s.clock.due_at.isoformat() for s in world.clocks(label)}
     assert all(r["raised_at"] == due[r["clock"]] for r in rows), (rows, due)
-
-
-@then(_re(r"尚未就「(?P<label>[^」]+)」发起督办"))
-@restarts
-def not_supervised(world: YishiyiyiWorld, label: str) -> None:
-    assert world.supervisions(label) == []

@@ -100,29 +100,40 @@ class LinshiWorld(World):
         return self.engine().get(self.iid).record.org_unit
 
 
-def report(person: str, hukou: str, place: str, region: str, event: str, reporter: str, on: date) -> dict[str, Any]:
-    """The 登记急难情况 form for a person of the roster."""
-    who = {**ROSTER[person], "hukou_region": hukou}
-    reporter_name = {
-        "本人": person,
-        "家属": f"{person}的家属",
-        "村(社区)": f"{place}村委会",
-        "救助顾问": "救助顾问陈敏",
-    }
-    return {
-        "reporter_type": reporter,
-        "reporter_name": reporter_name.get(reporter, "知情人"),
-        "reporter_mobile": "13800000000",
-        "township": place,
-        "emergency_region": region,
-        "emergency_place": f"{place}某路8号",
-        "event_type": event,
-        "event_date": on.isoformat(),
-        "person": who,
-        "household_size": 3,
-        "situation": f"{person}遭遇{event}，家中财物受损，急需基本生活救助",
-        "urgent_needs": ["基本生活"],
-    }
+@dataclass(frozen=True)
+class Emergency:
+    """What a scenario says about an 急难 report: who reported it, for whom, where and what happened."""
+
+    reporter: str  # 本人 | 家属 | 村(社区) | 救助顾问
+    person: str  # a name of the ROSTER
+    hukou: str  # the person's 户籍 region code
+    place: str  # the township where it happened
+    region: str  # that township's region code
+    event: str
+
+    def form(self, on: date) -> dict[str, Any]:
+        """The 登记急难情况 form for this report, dated ``on``."""
+        person, place, event = self.person, self.place, self.event
+        reporter_name = {
+            "本人": person,
+            "家属": f"{person}的家属",
+            "村(社区)": f"{place}村委会",
+            "救助顾问": "救助顾问陈敏",
+        }
+        return {
+            "reporter_type": self.reporter,
+            "reporter_name": reporter_name.get(self.reporter, "知情人"),
+            "reporter_mobile": "13800000000",
+            "township": place,
+            "emergency_region": self.region,
+            "emergency_place": f"{place}某路8号",
+            "event_type": event,
+            "event_date": on.isoformat(),
+            "person": {**ROSTER[person], "hukou_region": self.hukou},
+            "household_size": 3,
+            "situation": f"{person}遭遇{event}，家中财物受损，急需基本生活救助",
+            "urgent_needs": ["基本生活"],
+        }
 
 
 def open_linshi_world(restart: bool, tmp_path: Path, template: Path | None = None) -> Iterator[LinshiWorld]:

@@ -18,13 +18,12 @@ one at every restart point), time jumps and the SLA lookups come from
 from __future__ import annotations
 
 import copy
-import functools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from engine.clock import SHANGHAI, FixedClock
 from engine.deploy.definitions import definition_from_dict
@@ -177,22 +176,6 @@ HOUSEHOLDS: dict[str, dict[str, Any]] = {
         "benefit_amount": 1960.00,
     },
 }  # fmt: skip
-
-
-# -- steps: a restart point before each -------------------------------------------------------
-
-StepFunc = TypeVar("StepFunc", bound=Callable[..., None])
-
-
-def restarts(func: StepFunc) -> StepFunc:
-    """Every step begins with a restart point: in the restart lifecycle it runs on a brand-new engine."""
-
-    @functools.wraps(func)
-    def step(world: YijianshiWorld, **kwargs: Any) -> None:
-        world.engines.restart_point()
-        func(world, **kwargs)
-
-    return cast(StepFunc, step)
 
 
 # -- the world --------------------------------------------------------------------------------
