@@ -161,7 +161,7 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/outbox"): session_only(role("admin")),
     ("POST", "/outbox/{event_id}/requeue"): session_only(role("admin")),  # no such letter: a flash, after authorization
     ("POST", "/api/outbox/{event_id}/requeue"): role("admin"),  # 404: no such event, after authorization
-    # Partner systems authenticate with their own API keys (tests/test_partner_*.py);
+    # Partner systems authenticate with their own API keys (tests/integrations/partner/);
     # no session and no machine token opens them.
     ("POST", "/api/external/fetch-and-lock"): nobody,
     ("POST", "/api/external/{handoff_id}/extend-lock"): nobody,
