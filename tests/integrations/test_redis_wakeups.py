@@ -7,6 +7,7 @@ import socket
 import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 from redis import Redis
@@ -30,7 +31,8 @@ def at(seconds: float) -> datetime:
 
 
 def members(client: Redis, key: str) -> dict[str, float]:
-    return {m.decode(): s for m, s in client.zrange(key, 0, -1, withscores=True)}
+    scored = cast(list[tuple[bytes, float]], client.zrange(key, 0, -1, withscores=True))
+    return {m.decode(): s for m, s in scored}
 
 
 def test_claim_hands_each_due_member_to_exactly_one_caller(redis_client: Redis, prefix: str) -> None:
@@ -248,7 +250,7 @@ def test_a_flush_during_a_rebuild_does_not_mark_the_index_built(redis_client: Re
     calls = {"n": 0}
 
     def flushing_pipeline(*args: object, **kwargs: object) -> object:
-        pipe = real_pipeline(*args, **kwargs)  # type: ignore[arg-type]
+        pipe = real_pipeline(*args, **kwargs)
         real_execute = pipe.execute
 
         def execute(*a: object, **k: object) -> object:
@@ -258,10 +260,10 @@ def test_a_flush_during_a_rebuild_does_not_mark_the_index_built(redis_client: Re
                 redis_client.flushdb()  # Redis loses everything half-way through the build
             return result
 
-        pipe.execute = execute  # type: ignore[method-assign]
+        pipe.execute = execute  # type: ignore[method-assign, assignment]
         return pipe
 
-    redis_client.pipeline = flushing_pipeline  # type: ignore[method-assign]
+    redis_client.pipeline = flushing_pipeline  # type: ignore[method-assign, assignment]
     try:
         index.rebuild([(f"m{i}", at(i)) for i in range(5000)])
     finally:

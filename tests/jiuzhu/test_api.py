@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import httpx2
 from fastapi.testclient import TestClient
 
 from engine.clock import FixedClock
@@ -44,7 +45,7 @@ def test_sample_process_over_http_with_restarts(
     assert r.status_code == 201, r.text
     iid = r.json()["id"]
 
-    def complete(element: str, data: dict[str, Any], actor: str) -> httpx.Response:
+    def complete(element: str, data: dict[str, Any], actor: str) -> httpx2.Response:
         tasks = server().get(f"/api/instances/{iid}/tasks").json()
         task = next(t for t in tasks if t["element_id"] == element)
         return server().post(

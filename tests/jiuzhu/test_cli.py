@@ -13,7 +13,7 @@ from tests.conftest import SAMPLE
 LINE = re.compile(r"^(?P<file>[^:]+): (?P<element>\S+) \((?P<tag>[^)]+)\): \[(?P<code>[A-Z_]+)\] (?P<message>.+)$")
 
 
-def run(args: list[str], db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def run(args: list[str], db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.setenv("DATABASE_URL", db_url)
     code = cli.main(args)
     out = capsys.readouterr()

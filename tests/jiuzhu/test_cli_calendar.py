@@ -11,7 +11,7 @@ from jiuzhu import cli
 from tests.conftest import ROOT
 
 
-def run(args: list[str], db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def run(args: list[str], db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.setenv("DATABASE_URL", db_url)
     code = cli.main(args)
     captured = capsys.readouterr()

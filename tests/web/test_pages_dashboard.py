@@ -30,8 +30,8 @@ def test_dashboard_rates_and_lists_follow_scope_and_clock(
     assert chart["rates"] == [100.0] and chart["closed"] == [1]
     assert "没有超期案件" in page.text
     clock.advance(timedelta(days=45))  # past the 30 working days of the overall limit
-    page = client.get("/dashboard").text
-    overdue = page.split('data-testid="overdue"')[1].split("</section>")[0]
+    html = client.get("/dashboard").text
+    overdue = html.split('data-testid="overdue"')[1].split("</section>")[0]
     assert "超期户" in overdue and "按时户" in overdue and "邻镇户" not in overdue
     assert late in overdue
     # A period before anything closed has no rate.

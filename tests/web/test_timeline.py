@@ -61,7 +61,7 @@ def test_an_overdue_limit_names_every_role_it_was_raised_to() -> None:
     log = events(
         ("sla_overdue", {**late, "escalate_to": ["联办部门负责人", "乡镇审核人", "县级民政局"]}, "t", "ho_result", None)
     )
-    [line] = timeline(log, {}, lambda _u: None)
+    [line] = timeline(log, {}, lambda _u: None)  # type: ignore[arg-type, return-value]  # no display name
     assert line.text == (
         "时限超期：「联办部门办理反馈」已于 2026-10-12 到期，"
         "督办 联办部门负责人、乡镇审核人、县级民政局（联办部门：供电公司）"

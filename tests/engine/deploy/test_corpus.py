@@ -14,6 +14,7 @@ Run with ``-s`` to see the summary table.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def _group(path: Path) -> str:
     return path.name.rsplit("__", 1)[0] if "__" in path.name else path.stem
 
 
-def _resolver(folder: Path):  # type: ignore[no-untyped-def]
+def _resolver(folder: Path) -> Callable[[str, str], SourceFile | None]:
     def resolve(bpmn_name: str, form_name: str) -> SourceFile | None:
         candidate = folder / f"{_group(Path(bpmn_name))}__{form_name}"
         return _source(candidate) if candidate.is_file() else None

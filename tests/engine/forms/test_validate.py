@@ -69,7 +69,7 @@ def test_ui_schema_must_be_an_object() -> None:
 
 
 def test_valid_submission_is_returned_as_a_deep_copy() -> None:
-    data = {**VALID, "members": [{"name": "李四", "age": 9}]}
+    data: dict[str, Any] = {**VALID, "members": [{"name": "李四", "age": 9}]}
     result = validate_submission(APPLY, data, location=HERE)
     assert result == data
     result["members"][0]["name"] = "changed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ def ready(engine: Engine, instance_id: str, element_id: str) -> str:
     return next(t.id for t in engine.get(instance_id).ready if t.element_id == element_id)
 
 
-def test_deploy_is_versioned_by_content(make_engine_for: Callable[..., Engine], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_deploy_is_versioned_by_content(make_engine_for: Callable[..., Engine], tmp_path: Path) -> None:
     engine = make_engine_for()
     deploy(engine, SAMPLE)
     deploy(engine, SAMPLE)  # same bytes: no new version
@@ -31,7 +32,7 @@ def test_deploy_is_versioned_by_content(make_engine_for: Callable[..., Engine], 
     assert [v.version for v in engine.versions("material_review")] == [1, 2]
 
 
-def test_running_instances_keep_their_version(make_engine_for: Callable[..., Engine], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_running_instances_keep_their_version(make_engine_for: Callable[..., Engine], tmp_path: Path) -> None:
     engine = make_engine_for()
     deploy(engine, SAMPLE)
     old = engine.start("material_review", {}, actor="a")
@@ -44,7 +45,7 @@ def test_running_instances_keep_their_version(make_engine_for: Callable[..., Eng
     assert engine.get(new.record.id).ready[0].name == "申请登记"
 
 
-def test_refused_deployment_stores_nothing(make_engine_for: Callable[..., Engine], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_refused_deployment_stores_nothing(make_engine_for: Callable[..., Engine], tmp_path: Path) -> None:
     engine = make_engine_for()
     bad = tmp_path / "bad.bpmn"
     bad.write_text(SAMPLE.read_text(encoding="utf-8").replace("reminder_sent = True", "import os"), encoding="utf-8")
@@ -170,7 +171,7 @@ def test_two_branches_completed_at_once_both_succeed(make_engine_for: Callable[.
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
 
-        def work(element: str, view=view, tasks=tasks, barrier=barrier, outcomes=outcomes) -> None:  # type: ignore[no-untyped-def]
+        def work(element: str, view=view, tasks=tasks, barrier=barrier, outcomes=outcomes) -> None:
             barrier.wait()
             try:
                 engine.complete_task(view.record.id, tasks[element], {}, actor=element)
@@ -207,7 +208,9 @@ def test_start_data_is_validated_against_the_start_event_form(make_engine_for: C
     assert engine.events(view.record.id)[0].payload["data"]["applicant_name"] == "李四"
 
 
-def test_a_missing_start_form_is_refused_at_its_start_event(make_engine_for: Callable[..., Engine], tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_start_form_is_refused_at_its_start_event(
+    make_engine_for: Callable[..., Engine], tmp_path: Path
+) -> None:
     bad = tmp_path / "start_form.bpmn"
     bad.write_text(START_FORM.read_text(encoding="utf-8").replace("start-form-schema", "nope"), encoding="utf-8")
     with pytest.raises(DeploymentRefused) as info:

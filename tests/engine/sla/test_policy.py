@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,8 +16,8 @@ from tests.conftest import PROCESSES
 POLICIES = sorted((PROCESSES / "sla").glob("*.sla.json"))
 
 
-def policy(path: Path) -> dict:  # type: ignore[type-arg]
-    data: dict = json.loads(path.read_text(encoding="utf-8"))  # type: ignore[type-arg]
+def policy(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
@@ -51,10 +53,8 @@ def test_region_picks_the_longest_matching_policy() -> None:
         "CN-ZJ-HZ": "dibao.zhejiang",
         "CN-FJ-XM": "dibao.devolved",
     }
-    assert (
-        book.select("dibao_sla_skeleton", "CN-ZJX") is not None
-        and book.select("dibao_sla_skeleton", "CN-ZJX").id == "dibao.national"
-    )  # type: ignore[union-attr]
+    selected = book.select("dibao_sla_skeleton", "CN-ZJX")
+    assert selected is not None and selected.id == "dibao.national"
     assert book.select("other_process", "CN") is None
 
 
@@ -76,7 +76,7 @@ def test_region_picks_the_longest_matching_policy() -> None:
         (lambda d: d["overall"].update(escalate_to=[]), "overall.escalate_to"),
     ],
 )
-def test_bad_policies_are_refused_with_the_field_named(change, field: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_policies_are_refused_with_the_field_named(change: Callable[[dict[str, Any]], object], field: str) -> None:
     data = policy(PROCESSES / "sla" / "dibao.national.sla.json")
     change(data)
     with pytest.raises(PolicyInvalid) as info:

@@ -10,7 +10,7 @@ import pytest
 
 from engine.clock import SHANGHAI, FixedClock
 from engine.errors import DeploymentRefused, InvalidRequestError
-from engine.service.facade import Engine
+from engine.service.facade import ClockStatus, Engine
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
 
@@ -31,7 +31,7 @@ def task(engine: Engine, iid: str, element: str) -> str:
     return next(t.id for t in engine.get(iid).ready if t.element_id == element)
 
 
-def clock_of(engine: Engine, iid: str, stage: str):  # type: ignore[no-untyped-def]
+def clock_of(engine: Engine, iid: str, stage: str) -> ClockStatus:
     return next(s for s in engine.sla_status(iid) if s.clock.stage == stage and s.clock.open)
 
 
