@@ -13,17 +13,14 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from redis import Redis
-from sqlalchemy import text
 
 from engine.clock import SystemClock
 from engine.sandbox.scripts import Sandbox
@@ -32,7 +29,8 @@ from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore
 from jiuzhu.scheduler import Scheduler, build_wakeups, run_scheduler
 from jiuzhu.settings import Settings
-from tests.conftest import FIXTURES, REDIS_URL, ROOT, deploy
+from tests.conftest import FIXTURES, REDIS_URL, deploy
+from tests.support.scheduling import Worker, assert_each_fired_once, fired, pending, wait_for
 
 SHORT_TIMER = FIXTURES / "engine" / "short_timer.bpmn"  # start → PT1S timer → end
 DATA_TIMER = FIXTURES / "engine" / "data_timer.bpmn"  # start → timeDate from the start data → end
@@ -50,38 +48,6 @@ def timer_engine(store: SqlStore, wakeups: RedisWakeups | None) -> Engine:
     engine = Engine(store, SystemClock(), Sandbox(), wakeups=wakeups)
     deploy(engine, SHORT_TIMER, forms_dir=None)
     return engine
-
-
-def scalar(store: SqlStore, sql: str) -> int:
-    with store.reader() as unit:
-        return int(unit.conn.execute(text(sql)).scalar_one())
-
-
-def pending(store: SqlStore) -> int:
-    return scalar(store, "SELECT count(*) FROM timer")
-
-
-def fired(store: SqlStore) -> int:
-    return scalar(store, "SELECT count(*) FROM audit_event WHERE type = 'timer_fired'")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)
-
-
-def assert_each_fired_once(engine: Engine, ids: list[str]) -> None:
-    for instance_id in ids:
-        events = engine.events(instance_id)
-        types = [e.type for e in events]
-        assert types.count("timer_fired") == 1, (instance_id, types)
-        assert types[-1] == "instance_completed", (instance_id, types)
-        assert engine.get(instance_id).record.status == "completed"
-    verdicts = engine.verify()
-    assert verdicts and all(v.ok for v in verdicts), [v.describe() for v in verdicts if not v.ok]
 
 
 def lateness(engine: Engine, instance_id: str) -> float:
@@ -108,32 +74,6 @@ class Loop:
 
 
 # -- (a) a worker killed while timers are firing ---------------------------------------
-
-
-class Worker:
-    def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
-        self.log = logs / f"{name}.log"
-        self._sink = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jiuzhu.worker", "--interval", "0.2"],
-            cwd=ROOT,
-            env=env,
-            stdout=self._sink,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._sink.close()
 
 
 @pytest.mark.postgres

@@ -9,8 +9,7 @@ from datetime import timedelta
 
 from engine.clock import FixedClock
 from engine.service.facade import Engine
-from tests.journeys.test_inbox_browser import sign_in
-from tests.support.browser_support import chromium, screenshot_path, serving
+from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
 from tests.support.web_support import make_world
 from tests.web.test_pages_case import HOUSEHOLD
 

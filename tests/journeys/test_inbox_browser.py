@@ -5,20 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from playwright.sync_api import Page
-
 from engine.service.facade import Engine
-from tests.support.browser_support import chromium, screenshot_path, serving
-from tests.support.web_support import PASSWORD, make_world
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/inbox")
-    assert "/signin" in page.url
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/inbox")
+from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
+from tests.support.web_support import make_world
 
 
 def test_caseworker_claims_and_opens_a_task_village_of_another_township_is_refused(

@@ -21,8 +21,7 @@ from jiuzhu.api import create_app
 from jiuzhu.demo_cases import application, load_households
 from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
-from tests.journeys.test_inbox_browser import sign_in
-from tests.support.browser_support import chromium, screenshot_path, serving
+from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
 from tests.support.web_support import WebWorld, demo_accounts, web_settings
 
 HOUSEHOLD = load_households()["刘桂芳"]  # 东城街道 杨柳社区

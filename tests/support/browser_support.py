@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import ROOT
+from tests.support.web_support import PASSWORD
 
 CHROMIUM = Path(os.environ.get("JIUZHU_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -71,3 +72,13 @@ def chromium() -> Iterator[Browser]:
 def screenshot_path(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"{name}.png"
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    """Sign in through the form the inbox redirects to (password of the demo accounts)."""
+    page.goto(f"{base}/inbox")
+    assert "/signin" in page.url
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/inbox")

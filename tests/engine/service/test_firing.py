@@ -30,7 +30,7 @@ from integrations.redis_wakeups import RedisWakeups
 from integrations.sql import SqlStore
 from integrations.sql.store import SqlUnit
 from tests.conftest import FIXTURES, REDIS_URL, deploy
-from tests.jiuzhu.test_scheduler import Worker, assert_each_fired_once, fired, pending, wait_for
+from tests.support.scheduling import Worker, assert_each_fired_once, fired, pending, wait_for
 
 SHORT_TIMER = FIXTURES / "engine" / "short_timer.bpmn"  # start → PT1S timer → end
 SLOW_TIMER = FIXTURES / "engine" / "slow_timer.bpmn"  # start → PT1S timer → script sum(range(rounds)) → end

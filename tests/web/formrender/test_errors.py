@@ -9,9 +9,9 @@ import pytest
 
 from engine.errors import FieldError
 from jiuzhu.web.formrender import parse_submission, render_form, validate
-from tests.engine.forms.test_formats import APPLICANT_ID, CARD, bad_luhn, household, id_number, wrong_check
 from tests.support.formpost import browser_post
 from tests.support.formrender_forms import project_form
+from tests.support.households import APPLICANT_ID, CARD, bad_luhn, household, id_number, wrong_check
 
 HOUSEHOLD = project_form("household")
 

@@ -11,9 +11,9 @@ from engine.forms.validate import FormRef
 from engine.ports import Draft
 from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender import Action, handle_post, show_form
-from tests.engine.forms.test_formats import APPLICANT_ID, household, wrong_check
 from tests.support.formpost import browser_post
 from tests.support.formrender_forms import FORMS
+from tests.support.households import APPLICANT_ID, household, wrong_check
 
 HOUSEHOLD = FormRef(
     "household-schema.json",

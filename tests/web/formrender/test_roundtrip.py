@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from jiuzhu.web.formrender import Action, apply_action, compile_form, parse_submission, render_form, validate
-from tests.engine.forms.test_formats import CARD, household, id_number
 from tests.support.formpost import browser_post
 from tests.support.formrender_forms import SPIFF, compile_path, project_form
+from tests.support.households import CARD, household, id_number
 
 
 def round_trip(form: Any, data: dict[str, Any], **post: Any) -> dict[str, Any]:
