@@ -43,7 +43,7 @@ from jiuzhu.inbox import InboxQuery
 from jiuzhu.settings import Settings
 from jiuzhu.web.auth import viewer_for
 from jiuzhu.wiring import build_web_context
-from tests.browser_support import serving
+from tests.support.browser_support import serving
 
 POSTGRES_URL = os.environ.get("JIUZHU_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NOW = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)

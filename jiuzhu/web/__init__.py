@@ -43,7 +43,7 @@ Static files
     ``/static/vendor/echarts/…`` are the npm packages' ``dist`` folders.
 
 Every new route must also be added to ``EXPECTED`` in
-``tests/test_authz_matrix.py`` (the test enumerates the app's routes and fails
+``tests/web/test_authz_matrix.py`` (the test enumerates the app's routes and fails
 on any route without a rule). ``/api`` routes are authorized by
 :data:`jiuzhu.web.api_guard.API_RULES` (deny by default).
 """

@@ -19,10 +19,10 @@ from integrations.sql import SqlStore
 from jiuzhu.api import create_app
 from jiuzhu.demo_cases import seed_demo_cases
 from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
-from tests.browser_support import ARTIFACTS, chromium, serving
 from tests.conftest import FORMS, PROCESSES, ROOT
-from tests.test_browser import sign_in
-from tests.web_support import demo_accounts, web_settings
+from tests.journeys.test_inbox_browser import sign_in
+from tests.support.browser_support import ARTIFACTS, chromium, serving
+from tests.support.web_support import demo_accounts, web_settings
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 TASKS = {"userTask", "scriptTask", "serviceTask", "businessRuleTask", "callActivity", "task", "manualTask"}
@@ -72,7 +72,7 @@ def flow_nodes(content: bytes) -> tuple[dict[str, str], list[str]]:
         and (etree.QName(el).localname.endswith(FLOW_NODE_SUFFIXES) or etree.QName(el).localname in TASKS)
     }
     lanes = [lane.get("id") for lane in process.iterfind(f"{{{BPMN}}}laneSet/{{{BPMN}}}lane")]
-    return nodes, lanes  # type: ignore[return-value]
+    return nodes, lanes
 
 
 def overlap(a: dict[str, float], b: dict[str, float]) -> bool:

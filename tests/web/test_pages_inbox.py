@@ -1,0 +1,180 @@
+"""The inbox page and its actions: scope, counts, search, claim, 转交, 回退,
+the task page and its form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from engine.clock import FixedClock
+from engine.runtime.task_facts import TaskFacts
+from engine.service.facade import Engine
+from jiuzhu.accounts import hash_password
+from jiuzhu.inbox import InboxQuery
+from jiuzhu.web.auth import viewer_for
+from jiuzhu.web.privacy import shown_id_number
+from tests.support.web_support import WebWorld, csrf_of, make_world
+
+
+def _world(make_engine_for: Callable[..., Engine], db_url: str) -> WebWorld:
+    world = make_world(make_engine_for, db_url)
+    base = world.context.accounts.find_user("jb_dongcheng")
+    assert base is not None
+    colleague = replace(base, username="jb_dongcheng2", display_name="王二", password_hash=hash_password("jiuzhu-demo"))
+    world.context.accounts.save_users([colleague])
+    return world
+
+
+def test_township_inbox_shows_its_villages_masked_and_counted(
+    make_engine_for: Callable[..., Engine], db_url: str
+) -> None:
+    world = _world(make_engine_for, db_url)
+    mine = world.start("qinghe.dongcheng.yangliu", name="刘一", key="DB-2026-001")
+    world.start("qinghe.dongcheng", name="陈二", id_number="330102198001015678")
+    neighbour = world.start("qinghe.xiwan.shangzhuang", name="邻居")
+    page = world.signed_in("jb_dongcheng").get("/inbox")
+    assert page.status_code == 200
+    assert "刘一" in page.text and "陈二" in page.text and "邻居" not in page.text
+    assert "3301**********1234" in page.text and "330102199001011234" not in page.text
+    assert "杨柳社区" in page.text and "正常 2" in page.text
+    xiwan = world.signed_in("jb_xiwan").get("/inbox").text
+    assert "邻居" in xiwan and "刘一" not in xiwan
+    # The township reviewer has no task in this lane; the village sees only its own village.
+    assert "刘一" not in world.signed_in("sh_dongcheng").get("/inbox").text
+    client = world.signed_in("jb_dongcheng")
+    assert "陈二" not in client.get("/inbox?q=刘一").text
+    assert "刘一" not in client.get("/inbox?q=5678").text
+    assert "陈二" not in client.get("/inbox?q=DB-2026-001").text
+    assert world.task_of(neighbour) not in client.get("/inbox").text
+    assert world.task_of(mine) in client.get("/inbox?org=qinghe.dongcheng.yangliu").text
+
+
+def test_states_follow_the_sla_clock(make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock) -> None:
+    world = _world(make_engine_for, db_url)
+    world.start("qinghe.dongcheng.yangliu")
+    clock.advance(timedelta(days=60))
+    client = world.signed_in("jb_dongcheng")
+    page = client.get("/inbox?state=overdue")
+    assert "张三" in page.text and "超期 1" in page.text
+    assert "张三" not in client.get("/inbox?state=on_time").text
+
+
+def test_pagination_and_sort(make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock) -> None:
+    world = make_world(make_engine_for, db_url, JIUZHU_INBOX_PAGE_SIZE="2")
+    for n in range(5):
+        world.start("qinghe.dongcheng", name=f"申请人{n}")
+        clock.advance(timedelta(minutes=1))
+    client = world.signed_in("jb_dongcheng")
+    first = client.get("/inbox?sort=ready").text
+    assert "共 5 件，第 1/3 页" in first and "申请人0" in first and "申请人2" not in first
+    last = client.get("/inbox?sort=ready&page=3").text
+    assert "申请人4" in last and "申请人0" not in last
+    assert "申请人4" in client.get("/inbox?sort=ready&desc=true").text
+
+
+def test_claim_hides_from_colleagues_and_bulk_reassign_needs_a_fit(
+    make_engine_for: Callable[..., Engine], db_url: str
+) -> None:
+    world = _world(make_engine_for, db_url)
+    first, second = (world.task_of(world.start("qinghe.dongcheng")) for _ in range(2))
+    client = world.signed_in("jb_dongcheng")
+    token = csrf_of(client.get("/inbox").text)
+    r = client.post("/inbox/claim", data={"task_ids": [first, second], "csrf_token": token})
+    assert r.status_code == 303
+    assert world.engine.ready_task(first).assignee == "jb_dongcheng"
+    colleague = world.signed_in("jb_dongcheng2")
+    assert first not in colleague.get("/inbox").text
+    assert first in client.get("/inbox?view=mine").text
+    # A reviewer is not in the task's lane: refused, nothing changes.
+    data = {"task_ids": [first], "to": "sh_dongcheng", "reason": "休假", "csrf_token": token}
+    client.post("/inbox/reassign", data=data)
+    assert world.engine.ready_task(first).assignee == "jb_dongcheng"
+    data = {"task_ids": [first, second], "to": "jb_dongcheng2", "reason": "休假", "csrf_token": token}
+    client.post("/inbox/reassign", data=data)
+    assert world.engine.ready_task(second).assignee == "jb_dongcheng2"
+    assert first in colleague.get("/inbox?view=mine").text
+    instance = world.engine.ready_task(first).instance_id
+    kinds = [e.type for e in world.engine.events(instance)]
+    assert kinds[-2:] == ["task_claimed", "task_reassigned"]
+    # Someone else's task cannot be claimed, nor unclaimed.
+    assert client.post(f"/tasks/{first}/claim", data={"csrf_token": token}).status_code == 403
+    assert client.post(f"/tasks/{first}/unclaim", data={"csrf_token": token}).status_code == 403
+
+
+def test_task_page_submit_keeps_values_on_error_then_completes(
+    make_engine_for: Callable[..., Engine], db_url: str
+) -> None:
+    world = _world(make_engine_for, db_url)
+    instance = world.start("qinghe.dongcheng.hepan")
+    task = world.task_of(instance)
+    client = world.signed_in("jb_dongcheng")
+    page = client.get(f"/tasks/{task}")
+    assert page.status_code == 200 and "受理审查" in page.text and "3301**********1234" in page.text
+    token = csrf_of(page.text)
+    bad = client.post(f"/tasks/{task}", data={"csrf_token": token, "f/missing_materials": "户口本" * 400})
+    assert bad.status_code == 422 and "户口本户口本" in bad.text and "jz-error" in bad.text
+    ok = client.post(f"/tasks/{task}", data={"csrf_token": token, "f/materials_complete": "true"})
+    assert ok.status_code == 303
+    assert [t.element_id for t in world.engine.get(instance).ready] == ["start_investigation"]
+    completed = [e for e in world.engine.events(instance) if e.type == "task_completed"]
+    assert completed[0].actor == "jb_dongcheng"
+
+
+def test_send_back_from_the_page(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    world = _world(make_engine_for, db_url)
+    instance = world.start("qinghe.dongcheng")
+    world.engine.complete_task(instance, world.task_of(instance), {"materials_complete": True}, actor="x")
+    task = world.task_of(instance)
+    client = world.signed_in("jb_dongcheng")
+    token = csrf_of(client.get(f"/tasks/{task}").text)
+    assert client.post(f"/tasks/{task}/send-back", data={"reason": "材料不全", "csrf_token": token}).status_code == 303
+    assert [t.element_id for t in world.engine.get(instance).ready] == ["accept_review"]
+    village = world.signed_in("xl_yangliu")
+    assert village.post(f"/tasks/{task}/send-back", data={"reason": "x", "csrf_token": token}).status_code in (403, 404)
+
+
+def test_partner_sees_only_its_department(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    world = _world(make_engine_for, db_url)
+    instance = world.start("qinghe.dongcheng")
+    task = world.engine.ready_task(world.task_of(instance))
+    with world.engine.store.unit() as unit:
+        facts = replace(task.facts, partner="供电公司", id_number=None)
+        unit.refresh_task_facts({task.id: facts})
+    with world.engine.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.exec_driver_sql("UPDATE ready_task SET lane = '联办部门'")
+    directory = world.context.directory()
+    for username, expected in (("lb_power", 1), ("lb_cable", 0), ("jb_dongcheng", 0)):
+        user = world.context.accounts.find_user(username)
+        assert user is not None
+        viewer = viewer_for(user, directory)
+        query = InboxQuery(
+            me=username,
+            now=world.engine.clock.now(),
+            lanes=viewer.lanes,
+            scope=viewer.scope,
+            partner=viewer.department,
+        )
+        assert world.context.inbox.query(query).total == expected, username
+    assert TaskFacts().id_suffix is None
+
+
+def test_full_id_number_is_audited_and_only_for_authorized_roles(
+    make_engine_for: Callable[..., Engine], db_url: str
+) -> None:
+    world = _world(make_engine_for, db_url)
+    instance = world.start("qinghe.dongcheng")
+    record = world.engine.instance_record(instance)
+    directory = world.context.directory()
+
+    def shown(username: str) -> str | None:
+        user = world.context.accounts.find_user(username)
+        assert user is not None
+        return shown_id_number(world.context, viewer_for(user, directory), record, "330102199001011234", field="a")
+
+    assert shown("jb_dongcheng") == "330102199001011234"
+    assert shown("jb_xiwan") == "3301**********1234"
+    assert shown("lb_power") == "3301**********1234"
+    viewed = [e for e in world.engine.events(instance) if e.type == "id_number_viewed"]
+    assert [e.actor for e in viewed] == ["jb_dongcheng"]
+    assert world.engine.verify(instance)[0].ok
