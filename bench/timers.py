@@ -76,7 +76,7 @@ from sqlmodel import SQLModel  # noqa: E402
 from engine.audit import GENESIS, seal  # noqa: E402
 from engine.clock import Clock, FixedClock, SystemClock  # noqa: E402
 from engine.deploy.model import load_files  # noqa: E402
-from engine.runtime.run import EventDraft  # noqa: E402
+from engine.events import EventDraft  # noqa: E402
 from engine.sandbox.scripts import Sandbox  # noqa: E402
 from engine.service.facade import Engine  # noqa: E402
 from integrations.redis_wakeups import RedisWakeups  # noqa: E402

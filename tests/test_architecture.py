@@ -101,9 +101,7 @@ def imports(root: Path, packages: Iterable[str] = PACKAGES) -> list[Import]:
                     found.append(Import(source, path, node.lineno, alias.name, None))
             elif isinstance(node, ast.ImportFrom):
                 base = (
-                    _resolve_relative(source, is_package, node.level, node.module)
-                    if node.level
-                    else node.module or ""
+                    _resolve_relative(source, is_package, node.level, node.module) if node.level else node.module or ""
                 )
                 for alias in node.names:
                     found.append(Import(source, path, node.lineno, base, alias.name))
@@ -351,7 +349,7 @@ def test_a_web_or_storage_import_in_the_engine_is_caught(tmp_path: Path) -> None
         tmp_path,
         {
             "engine/__init__.py": "",
-            "engine/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n",
+            "engine/a.py": "import typing\nif typing.TYPE_CHECKING:\n    from sqlalchemy.orm import Session\n",
             "engine/b.py": "def f():\n    import redis.asyncio\n    from fastapi import Request\n",
         },
     )

@@ -18,15 +18,18 @@ from typing import Any
 
 from engine.audit import GENESIS, AuditEvent, Verdict, seal, verify_chain
 from engine.clock import Clock
+from engine.deploy.builder import build_deployment
 from engine.deploy.definitions import definition_from_dict, definition_to_dict
-from engine.deploy.model import FormResolver, ProcessDefinition, SourceFile, build_deployment
+from engine.deploy.model import FormResolver, ProcessDefinition, SourceFile
 from engine.errors import ConflictError, DeploymentRefused, InvalidRequestError, NotFoundError
+from engine.events import EventDraft
 from engine.ports import DeploymentRecord, InstanceRecord, Store, TaskRow, TimerRow, Unit, VersionRecord, WakeupIndex
 from engine.runtime.connectors import Connectors, StartProcess, StartRequest, collecting_starts
 from engine.runtime.incidents import Incident
-from engine.runtime.run import EventDraft, InstanceRun, ReadyTask, WaitingTimer
+from engine.runtime.run import InstanceRun
 from engine.runtime.send_back import send_back
 from engine.runtime.serialization import RestoredSpec, spec_from_dict
+from engine.runtime.tasks import ReadyTask, WaitingTimer
 from engine.sandbox.scripts import Sandbox
 from engine.service.firing import fire_batch, ready_rows, stepped
 from engine.sla import clocks as sla

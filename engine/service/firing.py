@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any, cast
 from engine.audit import GENESIS, AuditEvent, seal
 from engine.ports import InstanceRecord, TaskRow, TimerRow, Unit
 from engine.runtime.connectors import collecting_starts
-from engine.runtime.run import InstanceRun, ReadyTask
+from engine.runtime.run import InstanceRun
 from engine.runtime.task_facts import TaskFacts, facts_for
+from engine.runtime.tasks import ReadyTask
 from engine.sla.clocks import SlaClock
 from engine.sla.functions import sla_context
 

@@ -12,8 +12,8 @@ from markupsafe import Markup
 from engine.deploy import instructions
 from engine.errors import FormValidationError
 from engine.ports import Draft, TaskRow
-from engine.runtime.run import ReadyTask
 from engine.runtime.task_facts import applicant, mask_id
+from engine.runtime.tasks import ReadyTask
 from jiuzhu.web.auth import (
     Viewer,
     can_act_on_task,
