@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from engine.errors import ConflictError, JiuzhuError
 from engine.ports import InstanceRecord, TaskRow
 from engine.sla.clocks import local_date
-from jiuzhu.accounts import User
-from jiuzhu.inbox import SORTS, STATE_LABELS, STATES, VIEWS, InboxQuery, InboxRow
+from integrations.ports import InboxQuery, InboxRow, User
+from jiuzhu.inbox import SORTS, STATE_LABELS, STATES, VIEWS
 from jiuzhu.supervisions import addressed_to
 from jiuzhu.web.auth import Viewer, can_act_on_task, csrf_protected, current_user, forbid, viewer_for
 from jiuzhu.web.context import WebContext, web
