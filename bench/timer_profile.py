@@ -9,15 +9,14 @@ from typing import Any
 
 from bench.timer_setup import PROCESS, new_engine
 from engine.clock import FixedClock
-from engine.service.facade import Engine
 from integrations.redis_wakeups import RedisWakeups
 
 
 def profile_fire_path(url: str, n: int, wakeups: RedisWakeups | None = None) -> list[str]:
     """Single-threaded, in-process: where the time of one firing goes."""
     from engine.runtime import run as runtime
-    from engine.service import facade as service_module
-    from engine.service import firing
+    from engine.service import firing, stepping
+    from engine.service.core import Core
     from integrations.sql import store as sql_store
 
     clock = FixedClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
@@ -42,11 +41,11 @@ def profile_fire_path(url: str, n: int, wakeups: RedisWakeups | None = None) -> 
         patched.append((owner, name, original))
         setattr(owner, name, timed)
 
-    wrap(Engine, "_load", "load + deserialize workflow")
+    wrap(Core, "load", "load + deserialize workflow")
     wrap(runtime.InstanceRun, "fire_timers", "fire timer + engine steps + observe")
     wrap(runtime.InstanceRun, "dump", "serialize workflow")
-    wrap(firing, "seal", "seal audit events (sha256)")
-    wrap(service_module, "fire_batch", "batch transactions, all in (incl. the above)")
+    wrap(stepping, "seal", "seal audit events (sha256)")
+    wrap(firing, "fire_batch", "batch transactions, all in (incl. the above)")
     wrap(sql_store.SqlUnit, "lock_instances", "SQL: select + lock the batch's rows")
     wrap(sql_store.SqlUnit, "update_instances", "SQL: revision-guarded updates")
     wrap(sql_store.SqlUnit, "append_events", "SQL: insert audit events")

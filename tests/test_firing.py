@@ -124,7 +124,7 @@ def test_a_conflict_in_the_middle_of_a_batch_fails_only_that_instance(store: Sql
         unit.conn.execute(text("UPDATE instance SET revision = revision + 1 WHERE id = :id"), {"id": middle})
 
     engine.store = _Interfering(store, concurrent_writer)
-    outcome = firing.fire_batch(engine, ids, clock.now())
+    outcome = firing.fire_batch(engine.core, ids, clock.now())
     engine.store = store
     assert outcome.fired == 4
     assert outcome.alone == [middle]
@@ -139,7 +139,7 @@ def test_a_failure_while_stepping_rolls_the_batch_back_and_fires_each_alone(stor
     engine = timer_engine(store, clock)
     ids = start_many(engine, 4)
     clock.advance(timedelta(seconds=2))
-    real_load = engine._load
+    real_load = engine.core.load
     failures = {"left": 1}
 
     def flaky_load(unit: Any, record: InstanceRecord) -> Any:
@@ -148,7 +148,7 @@ def test_a_failure_while_stepping_rolls_the_batch_back_and_fires_each_alone(stor
             raise RuntimeError("deserialization failed once")
         return real_load(unit, record)
 
-    engine._load = flaky_load  # type: ignore[method-assign]
+    engine.core.load = flaky_load  # type: ignore[method-assign]
     assert engine.fire_due_timers() == 4
     assert failures["left"] == 0
     assert_each_fired_once(engine, ids)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.clock import SHANGHAI, FixedClock
-from engine.service import facade as service
+from engine.service import firing
 from engine.service.facade import Engine
 from integrations.sql import SqlStore
 from jiuzhu.supervisions import department_supervisions, group, supervisions_for
@@ -90,14 +90,14 @@ def test_overdue_raises_one_row_per_target_once_through_batched_firing(
     make_engine_for: Callable[..., Engine], clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batches: list[Any] = []
-    original = service.fire_batch
+    original = firing.fire_batch
 
-    def spy(engine: Engine, ids: Any, now: datetime) -> Any:
-        outcome = original(engine, ids, now)
+    def spy(core: Any, ids: Any, now: datetime) -> Any:
+        outcome = original(core, ids, now)
         batches.append(outcome)
         return outcome
 
-    monkeypatch.setattr(service, "fire_batch", spy)
+    monkeypatch.setattr(firing, "fire_batch", spy)
     engine = make_engine_for()
     cases = [_case(engine, clock, ["dianfei"]) for _ in range(3)]
     for case in cases:

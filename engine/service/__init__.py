@@ -1,5 +1,6 @@
 """The engine facade and the one step pipeline behind it."""
 
-from engine.service.facade import SYSTEM_CHAIN, ClockStatus, DeployResult, Engine, InstanceView
+from engine.service.core import SYSTEM_CHAIN, ClockStatus, DeployResult, InstanceView
+from engine.service.facade import Engine
 
 __all__ = ["SYSTEM_CHAIN", "ClockStatus", "DeployResult", "Engine", "InstanceView"]

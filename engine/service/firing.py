@@ -1,20 +1,24 @@
-"""Firing the timers of many due instances in one transaction.
+"""Firing timers: one instance at a time, or many due instances in one transaction.
 
 A sweep finds tens of instances due at once; stepping each in its own
 transaction costs a commit, a row read and a handful of statements per
-instance, which is most of a firing's time. Here one transaction locks the
-batch's rows with one read, steps each instance in memory exactly as
-:meth:`engine.service.facade.Engine.wake` would, and writes them together: every
-instance row through its own revision guard, then the timer rows and the
-audit events of all winners in one statement each.
+instance, which is most of a firing's time. :func:`fire_batch` locks the
+batch's rows with one read, runs each instance through the step pipeline's
+:func:`~engine.service.stepping.advance` and
+:func:`~engine.service.stepping.settle` in memory, and writes them together:
+every instance row through its own revision guard, then the timer rows and
+the audit events of all winners in one statement each.
 
-Guarantees are those of one-by-one firing:
+Guarantees are those of one-by-one firing (:func:`wake`):
 
 * each instance is guarded by its own revision. One that loses (or whose row
   another transaction holds: it is not even read) is left out of the batch's
   writes — its SLA writes are held back until its guard passes — and handed
   back to be woken on its own, after the batch committed; the SLA writes of
   an instance with nothing to commit are made at once, as a lone step would;
+* an instance whose firing starts other processes, or changes its ready
+  tasks while commit hooks (partner handoffs) are installed, is woken on its
+  own: those write outside the instance's guard;
 * anything unexpected while stepping an instance rolls the whole batch back,
   and every instance is then woken on its own, so a failure surfaces exactly
   where it did before;
@@ -23,22 +27,21 @@ Guarantees are those of one-by-one firing:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-from engine.audit import GENESIS, AuditEvent, seal
-from engine.ports import InstanceRecord, TaskRow, TimerRow, Unit
-from engine.runtime.connectors import collecting_starts
+from engine.errors import ConflictError, NotFoundError
+from engine.events import EventDraft
+from engine.ports import InstanceRecord, Unit
 from engine.runtime.run import InstanceRun
-from engine.runtime.task_facts import TaskFacts, facts_for
-from engine.runtime.tasks import ReadyTask
-from engine.sla.clocks import SlaClock
-from engine.sla.functions import sla_context
+from engine.service.core import SYSTEM_CHAIN, Core
+from engine.service.stepping import Settled, Step, advance, next_wake, settle, step
 
-if TYPE_CHECKING:
-    from engine.service.facade import Engine
+
+def fire(run: InstanceRun, now: datetime) -> list[EventDraft]:
+    return run.fire_timers(now=now)
 
 
 @dataclass
@@ -62,17 +65,10 @@ class _HeldBack:
 
 
 @dataclass
-class _Step:
-    record: InstanceRecord
+class _Fired:
+    settled: Settled
     next_wake: datetime | None
-    updated: InstanceRecord | None = None  # None: nothing changed, nothing to write
-    events: list[AuditEvent] = field(default_factory=list)
-    timers: list[TimerRow] | None = None  # None: the timer rows stay as they are
-    ready_added: list[TaskRow] = field(default_factory=list)
-    ready_removed: list[str] = field(default_factory=list)
-    facts_kept: dict[str, TaskFacts] = field(default_factory=dict)
-    held_back: list[Callable[[Unit], None]] = field(default_factory=list)
-    alone: bool = False  # to be stepped by Engine._step (see _step)
+    held_back: list[Callable[[Unit], None]]
 
 
 @dataclass
@@ -82,108 +78,40 @@ class BatchOutcome:
     alone: list[str] = field(default_factory=list)  # to be woken one by one
 
 
-def stepped(
-    record: InstanceRecord, run: InstanceRun, state: str, events: Sequence[AuditEvent], now: datetime
-) -> InstanceRecord:
-    """The instance row after a step that wrote ``events``."""
-    return replace(
-        record,
-        status=run.status,
-        state=state,
-        revision=record.revision + 1,
-        updated_at=now,
-        incident=run.incident.to_dict() if run.incident else None,
-        event_count=record.event_count + len(events),
-        head_hash=events[-1].hash if events else record.head_hash,
-    )
-
-
-def ready_rows(
-    record: InstanceRecord,
-    run: InstanceRun,
-    ready: Sequence[ReadyTask],
-    data: Mapping[str, Any],
-    before: set[str],
-    clocks: Sequence[SlaClock],
-    now: datetime,
-) -> tuple[list[TaskRow], list[str], dict[str, TaskFacts]]:
-    """The ready-task index after a step (``ready`` and ``data`` are the run's
-    after it): rows to add (with their inbox facts), ids to remove, and fresh
-    facts for the tasks still waiting (a pause or an extension moves their
-    deadline)."""
-    facts = {
-        t.id: facts_for(
-            t.id, run.task_data(t.id), data, org_unit=record.org_unit, business_key=record.business_key, clocks=clocks
-        )
-        for t in ready
-    }
-    added = [
-        TaskRow(t.id, record.id, record.process_id, t.element_id, t.name, t.lane, now, facts[t.id])
-        for t in ready
-        if t.id not in before
-    ]
-    removed = sorted(before - set(facts))
-    return added, removed, {tid: f for tid, f in facts.items() if tid in before}
-
-
-def _step(engine: Engine, unit: Unit, record: InstanceRecord, now: datetime) -> _Step:
-    run: InstanceRun = engine._load(unit, record)
-    ready_before = {t.id for t in run.ready_tasks()}
-    timers_before = run.waiting_timers()
-    # As in Engine._step: what a timer sets off happened when it was due.
-    due = [t.due_at for t in timers_before if t.due_at <= now]
-    event_time = min(due) if due else now
+def _fire_one(core: Core, unit: Unit, record: InstanceRecord, now: datetime) -> _Fired | None:
+    """The instance's firing, settled but unwritten; None: it must be woken alone."""
     held = _HeldBack(unit)
-    with (
-        sla_context(engine.sla.context(unit, record, event_time)),
-        collecting_starts(engine._deployed(unit)) as starts,
-    ):
-        drafts = run.fire_timers(now=now)
-    # Only Engine._step starts other processes and runs the commit hooks
-    # (partner handoffs) for tasks that became ready: leave those to it.
-    if starts or (engine.commit_hooks and {t.id for t in run.ready_tasks()} != ready_before):
-        return _Step(record, None, alone=True)
-    sla_events, clocks = engine.sla.step(cast(Unit, held), record, run, event_time)
-    drafts += sla_events
-    moments = [t.due_at for t in run.waiting_timers()]
-    moments += [m for m in (c.next_check() for c in clocks) if m is not None]
-    step = _Step(record, min(moments, default=None), held_back=held.writes)
-    state = run.dump()
-    if not drafts and state == record.state and run.status == record.status:
-        return step
-    step.events = seal(record.id, drafts, after_seq=record.event_count, prev_hash=record.head_hash or GENESIS, at=now)
-    step.updated = stepped(record, run, state, step.events, now)
-    timers = run.waiting_timers()
-    if timers != timers_before:
-        step.timers = [TimerRow(record.id, t.task_id, t.element_id, t.due_at) for t in timers]
-    step.ready_added, step.ready_removed, step.facts_kept = ready_rows(
-        record, run, run.ready_tasks(), run.data(), ready_before, clocks, now
-    )
-    return step
+    moved = advance(core, cast(Unit, held), record, fire, now, Step(record.id, fires_timers=True))
+    if moved.starts or (core.commit_hooks and {t.id for t in moved.run.ready_tasks()} != moved.ready_before):
+        return None
+    return _Fired(settle(core, unit, moved, now), next_wake(moved.run, moved.clocks), held.writes)
 
 
-def fire_batch(engine: Engine, instance_ids: Sequence[str], now: datetime) -> BatchOutcome:
+def fire_batch(core: Core, instance_ids: Sequence[str], now: datetime) -> BatchOutcome:
     """Fire what is due on ``instance_ids`` in one transaction."""
-    from engine.service.facade import SYSTEM_CHAIN  # engine.service imports this module
-
     outcome = BatchOutcome()
-    with engine.store.unit() as unit:
-        records = {r.id: r for r in unit.lock_instances(instance_ids) if r.id != SYSTEM_CHAIN}
+    with core.store.unit() as unit:
+        locked = {r.id: r for r in unit.lock_instances(instance_ids) if r.id != SYSTEM_CHAIN}
         # Missing, or held by another transaction (a task being completed):
         # woken alone, which waits for the row or reports it gone.
-        outcome.alone = [i for i in instance_ids if i not in records]
-        stepped_all = [_step(engine, unit, records[i], now) for i in instance_ids if i in records]
-        outcome.alone += [s.record.id for s in stepped_all if s.alone]
-        steps = [s for s in stepped_all if not s.alone]
-        changed = [s for s in steps if s.updated is not None]
+        outcome.alone = [i for i in instance_ids if i not in locked]
+        fired: list[_Fired] = []
+        for instance_id in (i for i in instance_ids if i in locked):
+            one = _fire_one(core, unit, locked[instance_id], now)
+            if one is None:
+                outcome.alone.append(instance_id)
+            else:
+                fired.append(one)
+        changed = [f.settled for f in fired if f.settled.updated is not None]
         won = unit.update_instances([(s.updated, s.record.revision) for s in changed if s.updated is not None])
         winners = [s for s in changed if s.record.id in won]
         outcome.alone += [s.record.id for s in changed if s.record.id not in won]
         # The rows are locked (or, on SQLite, the database is): an instance
-        # with nothing to commit may still write its clocks, as in Engine._step.
-        for s in [s for s in steps if s.updated is None] + winners:
-            for write in s.held_back:
-                write(unit)
+        # with nothing to commit may still write its clocks, as a lone step does.
+        for f in fired:
+            if f.settled.updated is None or f.settled.record.id in won:
+                for held in f.held_back:
+                    held(unit)
         for s in winners:
             if s.ready_added or s.ready_removed:
                 unit.update_ready_tasks(s.record.id, added=s.ready_added, removed=s.ready_removed)
@@ -195,5 +123,49 @@ def fire_batch(engine: Engine, instance_ids: Sequence[str], now: datetime) -> Ba
         # Last, so that the events are written as close to the commit as can be.
         unit.append_events([e for s in winners for e in s.events])
     outcome.fired = len(winners)
-    outcome.schedule = [(s.record.id, s.next_wake) for s in steps if s.updated is None or s.record.id in won]
+    outcome.schedule = [
+        (f.settled.record.id, f.next_wake) for f in fired if f.settled.updated is None or f.settled.record.id in won
+    ]
     return outcome
+
+
+def wake(core: Core, instance_id: str, now: datetime) -> bool:
+    """Fire whatever is due on one instance. Safe to call twice, or from two
+    workers at once: the second finds nothing due, or loses the revision
+    race, and changes nothing."""
+    try:
+        view = step(core, Step(instance_id, fire, fires_timers=True, now=now))
+    except ConflictError:
+        return False
+    except NotFoundError:
+        if core.wakeups is not None:
+            core.wakeups.schedule(instance_id, None)
+        return False
+    return view.changed
+
+
+def wake_many(core: Core, instance_ids: Sequence[str], now: datetime) -> int:
+    """:func:`wake` for many instances, ``core.fire_batch`` of them per
+    transaction; returns how many changed."""
+    woken = 0
+    for begin in range(0, len(instance_ids), core.fire_batch):
+        chunk = instance_ids[begin : begin + core.fire_batch]
+        try:
+            outcome = fire_batch(core, chunk, now)
+        except Exception:  # rolled back; one by one, a failure surfaces where it belongs
+            woken += sum(1 for instance_id in chunk if wake(core, instance_id, now))
+            continue
+        if core.wakeups is not None and outcome.schedule:
+            core.wakeups.schedule_many(outcome.schedule)
+        woken += outcome.fired + sum(1 for instance_id in outcome.alone if wake(core, instance_id, now))
+    return woken
+
+
+def fire_due(core: Core, now: datetime, limit: int) -> int:
+    """Refresh exactly the instances whose timers are due; returns how many changed."""
+    if core.wakeups is not None:
+        due = core.wakeups.claim_due(now, limit)
+    else:
+        with core.store.reader() as unit:
+            due = unit.due_instances(now, limit)
+    return wake_many(core, due, now)

@@ -1,0 +1,142 @@
+"""Deployments, SLA policies and the calendar: what instances run on.
+
+Each is validated against the others before it is stored: a process may name
+only stages its policies define, and a policy may not drop a stage a deployed
+process names. Each is recorded on the system audit chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.deploy.builder import build_deployment
+from engine.deploy.definitions import definition_to_dict
+from engine.deploy.model import FormResolver, SourceFile
+from engine.errors import DeploymentRefused, NotFoundError
+from engine.events import EventDraft
+from engine.ports import DeploymentRecord, VersionRecord
+from engine.service.core import Core, DeployResult
+from engine.service.stepping import Step, append_system, step
+from engine.sla.desk import policy_key
+from engine.sla.policy import SlaPolicy, load_policy, stage_problems, stage_references
+from engine.workcal.schedule import Schedule, load_schedule
+
+
+def deploy(core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None) -> DeployResult:
+    deployment = build_deployment(files, sandbox=core.sandbox, resolve_form=resolve_form, connectors=core.connectors)
+    now = core.clock.now()
+    with core.store.unit() as unit:
+        policies = core.sla.book(unit).policies
+        problems = [
+            problem
+            for pid, definition in sorted(deployment.processes.items())
+            for problem in stage_problems(pid, definition.file, stage_references(definition.spec), policies)
+        ]
+        if problems:
+            raise DeploymentRefused(problems)
+        existing = unit.find_deployment(deployment.content_hash)
+        if existing is not None:
+            versions = [v for v in unit.list_versions() if v.deployment_hash == existing.content_hash]
+            return DeployResult(existing.content_hash, False, versions, existing.documentation_only)
+        versions = []
+        for pid, definition in sorted(deployment.processes.items()):
+            latest = unit.latest_version(pid)
+            number = (latest.version if latest else 0) + 1
+            versions.append(
+                VersionRecord(
+                    pid, number, deployment.content_hash, definition.name, now, definition_to_dict(definition)
+                )
+            )
+        files_stored = tuple((f.name, f.content) for f in deployment.files)
+        record = DeploymentRecord(deployment.content_hash, now, actor, files_stored, deployment.documentation_only)
+        unit.add_deployment(record, versions)
+        payload = {
+            "content_hash": deployment.content_hash,
+            "files": [f.name for f in deployment.files],
+            "versions": {v.process_id: v.version for v in versions},
+            "documentation_only": list(deployment.documentation_only),
+        }
+        append_system(core, unit, EventDraft("deployment_created", payload, actor=actor))
+    return DeployResult(deployment.content_hash, True, versions, deployment.documentation_only)
+
+
+def version_source(core: Core, process_id: str, version: int) -> SourceFile:
+    """The model file a version was deployed from, byte for byte (its diagram)."""
+    with core.store.reader() as unit:
+        record = unit.get_version(process_id, version)
+        deployment = unit.find_deployment(record.deployment_hash) if record else None
+    if record is not None and deployment is not None:
+        wanted = record.definition.get("file")
+        for name, content in deployment.files:
+            if name == wanted:
+                return SourceFile(name, content)
+    raise NotFoundError(f"流程版本 {process_id} v{version} 的模型文件缺失", code="VERSION_NOT_FOUND")
+
+
+def _latest(versions: Sequence[VersionRecord]) -> list[VersionRecord]:
+    newest: dict[str, VersionRecord] = {}
+    for v in versions:
+        if v.process_id not in newest or v.version > newest[v.process_id].version:
+            newest[v.process_id] = v
+    return list(newest.values())
+
+
+def load_policies(core: Core, files: Sequence[tuple[str, bytes]], *, actor: str | None) -> list[SlaPolicy]:
+    """Validate and store SLA policy files (``*.sla.json``); every stage a
+    deployed process names must exist in the policies that govern it."""
+    policies = [(name, body, load_policy(body, source=name)) for name, body in files]
+    now = core.clock.now()
+    loaded = []
+    with core.store.unit() as unit:
+        problems = []
+        for version in _latest(unit.list_versions()):
+            references = stage_references(version.definition["spec"])
+            file = version.definition.get("file", version.process_id)
+            problems += stage_problems(version.process_id, file, references, [p for _, _, p in policies])
+        if problems:
+            raise DeploymentRefused(problems)
+        for name, body, policy in policies:
+            added = unit.add_policy(
+                policy_id=policy.id,
+                version=policy.version,
+                digest=policy.digest,
+                source=name,
+                body=body.decode("utf-8"),
+                at=now,
+            )
+            if added:
+                loaded.append(policy)
+                payload = {"policy": policy_key(policy), "source": name, "title": policy.title}
+                append_system(core, unit, EventDraft("sla_policy_loaded", payload, actor=actor))
+        core.sla.invalidate()
+    return loaded
+
+
+def load_calendar(core: Core, text: str, *, source: str, actor: str | None) -> tuple[Schedule, int]:
+    """Load a year's State Council schedule; recompute provisional deadlines."""
+    schedule = load_schedule(text, source=source)
+    now = core.clock.now()
+    with core.store.unit() as unit:
+        unit.add_schedule(
+            year=schedule.year,
+            region=schedule.region,
+            version=schedule.version,
+            source=source,
+            body=text,
+            actor=actor,
+            at=now,
+        )
+        core.sla.invalidate()
+        calendar = core.sla.calendar(unit)
+        payload = {
+            "year": schedule.year,
+            "region": schedule.region,
+            "version": schedule.version,
+            "source": source,
+            "calendar_version": calendar.version(schedule.region),
+        }
+        append_system(core, unit, EventDraft("calendar_loaded", payload, actor=actor))
+        affected = unit.provisional_instances()
+    for instance_id in affected:
+        step(core, Step(instance_id, recompute=True))
+    return schedule, len(affected)
