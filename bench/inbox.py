@@ -36,10 +36,10 @@ from engine.clock import FixedClock
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import Engine
 from engine.sla.functions import HELPERS
+from integrations.ports import InboxQuery, OrgUnit, User
 from integrations.sql import SqlStore, make_engine
-from jiuzhu.accounts import OrgUnit, User, hash_password
+from jiuzhu.accounts import hash_password
 from jiuzhu.api import create_app
-from jiuzhu.inbox import InboxQuery
 from jiuzhu.settings import Settings
 from jiuzhu.web.auth import viewer_for
 from jiuzhu.wiring import build_web_context

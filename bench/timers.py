@@ -49,18 +49,13 @@ Usage: python bench/timers.py [--n 100000] [--quick] [--workers 2] [--rate 1000]
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,242 +65,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from redis import Redis  # noqa: E402
-from sqlalchemy import insert, select, text  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
-from engine.audit import GENESIS, seal  # noqa: E402
-from engine.clock import Clock, FixedClock, SystemClock  # noqa: E402
-from engine.deploy.model import load_files  # noqa: E402
-from engine.runtime.run import EventDraft  # noqa: E402
-from engine.sandbox.scripts import Sandbox  # noqa: E402
-from engine.service.facade import Engine  # noqa: E402
+from bench.timer_profile import profile_fire_path  # noqa: E402
+from bench.timer_setup import (  # noqa: E402
+    FIRE_LOG,
+    MODEL,
+    REDIS_URL,
+    load_clones,
+    log,
+    make_template,
+    new_engine,
+    percentile,
+    postgres_database,
+    sqlite_database,
+)
+from bench.timer_workers import Worker, cpu_by_group, cpu_spent, worker_env  # noqa: E402
+from engine.clock import SystemClock  # noqa: E402
 from integrations.redis_wakeups import RedisWakeups  # noqa: E402
-from integrations.sql import SqlStore, make_engine  # noqa: E402
-from integrations.sql.tables import Instance, Timer  # noqa: E402
-
-MODEL = ROOT / "tests" / "fixtures" / "engine" / "short_timer.bpmn"
-PROCESS = "short_timer"
-INST = Instance.__table__  # type: ignore[attr-defined]
-TIMER = Timer.__table__  # type: ignore[attr-defined]
-POSTGRES_URL = os.environ.get("JIUZHU_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("JIUZHU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")  # keys under a fresh prefix
-
-FIRE_LOG = {
-    "postgresql": [
-        "CREATE TABLE bench_fire (chain_id varchar(36) NOT NULL, fired_at double precision NOT NULL)",
-        """CREATE FUNCTION bench_fire_log() RETURNS trigger LANGUAGE plpgsql AS $$
-           BEGIN
-             INSERT INTO bench_fire VALUES (NEW.chain_id, extract(epoch FROM clock_timestamp()));
-             RETURN NULL;
-           END $$""",
-        # Deferred: it runs when the firing transaction commits, so fired_at
-        # is the commit (less the WAL flush), not the moment of the INSERT.
-        """CREATE CONSTRAINT TRIGGER bench_fire_t AFTER INSERT ON audit_event
-           DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-           WHEN (NEW.type = 'timer_fired') EXECUTE FUNCTION bench_fire_log()""",
-    ],
-    "sqlite": [
-        "CREATE TABLE bench_fire (chain_id TEXT NOT NULL, fired_at REAL NOT NULL)",
-        """CREATE TRIGGER bench_fire_t AFTER INSERT ON audit_event WHEN NEW.type = 'timer_fired'
-           BEGIN INSERT INTO bench_fire VALUES (NEW.chain_id, (julianday('now') - 2440587.5) * 86400.0); END""",
-    ],
-}
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-# -- databases ------------------------------------------------------------------------
-
-
-@contextmanager
-def sqlite_database(workdir: Path) -> Iterator[str]:
-    path = workdir / f"timers-{uuid.uuid4().hex[:8]}.db"
-    try:
-        yield f"sqlite:///{path}"
-    finally:
-        for leftover in workdir.glob(path.name + "*"):
-            leftover.unlink()
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def new_engine(url: str, clock: Clock, wakeups: RedisWakeups | None = None) -> tuple[SqlStore, Engine]:
-    store = SqlStore.from_url(url)
-    store.create_schema()
-    engine = Engine(store, clock, Sandbox(), wakeups=wakeups)
-    files, resolve = load_files([MODEL], None)
-    engine.deploy(files, resolve, actor="bench")
-    return store, engine
-
-
-# -- loading ------------------------------------------------------------------------------
-
-
-@dataclass
-class Template:
-    instance: dict[str, Any]
-    timers: list[dict[str, Any]]
-    drafts: list[EventDraft]
-    occurred_at: datetime
-    due_iso: str
-
-
-def make_template(store: SqlStore, engine: Engine) -> Template:
-    view = engine.start(PROCESS, {}, actor="bench")
-    tid = view.record.id
-    with store.reader() as unit:
-        instance = dict(unit.conn.execute(select(INST).where(INST.c.id == tid)).mappings().one())
-        timers = [dict(r) for r in unit.conn.execute(select(TIMER).where(TIMER.c.instance_id == tid)).mappings()]
-        for table in SQLModel.metadata.sorted_tables:
-            if "instance_id" in table.c and table.name != TIMER.name:
-                rows = unit.conn.execute(select(table).where(table.c.instance_id == tid)).all()
-                if rows:
-                    raise SystemExit(f"the template has rows in {table.name}; this bench does not clone them")
-        events = list(unit.events(tid))
-    armed = [e for e in events if e.type == "timer_armed"]
-    if len(armed) != 1 or len(timers) != 1:
-        raise SystemExit("the template should wait on exactly one timer")
-    due_iso = armed[0].payload["due_at"]
-    if instance["state"].count(due_iso) != 1:
-        raise SystemExit("the template's due time does not appear exactly once in its state")
-    drafts = []
-    for e in events:
-        body = json.loads(e.body)
-        drafts.append(EventDraft(e.type, body["payload"], e.task_id, e.element_id, e.actor))
-    engine.terminate(tid, "benchmark template", actor="bench")  # it must not fire with the clones
-    return Template(instance, timers, drafts, events[0].occurred_at, due_iso)
-
-
-def load_clones(store: SqlStore, template: Template, dues: list[datetime], chunk: int = 2000) -> dict[str, float]:
-    """Bulk-insert one clone per due time; returns clone id → due (epoch seconds)."""
-    out: dict[str, float] = {}
-    payloads = [json.dumps(d.payload, ensure_ascii=False) for d in template.drafts]
-    for start in range(0, len(dues), chunk):
-        instances, timers, events = [], [], []
-        for due in dues[start : start + chunk]:
-            iid = str(uuid.uuid4())
-            due_iso = due.isoformat()
-            drafts = [
-                EventDraft(d.type, json.loads(p.replace(template.due_iso, due_iso)), d.task_id, d.element_id, d.actor)
-                for d, p in zip(template.drafts, payloads, strict=True)
-            ]
-            sealed = seal(iid, drafts, after_seq=0, prev_hash=GENESIS, at=template.occurred_at)
-            instances.append(
-                {
-                    **template.instance,
-                    "id": iid,
-                    "state": template.instance["state"].replace(template.due_iso, due_iso),
-                    "status": "running",
-                    "event_count": len(sealed),
-                    "head_hash": sealed[-1].hash,
-                }
-            )
-            timers += [
-                {k: v for k, v in {**t, "instance_id": iid, "due_at": due}.items() if k != "id"}
-                for t in template.timers
-            ]
-            events += sealed
-            out[iid] = due.timestamp()
-        with store.unit() as unit:
-            unit.conn.execute(insert(INST), instances)
-            unit.conn.execute(insert(TIMER), timers)
-            unit.append_events(events)
-    return out
-
-
-# -- workers --------------------------------------------------------------------------------
-
-
-class Worker:
-    def __init__(self, name: str, env: dict[str, str], workdir: Path, batch: int | None) -> None:
-        self.log = workdir / f"{name}.log"
-        self._sink = self.log.open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jiuzhu.worker", *(["--batch", str(batch)] if batch else [])],
-            cwd=ROOT,
-            env=env,
-            stdout=self._sink,
-            stderr=subprocess.STDOUT,
-        )
-
-    def started(self) -> bool:
-        if self.proc.poll() is not None:
-            raise SystemExit(f"worker exited early:\n{self.log.read_text(errors='replace')}")
-        return "已启动" in self.log.read_text(errors="replace")
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._sink.close()
-        return self.log.read_text(errors="replace")
-
-
-def worker_env(url: str, redis_url: str | None, prefix: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "JIUZHU_REDIS_URL")}
-    env.update({"DATABASE_URL": url, "PYTHONPATH": str(ROOT)})
-    if redis_url and prefix:
-        env.update({"REDIS_URL": redis_url, "JIUZHU_REDIS_PREFIX": prefix})
-    return env
-
-
-# -- CPU accounting (Linux /proc; empty elsewhere) ---------------------------------------------------
-
-
-def cpu_by_group(worker_pids: list[int]) -> dict[int, tuple[str, float]]:
-    """CPU seconds used so far by each worker, PostgreSQL and Redis process."""
-    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    out: dict[int, tuple[str, float]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            raw = stat.read_text()
-        except OSError:
-            continue
-        pid = int(stat.parent.name)
-        comm = raw[raw.index("(") + 1 : raw.rindex(")")]
-        fields = raw[raw.rindex(")") + 2 :].split()
-        seconds = (int(fields[11]) + int(fields[12])) / tick
-        if pid in worker_pids:
-            out[pid] = ("workers", seconds)
-        elif comm.startswith("postgres"):
-            out[pid] = ("postgres", seconds)
-        elif comm.startswith("redis-server"):
-            out[pid] = ("redis", seconds)
-    return out
-
-
-def cpu_spent(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
-    """CPU seconds by group between two samples; a process that started in
-    between counts from zero, one that ended is lost (PostgreSQL backends)."""
-    totals = {"workers": 0.0, "postgres": 0.0, "redis": 0.0}
-    for pid, (group, seconds) in after.items():
-        totals[group] += seconds - before.get(pid, (group, 0.0))[1]
-    return totals
-
+from integrations.sql import SqlStore  # noqa: E402
 
 # -- one run ------------------------------------------------------------------------------------
 
@@ -482,64 +260,6 @@ def wait_all_fired(store: SqlStore, n: int, *, t0: datetime, deadline_s: float) 
             log(f"  {done}/{n} fired")
             last_report = now
         time.sleep(1.0 if n - done > 2000 else 0.2)
-
-
-# -- what one firing costs -----------------------------------------------------------------
-
-
-def profile_fire_path(url: str, n: int, wakeups: RedisWakeups | None = None) -> list[str]:
-    """Single-threaded, in-process: where the time of one firing goes."""
-    from engine.runtime import run as runtime
-    from engine.service import firing, stepping
-    from engine.service.core import Core
-    from integrations.sql import store as sql_store
-
-    clock = FixedClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
-    store, engine = new_engine(url, clock, wakeups)
-    engine.rebuild_wakeups()
-    for _ in range(n):
-        engine.start(PROCESS, {}, actor="bench")
-    clock.advance(timedelta(seconds=2))
-    spent: dict[str, float] = {}
-    patched: list[tuple[Any, str, Any]] = []
-
-    def wrap(owner: Any, name: str, label: str) -> None:
-        original = getattr(owner, name)
-
-        def timed(*a: Any, **k: Any) -> Any:
-            began = time.perf_counter()
-            try:
-                return original(*a, **k)
-            finally:
-                spent[label] = spent.get(label, 0.0) + time.perf_counter() - began
-
-        patched.append((owner, name, original))
-        setattr(owner, name, timed)
-
-    wrap(Core, "load", "load + deserialize workflow")
-    wrap(runtime.InstanceRun, "fire_timers", "fire timer + engine steps + observe")
-    wrap(runtime.InstanceRun, "dump", "serialize workflow")
-    wrap(stepping, "seal", "seal audit events (sha256)")
-    wrap(firing, "fire_batch", "batch transactions, all in (incl. the above)")
-    wrap(sql_store.SqlUnit, "lock_instances", "SQL: select + lock the batch's rows")
-    wrap(sql_store.SqlUnit, "update_instances", "SQL: revision-guarded updates")
-    wrap(sql_store.SqlUnit, "append_events", "SQL: insert audit events")
-    wrap(sql_store.SqlUnit, "replace_timers_of", "SQL: replace timer rows")
-    if wakeups is not None:
-        wrap(RedisWakeups, "claim_due", "Redis: claim_due (per batch)")
-        wrap(RedisWakeups, "schedule_many", "Redis: schedule_many after commit")
-    try:
-        began = time.perf_counter()
-        fired = engine.fire_due_timers(limit=n + 10)
-        total = time.perf_counter() - began
-    finally:
-        for owner, name, original in patched:
-            setattr(owner, name, original)
-        store.close()
-    lines = [f"  one firing: {total / fired * 1000:.2f} ms ({fired} fired in one thread)"]
-    for label, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
-        lines.append(f"    {label:40} {seconds / fired * 1000:6.2f} ms")
-    return lines
 
 
 # -- main -----------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ as arguments; nothing here imports a web framework, SQL or Redis."""
 
 from engine.audit import AuditEvent, Verdict
 from engine.clock import Clock, FixedClock, SystemClock
-from engine.deploy.model import Deployment, ProcessDefinition, SourceFile, build_deployment, load_files
+from engine.deploy.builder import build_deployment
+from engine.deploy.model import Deployment, ProcessDefinition, SourceFile, load_files
 from engine.errors import (
     ConflictError,
     DeploymentRefused,

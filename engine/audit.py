@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.runtime.run import EventDraft
+from engine.events import EventDraft
 
 GENESIS = "0" * 64
 

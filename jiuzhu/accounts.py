@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from integrations.ports import AccountStore, OrgUnit, User
 
 ADMIN, AUDITOR, PARTNER, DESIGNER = "admin", "auditor", "partner", "designer"
 # The head of a partner department: receives its 督办, does not work its handoffs.
@@ -40,37 +42,6 @@ def password_matches(stored_hash: str, password: str) -> bool:
         return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-@dataclass(frozen=True)
-class OrgUnit:
-    code: str
-    name: str
-    kind: str
-    parent: str | None = None
-    region: str | None = None
-    department: str | None = None
-
-
-@dataclass(frozen=True)
-class User:
-    username: str
-    display_name: str
-    roles: tuple[str, ...]
-    org_unit: str
-    password_hash: str = field(default="", repr=False)
-    active: bool = True
-
-    def has(self, *roles: str) -> bool:
-        return any(r in self.roles for r in roles)
-
-
-class AccountStore(Protocol):
-    def org_units(self) -> list[OrgUnit]: ...
-    def users(self) -> list[User]: ...
-    def find_user(self, username: str) -> User | None: ...
-    def save_org_units(self, units: Sequence[OrgUnit]) -> None: ...
-    def save_users(self, users: Sequence[User]) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from jiuzhu.scheduler import build_wakeups
 from jiuzhu.settings import Settings
 
 if TYPE_CHECKING:
-    from jiuzhu.accounts import User
+    from integrations.ports import User
     from jiuzhu.web.context import WebContext
 
 

@@ -1,8 +1,16 @@
-"""The phases of :func:`engine.deploy.model.build_deployment`."""
+"""Deploy-time loading and validation of BPMN, DMN and form files.
+
+A deployment either yields executable process definitions that mean exactly
+what the model says, or is refused with every located problem found. The
+phases are: safe XML parse; split executable from documentation-only files;
+static checks on the XML (unsupported elements, vendor dialects, timers);
+SpiffWorkflow parse with a fresh parser; checks on the built specs
+(expressions through the sandbox, forms, unreachable elements).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -15,7 +23,15 @@ from engine.deploy import dmn_checks, instructions
 from engine.deploy.bpmn_checks import ProcessChecker, diagram_warnings
 from engine.deploy.expressions import ExpressionChecker, ScriptChecker
 from engine.deploy.forms import FormLoader
-from engine.deploy.model import Deployment, FormRef, ProcessDefinition, SourceFile, UserTaskInfo, content_hash
+from engine.deploy.model import (
+    Deployment,
+    FormRef,
+    FormResolver,
+    ProcessDefinition,
+    SourceFile,
+    UserTaskInfo,
+    content_hash,
+)
 from engine.deploy.model_xml import BPMN_NS, SPIFF_NS, XmlDoc, local_name, namespace, parse_xml, xsd_problems
 from engine.deploy.spiff_build import SpiffBuild
 from engine.deploy.support import REGISTERED_TAGS
@@ -26,6 +42,26 @@ from engine.runtime.serialization import spec_to_dict
 
 XML_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
 _LATER_PHASE = {"BPMN_PARSE", "BPMN_UNREACHABLE"}  # consequences of a static finding on the same element
+
+
+def build_deployment(
+    files: Sequence[SourceFile],
+    *,
+    sandbox: ScriptChecker,
+    resolve_form: FormResolver,
+    connectors: Connectors | None = None,
+) -> Deployment:
+    """Raises DeploymentRefused listing every problem; never anything else.
+
+    A service task must name one of ``connectors`` (none registered: every service task is refused)."""
+    try:
+        return DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors()).run()
+    except DeploymentRefused:
+        raise
+    except Exception as exc:  # a bug in our own checks must still refuse, not crash the caller
+        name = str(getattr(files[0], "name", "<部署>")) if files else "<部署>"
+        message = f"部署检查时发生内部错误：{type(exc).__name__}: {exc}"
+        raise DeploymentRefused([Problem("DEPLOY_INTERNAL", message, Location(name, "#document"))]) from exc
 
 
 class _Locator:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from engine.deploy.model import SourceFile
 from engine.errors import Location, Problem
 from engine.forms.validate import FormRef, check_form_schema, check_ui_schema, load_form_json
-
-if TYPE_CHECKING:
-    from engine.deploy.model import SourceFile
 
 SCHEMA_PROPERTY = "formJsonSchemaFilename"
 UI_SCHEMA_PROPERTY = "formUiSchemaFilename"

@@ -1,12 +1,5 @@
-"""Deploy-time loading and validation of BPMN, DMN and form files.
-
-A deployment either yields executable process definitions that mean exactly
-what the model says, or is refused with every located problem found. The
-phases are: safe XML parse; split executable from documentation-only files;
-static checks on the XML (unsupported elements, vendor dialects, timers);
-SpiffWorkflow parse with a fresh parser; checks on the built specs
-(expressions through the sandbox, forms, unreachable elements).
-"""
+"""What a deployment is made of and yields: source files in, process
+definitions out. :mod:`engine.deploy.builder` turns the one into the other."""
 
 from __future__ import annotations
 
@@ -16,10 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.deploy.expressions import ScriptChecker
-from engine.errors import DeploymentRefused, InvalidRequestError, Location, Problem
+from engine.errors import InvalidRequestError, Problem
 from engine.forms.validate import FormRef as FormRef
-from engine.runtime.connectors import Connectors
 
 FormResolver = Callable[[str, str], "SourceFile | None"]
 
@@ -70,28 +61,6 @@ def content_hash(files: Sequence[SourceFile]) -> str:
         encoded = name.encode("utf-8")
         digest.update(len(encoded).to_bytes(8, "big") + encoded + len(content).to_bytes(8, "big") + content)
     return digest.hexdigest()
-
-
-def build_deployment(
-    files: Sequence[SourceFile],
-    *,
-    sandbox: ScriptChecker,
-    resolve_form: FormResolver,
-    connectors: Connectors | None = None,
-) -> Deployment:
-    """Raises DeploymentRefused listing every problem; never anything else.
-
-    A service task must name one of ``connectors`` (none registered: every service task is refused)."""
-    from engine.deploy.builder import DeploymentBuilder
-
-    try:
-        return DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors()).run()
-    except DeploymentRefused:
-        raise
-    except Exception as exc:  # a bug in our own checks must still refuse, not crash the caller
-        name = str(getattr(files[0], "name", "<部署>")) if files else "<部署>"
-        message = f"部署检查时发生内部错误：{type(exc).__name__}: {exc}"
-        raise DeploymentRefused([Problem("DEPLOY_INTERNAL", message, Location(name, "#document"))]) from exc
 
 
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn")

@@ -24,6 +24,8 @@ from typing import Any
 
 from jsonschema import ValidationError  # type: ignore[import-untyped]
 
+from engine.forms.problems import FormProblem
+
 HOUSEHOLD_CONSISTENCY = "x-householdConsistency"
 SELF = "本人"
 
@@ -40,8 +42,6 @@ def _age(born: date, on: date) -> int:
 
 
 def _error(path: list[Any], code: str, message: str) -> ValidationError:
-    from engine.forms.formats import FormProblem
-
     return ValidationError(message, path=path, cause=FormProblem(code, message))
 
 

@@ -22,7 +22,9 @@ from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped
 from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 
 from engine.errors import FieldError, FormValidationError, Location, Problem
-from engine.forms.formats import FormProblem, check_form_keywords, register_formats, with_form_keywords
+from engine.forms.formats import register_formats
+from engine.forms.keywords import check_form_keywords, with_form_keywords
+from engine.forms.problems import FormProblem
 
 
 @dataclass(frozen=True)

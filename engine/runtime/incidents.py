@@ -9,10 +9,11 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import JiuzhuError
+from engine.events import EventDraft
+from engine.runtime.tasks import all_tasks
 
 if TYPE_CHECKING:
     from engine.deploy.model import ProcessDefinition
-    from engine.runtime.run import EventDraft
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,6 @@ class Incident:
         return cls(**data) if data else None
 
     def raised_event(self) -> EventDraft:
-        from engine.runtime.run import EventDraft
-
         return EventDraft(
             "incident_raised", {"code": self.code, "message": self.message}, self.task_id, self.element_id
         )
@@ -57,9 +56,7 @@ def incident_from_exception(exc: BaseException, workflow: Any, definition: Proce
 
     task = getattr(exc, "task", None)
     if task is None:
-        from engine.runtime.run import _all_tasks
-
-        task = next((t for t in _all_tasks(workflow) if t.state == TaskState.ERROR), None)
+        task = next((t for t in all_tasks(workflow) if t.state == TaskState.ERROR), None)
     # A script's or a connector's own error says best what went wrong.
     known = find_script_error(exc) or find_script_error(exc, JiuzhuError)
     if known is not None:

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.deploy.model import ProcessDefinition, UserTaskInfo
+from engine.deploy.model import ProcessDefinition
 from engine.errors import (
     ConflictError,
     FormValidationError,
@@ -32,95 +29,17 @@ from engine.errors import (
     Location,
     NotFoundError,
 )
+from engine.events import EventDraft
 from engine.forms.validate import non_finite, validate_submission
 from engine.runtime import spiff_patches
 from engine.runtime.connectors import ConnectorCall, recording
 from engine.runtime.incidents import Incident, incident_from_exception
+from engine.runtime.observe import data_diff, drain_bpmn_events, firings, task_events
 from engine.runtime.serialization import RestoredSpec, dump_workflow, load_workflow
+from engine.runtime.tasks import ReadyTask, WaitingTimer, all_tasks, is_bpmn_element, ready_view, waiting_timer
 
 RUNNING, COMPLETED, FAILED, INCIDENT, TERMINATED = "running", "completed", "failed", "incident", "terminated"
 ACTIVE_STATES = frozenset({RUNNING, INCIDENT})
-
-
-@dataclass
-class EventDraft:
-    """An audit event before the store numbers and chains it."""
-
-    type: str
-    payload: dict[str, Any] = field(default_factory=dict)
-    task_id: str | None = None
-    element_id: str | None = None
-    actor: str | None = None
-
-
-@dataclass(frozen=True)
-class ReadyTask:
-    id: str
-    element_id: str
-    name: str
-    lane: str | None
-    info: UserTaskInfo | None
-    instance_key: str | None = None  # multi-instance: the item (unit, handoff code) this task is for
-
-
-@dataclass(frozen=True)
-class WaitingTimer:
-    task_id: str
-    element_id: str
-    due_at: datetime
-    period_seconds: float | None = None  # cycle timers: the time between firings
-
-
-def _all_tasks(workflow: BpmnWorkflow) -> list[Task]:
-    # Iterate the dicts, not get_tasks(): the iterator stops at depth 1000
-    # (G3) and below unfinished parents (G4).
-    tasks = list(workflow.tasks.values())
-    for sub in workflow.subprocesses.values():
-        tasks.extend(sub.tasks.values())
-    return tasks
-
-
-def _waiting_timer(task: Task) -> WaitingTimer | None:
-    """The due time SpiffWorkflow stored when the timer armed. Event-based
-    gateways and multiple-event catches keep it on themselves (G8)."""
-    definition = getattr(task.task_spec, "event_definition", None)
-    if definition is None:
-        return None
-    parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-    if not any(isinstance(d, TimerEventDefinition) for d in parts):
-        return None
-    value = task.internal_data.get("event_value")
-    period = None
-    if isinstance(value, dict):  # a cycle: {"cycles": n, "next": iso, "duration": seconds}
-        if value.get("cycles") == 0:
-            return None
-        period = float(value.get("duration") or 0) or None
-        value = value.get("next")
-    if not isinstance(value, str):
-        return None
-    due = datetime.fromisoformat(value)
-    if due.tzinfo is None:
-        due = due.replace(tzinfo=spiff_patches.NAIVE_TZ)  # exactly how SpiffWorkflow reads it
-    return WaitingTimer(str(task.id), task.task_spec.name, due.astimezone(UTC), period)
-
-
-def _is_bpmn_element(task: Task) -> bool:
-    return getattr(task.task_spec, "bpmn_id", None) is not None
-
-
-def _firings(before: WaitingTimer, after: WaitingTimer | None) -> list[datetime]:
-    """Every due moment a refresh fired: a cycle that caught up fired once per period."""
-    if before.period_seconds and after is not None and after.due_at > before.due_at:
-        count = round((after.due_at - before.due_at).total_seconds() / before.period_seconds)
-        return [before.due_at + timedelta(seconds=before.period_seconds * i) for i in range(max(count, 1))]
-    return [before.due_at]
-
-
-def _data_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    added = {k: v for k, v in after.items() if k not in before}
-    changed = {k: {"old": before[k], "new": v} for k, v in after.items() if k in before and before[k] != v}
-    removed = sorted(k for k in before if k not in after)
-    return {"added": added, "changed": changed, "removed": removed}
 
 
 class InstanceRun:
@@ -165,18 +84,18 @@ class InstanceRun:
         if self.status not in ACTIVE_STATES:
             return []
         ready = []
-        for task in _all_tasks(self.workflow):
+        for task in all_tasks(self.workflow):
             if task.state == TaskState.READY and task.task_spec.manual:
-                ready.append(self._ready_view(task))
+                ready.append(ready_view(task, self.definition))
         return ready
 
     def waiting_timers(self) -> list[WaitingTimer]:
         if self.status not in ACTIVE_STATES:
             return []
         timers = []
-        for task in _all_tasks(self.workflow):
+        for task in all_tasks(self.workflow):
             if task.state == TaskState.WAITING:
-                timer = _waiting_timer(task)
+                timer = waiting_timer(task)
                 if timer is not None:
                     timers.append(timer)
         return timers
@@ -187,7 +106,7 @@ class InstanceRun:
         if self.status not in ACTIVE_STATES:
             return []
         stages = []
-        for task in _all_tasks(self.workflow):
+        for task in all_tasks(self.workflow):
             spec = task.task_spec
             waiting = task.state == TaskState.WAITING and isinstance(spec, CatchingEvent)
             # A task that failed (incident) is still the stage being worked on.
@@ -234,14 +153,14 @@ class InstanceRun:
                 actor=actor,
             )
         ]
-        return events + self._advance(now, lambda: None)
+        return events + self.advance(now, lambda: None)
 
     def complete_task(self, task_id: str, form_data: Any, *, actor: str | None, now: datetime) -> list[EventDraft]:
         self._require(RUNNING)
         task = self._find_task(task_id)
         if task.state != TaskState.READY or not task.task_spec.manual:
             raise ConflictError("该任务已被处理或当前不可办理", code="TASK_NOT_READY")
-        view = self._ready_view(task)
+        view = ready_view(task, self.definition)
         form = view.info.form if view.info else None
         location = Location(self.definition.file, view.element_id, "userTask")
         submitted = validate_submission(form, form_data, location=location)  # already our own copy
@@ -260,13 +179,13 @@ class InstanceRun:
                 "name": view.name,
                 "lane": view.lane,
                 "form_data": submitted,  # the snapshot; the task holds a copy
-                "data_diff": _data_diff(before, task.data),
+                "data_diff": data_diff(before, task.data),
             },
             task_id=task_id,
             element_id=view.element_id,
             actor=actor,
         )
-        following = self._advance(now, task.run, skip={task.id})
+        following = self.advance(now, task.run, skip={task.id})
         if task.state != TaskState.COMPLETED:
             # A post-script failed: the submission is kept for the record, but
             # the task is not done and must not read as done.
@@ -278,25 +197,25 @@ class InstanceRun:
             return []
         # SpiffWorkflow fires only when due < now; we promise due <= now (the
         # timer index says so too), hence the microsecond.
-        return self._advance(now, self.workflow.refresh_timers, engine_now=now + timedelta(microseconds=1))
+        return self.advance(now, self.workflow.refresh_timers, engine_now=now + timedelta(microseconds=1))
 
     def retry(self, data_patch: Mapping[str, Any], *, actor: str | None, now: datetime) -> list[EventDraft]:
         """Re-run the failed task after an administrator fixed its data."""
         self._require(INCIDENT)
         assert self.incident is not None
-        failed = [t for t in _all_tasks(self.workflow) if t.state == TaskState.ERROR]
+        failed = [t for t in all_tasks(self.workflow) if t.state == TaskState.ERROR]
         events = [EventDraft("incident_retried", {"data_patch": copy.deepcopy(dict(data_patch))}, actor=actor)]
         for task in failed:
             task.data.update(copy.deepcopy(dict(data_patch)))
             task._set_state(TaskState.READY)
             if task.task_spec.manual:  # back in someone's inbox
-                view = self._ready_view(task)
+                view = ready_view(task, self.definition)
                 events.append(
                     EventDraft("task_ready", {"name": view.name, "lane": view.lane}, view.id, view.element_id)
                 )
         resolved = self.incident
         self.status, self.incident = RUNNING, None
-        events += self._advance(now, lambda: None)
+        events += self.advance(now, lambda: None)
         if self.status != INCIDENT:
             events.append(
                 EventDraft("incident_resolved", {"code": resolved.code}, resolved.task_id, resolved.element_id, actor)
@@ -337,20 +256,10 @@ class InstanceRun:
                 return tasks[key]
         raise NotFoundError(f"任务 {task_id} 不存在", code="TASK_NOT_FOUND")
 
-    def _ready_view(self, task: Task) -> ReadyTask:
-        spec = task.task_spec
-        info = self.definition.user_tasks.get(spec.name)
-        name = info.name if info else (spec.bpmn_name or spec.name)
-        lane = info.lane if info else spec.lane
-        # A multi-instance child is "x [child]" to SpiffWorkflow; people and
-        # the audit log know it by its BPMN id plus the item it works on.
-        key = task.internal_data.get("key_or_index")
-        return ReadyTask(str(task.id), spec.bpmn_id or spec.name, name, lane, info, None if key is None else str(key))
-
     def _timer_map(self) -> dict[str, WaitingTimer]:
         return {t.task_id: t for t in self.waiting_timers()}
 
-    def _advance(
+    def advance(
         self,
         now: datetime,
         action: Callable[[], Any],
@@ -358,7 +267,7 @@ class InstanceRun:
         *,
         engine_now: datetime | None = None,
     ) -> list[EventDraft]:
-        before = {t.id: t.state for t in _all_tasks(self.workflow)}
+        before = {t.id: t.state for t in all_tasks(self.workflow)}
         timers_before = self._timer_map()
         failure: BaseException | None = None
         with spiff_patches.engine_time(engine_now or now), recording() as calls:
@@ -370,13 +279,16 @@ class InstanceRun:
         done = {c.task_id: c for c in calls if c.error is None}
         events = self._observe(before, timers_before, now, set(skip), done)
         events += [EventDraft("connector_failed", c.payload(), c.task_id, c.element_id) for c in calls if c.error]
-        events += self._drain_bpmn_events()
+        drained = drain_bpmn_events(self.workflow)
+        if any(d.type == "instance_failed" for d in drained):
+            self.status = FAILED  # an uncaught BPMN error ends the instance
+        events += drained
         if failure is not None:
             self.incident = incident_from_exception(failure, self.workflow, self.definition)
             self.status = INCIDENT
             events.append(self.incident.raised_event())
         elif self.status == RUNNING:
-            stalled = [t for t in _all_tasks(self.workflow) if t.state == TaskState.READY and not t.task_spec.manual]
+            stalled = [t for t in all_tasks(self.workflow) if t.state == TaskState.READY and not t.task_spec.manual]
             if stalled:
                 self.incident = Incident.stalled(stalled[0], self.definition)
                 self.status = INCIDENT
@@ -397,72 +309,20 @@ class InstanceRun:
         timers_after = self._timer_map()
         changed = [
             t
-            for t in _all_tasks(self.workflow)
-            if before.get(t.id) != t.state and t.id not in skip and _is_bpmn_element(t)
+            for t in all_tasks(self.workflow)
+            if before.get(t.id) != t.state and t.id not in skip and is_bpmn_element(t)
         ]
         changed.sort(key=lambda t: t.last_state_change)
         events: list[EventDraft] = []
         for tid, timer in timers_before.items():
             after = timers_after.get(tid)
             if timer.due_at <= now and (after is None or after.due_at != timer.due_at):
-                for due in _firings(timer, after):
+                for due in firings(timer, after):
                     events.append(EventDraft("timer_fired", {"due_at": due.isoformat()}, tid, timer.element_id))
         for task in changed:
-            events.extend(self._events_for(task, before.get(task.id), calls))
+            events.extend(task_events(task, before.get(task.id), calls, self.definition))
         for tid, timer in timers_after.items():
             previous = timers_before.get(tid)
             if previous is None or previous.due_at != timer.due_at:
                 events.append(EventDraft("timer_armed", {"due_at": timer.due_at.isoformat()}, tid, timer.element_id))
         return events
-
-    def _events_for(self, task: Task, old_state: int | None, calls: Mapping[str, ConnectorCall]) -> list[EventDraft]:
-        spec, tid = task.task_spec, str(task.id)
-        name = spec.bpmn_name or spec.name
-        if task.state == TaskState.READY and spec.manual:
-            view = self._ready_view(task)
-            payload = {"name": view.name, "lane": view.lane, "instance_key": view.instance_key}
-            return [EventDraft("task_ready", payload, tid, view.element_id)]
-        if task.state == TaskState.CANCELLED and old_state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-            return [EventDraft("task_cancelled", {"name": name}, tid, spec.name)]
-        if task.state != TaskState.COMPLETED:
-            return []
-        if isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, TimerEventDefinition):
-            return []  # reported as timer_fired from the timer index
-        if spec.manual:
-            return []  # reported by complete_task with its actor and form data
-        kind = type(spec).__name__
-        if kind.endswith("Gateway") and kind != "ParallelGateway":
-            taken = [c.task_spec.name for c in task.children if c.state not in (TaskState.MAYBE, TaskState.LIKELY)]
-            return [EventDraft("gateway_decided", {"name": name, "taken": taken}, tid, spec.name)]
-        if tid in calls:  # a service task: what was asked and what came back
-            return [EventDraft("connector_called", {"name": name, **calls[tid].payload()}, tid, spec.name)]
-        if kind == "ScriptTask":
-            parent_data = task.parent.data if task.parent is not None else {}
-            return [
-                EventDraft(
-                    "script_run", {"name": name, "data_diff": _data_diff(parent_data, task.data)}, tid, spec.name
-                )
-            ]
-        return [EventDraft("element_completed", {"name": name, "kind": kind}, tid, spec.name)]
-
-    def _drain_bpmn_events(self) -> list[EventDraft]:
-        # get_events() empties SpiffWorkflow's queue: everything must be
-        # recorded now or it is gone (G10).
-        drafts = []
-        for event in self.workflow.get_events():
-            definition = event.event_definition
-            kind = type(definition).__name__
-            payload = {"name": getattr(definition, "name", None), "kind": kind}
-            code = getattr(definition, "code", None)
-            if kind == "ErrorEventDefinition":
-                self.status = FAILED
-                drafts.append(EventDraft("instance_failed", {**payload, "code": code, "reason": "uncaught_error"}))
-            elif kind == "MessageEventDefinition":
-                drafts.append(
-                    EventDraft(
-                        "message_sent", {**payload, "payload": event.payload, "correlations": event.correlations}
-                    )
-                )
-            else:
-                drafts.append(EventDraft("event_uncaught", {**payload, "code": code}))
-        return drafts

@@ -20,7 +20,9 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import InvalidRequestError
-from engine.runtime.run import RUNNING, EventDraft, InstanceRun, _all_tasks
+from engine.events import EventDraft
+from engine.runtime.run import RUNNING, InstanceRun
+from engine.runtime.tasks import all_tasks
 
 PASSABLE = (ExclusiveGatewayMixin, ScriptTaskMixin, NoneTaskMixin, BoundaryEventSplit, BoundaryEventJoin)
 START = (StartEventMixin, BpmnStartTask, StartEventSplit)
@@ -35,7 +37,7 @@ def previous_user_task(run: InstanceRun, task_id: str) -> Task:
     """The completed user task the case would go back to, or a refusal."""
     if run.status != RUNNING:
         raise _refuse("实例不在运行中")
-    task = next((t for t in _all_tasks(run.workflow) if str(t.id) == task_id), None)
+    task = next((t for t in all_tasks(run.workflow) if str(t.id) == task_id), None)
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
         raise _refuse("该任务不是当前待办")
     if task.workflow is not run.workflow:
@@ -55,7 +57,7 @@ def previous_user_task(run: InstanceRun, task_id: str) -> Task:
         raise _refuse("本任务之前没有可退回的人工环节")
     target: Task = node
     below = {t.id for t in target}
-    others = [t for t in _all_tasks(run.workflow) if t.state & ACTIVE and t.id not in below and t is not target]
+    others = [t for t in all_tasks(run.workflow) if t.state & ACTIVE and t.id not in below and t is not target]
     if others:
         raise _refuse("实例中还有并行办理的其他环节")
     return target
@@ -63,7 +65,7 @@ def previous_user_task(run: InstanceRun, task_id: str) -> Task:
 
 def send_back(run: InstanceRun, task_id: str, *, reason: str, actor: str | None, now: datetime) -> list[EventDraft]:
     target = previous_user_task(run, task_id)
-    current = next(t for t in _all_tasks(run.workflow) if str(t.id) == task_id)
+    current = next(t for t in all_tasks(run.workflow) if str(t.id) == task_id)
     spec = current.task_spec
     event = EventDraft(
         "task_sent_back",
@@ -78,7 +80,7 @@ def send_back(run: InstanceRun, task_id: str, *, reason: str, actor: str | None,
         spec.bpmn_id or spec.name,
         actor,
     )
-    return [event, *run._advance(now, lambda: _reset(run, target))]
+    return [event, *run.advance(now, lambda: _reset(run, target))]
 
 
 def _reset(run: InstanceRun, target: Task) -> None:

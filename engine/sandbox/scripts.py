@@ -44,7 +44,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from engine.errors import JiuzhuError, Location, ScriptError
 from engine.runtime.connectors import Connectors
-from engine.sandbox.guards import Guards, text_size
+from engine.sandbox.guards import Guards
 from engine.sandbox.policy import (
     CATCHABLE_EXCEPTIONS,
     FILENAME,
@@ -54,6 +54,7 @@ from engine.sandbox.policy import (
     at_line,
     compile_source,
 )
+from engine.sandbox.sizes import text_size
 from engine.sandbox.watch import Abort, Watch, run
 
 __all__ = ["Sandbox", "SandboxEnvironment", "SandboxScriptEngine", "find_script_error"]

@@ -7,8 +7,8 @@ from typing import Any
 
 from engine.audit import AuditEvent, Verdict, verify_chain
 from engine.errors import NotFoundError
+from engine.events import EventDraft
 from engine.ports import Unit
-from engine.runtime.run import EventDraft
 from engine.service.core import Core
 from engine.service.stepping import annotate, append_system
 

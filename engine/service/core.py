@@ -20,11 +20,13 @@ from engine.clock import Clock
 from engine.deploy.definitions import definition_from_dict
 from engine.deploy.model import ProcessDefinition
 from engine.errors import ConflictError, NotFoundError, Problem
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, Store, Unit, VersionRecord, WakeupIndex
 from engine.runtime.connectors import Connectors
 from engine.runtime.incidents import Incident
-from engine.runtime.run import EventDraft, InstanceRun, ReadyTask
+from engine.runtime.run import InstanceRun
 from engine.runtime.serialization import RestoredSpec, spec_from_dict
+from engine.runtime.tasks import ReadyTask
 from engine.sandbox.scripts import Sandbox
 from engine.sla.clocks import SlaClock
 from engine.sla.desk import SlaDesk

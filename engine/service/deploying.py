@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.deploy.builder import build_deployment
 from engine.deploy.definitions import definition_to_dict
-from engine.deploy.model import FormResolver, SourceFile, build_deployment
+from engine.deploy.model import FormResolver, SourceFile
 from engine.errors import DeploymentRefused, NotFoundError
+from engine.events import EventDraft
 from engine.ports import DeploymentRecord, VersionRecord
-from engine.runtime.run import EventDraft
 from engine.service.core import Core, DeployResult
 from engine.service.stepping import Step, append_system, step
 from engine.sla.desk import policy_key

@@ -13,9 +13,9 @@ from typing import Any
 from engine.audit import AuditEvent, Verdict
 from engine.clock import Clock
 from engine.deploy.model import FormResolver, SourceFile
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, Store, TaskRow, Unit, VersionRecord, WakeupIndex
 from engine.runtime.connectors import Connectors, StartProcess
-from engine.runtime.run import EventDraft
 from engine.sandbox.scripts import Sandbox
 from engine.service import auditing, deploying, firing, sla_admin, stepping, tasks
 from engine.service.core import ClockStatus, CommitHook, Core, DeployResult, InstanceView, SpecCache

@@ -33,8 +33,9 @@ from datetime import datetime
 from typing import Any, cast
 
 from engine.errors import ConflictError, NotFoundError
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, Unit
-from engine.runtime.run import EventDraft, InstanceRun
+from engine.runtime.run import InstanceRun
 from engine.service.core import SYSTEM_CHAIN, Core
 from engine.service.stepping import Settled, Step, advance, next_wake, settle, step
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, Unit
-from engine.runtime.run import EventDraft
 from engine.service.core import ClockStatus, Core, InstanceView
 from engine.service.stepping import Step, step
 from engine.sla import clocks as sla

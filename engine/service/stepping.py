@@ -22,10 +22,12 @@ from typing import Any
 
 from engine.audit import GENESIS, AuditEvent, seal
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, TaskRow, TimerRow, Unit
 from engine.runtime.connectors import StartRequest, collecting_starts
-from engine.runtime.run import EventDraft, InstanceRun, ReadyTask, WaitingTimer
+from engine.runtime.run import InstanceRun
 from engine.runtime.task_facts import TaskFacts, facts_for
+from engine.runtime.tasks import ReadyTask, WaitingTimer
 from engine.service.core import SYSTEM_CHAIN, Core, InstanceView, revision_conflict
 from engine.sla.clocks import SlaClock
 from engine.sla.desk import policy_key

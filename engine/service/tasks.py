@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, TaskRow, Unit
-from engine.runtime.run import EventDraft, InstanceRun
+from engine.runtime.run import InstanceRun
 from engine.runtime.send_back import send_back as reopen_previous
 from engine.service.core import Core, InstanceView
 from engine.service.stepping import Extra, Step, annotate, step

@@ -15,8 +15,9 @@ from datetime import date, datetime
 from threading import Lock
 from typing import Any
 
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, Unit
-from engine.runtime.run import EventDraft, InstanceRun
+from engine.runtime.run import InstanceRun
 from engine.runtime.task_facts import partner_of
 from engine.sla import clocks as sla
 from engine.sla.functions import SlaContext

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from engine.runtime.run import EventDraft
+from engine.events import EventDraft
 from engine.sla import clocks as sla
 from engine.sla.policy import SlaPolicy
 from engine.workcal.calendar import WorkCalendar

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import exists, func, select
 
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
+from engine.events import EventDraft
 from engine.ports import Unit
-from engine.runtime.run import EventDraft
 from engine.service.facade import Engine
 from integrations.partner.external import Check, finish, report_data
 from integrations.partner.handoffs import SIGN, H

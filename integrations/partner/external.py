@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from engine.errors import ConflictError, InvalidRequestError, NotFoundError
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, Unit
-from engine.runtime.run import EventDraft
 from engine.service.facade import Engine
 from integrations.partner.handoffs import SIGN, H
 from integrations.partner.idempotency import Remember

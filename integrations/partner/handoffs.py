@@ -17,8 +17,10 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, Unit
-from engine.runtime.run import EventDraft, InstanceRun, ReadyTask
+from engine.runtime.run import InstanceRun
+from engine.runtime.tasks import ReadyTask
 from integrations.partner.keys import conn
 from integrations.sql.partner_tables import HandoffRow, OutboxRow, PartnerEndpointRow
 

@@ -15,8 +15,8 @@ from typing import Any, cast
 from sqlalchemy import insert, select, update
 
 from engine.errors import NotFoundError, UnauthorizedError
+from engine.events import EventDraft
 from engine.ports import Unit
-from engine.runtime.run import EventDraft
 from engine.service.facade import Engine
 from integrations.sql.partner_tables import PartnerKeyRow
 

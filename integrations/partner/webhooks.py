@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 
 from engine.errors import NotFoundError
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, Unit
-from engine.runtime.run import EventDraft
 from engine.service.facade import Engine
 from integrations.partner.handoffs import OUT, P
 from integrations.partner.keys import aware, conn

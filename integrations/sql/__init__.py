@@ -1,6 +1,7 @@
 """The SQL adapter of the storage port: SQLite (embedded) or PostgreSQL."""
 
 from integrations.sql import partner_tables, throttle  # noqa: F401  (registers their tables with the metadata)
-from integrations.sql.store import SqlStore, make_engine
+from integrations.sql.connect import make_engine
+from integrations.sql.store import SqlStore
 
 __all__ = ["SqlStore", "make_engine"]

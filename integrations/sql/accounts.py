@@ -1,4 +1,4 @@
-"""SQL implementation of :class:`jiuzhu.accounts.AccountStore`."""
+"""SQL implementation of :class:`integrations.ports.AccountStore`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, delete, insert, select
 
+from integrations.ports import OrgUnit, User
 from integrations.sql.tables import OrgUnitRow, UserAccount
-from jiuzhu.accounts import OrgUnit, User
 
 ORG = OrgUnitRow.__table__  # type: ignore[attr-defined]
 U = UserAccount.__table__  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.ports import InstanceRecord, TimerRow
-from integrations.sql.hotpath import _read_time, _sqlite_time
+from integrations.sql.times import read_time, sqlite_time
 
 _COLUMNS = (
     "id", "process_id", "version", "status", "state", "revision", "created_at", "updated_at", "started_by",
@@ -37,7 +37,7 @@ class BatchStatements:
         return self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
     def _time(self, moment: datetime) -> Any:
-        return _sqlite_time(moment) if self.sqlite else moment.astimezone(UTC)
+        return sqlite_time(moment) if self.sqlite else moment.astimezone(UTC)
 
     def _in(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
         if self.sqlite:
@@ -59,8 +59,8 @@ class BatchStatements:
         out = []
         for row in rows:
             values = dict(zip(_COLUMNS, row, strict=True))
-            values["created_at"] = _read_time(values["created_at"])
-            values["updated_at"] = _read_time(values["updated_at"])
+            values["created_at"] = read_time(values["created_at"])
+            values["updated_at"] = read_time(values["updated_at"])
             values["incident"] = json.loads(values["incident"]) if values["incident"] else None
             out.append(InstanceRecord(**values))
         return out

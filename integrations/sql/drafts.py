@@ -8,8 +8,8 @@ from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.ports import Draft
-from integrations.sql.store import _aware, _db
 from integrations.sql.tables import FormDraftRow
+from integrations.sql.times import aware, to_db
 
 DRAFT = FormDraftRow.__table__  # type: ignore[attr-defined]
 
@@ -21,7 +21,7 @@ class SqlDraftStore:
     def save(self, draft: Draft) -> None:
         values = {
             "instance_id": draft.instance_id,
-            "saved_at": _db(draft.saved_at),
+            "saved_at": to_db(draft.saved_at),
             "data": json.dumps(draft.data, ensure_ascii=False, sort_keys=True),
         }
         mine = (DRAFT.c.task_id == draft.task_id) & (DRAFT.c.username == draft.username)
@@ -47,7 +47,7 @@ class SqlDraftStore:
             row = conn.execute(query).first()
         if row is None:
             return None
-        return Draft(row.task_id, row.username, json.loads(row.data), _aware(row.saved_at), row.instance_id)
+        return Draft(row.task_id, row.username, json.loads(row.data), aware(row.saved_at), row.instance_id)
 
     def discard(self, task_id: str, username: str) -> None:
         with self.engine.begin() as conn:

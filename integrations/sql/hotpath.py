@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from engine.audit import AuditEvent
 from engine.ports import InstanceRecord, TaskRow, TimerRow
 from engine.runtime.task_facts import TaskFacts, mask_id
+from integrations.sql.times import read_time, sqlite_time
 
 INSTANCE_COLUMNS = (
     "id", "process_id", "version", "status", "state", "revision", "created_at", "updated_at", "started_by",
@@ -55,18 +56,8 @@ _SQL = {
 }
 
 
-def _sqlite_time(moment: datetime) -> str:
-    m = moment.astimezone(UTC)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d} {m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}"
-
-
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
-
-
-def _read_time(value: datetime | str) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class HotPath:
@@ -74,7 +65,7 @@ class HotPath:
 
     def __init__(self, dialect_name: str, paramstyle: str) -> None:
         self.sqlite = dialect_name == "sqlite"
-        self.time = _sqlite_time if self.sqlite else _utc
+        self.time = sqlite_time if self.sqlite else _utc
         self.placeholder = "?" if paramstyle == "qmark" else "%s"
         self.sql = {name: self._dialect(text) for name, text in _SQL.items()}
         if not self.sqlite:
@@ -117,7 +108,7 @@ class HotPath:
         (iid, pid, version, status, state, revision, created, updated, started_by, incident, count, head,
          business_key, org_unit, region, policy) = row  # fmt: skip
         return InstanceRecord(
-            iid, pid, version, status, state, revision, _read_time(created), _read_time(updated), started_by,
+            iid, pid, version, status, state, revision, read_time(created), read_time(updated), started_by,
             json.loads(incident) if incident else None, count, head, business_key, org_unit, region, policy,
         )  # fmt: skip
 
@@ -169,10 +160,10 @@ class HotPath:
          due_at, warn_at, paused, provisional) = row  # fmt: skip
         facts = TaskFacts(
             org_unit=org_unit, business_key=business_key, applicant_name=applicant, partner=partner, stage=stage,
-            due_at=_read_time(due_at) if due_at else None, warn_at=_read_time(warn_at) if warn_at else None,
+            due_at=read_time(due_at) if due_at else None, warn_at=read_time(warn_at) if warn_at else None,
             paused=bool(paused), provisional=bool(provisional),
         )  # fmt: skip
-        return TaskRow(tid, iid, pid, element, name, lane, _read_time(ready_at), facts, assignee)
+        return TaskRow(tid, iid, pid, element, name, lane, read_time(ready_at), facts, assignee)
 
     def refresh_task_facts(self, conn: Connection, facts: Mapping[str, TaskFacts]) -> None:
         self._many(conn, "refresh_facts", [(*self._facts(f), task_id) for task_id, f in facts.items()])

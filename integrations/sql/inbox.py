@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, case, func, literal, or_, select
 
-from integrations.sql.store import R, _aware, _db
-from jiuzhu.inbox import InboxPage, InboxQuery, InboxRow
+from integrations.ports import InboxPage, InboxQuery, InboxRow
+from integrations.sql.store import R
+from integrations.sql.times import aware, to_db
 
 COLUMNS = (
     R.c.id,
@@ -29,7 +30,7 @@ COLUMNS = (
 
 
 def state_expr(now: Any) -> ColumnElement[str]:
-    moment = _db(now)
+    moment = to_db(now)
     return case(
         (R.c.paused.is_(True), literal("paused")),
         (R.c.due_at.is_(None), literal("none")),
@@ -97,13 +98,13 @@ def _row(r: Any) -> InboxRow:
         r.element_id,
         r.name,
         r.lane,
-        _aware(r.ready_at),
+        aware(r.ready_at),
         r.assignee,
         r.org_unit,
         r.business_key,
         r.applicant_name,
         r.id_masked,
         r.stage,
-        _aware(r.due_at) if r.due_at else None,
+        aware(r.due_at) if r.due_at else None,
         r.state,
     )

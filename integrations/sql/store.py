@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
-    create_engine,
-    event,
     func,
     insert,
     inspect,
@@ -26,31 +24,22 @@ from sqlmodel import SQLModel
 from engine.audit import AuditEvent
 from engine.ports import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
 from engine.runtime.task_facts import TaskFacts
-from engine.sla.clocks import SlaClock, clock_from_dict, clock_to_dict
-from engine.sla.tracker import Supervision
 from integrations.sql.batch import BatchStatements
+from integrations.sql.connect import make_engine
 from integrations.sql.hotpath import HotPath
 from integrations.sql.migrations import rekey_supervision
+from integrations.sql.sla import C, SlaRows
 from integrations.sql.tables import (
     AuditEventRow,
-    CalendarScheduleRow,
     Deployment,
     DeploymentFile,
     Instance,
     ProcessVersion,
     ReadyTask,
-    SlaClockRow,
-    SlaPolicyRow,
-    SupervisionRow,
     Timer,
 )
+from integrations.sql.times import aware, to_db
 
-C, S, CAL, POL = (
-    SlaClockRow.__table__,  # type: ignore[attr-defined]
-    SupervisionRow.__table__,  # type: ignore[attr-defined]
-    CalendarScheduleRow.__table__,  # type: ignore[attr-defined]
-    SlaPolicyRow.__table__,  # type: ignore[attr-defined]
-)
 D, F, V, INST, E, T, R = (
     Deployment.__table__,  # type: ignore[attr-defined]
     DeploymentFile.__table__,  # type: ignore[attr-defined]
@@ -60,56 +49,6 @@ D, F, V, INST, E, T, R = (
     Timer.__table__,  # type: ignore[attr-defined]
     ReadyTask.__table__,  # type: ignore[attr-defined]
 )
-
-
-def _db(moment: datetime) -> datetime:
-    """Always UTC in the database; people see Beijing time at the edge."""
-    return moment.astimezone(UTC)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def normalize_url(url: str) -> str:
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
-
-
-def make_engine(url: str) -> Engine:
-    url = normalize_url(url)
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_setup(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy, not the driver, decide where transactions begin.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is SQLite's recommended setting for WAL: a commit survives
-            # a crash of the application; only a power cut or OS crash can roll
-            # back the last commits, and neither corrupts the database. FULL
-            # would add an fsync to every commit.
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn: Connection) -> None:
-            # Writers queue at BEGIN instead of failing at their first write
-            # with a stale snapshot; readers in WAL mode never wait.
-            # On the DB-API connection: through SQLAlchemy this cost 30 µs a step.
-            dbapi = conn.connection.dbapi_connection
-            assert dbapi is not None
-            dbapi.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
-
-        return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 class SqlStore:
@@ -162,7 +101,7 @@ class SqlStore:
             yield SqlUnit(conn, self.hot)
 
 
-class SqlUnit:
+class SqlUnit(SlaRows):
     def __init__(self, conn: Connection, hot: HotPath | None = None) -> None:
         self.conn = conn
         self.hot = hot or HotPath(conn.dialect.name, conn.dialect.paramstyle)
@@ -178,7 +117,7 @@ class SqlUnit:
         ).all()
         return DeploymentRecord(
             row.content_hash,
-            _aware(row.created_at),
+            aware(row.created_at),
             row.actor,
             tuple((f.name, bytes(f.content)) for f in files),
             tuple(json.loads(row.documentation_only)),
@@ -188,7 +127,7 @@ class SqlUnit:
         self.conn.execute(
             insert(D).values(
                 content_hash=record.content_hash,
-                created_at=_db(record.created_at),
+                created_at=to_db(record.created_at),
                 actor=record.actor,
                 documentation_only=json.dumps(list(record.documentation_only), ensure_ascii=False),
             )
@@ -204,7 +143,7 @@ class SqlUnit:
                     version=v.version,
                     deployment_hash=v.deployment_hash,
                     name=v.name,
-                    created_at=_db(v.created_at),
+                    created_at=to_db(v.created_at),
                     definition=json.dumps(v.definition, ensure_ascii=False),
                 )
             )
@@ -216,7 +155,7 @@ class SqlUnit:
             row.version,
             row.deployment_hash,
             row.name,
-            _aware(row.created_at),
+            aware(row.created_at),
             json.loads(row.definition),
         )
 
@@ -250,8 +189,8 @@ class SqlUnit:
             status=row.status,
             state=row.state,
             revision=row.revision,
-            created_at=_aware(row.created_at),
-            updated_at=_aware(row.updated_at),
+            created_at=aware(row.created_at),
+            updated_at=aware(row.updated_at),
             started_by=row.started_by,
             incident=json.loads(row.incident) if row.incident else None,
             event_count=row.event_count,
@@ -288,7 +227,7 @@ class SqlUnit:
         rows = self.conn.execute(select(E).where(E.c.chain_id == chain_id).order_by(E.c.seq))
         for r in rows:
             yield AuditEvent(
-                r.chain_id, r.seq, r.type, _aware(r.occurred_at), r.actor, r.task_id, r.element_id, r.body, r.hash
+                r.chain_id, r.seq, r.type, aware(r.occurred_at), r.actor, r.task_id, r.element_id, r.body, r.hash
             )
 
     def chain_ids(self) -> list[str]:
@@ -304,7 +243,7 @@ class SqlUnit:
         self.hot.replace_timers(self.conn, instance_id, timers)
 
     def due_instances(self, now: datetime, limit: int) -> list[str]:
-        moment = _db(now)
+        moment = to_db(now)
         timers = (
             select(T.c.instance_id.label("instance_id"), T.c.due_at.label("at"))
             .join(INST, INST.c.id == T.c.instance_id)
@@ -328,7 +267,7 @@ class SqlUnit:
         )
         due = union_all(timers, clocks).subquery()
         rows = self.conn.execute(select(due.c.instance_id, func.min(due.c.at).label("at")).group_by(due.c.instance_id))
-        return [(r.instance_id, _aware(r.at)) for r in rows]
+        return [(r.instance_id, aware(r.at)) for r in rows]
 
     def next_due(self) -> datetime | None:
         timers = (
@@ -339,7 +278,7 @@ class SqlUnit:
         )
         clocks = select(func.min(C.c.next_check_at)).scalar_subquery()
         moments = [m for m in self.conn.execute(select(timers, clocks)).one() if m is not None]
-        return _aware(min(moments)) if moments else None
+        return aware(min(moments)) if moments else None
 
     def update_ready_tasks(self, instance_id: str, *, added: Sequence[TaskRow], removed: Sequence[str]) -> None:
         self.hot.update_ready_tasks(self.conn, instance_id, added=added, removed=removed)
@@ -355,13 +294,13 @@ class SqlUnit:
             applicant_name=r.applicant_name,
             partner=r.partner,
             stage=r.stage,
-            due_at=_aware(r.due_at) if r.due_at else None,
-            warn_at=_aware(r.warn_at) if r.warn_at else None,
+            due_at=aware(r.due_at) if r.due_at else None,
+            warn_at=aware(r.warn_at) if r.warn_at else None,
             paused=bool(r.paused),
             provisional=bool(r.provisional),
         )
         return TaskRow(
-            r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, _aware(r.ready_at), facts, r.assignee
+            r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, aware(r.ready_at), facts, r.assignee
         )
 
     def ready_tasks(self, instance_id: str) -> list[TaskRow]:
@@ -384,126 +323,3 @@ class SqlUnit:
 
     def replace_timers_of(self, instance_ids: Sequence[str], timers: Sequence[TimerRow]) -> None:
         BatchStatements(self.conn).replace_timers_of(instance_ids, timers)
-
-    # -- SLA clocks, supervision, calendars, policies -----------------------------------------
-
-    def clocks(self, instance_id: str) -> list[SlaClock]:
-        rows = self.conn.execute(select(C.c.body).where(C.c.instance_id == instance_id).order_by(C.c.id))
-        return [clock_from_dict(json.loads(r.body)) for r in rows]
-
-    def save_clocks(self, instance_id: str, clocks: Sequence[SlaClock]) -> None:
-        query = select(C.c.key, C.c.body).where(C.c.instance_id == instance_id)
-        existing = {r.key: r.body for r in self.conn.execute(query)}
-        for clock in clocks:
-            body = json.dumps(clock_to_dict(clock), ensure_ascii=False, sort_keys=True)
-            if existing.get(clock.key) == body:
-                continue
-            check = clock.next_check()
-            values = {
-                "stage": clock.stage,
-                "open": clock.open,
-                "provisional": clock.provisional,
-                "next_check_at": _db(check) if check else None,
-                "due_at": _db(clock.due_at),
-                "closed_at": _db(clock.closed_at) if clock.closed_at else None,
-                "body": body,
-            }
-            if clock.key in existing:
-                where = (C.c.instance_id == instance_id, C.c.key == clock.key)
-                self.conn.execute(update(C).where(*where).values(**values))
-            else:
-                self.conn.execute(insert(C).values(instance_id=instance_id, key=clock.key, **values))
-
-    def provisional_instances(self) -> list[str]:
-        query = select(C.c.instance_id).where(C.c.open.is_(True), C.c.provisional.is_(True))
-        return [r.instance_id for r in self.conn.execute(query.group_by(C.c.instance_id))]
-
-    def add_supervisions(self, org_unit: str | None, supervisions: Sequence[Supervision]) -> None:
-        if not supervisions:
-            return
-        rows = [
-            {
-                "instance_id": s.instance_id,
-                "clock_key": s.clock_key,
-                "stage": s.stage,
-                "name": s.name,
-                "role": s.role,
-                "org_unit": org_unit,
-                "partner": s.partner,
-                "due_on": s.due_on,
-                "raised_at": _db(s.raised_at),
-            }
-            for s in supervisions
-        ]
-        self.conn.execute(insert(S), rows)
-
-    def resolve_supervisions(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
-        where = (S.c.instance_id == instance_id, S.c.clock_key.in_(clock_keys), S.c.resolved_at.is_(None))
-        self.conn.execute(update(S).where(*where).values(resolved_at=_db(at)))
-
-    def supervisions(
-        self,
-        *,
-        role: str | None = None,
-        partner: str | None = None,
-        instance_id: str | None = None,
-        org_units: Sequence[str] | None = None,
-        open_only: bool = True,
-        limit: int | None = None,
-    ) -> list[dict[str, Any]]:
-        query = select(S).order_by(S.c.raised_at.desc(), S.c.id.desc()).limit(limit)
-        for column, value in ((S.c.role, role), (S.c.partner, partner), (S.c.instance_id, instance_id)):
-            if value:
-                query = query.where(column == value)
-        if org_units is not None:
-            query = query.where(S.c.org_unit.in_(list(org_units)))
-        if open_only:
-            query = query.where(S.c.resolved_at.is_(None))
-        return [
-            {
-                "instance_id": r.instance_id,
-                "clock": r.clock_key,
-                "task_id": r.clock_key.removeprefix("task:") if r.clock_key.startswith("task:") else None,
-                "stage": r.stage,
-                "name": r.name,
-                "role": r.role,
-                "org_unit": r.org_unit,
-                "partner": r.partner,
-                "due_on": r.due_on,
-                "raised_at": _aware(r.raised_at).isoformat(),
-                "resolved_at": _aware(r.resolved_at).isoformat() if r.resolved_at else None,
-            }
-            for r in self.conn.execute(query)
-        ]
-
-    def closed_clocks(self, since: datetime, until: datetime) -> list[tuple[InstanceRecord, SlaClock]]:
-        query = select(C.c.body, C.c.instance_id).where(C.c.closed_at >= _db(since), C.c.closed_at < _db(until))
-        out = []
-        for r in self.conn.execute(query.order_by(C.c.instance_id)).all():
-            record = self.get_instance(r.instance_id)
-            if record is not None:
-                out.append((record, clock_from_dict(json.loads(r.body))))
-        return out
-
-    def add_schedule(
-        self, *, year: int, region: str | None, version: str, source: str, body: str, actor: str | None, at: datetime
-    ) -> None:
-        values = {"year": year, "region": region, "version": version, "source": source, "body": body, "actor": actor}
-        self.conn.execute(insert(CAL).values(loaded_at=_db(at), **values))
-
-    def schedules(self) -> list[tuple[str, str]]:
-        return [(r.source, r.body) for r in self.conn.execute(select(CAL.c.source, CAL.c.body).order_by(CAL.c.id))]
-
-    def calendar_generation(self) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(CAL)).scalar() or 0)
-
-    def add_policy(self, *, policy_id: str, version: str, digest: str, source: str, body: str, at: datetime) -> bool:
-        where = (POL.c.policy_id == policy_id, POL.c.version == version, POL.c.digest == digest)
-        if self.conn.execute(select(POL.c.id).where(*where)).first():
-            return False
-        values = {"policy_id": policy_id, "version": version, "digest": digest, "source": source, "body": body}
-        self.conn.execute(insert(POL).values(loaded_at=_db(at), **values))
-        return True
-
-    def policies(self) -> list[tuple[str, str]]:
-        return [(r.source, r.body) for r in self.conn.execute(select(POL.c.source, POL.c.body).order_by(POL.c.id))]

@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from engine.errors import UnauthorizedError
 from jiuzhu.accounts import ADMIN, AUDITOR, DESIGNER, PARTNER_SUPERVISOR
 from jiuzhu.settings import Settings
-from jiuzhu.web.app import route_template
 from jiuzhu.web.auth import COUNTY_ROLES, STARTERS, SYSTEM, Viewer, can_see_instance, check_csrf, forbid
+from jiuzhu.web.routes import route_template
 
 ANYONE = ("*",)
 CASEWORKERS = (

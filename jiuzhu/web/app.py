@@ -5,78 +5,24 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import BaseRoute, Mount, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.errors import JiuzhuError
 from jiuzhu.web.auth import SESSION_USER, NotSignedIn, Viewer, viewer_for
 from jiuzhu.web.context import WebContext
+from jiuzhu.web.routes import home_of
 from jiuzhu.web.templating import render
+from jiuzhu.web.vendor import VENDOR, VENDOR_FILES
 
-ROOT = Path(__file__).resolve().parents[2]
-NODE_MODULES = ROOT / "node_modules"
 STATIC = Path(__file__).resolve().parent / "static"
-# /static/vendor/<name>/… → a package's dist folder; nothing is fetched at run time.
-VENDOR = {
-    "htmx": NODE_MODULES / "htmx.org" / "dist",
-    "bpmn-js": NODE_MODULES / "bpmn-js" / "dist",
-    "echarts": NODE_MODULES / "echarts" / "dist",
-}
-VENDOR_FILES = {"htmx.min.js": VENDOR["htmx"] / "htmx.min.js"}
 TITLES = {401: "请先登录", 403: "无权访问", 404: "未找到", 409: "操作冲突", 422: "请求有误", 429: "请求过多"}
-
-
-@dataclass(frozen=True)
-class RouteInfo:
-    path: str
-    methods: frozenset[str]
-    mount: bool = False
-
-
-def flat_routes(app: FastAPI) -> list[RouteInfo]:
-    """Every route with its full path, including those of nested included
-    routers (recent FastAPI keeps included routers as lazy entries)."""
-    try:
-        from fastapi.routing import _iter_routes_with_context
-    except ImportError:  # a FastAPI that flattens on include
-        pairs: list[tuple[BaseRoute, Any]] = [(r, None) for r in app.routes]
-    else:
-        pairs = list(_iter_routes_with_context(app.routes))
-    found = []
-    for route, effective in pairs:
-        holder = effective if effective is not None else route
-        methods = frozenset(getattr(holder, "methods", None) or ())
-        found.append(RouteInfo(getattr(holder, "path", ""), methods, isinstance(route, Mount)))
-    return found
-
-
-def route_paths(app: FastAPI) -> set[str]:
-    cached: set[str] | None = getattr(app.state, "route_paths", None)
-    if cached is None:
-        cached = {r.path for r in flat_routes(app)}
-        app.state.route_paths = cached
-    return cached
-
-
-def route_template(app: FastAPI, method: str, path: str) -> str | None:
-    """The path template (``/api/instances/{instance_id}``) a request matches."""
-    table: list[tuple[Any, frozenset[str], str]] | None = getattr(app.state, "route_table", None)
-    if table is None:
-        table = [(compile_path(r.path)[0], r.methods, r.path) for r in flat_routes(app) if not r.mount]
-        app.state.route_table = table
-    for regex, methods, template in table:
-        if method in methods and regex.match(path):
-            return template
-    return None
 
 
 def _viewer(context: WebContext, username: str) -> Viewer | None:
@@ -131,11 +77,6 @@ def install_web(app: FastAPI, context: WebContext) -> None:
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
         return RedirectResponse(home_of(request.state.viewer), status_code=303)
-
-
-def home_of(viewer: Viewer | None) -> str:
-    """Where a signed-in user starts: a partner department's own handoffs, else the inbox."""
-    return "/partner" if viewer is not None and viewer.department is not None else "/inbox"
 
 
 def _file(path: Path) -> Callable[[], Response]:

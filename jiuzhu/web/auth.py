@@ -18,8 +18,8 @@ from fastapi import Request
 
 from engine.errors import ForbiddenError, JiuzhuError
 from engine.ports import InstanceRecord, TaskRow
-from jiuzhu.accounts import ADMIN, AUDITOR, PARTNER, Directory, User
-from jiuzhu.inbox import InboxRow
+from integrations.ports import InboxRow, User
+from jiuzhu.accounts import ADMIN, AUDITOR, PARTNER, Directory
 
 SESSION_USER, SESSION_CSRF = "user", "csrf"
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from jiuzhu.web.app import NODE_MODULES
+from jiuzhu.web.vendor import NODE_MODULES
 
 # import-map name → the package's ES-module folder
 ESM_VENDOR = {

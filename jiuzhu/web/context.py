@@ -10,8 +10,8 @@ from fastapi import Request
 
 from engine.ports import DraftStore
 from engine.service.facade import Engine
-from jiuzhu.accounts import AccountStore, Directory, directory, role_names_from
-from jiuzhu.inbox import Inbox
+from integrations.ports import AccountStore, Inbox
+from jiuzhu.accounts import Directory, directory, role_names_from
 from jiuzhu.settings import Settings
 from jiuzhu.web.formrender.attachments import AttachmentStore
 from jiuzhu.web.throttle import LoginThrottle

@@ -13,8 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from engine.errors import ConflictError, JiuzhuError
 from engine.ports import InstanceRecord, TaskRow
 from engine.sla.clocks import STATE_LABELS, local_date
-from jiuzhu.accounts import User
-from jiuzhu.inbox import SORTS, STATES, VIEWS, InboxQuery, InboxRow
+from integrations.ports import InboxQuery, InboxRow, User
+from jiuzhu.inbox import SORTS, STATES, VIEWS
 from jiuzhu.supervisions import addressed_to
 from jiuzhu.web.auth import Viewer, can_act_on_task, csrf_protected, current_user, forbid, viewer_for
 from jiuzhu.web.context import WebContext, web
@@ -97,7 +97,7 @@ def inbox(
         "views": VIEWS,
         "states": [s for s in STATES if s in result.counts or s != "none"],
         "state_labels": STATE_LABELS,
-        "colleagues": _colleagues(context, viewer),
+        "colleagues": colleagues_of(context, viewer),
         "flashes": take_flashes(request),
         "filters": {"view": view, "state": state or "", "process": process or "", "org": org or "", "q": q or ""},
     }
@@ -131,7 +131,7 @@ def _lines(context: WebContext, rows: list[InboxRow], now: datetime) -> list[Lin
     return out
 
 
-def _colleagues(context: WebContext, viewer: Viewer) -> list[User]:
+def colleagues_of(context: WebContext, viewer: Viewer) -> list[User]:
     """People a task can be handed to (转交): same org unit, a shared role."""
     return [
         u

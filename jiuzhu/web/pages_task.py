@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from engine.deploy import instructions
 from engine.errors import FormValidationError
 from engine.ports import Draft, TaskRow
-from engine.runtime.run import ReadyTask
 from engine.runtime.task_facts import applicant, mask_id
+from engine.runtime.tasks import ReadyTask
 from jiuzhu.web.auth import (
     Viewer,
     can_act_on_task,
@@ -28,7 +28,7 @@ from jiuzhu.web.auth import (
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.formrender.compile import FormRefused
 from jiuzhu.web.formrender.page import handle_post, render_refusal, show_form
-from jiuzhu.web.pages_inbox import _colleagues, claim, flash, reassign, take_flashes, task_and_case, unclaim
+from jiuzhu.web.pages_inbox import claim, colleagues_of, flash, reassign, take_flashes, task_and_case, unclaim
 from jiuzhu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -90,7 +90,7 @@ def _page(
             "may_act": may_act,
             "mine": row.assignee == viewer.username,
             "form_html": form_html if may_act else None,
-            "colleagues": _colleagues(context, viewer) if may_act else [],
+            "colleagues": colleagues_of(context, viewer) if may_act else [],
             "flashes": take_flashes(request),
         },
         status=status,

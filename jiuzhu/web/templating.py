@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse
 from engine.clock import SHANGHAI
 from engine.sla.clocks import STATE_LABELS
 from jiuzhu.web.auth import csrf_token
+from jiuzhu.web.routes import home_of, route_paths
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -31,8 +32,6 @@ PARTNER_NAV = (("/partner", "联办待办"),)  # a partner department works only
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
     """Render a page with the signed-in viewer and the CSRF token available."""
-    from jiuzhu.web.app import home_of, route_paths
-
     paths = route_paths(request.app)
     viewer = getattr(request.state, "viewer", None)
     partner = viewer is not None and viewer.department is not None

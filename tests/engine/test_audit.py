@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from engine.audit import GENESIS, seal, verify_chain
 from engine.clock import FixedClock
-from engine.runtime.run import EventDraft
+from engine.events import EventDraft
 from engine.service.facade import Engine
 from jiuzhu import cli
 from tests.conftest import SAMPLE, START, deploy

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from integrations.ports import User
 from jiuzhu.accounts import (
     Directory,
-    User,
     demo_accounts_table,
     hash_password,
     load_org_units,

@@ -12,7 +12,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from engine.service.facade import Engine
-from jiuzhu.accounts import OrgUnit, User, load_demo_users, load_org_units
+from integrations.ports import OrgUnit, User
+from jiuzhu.accounts import load_demo_users, load_org_units
 from jiuzhu.api import create_app
 from jiuzhu.settings import Settings
 from jiuzhu.web.context import WebContext

@@ -28,8 +28,8 @@ from typing import Any, cast
 from engine.clock import SHANGHAI, FixedClock
 from engine.deploy.definitions import definition_from_dict
 from engine.forms.validate import FormRef, validate_submission
-from engine.runtime.run import ReadyTask
 from engine.runtime.serialization import RestoredSpec, load_workflow, spec_from_dict
+from engine.runtime.tasks import ReadyTask
 from engine.service.facade import ClockStatus
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES

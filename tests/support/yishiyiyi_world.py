@@ -24,7 +24,7 @@ from typing import Any
 
 from engine.clock import SHANGHAI, FixedClock
 from engine.errors import FormValidationError
-from engine.runtime.run import ReadyTask
+from engine.runtime.tasks import ReadyTask
 from engine.service.facade import ClockStatus, InstanceView
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from engine.service.facade import Engine
 from jiuzhu.accounts import hash_password
-from jiuzhu.web.app import flat_routes
+from jiuzhu.web.routes import flat_routes
 from tests.support.web_support import TOKEN, WebWorld, csrf_of, make_world
 
 CASE_ORG = "qinghe.dongcheng.yangliu"

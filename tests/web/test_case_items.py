@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.audit import AuditEvent, seal
 from engine.clock import FixedClock
-from engine.runtime.run import EventDraft
+from engine.events import EventDraft
 from engine.service.facade import Engine
 from integrations.partner import external, keys
 from jiuzhu.web.case_items import case_items

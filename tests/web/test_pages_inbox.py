@@ -10,8 +10,8 @@ from datetime import timedelta
 from engine.clock import FixedClock
 from engine.runtime.task_facts import TaskFacts
 from engine.service.facade import Engine
+from integrations.ports import InboxQuery
 from jiuzhu.accounts import hash_password
-from jiuzhu.inbox import InboxQuery
 from jiuzhu.web.auth import viewer_for
 from jiuzhu.web.privacy import shown_id_number
 from tests.support.web_support import WebWorld, csrf_of, make_world

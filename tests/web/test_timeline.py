@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from engine.audit import AuditEvent, seal
-from engine.runtime.run import EventDraft
+from engine.events import EventDraft
 from jiuzhu.web.case_path import Flow, case_path, sequence_flows
 from jiuzhu.web.timeline import CLOCK, PEOPLE, PROBLEM, timeline
 from tests.conftest import SAMPLE

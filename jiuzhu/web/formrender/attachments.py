@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.errors import FieldError
-from engine.forms.formats import ATTACHMENT, FORM_ATTACHMENT, attachment_spec, mime_accepted
+from engine.forms.keywords import ATTACHMENT, attachment_spec, mime_accepted
+from engine.forms.problems import FORM_ATTACHMENT
 
 if TYPE_CHECKING:
     from jiuzhu.web.formrender.model import Field

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import FieldError
-from engine.forms.formats import with_form_keywords
+from engine.forms.keywords import with_form_keywords
 from engine.forms.validate import FORMAT_CHECKER
 from jiuzhu.web.formrender.compile import validator_class
 from jiuzhu.web.formrender.conditions import client_spec, gate_open

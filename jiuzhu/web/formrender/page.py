@@ -14,7 +14,7 @@ from engine.ports import Draft
 from jiuzhu.web.formrender.attachments import DEFAULT_MAX_BYTES, AttachmentStore
 from jiuzhu.web.formrender.compile import FormRefused, compile_ref
 from jiuzhu.web.formrender.parse import Action, apply_action, parse_submission, validate
-from jiuzhu.web.formrender.render import _env, render_form
+from jiuzhu.web.formrender.render import env, render_form
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Outcome:
 
 
 def render_refusal(refused: FormRefused) -> Markup:
-    return Markup(_env.get_template("refused.html").render(refused=refused))
+    return Markup(env.get_template("refused.html").render(refused=refused))
 
 
 def show_form(

@@ -22,7 +22,7 @@ from integrations.attachments_fs import FileAttachmentStore
 from jiuzhu.web.formrender.attachments import AttachmentStore
 from jiuzhu.web.formrender.compile import FormRefused
 from jiuzhu.web.formrender.page import handle_post, render_refusal, show_form
-from jiuzhu.web.formrender.render import STATIC, _env
+from jiuzhu.web.formrender.render import STATIC, env
 
 
 def find_forms(folders: list[Path]) -> dict[str, FormRef]:
@@ -41,7 +41,7 @@ def preview_app(folders: list[Path], attachments: AttachmentStore) -> FastAPI:
     forms = find_forms(folders)
     app = FastAPI(title="表单预览", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    page = _env.get_template("preview.html")
+    page = env.get_template("preview.html")
 
     def ref_of(name: str) -> FormRef:
         if name not in forms:

@@ -18,14 +18,14 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ASSETS = ("forms.css", "forms.js")  # under jiuzhu/web/static; the page links them
 
-_env = Environment(
+env = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(default=True, default_for_string=True),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.globals["size_text"] = size_text
+env.globals["size_text"] = size_text
 
 
 def action_field(field_prefix: str) -> str:
@@ -61,7 +61,7 @@ def render_form(
         data = with_defaults(form.root, data)
     binder = Binder(form, errors, field_prefix)
     root = binder.bind(form.root, data if data is not MISSING else {}, "", field_prefix, "")
-    template = _env.get_template("form.html")
+    template = env.get_template("form.html")
     html = template.render(
         root=root,
         summary=binder.summary(root),

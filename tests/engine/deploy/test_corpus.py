@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.deploy.model import SourceFile, build_deployment
+from engine.deploy.builder import build_deployment
+from engine.deploy.model import SourceFile
 from engine.errors import DeploymentRefused, Location, Problem
 from engine.forms.validate import check_form_schema, check_ui_schema, load_form_json
 from engine.sandbox.scripts import Sandbox

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.deploy.model import SourceFile, build_deployment, load_files
+from engine.deploy.builder import build_deployment
+from engine.deploy.model import SourceFile, load_files
 from engine.errors import Problem
 from engine.runtime.connectors import StartProcess
 from engine.sandbox.scripts import Sandbox

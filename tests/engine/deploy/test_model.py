@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.deploy.model import Deployment, FormResolver, SourceFile, build_deployment, content_hash, load_files
+from engine.deploy.builder import build_deployment
+from engine.deploy.model import Deployment, FormResolver, SourceFile, content_hash, load_files
 from engine.errors import DeploymentRefused, InvalidRequestError, Problem
 from engine.runtime.serialization import spec_from_dict
 from engine.sandbox.scripts import Sandbox

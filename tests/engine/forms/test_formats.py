@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 
-from engine.deploy.model import SourceFile, build_deployment, load_files
+from engine.deploy.builder import build_deployment
+from engine.deploy.model import SourceFile, load_files
 from engine.errors import DeploymentRefused, FieldError, FormValidationError, Location
-from engine.forms.formats import FORMATS, FormProblem, check_money, id_number_check_char
+from engine.forms.formats import FORMATS, check_money, id_number_check_char
+from engine.forms.problems import FormProblem
 from engine.forms.validate import FORMAT_CHECKER, FormRef, check_form_schema, check_ui_schema, validate_submission
 from engine.sandbox.scripts import Sandbox
 from tests.conftest import ROOT

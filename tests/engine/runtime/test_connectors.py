@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from engine.clock import FixedClock
-from engine.deploy.model import SourceFile, build_deployment
+from engine.deploy.builder import build_deployment
+from engine.deploy.model import SourceFile
 from engine.errors import DeploymentRefused, Problem
 from engine.runtime.connectors import ConnectorError, Connectors, Parameter
 from engine.sandbox.scripts import Sandbox

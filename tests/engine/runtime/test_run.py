@@ -12,7 +12,8 @@ import pytest
 
 from engine.deploy.model import load_files
 from engine.errors import ConflictError, FormValidationError, InstanceStateError
-from engine.runtime.run import COMPLETED, FAILED, INCIDENT, RUNNING, TERMINATED, EventDraft, InstanceRun
+from engine.events import EventDraft
+from engine.runtime.run import COMPLETED, FAILED, INCIDENT, RUNNING, TERMINATED, InstanceRun
 from engine.runtime.serialization import spec_from_dict
 from engine.sandbox.scripts import Sandbox
 from tests.conftest import FIXTURES, FORMS, SAMPLE, START
@@ -23,7 +24,7 @@ SANDBOX = Sandbox()
 class Driver:
     def __init__(self, path: Path, process_id: str, roundtrip: bool) -> None:
         files, resolve = load_files([path], FORMS)
-        from engine.deploy.model import build_deployment
+        from engine.deploy.builder import build_deployment
 
         deployment = build_deployment(files, sandbox=SANDBOX, resolve_form=resolve)
         self.definition = deployment.processes[process_id]

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from engine.audit import GENESIS, seal
+from engine.events import EventDraft
 from engine.ports import InstanceRecord, TaskRow, TimerRow
-from engine.runtime.run import EventDraft
 from integrations.sql import SqlStore
 from tests.conftest import START
 
