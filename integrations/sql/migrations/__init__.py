@@ -42,7 +42,7 @@ class Outcome:
 def config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
-    cfg.set_main_option("version_locations", str(HERE / "versions"))
+    cfg.set_main_option("path_separator", "os")
     # Revision files are modules mypy and ruff check: their names must be identifiers.
     cfg.set_main_option("file_template", "rev_%%(rev)s_%%(slug)s")
     cfg.set_main_option("truncate_slug_length", "40")

@@ -56,8 +56,9 @@ class Adopter:
             with op.batch_alter_table(name) as batch:
                 for column in missing:
                     batch.add_column(sa.Column(column.name, column.type, nullable=True))
+        keys = set(self.inspector.get_pk_constraint(name)["constrained_columns"])  # SQLite may call them nullable
         tighten = [c for c in columns if not c.nullable and (c.name not in have or have[c.name]["nullable"])]
-        tighten = [c for c in tighten if not c.primary_key]
+        tighten = [c for c in tighten if c.name not in keys]
         if not tighten:
             return
         for column in tighten:
@@ -94,5 +95,5 @@ def rekey_supervision(adopter: Adopter, table: sa.Table) -> None:
             pass
         return
     for constraint in old:
-        op.drop_constraint(constraint["name"], "supervision", type_="unique")
+        op.drop_constraint(str(constraint["name"]), "supervision", type_="unique")
     op.create_unique_constraint(SUPERVISION_KEY, "supervision", [*OLD_SUPERVISION_KEY, "role"])
