@@ -58,7 +58,8 @@ def test_a_database_of_a_release_before_alembic_is_upgraded_with_its_rows(
 
     with store.engine.connect() as conn:
         instance = conn.execute(text("SELECT status, revision, org_unit, policy, state FROM instance")).one()
-        assert tuple(instance) == ("running", 3, "qinghe.dongcheng", "dibao@2026", '{"data": {"applicant_name": "张三"}}')
+        state = '{"data": {"applicant_name": "张三"}}'
+        assert tuple(instance) == ("running", 3, "qinghe.dongcheng", "dibao@2026", state)
         events = conn.execute(text("SELECT seq, type, hash FROM audit_event ORDER BY seq")).all()
         assert [tuple(e) for e in events] == [(1, "instance_started", "h1"), (2, "task_completed", "h2")]
         task = conn.execute(text("SELECT name, lane, paused, provisional, applicant_name FROM ready_task")).one()
@@ -124,7 +125,7 @@ def test_stores_starting_at_once_upgrade_once(db_url: str) -> None:
         start.wait()
         try:
             outcomes.append(migrations.upgrade(engine).how)
-        except BaseException as exc:  # noqa: BLE001 — reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(e,)) for e in engines]
