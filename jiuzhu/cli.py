@@ -13,6 +13,7 @@ from redis import Redis
 
 from engine.errors import DeploymentRefused, JiuzhuError
 from engine.service.facade import Engine
+from integrations.sql import make_engine, migrations
 from jiuzhu import cli_calendar, cli_partner
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.scheduler import run_scheduler
@@ -87,6 +88,21 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
     return 0
 
 
+def _db_upgrade(settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        outcome = migrations.upgrade(engine)
+    finally:
+        engine.dispose()
+    if outcome.how == "current":
+        print(f"数据库结构已是最新版本（{outcome.after}），无需升级")
+    elif outcome.how == "created":
+        print(f"已建立数据库结构（版本 {outcome.after}）")
+    else:
+        print(f"数据库结构已升级：{outcome.before or '迁移前版本'} → {outcome.after}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="jiuzhu", description="救助 Jiuzhu 社会救助流程编排平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--demo", action="store_true", help="启动前部署 processes/ 下的全部流程")
     p_verify = sub.add_parser("verify", help="校验审计链；不给实例则校验全部")
     p_verify.add_argument("instance", nargs="?")
+    p_db = sub.add_parser("db", help="数据库结构（版本迁移）")
+    db_sub = p_db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="把数据库结构升级到最新版本（serve 启动时也会自动执行）")
     sub.add_parser("worker", help="只运行定时器调度（可多进程，配合 REDIS_URL）", add_help=False)
     cli_calendar.add_parsers(sub)
     cli_partner.add_parsers(sub)
@@ -111,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"无法识别的参数：{' '.join(rest)}")
 
     settings = Settings.from_env()
+    if args.command == "db":
+        return _db_upgrade(settings)  # the only db subcommand
     engine = build_engine(settings)
     try:
         if args.command == "deploy":

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Engine,
     func,
     insert,
-    inspect,
     select,
     union_all,
     update,
@@ -24,10 +23,10 @@ from sqlmodel import SQLModel
 from engine.audit import AuditEvent
 from engine.ports import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
 from engine.runtime.task_facts import TaskFacts
+from integrations.sql import migrations
 from integrations.sql.batch import BatchStatements
 from integrations.sql.connect import make_engine
 from integrations.sql.hotpath import HotPath
-from integrations.sql.migrations import rekey_supervision
 from integrations.sql.sla import C, SlaRows
 from integrations.sql.tables import (
     AuditEventRow,
@@ -61,29 +60,17 @@ class SqlStore:
         return cls(make_engine(url))
 
     def create_schema(self) -> None:
-        SQLModel.metadata.create_all(self.engine)
-        self._add_missing_columns()
-        rekey_supervision(self.engine)
-
-    def _add_missing_columns(self) -> None:
-        """A database made by an older version lacks columns added since
-        (e.g. the inbox facts on ready_task): add them, nullable."""
-        with self.engine.begin() as conn:
-            existing = inspect(conn)  # on this connection: an in-memory SQLite database has only one
-            for table in SQLModel.metadata.sorted_tables:
-                if not existing.has_table(table.name):
-                    continue
-                have = {c["name"] for c in existing.get_columns(table.name)}
-                for column in table.columns:
-                    if column.name not in have:
-                        kind = column.type.compile(dialect=self.engine.dialect)
-                        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+        """Bring the schema to the newest revision (see :mod:`integrations.sql.migrations`):
+        made at once for a new database, migrated for an older one, untouched if current."""
+        migrations.upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
 
     def drop_schema(self) -> None:
         SQLModel.metadata.drop_all(self.engine)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
     @contextmanager
     def unit(self) -> Iterator[SqlUnit]:

@@ -1,6 +1,5 @@
 """The public surface of ``engine`` is deliberate: changing it fails here."""
 
-
 import engine
 from tests.conftest import ROOT
 

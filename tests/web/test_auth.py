@@ -101,8 +101,9 @@ def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
 
     store = SqlStore.from_url(db_url)
     store.create_schema()
-    with store.engine.begin() as conn:
+    with store.engine.begin() as conn:  # as a release before Alembic left it
         conn.exec_driver_sql("ALTER TABLE ready_task DROP COLUMN applicant_name")
+        conn.exec_driver_sql("DROP TABLE alembic_version")
     store.create_schema()
     assert "applicant_name" in {c["name"] for c in inspect(store.engine).get_columns("ready_task")}
     store.close()

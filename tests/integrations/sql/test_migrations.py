@@ -1,0 +1,164 @@
+"""Schema migrations: a database of a release before Alembic is adopted with
+its rows, the revisions make exactly the tables' schema, ``jiuzhu db upgrade``."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+from sqlmodel import SQLModel
+
+from engine.sla.tracker import Supervision
+from integrations.sql import SqlStore, make_engine, migrations
+from jiuzhu import cli
+from tests.conftest import FIXTURES
+
+PRE_ALEMBIC = FIXTURES / "pre_alembic"
+
+
+def drift(engine: Engine) -> list[Any]:
+    """What autogenerate would write: the difference between database and tables."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+
+def load(engine: Engine, script: Path) -> None:
+    lines = [line for line in script.read_text(encoding="utf-8").splitlines() if not line.startswith("--")]
+    statements = [s.strip() for s in "\n".join(lines).split(";\n") if s.strip()]
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement.rstrip(";"))
+
+
+def version(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return migrations.current(conn)
+
+
+def test_a_database_of_a_release_before_alembic_is_upgraded_with_its_rows(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = SqlStore.from_url(db_url)
+    load(store.engine, PRE_ALEMBIC / f"ce5655f.{store.engine.dialect.name}.sql")
+    assert drift(store.engine)  # tables, columns, indexes and the supervision key are missing
+    monkeypatch.setenv("DATABASE_URL", db_url)
+
+    assert cli.main(["db", "upgrade"]) == 0
+    assert f"数据库结构已升级：迁移前版本 → {migrations.head()}" in capsys.readouterr().out
+    assert version(store.engine) == migrations.head()
+    assert drift(store.engine) == []
+
+    with store.engine.connect() as conn:
+        instance = conn.execute(text("SELECT status, revision, org_unit, policy, state FROM instance")).one()
+        state = '{"data": {"applicant_name": "张三"}}'
+        assert tuple(instance) == ("running", 3, "qinghe.dongcheng", "dibao@2026", state)
+        events = conn.execute(text("SELECT seq, type, hash FROM audit_event ORDER BY seq")).all()
+        assert [tuple(e) for e in events] == [(1, "instance_started", "h1"), (2, "task_completed", "h2")]
+        task = conn.execute(text("SELECT name, lane, paused, provisional, applicant_name FROM ready_task")).one()
+        assert tuple(task) == ("乡镇审核", "乡镇审核人", False, False, None)
+        assert conn.execute(text("SELECT count(*) FROM timer")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM process_version")).scalar_one() == 1
+    with store.reader() as unit:
+        rows = unit.supervisions()
+    assert [(r["role"], r["partner"], r["due_on"]) for r in rows] == [("县级民政局", None, "2026-10-08")]
+
+    # The new key: the same overdue limit goes to a second role; twice to one role is refused.
+    moment = datetime(2026, 10, 8, 8, 0, tzinfo=UTC)
+    more = Supervision("inst-0001", "task:task-0003", "township_review", "乡镇审核", "乡镇审核人", "2026-10-08", moment)
+    with store.unit() as unit:
+        unit.add_supervisions("qinghe.dongcheng", [more])
+    with pytest.raises(Exception, match="(?i)unique"), store.unit() as unit:
+        unit.add_supervisions("qinghe.dongcheng", [more])
+
+    assert cli.main(["db", "upgrade"]) == 0  # a second upgrade changes nothing
+    assert "无需升级" in capsys.readouterr().out
+    store.close()
+
+
+def test_columns_the_old_start_up_added_nullable_become_not_null(db_url: str) -> None:
+    """A database of the last release before Alembic (its tables are today's), whose
+    ``ready_task`` flags were added by ``_add_missing_columns``: nullable, NULL in old rows."""
+    store = SqlStore.from_url(db_url)
+    SQLModel.metadata.create_all(store.engine)
+    with store.engine.begin() as conn:
+        for column in ("paused", "provisional"):
+            conn.exec_driver_sql(f"ALTER TABLE ready_task DROP COLUMN {column}")
+            conn.exec_driver_sql(f"ALTER TABLE ready_task ADD COLUMN {column} BOOLEAN")
+        conn.exec_driver_sql(
+            "INSERT INTO ready_task (id, instance_id, process_id, element_id, name, ready_at) "
+            "VALUES ('t1', 'i1', 'p', 'e', '审核', '2026-10-01 02:00:00')"
+        )
+    assert drift(store.engine)  # NOT NULL in the tables, nullable in the database
+    store.create_schema()
+    assert drift(store.engine) == []
+    with store.engine.connect() as conn:
+        assert tuple(conn.execute(text("SELECT paused, provisional FROM ready_task")).one()) == (False, False)
+    store.close()
+
+
+def test_the_revisions_make_exactly_the_schema_of_the_tables(db_url: str) -> None:
+    """New databases are made from the metadata and stamped (fast); this proves
+    the revisions would make the very same schema, on SQLite and PostgreSQL."""
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        migrations.run_revisions(conn)
+    assert version(engine) == migrations.head()
+    assert drift(engine) == []
+    engine.dispose()
+
+
+def test_stores_starting_at_once_upgrade_once(db_url: str) -> None:
+    engines = [make_engine(db_url) for _ in range(4)]
+    start = threading.Barrier(len(engines))
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(engine: Engine) -> None:
+        start.wait()
+        try:
+            outcomes.append(migrations.upgrade(engine).how)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(outcomes) == ["created", "current", "current", "current"]
+    assert drift(engines[0]) == []
+    for e in engines:
+        e.dispose()
+
+
+def test_db_upgrade_makes_the_schema_of_an_empty_sqlite_file_and_then_does_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+
+    def schema() -> list[tuple[str, str]]:
+        with sqlite3.connect(path) as conn:
+            return sorted(conn.execute("SELECT name, coalesce(sql, '') FROM sqlite_master").fetchall())
+
+    assert cli.main(["db", "upgrade"]) == 0
+    assert f"已建立数据库结构（版本 {migrations.head()}）" in capsys.readouterr().out
+    made = schema()
+    engine = make_engine(f"sqlite:///{path}")
+    assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
+    assert version(engine) == migrations.head() and drift(engine) == []
+    engine.dispose()
+
+    assert cli.main(["db", "upgrade"]) == 0
+    assert "无需升级" in capsys.readouterr().out
+    assert schema() == made
