@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from engine.audit import AuditEvent
 from engine.runtime.task_facts import TaskFacts
 from engine.sla.clocks import SlaClock
-from engine.sla.tracker import Supervision
+from engine.sla.tracker import OverdueAlert
 
 
 @dataclass(frozen=True)
@@ -128,12 +128,12 @@ class Unit(Protocol):
     def clocks(self, instance_id: str) -> list[SlaClock]: ...
     def save_clocks(self, instance_id: str, clocks: Sequence[SlaClock]) -> None: ...
     def provisional_instances(self) -> list[str]: ...
-    def add_supervisions(self, org_unit: str | None, supervisions: Sequence[Supervision]) -> None: ...
-    def resolve_supervisions(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
+    def add_overdue_alerts(self, org_unit: str | None, overdue_alerts: Sequence[OverdueAlert]) -> None: ...
+    def resolve_overdue_alerts(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
         """The 督办 of these clocks is over: their task was done (late)."""
         ...
 
-    def supervisions(
+    def overdue_alerts(
         self,
         *,
         role: str | None = None,

@@ -14,7 +14,7 @@ from engine.service.facade import ClockStatus, Engine
 from engine.sla.clocks import STATE_LABELS
 from engine.workcal.view import schedule_for_year
 from jiuzhu.api_common import Actor, Caller, instance_json
-from jiuzhu.supervisions import supervisions_for
+from jiuzhu.overdue_alerts import overdue_alerts_for
 
 
 class ExtendRequest(BaseModel):
@@ -72,8 +72,8 @@ def sla_router(engine: Engine) -> APIRouter:
         return instance_json(view)
 
     @router.get("/supervisions", summary="督办记录（未办结）：联办部门负责人只看本部门的，其他角色看本辖区的")
-    def supervisions(caller: Caller, role: str | None = None) -> list[dict[str, Any]]:
-        return supervisions_for(engine, caller, role=role)
+    def overdue_alerts(caller: Caller, role: str | None = None) -> list[dict[str, Any]]:
+        return overdue_alerts_for(engine, caller, role=role)
 
     @router.get("/sla/report", summary="按流程、单位、环节统计按时办结率")
     def report(

@@ -227,9 +227,9 @@ class Engine:
     def sla_status(self, instance_id: str) -> list[ClockStatus]:
         return sla_admin.status(self.core, instance_id)
 
-    def supervisions(self, **filters: Any) -> list[dict[str, Any]]:
+    def overdue_alerts(self, **filters: Any) -> list[dict[str, Any]]:
         """督办 records, newest first (filters: see :func:`sla_admin.supervisions`)."""
-        return sla_admin.supervisions(self.core, **filters)
+        return sla_admin.overdue_alerts(self.core, **filters)
 
     def sla_report(
         self, since: datetime, until: datetime, *, process_id: str | None = None, org_unit: str | None = None

@@ -57,11 +57,11 @@ class _HeldBack:
     def save_clocks(self, instance_id: str, clocks: Sequence[Any]) -> None:
         self.writes.append(lambda unit: unit.save_clocks(instance_id, clocks))
 
-    def add_supervisions(self, org_unit: str | None, supervisions: Sequence[Any]) -> None:
-        self.writes.append(lambda unit: unit.add_supervisions(org_unit, supervisions))
+    def add_overdue_alerts(self, org_unit: str | None, overdue_alerts: Sequence[Any]) -> None:
+        self.writes.append(lambda unit: unit.add_overdue_alerts(org_unit, overdue_alerts))
 
-    def resolve_supervisions(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
-        self.writes.append(lambda unit: unit.resolve_supervisions(instance_id, clock_keys, at))
+    def resolve_overdue_alerts(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
+        self.writes.append(lambda unit: unit.resolve_overdue_alerts(instance_id, clock_keys, at))
 
 
 @dataclass

@@ -37,7 +37,7 @@ def status(core: Core, instance_id: str) -> list[ClockStatus]:
         ]
 
 
-def supervisions(
+def overdue_alerts(
     core: Core,
     *,
     role: str | None = None,
@@ -50,7 +50,7 @@ def supervisions(
     """督办 records, newest first; ``partner`` narrows to one 联办 department's,
     ``org_units`` to the cases of those units."""
     with core.store.reader() as unit:
-        return unit.supervisions(
+        return unit.overdue_alerts(
             role=role, partner=partner, instance_id=instance_id, org_units=org_units, open_only=open_only, limit=limit
         )
 

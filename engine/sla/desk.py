@@ -103,10 +103,10 @@ class SlaDesk:
             now=now,
         )
         unit.save_clocks(record.id, outcome.clocks)
-        if outcome.supervisions:
-            unit.add_supervisions(record.org_unit, outcome.supervisions)
+        if outcome.overdue_alerts:
+            unit.add_overdue_alerts(record.org_unit, outcome.overdue_alerts)
         if outcome.resolved:
-            unit.resolve_supervisions(record.id, outcome.resolved, now)
+            unit.resolve_overdue_alerts(record.id, outcome.resolved, now)
         return events + outcome.events, outcome.clocks
 
     def extend(

@@ -29,7 +29,7 @@ class ActiveStage:
 
 
 @dataclass(frozen=True)
-class Supervision:
+class OverdueAlert:
     """督办: an overdue limit, raised to one of the roles the policy names.
     A 联办 task's 督办 carries its department, so that department's
     supervisor (and no other) sees it."""
@@ -48,7 +48,7 @@ class Supervision:
 class Outcome:
     clocks: list[sla.SlaClock]
     events: list[EventDraft] = field(default_factory=list)
-    supervisions: list[Supervision] = field(default_factory=list)
+    overdue_alerts: list[OverdueAlert] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)  # keys of overdue clocks that closed
 
 
@@ -145,8 +145,8 @@ def _cross(clock: sla.SlaClock, now: datetime, out: Outcome) -> sla.SlaClock:
             )
         )
         due_on = clock.due_on.isoformat()
-        out.supervisions += [
-            Supervision(clock.instance_id, clock.key, clock.stage, clock.name, role, due_on, now, clock.partner)
+        out.overdue_alerts += [
+            OverdueAlert(clock.instance_id, clock.key, clock.stage, clock.name, role, due_on, now, clock.partner)
             for role in clock.escalate_to or (None,)
         ]
     return clock

@@ -12,13 +12,13 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from engine.ports import InstanceRecord
 from engine.sla.clocks import SlaClock, clock_from_dict, clock_to_dict
-from engine.sla.tracker import Supervision
-from integrations.sql.tables import CalendarScheduleRow, SlaClockRow, SlaPolicyRow, SupervisionRow
+from engine.sla.tracker import OverdueAlert
+from integrations.sql.tables import CalendarScheduleRow, OverdueAlertRow, SlaClockRow, SlaPolicyRow
 from integrations.sql.times import aware, to_db
 
 C, S, CAL, POL = (
     SlaClockRow.__table__,  # type: ignore[attr-defined]
-    SupervisionRow.__table__,  # type: ignore[attr-defined]
+    OverdueAlertRow.__table__,  # type: ignore[attr-defined]
     CalendarScheduleRow.__table__,  # type: ignore[attr-defined]
     SlaPolicyRow.__table__,  # type: ignore[attr-defined]
 )
@@ -64,8 +64,8 @@ class SlaRows:
         query = select(C.c.instance_id).where(C.c.open.is_(True), C.c.provisional.is_(True))
         return [r.instance_id for r in self.conn.execute(query.group_by(C.c.instance_id))]
 
-    def add_supervisions(self, org_unit: str | None, supervisions: Sequence[Supervision]) -> None:
-        if not supervisions:
+    def add_overdue_alerts(self, org_unit: str | None, overdue_alerts: Sequence[OverdueAlert]) -> None:
+        if not overdue_alerts:
             return
         rows = [
             {
@@ -79,15 +79,15 @@ class SlaRows:
                 "due_on": s.due_on,
                 "raised_at": to_db(s.raised_at),
             }
-            for s in supervisions
+            for s in overdue_alerts
         ]
         self.conn.execute(insert(S), rows)
 
-    def resolve_supervisions(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
+    def resolve_overdue_alerts(self, instance_id: str, clock_keys: Sequence[str], at: datetime) -> None:
         where = (S.c.instance_id == instance_id, S.c.clock_key.in_(clock_keys), S.c.resolved_at.is_(None))
         self.conn.execute(update(S).where(*where).values(resolved_at=to_db(at)))
 
-    def supervisions(
+    def overdue_alerts(
         self,
         *,
         role: str | None = None,

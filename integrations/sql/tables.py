@@ -133,16 +133,16 @@ class SlaClockRow(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))  # the whole Clock as JSON
 
 
-SUPERVISION_KEY = "uq_supervision_target"
+OVERDUE_ALERT_KEY = "uq_supervision_target"
 
 
-class SupervisionRow(SQLModel, table=True):
+class OverdueAlertRow(SQLModel, table=True):
     """督办 records: raised when a limit is overdue, one per role it goes to;
     ``partner`` is the 联办 department whose task is late (its supervisor's
     list is filtered by it)."""
 
     __tablename__ = "supervision"
-    __table_args__ = (UniqueConstraint("instance_id", "clock_key", "due_on", "role", name=SUPERVISION_KEY),)
+    __table_args__ = (UniqueConstraint("instance_id", "clock_key", "due_on", "role", name=OVERDUE_ALERT_KEY),)
     id: int | None = Field(default=None, primary_key=True)
     instance_id: str = Field(index=True, max_length=36)
     clock_key: str = Field(max_length=48)

@@ -97,14 +97,14 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
         [t.element_id for t in case.view.ready],
         ended=record.status not in ("running", "incident"),
     )
-    open_supervisions = {(s["clock"], s["due_on"]) for s in context.engine.supervisions(instance_id=record.id)}
-    supervisions = [
+    open_overdue_alerts = {(s["clock"], s["due_on"]) for s in context.engine.overdue_alerts(instance_id=record.id)}
+    overdue_alerts = [
         {
             "at": e.occurred_at,
             "name": e.payload.get("name"),
             "due_on": e.payload.get("due_on"),
             "to": escalated_to(e.payload),
-            "open": (e.payload.get("clock"), e.payload.get("due_on")) in open_supervisions,
+            "open": (e.payload.get("clock"), e.payload.get("due_on")) in open_overdue_alerts,
         }
         for e in events
         if e.type == "sla_overdue"
@@ -130,7 +130,7 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
             "decided": decision(data),
             "timeline": timeline(events, names, _display_name(request)),
             "diagram_json": json.dumps(diagram, ensure_ascii=False),
-            "supervisions": supervisions,
+            "overdue_alerts": overdue_alerts,
             "items": case_items(data, events),
             "linked": _linked_case(context, user, data),
             "extensions": extensions,

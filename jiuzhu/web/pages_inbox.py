@@ -15,13 +15,13 @@ from engine.ports import InstanceRecord, TaskRow
 from engine.sla.clocks import STATE_LABELS, local_date
 from integrations.ports import InboxQuery, InboxRow, User
 from jiuzhu.inbox import SORTS, STATES, VIEWS
-from jiuzhu.supervisions import addressed_to
+from jiuzhu.overdue_alerts import addressed_to
 from jiuzhu.web.auth import Viewer, can_act_on_task, csrf_protected, current_user, forbid, viewer_for
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-SUPERVISION_CAP = 50  # open 督办 shown above the inbox, newest first
+OVERDUE_ALERT_CAP = 50  # open 督办 shown above the inbox, newest first
 SignedIn = Annotated[Viewer, Depends(current_user)]
 
 
@@ -103,14 +103,14 @@ def inbox(
     }
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "inbox-table":
         return render(request, "_inbox_table.html", values)
-    values["supervisions"] = [] if viewer.department else _supervised(context, viewer)
+    values["overdue_alerts"] = [] if viewer.department else _supervised(context, viewer)
     return render(request, "inbox.html", values)
 
 
 def _supervised(context: WebContext, viewer: Viewer) -> list[dict[str, Any]]:
     """督办 addressed to the viewer's roles, with the case's procedure and business key."""
     directory, out = context.directory(), []
-    for s in addressed_to(context.engine, viewer, limit=SUPERVISION_CAP):
+    for s in addressed_to(context.engine, viewer, limit=OVERDUE_ALERT_CAP):
         record = context.engine.instance_record(s["instance_id"])
         raised = datetime.fromisoformat(s["raised_at"])
         out.append({**s, "raised_at": raised, "procedure": context.process_name(record.process_id), "record": record,

@@ -15,7 +15,7 @@ from engine.errors import FieldError, FormValidationError, JiuzhuError, NotFound
 from engine.sla.clocks import local_date
 from integrations.partner import desk
 from jiuzhu.accounts import PARTNER, PARTNER_SIDE
-from jiuzhu.supervisions import department_supervisions
+from jiuzhu.overdue_alerts import department_overdue_alerts
 from jiuzhu.web.auth import Viewer, csrf_protected, current_user, forbid
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.pages_inbox import flash, take_flashes
@@ -33,7 +33,7 @@ from jiuzhu.web.templating import render
 router = APIRouter(include_in_schema=False)
 OPEN_TABS = ("sign", "result")
 STATUS_LABELS = {"open": "办理中", "completed": "已办结", "returned": "已退回", "cancelled": "已撤销"}
-SUPERVISION_CAP = 50  # open 督办 shown on the page, newest first
+OVERDUE_ALERT_CAP = 50  # open 督办 shown on the page, newest first
 
 
 def partner_user(request: Request) -> Viewer:
@@ -58,7 +58,7 @@ PartnerWorker = Annotated[Viewer, Depends(partner_worker)]
 
 def _supervised(context: WebContext, department: str) -> list[dict[str, Any]]:
     """The department's open 督办, each with its handoff (for the item's name and link)."""
-    entries = department_supervisions(context.engine, department)[:SUPERVISION_CAP]
+    entries = department_overdue_alerts(context.engine, department)[:OVERDUE_ALERT_CAP]
     handoffs = desk.some(context.engine, department, [str(e.get("task_id")) for e in entries])
     out = []
     for entry in entries:
@@ -91,7 +91,7 @@ def partner_inbox(
         "tab": tab,
         "tabs": desk.TABS,
         "counts": desk.counts(context.engine, department),
-        "supervisions": _supervised(context, department),
+        "overdue_alerts": _supervised(context, department),
         "may_act": viewer.has(PARTNER),
         "lines": [(h, _deadline(context, h)) for h in handoffs],
         "page": page,

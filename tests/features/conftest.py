@@ -164,7 +164,7 @@ def timer_not_fired(world: World, label: str) -> None:
 @then(parsers.re(r"已就「(?P<label>[^」]+)」向「(?P<role>[^」]+)」发起 (?P<n>\d+) 次督办"))
 @restarts
 def supervised(world: World, label: str, role: str, n: str) -> None:
-    rows = world.supervisions(label)
+    rows = world.overdue_alerts(label)
     assert [r["role"] for r in rows] == [role] * int(n), rows
     due = world.clock_of(label).clock.due_at
     assert all(r["raised_at"] == due.isoformat() for r in rows), (rows, show(due))
@@ -173,10 +173,10 @@ def supervised(world: World, label: str, role: str, n: str) -> None:
 @then(parsers.re(r"尚未就「(?P<label>[^」]+)」发起督办"))
 @restarts
 def not_supervised(world: World, label: str) -> None:
-    assert world.supervisions(label) == []
+    assert world.overdue_alerts(label) == []
 
 
 @then("尚未发起任何督办")
 @restarts
-def no_supervision(world: World) -> None:
-    assert world.supervisions() == []
+def no_overdue_alert(world: World) -> None:
+    assert world.overdue_alerts() == []

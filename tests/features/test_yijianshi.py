@@ -569,7 +569,7 @@ def return_recorded(world: YijianshiWorld, item: str, reason: str, note: str) ->
 )
 @restarts
 def item_supervised(world: YijianshiWorld, item: str, label: str, roles: str, n: str) -> None:
-    rows = world.item_supervisions(world.catalogue.code(item), label)
+    rows = world.item_overdue_alerts(world.catalogue.code(item), label)
     assert sorted(r["role"] for r in rows) == sorted(_names(roles) * int(n)), rows
     due = world.item_clocks(world.catalogue.code(item), label)[-1].clock.due_at
     assert all(r["raised_at"] == due.isoformat() for r in rows), (rows, show(due))
@@ -577,26 +577,26 @@ def item_supervised(world: YijianshiWorld, item: str, label: str, roles: str, n:
 
 @then(parsers.re(r"「(?P<item>[^」]+)」的督办都注明联办部门「(?P<partner>[^」]+)」"))
 @restarts
-def supervisions_name_the_partner(world: YijianshiWorld, item: str, partner: str) -> None:
+def overdue_alerts_name_the_partner(world: YijianshiWorld, item: str, partner: str) -> None:
     ids = world.item_task_ids(world.catalogue.code(item))
-    rows = [s for s in world.supervisions() if s["task_id"] in ids]
+    rows = [s for s in world.overdue_alerts() if s["task_id"] in ids]
     assert rows and {r["partner"] for r in rows} == {partner}, rows
 
 
 @then(parsers.re(r"「(?P<item>[^」]+)」的督办均已解除"))
 @restarts
-def supervisions_resolved(world: YijianshiWorld, item: str) -> None:
+def overdue_alerts_resolved(world: YijianshiWorld, item: str) -> None:
     ids = world.item_task_ids(world.catalogue.code(item))
-    mine = [s for s in world.supervisions() if s["task_id"] in ids]
+    mine = [s for s in world.overdue_alerts() if s["task_id"] in ids]
     assert mine and all(s["resolved_at"] == world.clock.now().isoformat() for s in mine), mine
-    assert [s for s in world.supervisions(open_only=True) if s["task_id"] in ids] == []
+    assert [s for s in world.overdue_alerts(open_only=True) if s["task_id"] in ids] == []
 
 
 @then(parsers.re(r"尚未就「(?P<item>[^」]+)」的「(?P<label>[^」]+)」发起督办"))
 @restarts
 def item_not_supervised(world: YijianshiWorld, item: str, label: str) -> None:
     assert world.item_clocks(world.catalogue.code(item), label), f"「{item}」没有「{label}」计时"
-    assert world.item_supervisions(world.catalogue.code(item), label) == []
+    assert world.item_overdue_alerts(world.catalogue.code(item), label) == []
 
 
 @then(parsers.re(r"幸福清单中「(?P<item>[^」]+)」为(?P<which>逾期|按时)反馈"))
@@ -672,7 +672,7 @@ def test_catalogue_is_consistent() -> None:
     assert not [i["code"] for i in outside if {"monthly_income", "per_capita_income"} & set(i["visible_fields"])]
 
 
-def test_item_deadlines_fit_the_supervision_ceiling() -> None:
+def test_item_deadlines_fit_the_overdue_alert_ceiling() -> None:
     policy = load_policy(POLICY.read_bytes(), source=str(POLICY))
     ceiling = policy.stages["partner_sign"].limit + policy.stages["partner_result"].limit
     for item in Catalogue.read().items:

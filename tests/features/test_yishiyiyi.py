@@ -377,7 +377,7 @@ def state_is(world: YishiyiyiWorld, unit: str | None, label: str, state: str) ->
 @then(parsers.re(r"已就「(?P<label>[^」]+)」向「(?P<role>[^」]+)」发起 (?P<n>\d+) 次督办"))
 @restarts
 def supervised(world: YishiyiyiWorld, label: str, role: str, n: str) -> None:
-    rows = world.supervisions(label)
+    rows = world.overdue_alerts(label)
     assert [r["role"] for r in rows] == [role] * int(n), rows
     due = {s.clock.key: s.clock.due_at.isoformat() for s in world.clocks(label)}
     assert all(r["raised_at"] == due[r["clock"]] for r in rows), (rows, due)

@@ -295,11 +295,11 @@ class World:
             events = [e for e in events if e.payload.get("clock") in keys]
         return events
 
-    def supervisions(
+    def overdue_alerts(
         self, label: str | None = None, role: str | None = None, *, open_only: bool = False
     ) -> list[dict[str, Any]]:
         """督办 raised on the case (those resolved since included, unless ``open_only``)."""
-        rows = self.engine().supervisions(role=role, instance_id=self.iid, open_only=open_only)
+        rows = self.engine().overdue_alerts(role=role, instance_id=self.iid, open_only=open_only)
         if label is not None:
             keys = {s.clock.key for s in self.clocks(label)}
             rows = [s for s in rows if s["clock"] in keys]

@@ -309,9 +309,9 @@ class YijianshiWorld(World):
             if isinstance(data.get("handoff"), dict) and data["handoff"]["item"]["code"] == code
         }
 
-    def item_supervisions(self, code: str, stage_name: str) -> list[dict[str, Any]]:
+    def item_overdue_alerts(self, code: str, stage_name: str) -> list[dict[str, Any]]:
         keys = {s.clock.key for s in self.item_clocks(code, stage_name)}
-        return [s for s in self.supervisions() if s["clock"] in keys]
+        return [s for s in self.overdue_alerts() if s["clock"] in keys]
 
 
 # The variables handed across the call activity: the caller's multi-instance data

@@ -31,8 +31,8 @@ FILL: dict[tuple[str, str], Any] = {
     ("ready_task", "provisional"): False,
 }
 
-OLD_SUPERVISION_KEY = ["instance_id", "clock_key", "due_on"]
-SUPERVISION_KEY = "uq_supervision_target"
+OLD_OVERDUE_ALERT_KEY = ["instance_id", "clock_key", "due_on"]
+OVERDUE_ALERT_KEY = "uq_supervision_target"
 
 
 class Adopter:
@@ -80,12 +80,12 @@ class Adopter:
         op.create_index(name, table, columns, unique=unique)
 
 
-def rekey_supervision(adopter: Adopter, table: sa.Table) -> None:
+def rekey_overdue_alerts(adopter: Adopter, table: sa.Table) -> None:
     """``table``: the supervision table as the baseline declares it."""
     if "supervision" not in adopter.existing:
         return
     found = adopter.inspector.get_unique_constraints("supervision")
-    old = [u for u in found if u["column_names"] == OLD_SUPERVISION_KEY]
+    old = [u for u in found if u["column_names"] == OLD_OVERDUE_ALERT_KEY]
     if not old:
         return
     if op.get_bind().dialect.name == "sqlite":
@@ -96,4 +96,4 @@ def rekey_supervision(adopter: Adopter, table: sa.Table) -> None:
         return
     for constraint in old:
         op.drop_constraint(str(constraint["name"]), "supervision", type_="unique")
-    op.create_unique_constraint(SUPERVISION_KEY, "supervision", [*OLD_SUPERVISION_KEY, "role"])
+    op.create_unique_constraint(OVERDUE_ALERT_KEY, "supervision", [*OLD_OVERDUE_ALERT_KEY, "role"])

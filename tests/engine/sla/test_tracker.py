@@ -60,8 +60,8 @@ def test_warning_and_breach_happen_at_the_policy_moments(engine: Engine, clock: 
     engine.fire_due_timers()
     assert types(engine, iid).count("sla_overdue") == 1
     assert clock_of(engine, iid, "start_investigation").state == "overdue"
-    [supervision] = engine.supervisions()
-    assert (supervision["role"], supervision["org_unit"], supervision["stage"]) == (
+    [overdue_alert] = engine.overdue_alerts()
+    assert (overdue_alert["role"], overdue_alert["org_unit"], overdue_alert["stage"]) == (
         "乡镇审核人",
         "town-1",
         "start_investigation",

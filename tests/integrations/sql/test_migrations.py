@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
-from engine.sla.tracker import Supervision
+from engine.sla.tracker import OverdueAlert
 from integrations.sql import SqlStore, make_engine, migrations
 from jiuzhu import cli
 from tests.conftest import FIXTURES
@@ -67,16 +67,18 @@ def test_a_database_of_a_release_before_alembic_is_upgraded_with_its_rows(
         assert conn.execute(text("SELECT count(*) FROM timer")).scalar_one() == 1
         assert conn.execute(text("SELECT count(*) FROM process_version")).scalar_one() == 1
     with store.reader() as unit:
-        rows = unit.supervisions()
+        rows = unit.overdue_alerts()
     assert [(r["role"], r["partner"], r["due_on"]) for r in rows] == [("县级民政局", None, "2026-10-08")]
 
     # The new key: the same overdue limit goes to a second role; twice to one role is refused.
     moment = datetime(2026, 10, 8, 8, 0, tzinfo=UTC)
-    more = Supervision("inst-0001", "task:task-0003", "township_review", "乡镇审核", "乡镇审核人", "2026-10-08", moment)
+    more = OverdueAlert(
+        "inst-0001", "task:task-0003", "township_review", "乡镇审核", "乡镇审核人", "2026-10-08", moment
+    )
     with store.unit() as unit:
-        unit.add_supervisions("qinghe.dongcheng", [more])
+        unit.add_overdue_alerts("qinghe.dongcheng", [more])
     with pytest.raises(Exception, match="(?i)unique"), store.unit() as unit:
-        unit.add_supervisions("qinghe.dongcheng", [more])
+        unit.add_overdue_alerts("qinghe.dongcheng", [more])
 
     assert cli.main(["db", "upgrade"]) == 0  # a second upgrade changes nothing
     assert "无需升级" in capsys.readouterr().out

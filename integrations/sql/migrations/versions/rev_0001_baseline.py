@@ -25,7 +25,7 @@ branch_labels = None
 depends_on = None
 
 
-def _supervision() -> list[Any]:
+def _overdue_alert() -> list[Any]:
     """Fresh objects each call: a column belongs to one table."""
     return [
         sa.Column("id", sa.Integer(), nullable=False),
@@ -40,7 +40,7 @@ def _supervision() -> list[Any]:
         sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("instance_id", "clock_key", "due_on", "role", name=pre_alembic.SUPERVISION_KEY),
+        sa.UniqueConstraint("instance_id", "clock_key", "due_on", "role", name=pre_alembic.OVERDUE_ALERT_KEY),
     ]
 
 
@@ -277,8 +277,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("policy_id", "version", "digest"),
     )
-    a.table("supervision", *_supervision())
-    pre_alembic.rekey_supervision(a, sa.Table("supervision", sa.MetaData(), *_supervision()))
+    a.table("supervision", *_overdue_alert())
+    pre_alembic.rekey_overdue_alerts(a, sa.Table("supervision", sa.MetaData(), *_overdue_alert()))
     a.index("ix_supervision_instance_id", "supervision", ["instance_id"])
     a.index("ix_supervision_org_unit", "supervision", ["org_unit"])
     a.index("ix_supervision_partner", "supervision", ["partner"])

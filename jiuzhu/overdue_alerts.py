@@ -16,13 +16,13 @@ from engine.service.facade import Engine
 from jiuzhu.web.auth import Viewer, in_scope
 
 
-def supervisions_for(engine: Engine, viewer: Viewer, *, role: str | None = None) -> list[dict[str, Any]]:
+def overdue_alerts_for(engine: Engine, viewer: Viewer, *, role: str | None = None) -> list[dict[str, Any]]:
     """The open 督办 rows ``viewer`` may see, newest first (``role``: only those addressed to it)."""
     if viewer.department is not None and not viewer.scope:
         mine = set(viewer.lanes or ())  # the Chinese names of the viewer's roles
         wanted = mine & {role} if role else mine
-        return [s for s in engine.supervisions(partner=viewer.department) if s["role"] in wanted]
-    return [s for s in engine.supervisions(role=role) if in_scope(viewer, s["org_unit"])]
+        return [s for s in engine.overdue_alerts(partner=viewer.department) if s["role"] in wanted]
+    return [s for s in engine.overdue_alerts(role=role) if in_scope(viewer, s["org_unit"])]
 
 
 def addressed_to(engine: Engine, viewer: Viewer, *, limit: int) -> list[dict[str, Any]]:
@@ -30,15 +30,15 @@ def addressed_to(engine: Engine, viewer: Viewer, *, limit: int) -> list[dict[str
     an admin (no lanes) sees every role's."""
     roles = viewer.lanes if viewer.lanes is not None else (None,)
     # On the inbox page: the scope and the cap go to the database, not a scan of the county's rows.
-    rows = [s for role in roles for s in engine.supervisions(role=role, org_units=viewer.scope, limit=limit)]
+    rows = [s for role in roles for s in engine.overdue_alerts(role=role, org_units=viewer.scope, limit=limit)]
     return sorted(rows, key=lambda s: s["raised_at"], reverse=True)[:limit]
 
 
-def department_supervisions(engine: Engine, department: str) -> list[dict[str, Any]]:
+def department_overdue_alerts(engine: Engine, department: str) -> list[dict[str, Any]]:
     """Open 督办 about one partner department's handoffs, one entry per late
     task (its rows grouped, ``to`` naming every role it went to), newest first.
     For the partner inbox, which marks the handoffs a supervisor was told about."""
-    return group(engine.supervisions(partner=department))
+    return group(engine.overdue_alerts(partner=department))
 
 
 def group(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

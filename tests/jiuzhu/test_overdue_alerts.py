@@ -17,7 +17,7 @@ from engine.clock import SHANGHAI, FixedClock
 from engine.service import firing
 from engine.service.facade import Engine
 from integrations.sql import SqlStore
-from jiuzhu.supervisions import department_supervisions, group, supervisions_for
+from jiuzhu.overdue_alerts import department_overdue_alerts, group, overdue_alerts_for
 from jiuzhu.web.auth import Viewer
 from tests.support.partner_world import Case, deployed
 from tests.support.web_support import make_world
@@ -50,7 +50,7 @@ def _result_clock(case: Case, partner: str) -> Any:
 
 
 def _rows(engine: Engine, **filters: Any) -> list[tuple[str | None, str | None, str]]:
-    return sorted((s["role"], s["partner"], s["stage"]) for s in engine.supervisions(**filters))
+    return sorted((s["role"], s["partner"], s["stage"]) for s in engine.overdue_alerts(**filters))
 
 
 def test_the_item_clock_follows_the_items_own_limit_across_guoqing(
@@ -74,7 +74,7 @@ def test_overdue_raises_one_row_per_target_once_through_a_lone_step(
     due_at = _result_clock(case, "供电公司").due_at
     clock.set(due_at - timedelta(seconds=1))
     case.engine.wake(case.instance_id)
-    assert case.engine.supervisions() == []
+    assert case.engine.overdue_alerts() == []
     clock.set(due_at)
     case.engine.wake(case.instance_id)
     case.engine.wake(case.instance_id)
@@ -107,7 +107,7 @@ def test_overdue_raises_one_row_per_target_once_through_batched_firing(
     engine.fire_due_timers()
     assert sum(b.fired for b in batches) == 3 and not any(b.alone for b in batches)
     for case in cases:
-        rows = engine.supervisions(instance_id=case.instance_id)
+        rows = engine.overdue_alerts(instance_id=case.instance_id)
         assert sorted(r["role"] for r in rows) == sorted(TARGETS)
         assert {(r["org_unit"], r["partner"], r["due_on"]) for r in rows} == {
             ("qinghe.dongcheng", "供电公司", ITEM_DUE.isoformat())
@@ -127,8 +127,8 @@ def test_done_late_resolves_the_rows_and_a_resend_starts_a_fresh_item_clock(
     clock.set(datetime(2026, 10, 9, 9, 0, tzinfo=SHANGHAI))
     returned = {"partner_action": "退回民政", "return_reason": "电力户号与户主姓名不符"}
     case.engine.complete_task(case.instance_id, sign.id, returned, actor="供电公司")
-    assert case.engine.supervisions() == []
-    resolved = case.engine.supervisions(open_only=False)
+    assert case.engine.overdue_alerts() == []
+    resolved = case.engine.overdue_alerts(open_only=False)
     assert len(resolved) == 3 and {r["resolved_at"] for r in resolved} == {clock.now().isoformat()}
     [correct] = case.ready("ho_correct")
     fix = {"corrected_fields": {"electricity_account": "3301061234"}, "correction_note": "已更正"}
@@ -138,7 +138,7 @@ def test_done_late_resolves_the_rows_and_a_resend_starts_a_fresh_item_clock(
     assert again.due_on == case.engine.calendar().add_working_days(date(2026, 10, 9), 5).date == date(2026, 10, 15)
     clock.set(again.due_at)
     case.engine.fire_due_timers()
-    open_rows = case.engine.supervisions()
+    open_rows = case.engine.overdue_alerts()
     assert sorted(r["role"] for r in open_rows) == sorted(TARGETS)
     assert {r["task_id"] for r in open_rows} == {again.task_id}
 
@@ -147,24 +147,24 @@ def _viewer(roles: tuple[str, ...], lanes: tuple[str, ...], scope: tuple[str, ..
     return Viewer("u", "u", roles, "x", "x", scope, lanes, dept)
 
 
-def test_each_caller_sees_their_own_supervisions(make_engine_for: Callable[..., Engine], clock: FixedClock) -> None:
+def test_each_caller_sees_their_own_overdue_alerts(make_engine_for: Callable[..., Engine], clock: FixedClock) -> None:
     engine = make_engine_for()
     case = _case(engine, clock, ["dianfei", "youxian"])
     clock.set(datetime.combine(date(2026, 10, 9), datetime.min.time(), SHANGHAI))  # both unsigned, overdue
     engine.fire_due_timers()
-    assert len(engine.supervisions()) == 6
+    assert len(engine.overdue_alerts()) == 6
     power_head = _viewer(("partner_supervisor",), ("联办部门负责人",), (), "供电公司")
-    assert _pairs(supervisions_for(engine, power_head)) == [("联办部门负责人", "供电公司")]
+    assert _pairs(overdue_alerts_for(engine, power_head)) == [("联办部门负责人", "供电公司")]
     cable_head = _viewer(("partner_supervisor",), ("联办部门负责人",), (), "广电网络公司")
-    assert _pairs(supervisions_for(engine, cable_head)) == [("联办部门负责人", "广电网络公司")]
+    assert _pairs(overdue_alerts_for(engine, cable_head)) == [("联办部门负责人", "广电网络公司")]
     liaison = _viewer(("partner",), ("联办部门",), (), "供电公司")
-    assert supervisions_for(engine, liaison) == []
+    assert overdue_alerts_for(engine, liaison) == []
     township = _viewer(("township_reviewer",), ("乡镇审核人",), ("qinghe.dongcheng",), None)
-    assert len(supervisions_for(engine, township)) == 6
-    assert len(supervisions_for(engine, township, role="乡镇审核人")) == 2
+    assert len(overdue_alerts_for(engine, township)) == 6
+    assert len(overdue_alerts_for(engine, township, role="乡镇审核人")) == 2
     other = _viewer(("township_reviewer",), ("乡镇审核人",), ("qinghe.xiwan",), None)
-    assert supervisions_for(engine, other) == []
-    [entry] = department_supervisions(engine, "供电公司")
+    assert overdue_alerts_for(engine, other) == []
+    [entry] = department_overdue_alerts(engine, "供电公司")
     assert entry["to"] == TARGETS and entry["instance_id"] == case.instance_id and entry["partner"] == "供电公司"
     assert entry["task_id"] in {t.id for t in case.ready(SIGN)}
 
@@ -173,7 +173,7 @@ def _pairs(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(r["role"], r["partner"]) for r in rows]
 
 
-def test_the_api_lists_supervisions_by_department_and_scope(
+def test_the_api_lists_overdue_alerts_by_department_and_scope(
     make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock
 ) -> None:
     world = make_world(make_engine_for, db_url)
@@ -226,22 +226,22 @@ def test_an_old_database_gets_the_unique_key_with_the_role(db_url: str) -> None:
         )
     store.create_schema()
     store.create_schema()  # a second start changes nothing
-    from engine.sla.tracker import Supervision
+    from engine.sla.tracker import OverdueAlert
 
     moment = datetime(2026, 10, 8, 16, 0, tzinfo=SHANGHAI)
     more = [
-        Supervision("i", "task:t", "partner_sign", "联办部门签收", r, "2026-10-08", moment, "供电公司")
+        OverdueAlert("i", "task:t", "partner_sign", "联办部门签收", r, "2026-10-08", moment, "供电公司")
         for r in TARGETS[:2]
     ]
     with store.unit() as unit:
-        unit.add_supervisions("qinghe.dongcheng", more)
+        unit.add_overdue_alerts("qinghe.dongcheng", more)
     with store.reader() as unit:
-        rows = unit.supervisions()
+        rows = unit.overdue_alerts()
     assert sorted((r["role"], r["partner"]) for r in rows) == [
         ("乡镇审核人", "供电公司"),
         ("县级民政局", None),
         ("联办部门负责人", "供电公司"),
     ]
     with pytest.raises(Exception, match="(?i)unique"), store.unit() as unit:
-        unit.add_supervisions("qinghe.dongcheng", more[:1])
+        unit.add_overdue_alerts("qinghe.dongcheng", more[:1])
     store.close()
