@@ -7,11 +7,10 @@ from pathlib import Path
 
 from jiuzhu.web.formrender import Form, compile_form
 
-ROOT = Path(__file__).resolve().parent.parent
+# The checkout's root (found upwards, so this file may move between test folders).
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 FORMS = ROOT / "forms"
-SPIFF = ROOT.parent / "shared" / "corpora" / "spiff"
-if not SPIFF.is_dir():
-    SPIFF = Path("/work/shared/corpora/spiff")
+SPIFF = ROOT / "tests" / "corpora" / "spiff"
 
 
 def ui_path(schema: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Every model in the shared external corpora either deploys, is stored as
+"""Every model in the external corpora (tests/corpora/) either deploys, is stored as
 documentation, or is refused with located problems — never anything else.
 
 Corpus files are flattened as ``<origin>__<folder>__<file>`` (see each
@@ -24,7 +24,9 @@ from engine.errors import DeploymentRefused, Location, Problem
 from engine.forms.validate import check_form_schema, check_ui_schema, load_form_json
 from engine.sandbox.scripts import Sandbox
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+# The checkout's root (found upwards, so this file may move between test folders).
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+CORPORA = ROOT / "tests" / "corpora"
 SANDBOX = Sandbox()
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml")
 MODEL_FOLDERS = ("epm__", "spiffarena__")  # origins whose <folder> is one process model (MANIFEST.txt)
@@ -59,7 +61,7 @@ class Outcome:
 
 def _corpora() -> Path:
     if not CORPORA.is_dir():
-        pytest.fail(f"the shared corpora are missing at {CORPORA} (the repo must sit next to shared/)")
+        pytest.fail(f"the corpora are missing at {CORPORA}")
     return CORPORA
 
 
