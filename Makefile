@@ -40,8 +40,9 @@ typecheck: install
 
 # With coverage of engine, integrations and jiuzhu (in-process only); below the floor in
 # pyproject.toml ([tool.coverage.report] fail_under) the run fails. Plain `pytest` skips coverage.
+# More pytest options: `make test PYTEST_ARGS="--durations=30"`.
 pytest: install browser
-	$(BIN)/pytest --cov --cov-report=term
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 ## Run ruff, ruff format and mypy from .venv before every commit (.pre-commit-config.yaml).
 hooks: install
