@@ -9,9 +9,7 @@ from jiuzhu.web.formrender import Form, compile_form
 from tests.conftest import ROOT
 
 FORMS = ROOT / "forms"
-SPIFF = ROOT.parent / "shared" / "corpora" / "spiff"
-if not SPIFF.is_dir():
-    SPIFF = Path("/work/shared/corpora/spiff")
+SPIFF = ROOT / "tests" / "corpora" / "spiff"
 
 
 def ui_path(schema: Path) -> Path:

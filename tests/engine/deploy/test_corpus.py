@@ -1,4 +1,4 @@
-"""Every model in the shared external corpora either deploys, is stored as
+"""Every model in the external corpora (tests/corpora/) either deploys, is stored as
 documentation, or is refused with located problems — never anything else.
 
 Corpus files are flattened as ``<origin>__<folder>__<file>`` (see each
@@ -27,7 +27,7 @@ from engine.forms.validate import check_form_schema, check_ui_schema, load_form_
 from engine.sandbox.scripts import Sandbox
 from tests.conftest import ROOT
 
-CORPORA = ROOT.parent / "shared" / "corpora"
+CORPORA = ROOT / "tests" / "corpora"
 SANDBOX = Sandbox()
 MODEL_SUFFIXES = (".bpmn", ".bpmn20.xml")
 MODEL_FOLDERS = ("epm__", "spiffarena__")  # origins whose <folder> is one process model (MANIFEST.txt)
@@ -62,7 +62,7 @@ class Outcome:
 
 def _corpora() -> Path:
     if not CORPORA.is_dir():
-        pytest.fail(f"the shared corpora are missing at {CORPORA} (the repo must sit next to shared/)")
+        pytest.fail(f"the corpora are missing at {CORPORA}")
     return CORPORA
 
 
