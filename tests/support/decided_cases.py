@@ -1,0 +1,84 @@
+"""Real 低保 cases driven through the engine to 审核确认 (and beyond), for the
+decision, notice, case-page and dashboard tests. The family is 周明 of the
+demo county (石桥村, 南山镇), whose 核对 record is eligible."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from engine.clock import SHANGHAI, FixedClock
+from engine.ports import Store
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
+from engine.sla.functions import HELPERS
+from jiuzhu.api import create_app
+from jiuzhu.demo_cases import (
+    ACCEPT,
+    CHECK_INTAKE,
+    INITIAL_REVIEW,
+    START_INVESTIGATION,
+    application,
+    home_visit,
+    load_households,
+)
+from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
+from tests.conftest import FORMS, PROCESSES, ROOT
+from tests.support.web_support import WebWorld, demo_accounts, web_settings
+
+FAMILY = "周明"
+VILLAGE = "qinghe.nanshan.shiqiao"
+APPROVE = {"decision": "同意", "certificate_no": "QH-DB-2026-0031", "confirm_opinion": "符合条件，予以确认"}
+REJECT = {"decision": "不予确认", "rejection_reasons": "家庭人均月收入高于当地低保标准"}
+
+
+def dibao_engine(store: Store, clock: FixedClock) -> Engine:
+    """An engine with the app's connectors (the simulated 核对 centre) and 低保 deployed."""
+    connectors = default_connectors(PROCESSES, ROOT / "demo" / "hedui_records.json")
+    engine = Engine(store, clock, Sandbox(helpers=HELPERS), connectors=connectors)
+    deploy_paths(engine, [PROCESSES / "sla", PROCESSES / "dibao", PROCESSES / "yijianshi"], FORMS, actor="designer")
+    return engine
+
+
+def dibao_web(engine: Engine, db_url: str) -> WebWorld:
+    config = web_settings(db_url)
+    context = build_web_context(engine, config)
+    units, users = demo_accounts()
+    context.accounts.save_org_units(list(units))
+    context.accounts.save_users(list(users))
+    return WebWorld(engine, create_app(engine, config, web_context=context), context)
+
+
+def do(engine: Engine, iid: str, element_id: str, form: dict[str, Any], actor: str) -> None:
+    task = next(t for t in engine.get(iid).ready if t.element_id == element_id)
+    engine.complete_task(iid, task.id, form, actor=actor)
+
+
+def start(engine: Engine, *, region: str = "CN", start_data: dict[str, Any] | None = None) -> str:
+    view = engine.start("dibao", dict(start_data or {}), actor="xl_shiqiao", org_unit=VILLAGE, region=region)
+    return view.record.id
+
+
+def to_confirmation(engine: Engine, clock: FixedClock, iid: str) -> str:
+    """受理 → 调查与核对 → 初审 → 公示 (7 days, fired by the timer) → 无异议: the
+    审核确认 task (county, or township where devolved) is ready; returns its element id."""
+    today = clock.now().astimezone(SHANGHAI).date().isoformat()
+    household = load_households()[FAMILY]
+    do(engine, iid, "db_apply", application(household, today), "申请人")
+    do(engine, iid, "db_accept", ACCEPT, "jb_nanshan")
+    do(engine, iid, "db_start_investigation", START_INVESTIGATION, "jb_nanshan")
+    do(engine, iid, "db_check_intake", CHECK_INTAKE, "hd_center")
+    do(engine, iid, "db_home_visit", home_visit(today), "jb_nanshan")
+    do(engine, iid, "db_initial_review", INITIAL_REVIEW, "sh_nanshan")
+    clock.advance(timedelta(days=12))
+    engine.fire_due_timers()
+    do(engine, iid, "db_publicity_result", {"objection": False}, "jb_nanshan")
+    [ready] = engine.get(iid).ready
+    return ready.element_id
+
+
+def decided(engine: Engine, clock: FixedClock, form: dict[str, Any], **kwargs: Any) -> str:
+    iid = start(engine, **kwargs)
+    confirm = to_confirmation(engine, clock, iid)
+    do(engine, iid, confirm, form, "mz_county")
+    return iid
