@@ -1,9 +1,10 @@
-"""What a case's data says about the household, its documents and the decision.
+"""What a case's data says about the household and its documents.
 
 Procedures keep the household form (forms/common/household-schema.json) at
-the top level or under the variable of the task that collected it; the
-decision fields below are the names the 审核确认 forms use. Pure: instance
-data in, plain values out.
+the top level or under the variable of the task that collected it. The
+decision is never read from case data (a client can set any key there): it
+is the engine's record, engine/decisions.py. Pure: instance data in, plain
+values out.
 """
 
 from __future__ import annotations
@@ -35,13 +36,6 @@ MEMBER_FIELDS = (
     ("employment", "就业状况"),
     ("counted", "计入家庭人口"),
 )
-# 审核确认 outcome, in the order procedures name it.
-APPROVED_KEYS = ("approved", "confirmed")
-AMOUNT_KEYS = ("monthly_amount", "amount", "guarantee_amount")
-START_KEYS = ("start_month", "payment_start_month")
-CERTIFICATE_KEYS = ("certificate_no", "dibao_certificate_no")
-REASON_KEYS = ("rejection_reasons", "reasons", "rejection_reason")
-DECIDED_KEYS = ("decision_date", "decided_on", "confirm_date")
 
 
 @dataclass(frozen=True)
@@ -51,16 +45,6 @@ class Document:
     mime: str | None
     size: int | None
     sha256: str
-
-
-@dataclass(frozen=True)
-class Decision:
-    approved: bool | None = None
-    amount: float | None = None
-    start_month: str | None = None
-    certificate_no: str | None = None
-    reasons: tuple[str, ...] = ()
-    decided_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,23 +110,3 @@ def documents(data: Any, path: str = "") -> list[Document]:
     if isinstance(data, list):
         return [d for i, value in enumerate(data) for d in documents(value, f"{path}[{i + 1}]")]
     return []
-
-
-def decision(data: Mapping[str, Any]) -> Decision:
-    approved = find(data, *APPROVED_KEYS)
-    amount = find(data, *AMOUNT_KEYS)
-    reasons = find(data, *REASON_KEYS)
-    if isinstance(reasons, str):
-        reasons = [reasons]
-    return Decision(
-        approved=approved if isinstance(approved, bool) else None,
-        amount=float(amount) if isinstance(amount, int | float) and not isinstance(amount, bool) else None,
-        start_month=_str(find(data, *START_KEYS)),
-        certificate_no=_str(find(data, *CERTIFICATE_KEYS)),
-        reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (),
-        decided_on=_str(find(data, *DECIDED_KEYS)),
-    )
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None

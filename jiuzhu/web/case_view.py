@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.audit import AuditEvent
+from engine.decisions import Decision
 from engine.ports import InstanceRecord
 from engine.service.facade import ClockStatus, InstanceView
 from jiuzhu.accounts import Directory
-from jiuzhu.web.case_data import decision, household
+from jiuzhu.web.case_data import household
+from jiuzhu.web.case_decision import body_name, decision_of, notices_profile
 from jiuzhu.web.context import WebContext
 from jiuzhu.web.deps import Viewer, may_open
 from jiuzhu.web.ledger import LedgerRow, ledger_row
@@ -19,6 +22,8 @@ class Case:
     view: InstanceView
     clocks: list[ClockStatus]
     row: LedgerRow
+    decision: Decision | None
+    events: list[AuditEvent]
 
     @property
     def overall(self) -> ClockStatus | None:
@@ -47,10 +52,17 @@ def load_case(context: WebContext, instance_id: str) -> Case:
     clocks = engine.sla_status(instance_id)
     overall = next((c for c in clocks if c.clock.key == "overall"), None)
     township, village = places(context.directory(), view.record.org_unit)
+    events = engine.events(instance_id)
+    decided = decision_of(context.settings.processes_dir, view.record, events)
+    body = None
+    if decided is not None:
+        unit_name = context.directory().unit_name(view.record.org_unit)
+        body = body_name(notices_profile(context.settings.notices_file), decided, township, unit_name)
     row = ledger_row(
         view.record,
         household(view.data),
-        decision(view.data),
+        decided,
+        body,
         procedure=context.process_name(view.record.process_id),
         township=township,
         village=village,
@@ -59,7 +71,7 @@ def load_case(context: WebContext, instance_id: str) -> Case:
         state_code=overall.state if overall else None,
         days_left=overall.working_days_left if overall else None,
     )
-    return Case(view, clocks, row)
+    return Case(view, clocks, row, decided, events)
 
 
 def visible_cases(

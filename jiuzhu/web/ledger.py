@@ -12,10 +12,11 @@ from datetime import date, datetime
 from io import BytesIO
 from typing import Any
 
+from engine.decisions import Decision
 from engine.ports import InstanceRecord
 from engine.runtime.task_facts import mask_id
 from engine.sla import clocks as sla
-from jiuzhu.web.case_data import Decision, Household
+from jiuzhu.web.case_data import Household
 
 STATUS_LABELS = {
     "running": "办理中",
@@ -38,8 +39,12 @@ COLUMNS: tuple[tuple[str, str, int, str | None], ...] = (
     ("办理时限", "due_on", 12, "yyyy-mm-dd"),
     ("剩余工作日", "days_left", 11, "0"),
     ("状态", "state", 14, None),
-    ("审核确认日期", "decided_on", 13, "yyyy-mm-dd"),
-    ("保障金额(元/月)", "amount", 15, "#,##0.00"),
+    ("决定", "outcome", 10, None),
+    ("决定日期", "decided_on", 12, "yyyy-mm-dd"),
+    ("决定机关", "decided_body", 22, None),
+    ("救助金额(元)", "amount", 13, "#,##0.00"),
+    ("证书/纪要编号", "certificate_no", 18, None),
+    ("发放起始月", "payment_start", 11, None),
 )
 
 
@@ -61,21 +66,19 @@ class LedgerRow:
     days_left: int | None
     state: str
     state_code: str
+    outcome: str | None
     decided_on: date | None
+    decided_body: str | None
     amount: float | None
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None
+    certificate_no: str | None
+    payment_start: str | None
 
 
 def ledger_row(
     record: InstanceRecord,
     household: Household,
-    decided: Decision,
+    decided: Decision | None,
+    decided_body: str | None,
     *,
     procedure: str,
     township: str | None,
@@ -85,15 +88,13 @@ def ledger_row(
     state_code: str | None,
     days_left: int | None,
 ) -> LedgerRow:
-    """``state_code`` is the overall clock's state (engine.sla.clocks.state) or None without a clock."""
+    """``state_code`` is the overall clock's state (engine.sla.clocks.state) or None without a clock;
+    the decision columns come from ``decided`` (the engine's record), never from case data."""
     running = record.status in ("running", "incident")
     if running and state_code is not None:
         state = sla.STATE_LABELS.get(state_code, state_code)
     else:
         state = STATUS_LABELS.get(record.status, record.status)
-    decided_on = _date(decided.decided_on)
-    if decided_on is None and record.status == "completed":
-        decided_on = sla.local_date(record.updated_at)
     return LedgerRow(
         instance_id=record.id,
         process_id=record.process_id,
@@ -111,8 +112,12 @@ def ledger_row(
         days_left=days_left if running else None,
         state=state,
         state_code=(state_code or record.status) if running else record.status,
-        decided_on=decided_on,
-        amount=decided.amount,
+        outcome=decided.outcome if decided else None,
+        decided_on=sla.local_date(decided.decided_at) if decided else None,
+        decided_body=decided_body if decided else None,
+        amount=decided.amount if decided else None,
+        certificate_no=decided.certificate_no if decided else None,
+        payment_start=decided.payment_start if decided else None,
     )
 
 

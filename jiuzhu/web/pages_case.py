@@ -14,13 +14,15 @@ from fastapi.responses import Response
 from engine.errors import NotFoundError
 from engine.runtime.task_facts import mask_id
 from engine.sla.clocks import STATE_LABELS
-from jiuzhu.web.case_data import decision, documents, household, id_numbers, masked
+from jiuzhu.web.case_data import documents, household, id_numbers, masked
+from jiuzhu.web.case_decision import OUTCOME_LABELS
 from jiuzhu.web.case_items import case_items
 from jiuzhu.web.case_path import case_path, sequence_flows
 from jiuzhu.web.case_view import Case, element_names, load_case, visible_cases
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.deps import CurrentUser, authorize_case, may_open, sees_full_id
 from jiuzhu.web.ledger import COLUMNS, STATUS_LABELS, ledger_xlsx
+from jiuzhu.web.pages_notices import available_notices
 from jiuzhu.web.privacy import ID_VIEWED
 from jiuzhu.web.templating import render
 from jiuzhu.web.timeline import escalated_to, timeline
@@ -88,7 +90,7 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
         # One access record per page view, naming every number shown.
         detail = {"field": "case_page", "shown": [mask_id(v) for v in id_numbers(people)]}
         context.engine.record_access(record.id, ID_VIEWED, actor=user.username, detail=detail)
-    events = context.engine.events(instance_id)
+    events = case.events
     names = element_names(context, record)
     source = context.engine.version_source(record.process_id, record.version)
     path = case_path(
@@ -127,7 +129,12 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
             "people": people if full else masked(people),
             "full_id": full,
             "documents": documents(data),
-            "decided": decision(data),
+            "decided": case.decision,
+            "decided_by": _display_name(request)(case.decision.decided_by)
+            if case.decision and case.decision.decided_by
+            else None,
+            "outcome_labels": OUTCOME_LABELS,
+            "notices": available_notices(context, case),
             "timeline": timeline(events, names, _display_name(request)),
             "diagram_json": json.dumps(diagram, ensure_ascii=False),
             "overdue_alerts": overdue_alerts,

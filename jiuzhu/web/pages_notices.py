@@ -1,58 +1,61 @@
-"""书面通知: the 不予确认 notice and the 低保 approval notice of a case, and the
-一件事联办 result notice (幸福清单) that tells the applicant each item's result, as PDF.
+"""书面通知: the decision notices of a case (低保 确认通知书 and 不予确认通知书,
+the 临时救助 and 一事一议 decision notices), and the 一件事联办 result notice
+(幸福清单) that tells the applicant each item's result, as PDF.
 
-The issuing body, the 复议 body, the court and the appeal periods differ by
-county: they come from the notices file (``JIUZHU_NOTICES_FILE``).
+A decision notice prints only for a case the engine's record shows decided
+(engine/decisions.py, rules in processes/*/*.decisions.json); its outcome,
+amount, payment month, certificate number, reasons, date and deciding body
+come from that Decision, never from case data. The bodies' names, the 复议
+body, the court, the appeal periods and the hotline differ by county: they
+come from the notices file (``JIUZHU_NOTICES_FILE``).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from engine.audit import AuditEvent
+from engine.clock import SHANGHAI
+from engine.decisions import Decision
 from engine.errors import ConflictError, NotFoundError
 from engine.sla.clocks import local_date
-from jiuzhu.web.case_data import Decision, decision, household
+from jiuzhu.web.case_data import household
+from jiuzhu.web.case_decision import notices_profile, rules_for
 from jiuzhu.web.case_view import Case, load_case, places
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.deps import CurrentUser, authorize_case
 from jiuzhu.web.notice_pdf import notice_pdf
 
 router = APIRouter(include_in_schema=False)
-KINDS = {
-    "rejection": ("rejection.txt", "最低生活保障不予确认通知书", False),
-    "approval": ("approval.txt", "最低生活保障确认通知书", True),
-}
+DECISION_KINDS = ("approval", "rejection")
 
 
 def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def next_month(day: date) -> str:
-    """第二十一条: payment starts the month after the decision."""
-    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
-    return f"{year}年{month}月"
-
-
-def _month(value: str | None) -> str | None:
-    if value and len(value) >= 7 and value[4] == "-":
+def chinese_month(value: str | None) -> str:
+    if value and len(value) == 7 and value[4] == "-":
         return f"{int(value[:4])}年{int(value[5:7])}月"
-    return value
+    return "—"
 
 
-def notice_values(context: WebContext, case: Case, decided: Decision) -> dict[str, Any]:
+def notice_values(context: WebContext, case: Case, decided: Decision, title: str) -> dict[str, Any]:
     record, data = case.view.record, case.view.data
-    profile: dict[str, Any] = json.loads(context.settings.notices_file.read_text(encoding="utf-8"))
+    profile = notices_profile(context.settings.notices_file)
     people = household(data)
     township, _village = places(context.directory(), record.org_unit)
-    on = case.row.decided_on or local_date(context.engine.clock.now())
+    on = decided.decided_at.astimezone(SHANGHAI).date()
     return {
         **profile,
+        "title": title,
+        "procedure": context.process_name(record.process_id),
+        "issuer": case.row.decided_body or profile["issuer"],
         "year": on.year,
         "case_no": case.row.case_no,
         "applicant_name": people.applicant.get("name") or "申请人",
@@ -62,9 +65,37 @@ def notice_values(context: WebContext, case: Case, decided: Decision) -> dict[st
         "decided_on": chinese_date(on),
         "household_size": people.size or "—",
         "amount": f"{decided.amount:.2f}" if decided.amount is not None else "—",
-        "start_month": _month(decided.start_month) or next_month(on),
+        "start_month": chinese_month(decided.payment_start),
         "certificate_no": decided.certificate_no or "—",
     }
+
+
+def decision_notice(context: WebContext, case: Case, kind: str) -> tuple[str, str, dict[str, Any]]:
+    """(template, title, values) of a decision notice, or 409 when the record shows no such decision."""
+    rules = rules_for(context.settings.processes_dir, case.view.record.process_id)
+    found = rules.notice(kind) if rules is not None else None
+    if found is None:
+        raise ConflictError("本流程没有这种决定通知书", code="NOTICE_NOT_APPLICABLE")
+    outcome, notice_kind = found
+    decided = case.decision
+    if decided is None or decided.outcome != outcome:
+        raise ConflictError(
+            f"本案件尚无可出具{notice_kind.title}的决定：须在决定环节办结后出具", code="NOTICE_NOT_APPLICABLE"
+        )
+    return notice_kind.template, notice_kind.title, notice_values(context, case, decided, notice_kind.title)
+
+
+def available_notices(context: WebContext, case: Case) -> list[tuple[str, str]]:
+    """(kind, title) of each notice the case can print now."""
+    out = []
+    rules = rules_for(context.settings.processes_dir, case.view.record.process_id)
+    if rules is not None and case.decision is not None:
+        notice = rules.notice_for(case.decision.outcome)
+        if notice is not None:
+            out.append((notice.kind, notice.title))
+    if recorded_happiness(case.events):
+        out.append(("happiness", HAPPINESS[1]))
+    return out
 
 
 HAPPINESS = ("happiness.txt", "社会救助一件事联办结果告知书")
@@ -79,12 +110,27 @@ def _row_text(row: dict[str, Any]) -> str:
     return text
 
 
+def recorded_happiness(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+    """The 幸福清单 as the engine's script recorded it (yijianshi.bpmn 汇总幸福清单)."""
+    for e in reversed(events):
+        if e.type != "script_run":
+            continue
+        diff = e.payload.get("data_diff") or {}
+        rows = (diff.get("added") or {}).get("happiness_list")
+        if rows is None:
+            changed = (diff.get("changed") or {}).get("happiness_list")
+            rows = changed.get("new") if isinstance(changed, dict) else None
+        if isinstance(rows, list) and rows:
+            return [r for r in rows if isinstance(r, dict)]
+    return []
+
+
 def happiness_values(context: WebContext, case: Case) -> dict[str, Any]:
     record, data = case.view.record, case.view.data
-    rows = data.get("happiness_list")
-    if not isinstance(rows, list) or not rows:
+    rows = recorded_happiness(case.events)
+    if not rows:
         raise ConflictError("本案件的联办事项尚未全部反馈，还不能出具幸福清单", code="NOTICE_NOT_APPLICABLE")
-    profile: dict[str, Any] = json.loads(context.settings.notices_file.read_text(encoding="utf-8"))
+    profile = notices_profile(context.settings.notices_file)
     family = data.get("household")
     applicant = family.get("applicant_name") if isinstance(family, dict) else None
     township, _village = places(context.directory(), record.org_unit)
@@ -109,18 +155,14 @@ def happiness_values(context: WebContext, case: Case) -> dict[str, Any]:
 def notice(request: Request, user: CurrentUser, instance_id: str, kind: str) -> Response:
     context = web(request)
     authorize_case(user, context.engine.instance_record(instance_id))
-    if kind not in KINDS and kind != "happiness":
+    if kind not in DECISION_KINDS and kind != "happiness":
         raise NotFoundError(f"没有「{kind}」这种通知书", code="NOTICE_UNKNOWN")
     case = load_case(context, instance_id)
     if kind == "happiness":
         template, title = HAPPINESS
         values = happiness_values(context, case)
     else:
-        template, title, approved = KINDS[kind]
-        decided = decision(case.view.data)
-        if decided.approved is not approved:
-            raise ConflictError(f"本案件尚无可出具{title}的审核确认结论", code="NOTICE_NOT_APPLICABLE")
-        values = notice_values(context, case, decided)
+        template, title, values = decision_notice(context, case, kind)
     body = notice_pdf(template, values, title=title)
     return Response(
         body,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -21,13 +20,15 @@ def rules(process: str) -> Rules:
 
 
 def test_every_procedure_with_a_decision_has_rules_that_load() -> None:
-    loaded = {p.name: load_rules(p.read_text(encoding="utf-8"), source=p.name) for p in PROCESSES.rglob("*.decisions.json")}
-    assert {r.process_id for r in loaded.values()} == {"dibao", "linshi_jinan", "linshi_zhichu", "yishiyiyi"}
+    files = PROCESSES.rglob("*.decisions.json")
+    loaded = [load_rules(p.read_text(encoding="utf-8"), source=p.name) for p in files]
+    assert {r.process_id for r in loaded} == {"dibao", "linshi_jinan", "linshi_zhichu", "yishiyiyi"}
 
 
 def test_bad_rules_are_refused_with_a_located_message() -> None:
     with pytest.raises(InvalidRequestError) as caught:
-        load_rules('{"process_id": "x", "decisions": [{"task": "t", "body": "county", "outcome": "批准"}]}', source="x.json")
+        text = '{"process_id": "x", "decisions": [{"task": "t", "body": "county", "outcome": "批准"}]}'
+        load_rules(text, source="x.json")
     assert caught.value.code == "DECISION_RULES_INVALID" and "x.json" in caught.value.message
 
 
@@ -78,7 +79,8 @@ def test_dibao_not_accepted_is_terminated_and_an_engine_termination_can_be_a_wit
 
     iid = dc.start(engine)
     dc.do(engine, iid, "db_apply", application(load_households()[dc.FAMILY], "2026-11-02"), "申请人")
-    dc.do(engine, iid, "db_accept", {"accept_decision": "不予受理", "not_accepted_reasons": "非本乡镇户籍"}, "jb_nanshan")
+    refusal = {"accept_decision": "不予受理", "not_accepted_reasons": "非本乡镇户籍"}
+    dc.do(engine, iid, "db_accept", refusal, "jb_nanshan")
     d = decide(engine.events(iid), rules("dibao"))
     assert d is not None and d.outcome == TERMINATED and d.reasons == ("非本乡镇户籍",) and d.body == "township"
     other = dc.start(engine)

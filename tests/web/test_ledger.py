@@ -1,4 +1,5 @@
-"""Household, documents and decision from case data; ledger rows and the workbook (pure)."""
+"""Household and documents from case data; ledger rows (decision columns from the engine's
+Decision) and the workbook (pure)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
+from engine.decisions import Decision
 from engine.ports import InstanceRecord
-from jiuzhu.web.case_data import decision, documents, household, id_numbers, masked
+from jiuzhu.web.case_data import documents, household, id_numbers, masked
 from jiuzhu.web.ledger import COLUMNS, ledger_row, ledger_xlsx
 
 RECORD = InstanceRecord(
@@ -40,29 +42,37 @@ def test_documents_are_every_attachment_reference() -> None:
     assert [(d.field, d.name, d.size) for d in found] == [("id", "身份证.jpg", 10), ("more[1]", "证明.pdf", None)]
 
 
-def test_decision_reads_the_confirmation_fields() -> None:
-    d = decision({"approved": False, "rejection_reason": "收入超标", "decision_date": "2026-11-20"})
-    assert d.approved is False and d.reasons == ("收入超标",) and d.decided_on == "2026-11-20"
-    assert decision({"approve": {"approved": True, "monthly_amount": 800}}).amount == 800.0
-    assert decision({}).approved is None
+GRANTED = Decision(
+    "dibao", "纳入", datetime(2026, 11, 20, 2, 0, tzinfo=UTC), "mz_county", "县级民政局", "county",
+    "db_county_confirm", "县级审核确认", amount=912.5, certificate_no="QH-DB-0031", payment_start="2026-12",
+)  # fmt: skip
 
 
 def test_ledger_row_and_workbook() -> None:
     h = household({"applicant": {"name": "刘一", "id_number": "330102199001011234"}, "household_size": 3})
     row = ledger_row(
-        RECORD, h, decision({"monthly_amount": 912.5}), procedure="低保审核确认", township="东城街道",
+        RECORD, h, GRANTED, "清河县民政局", procedure="低保审核确认", township="东城街道",
         village=None, ready_names=[], overall=None, state_code=None, days_left=None,
     )  # fmt: skip
     assert row.case_no == "01234567" and row.state == "已办结" and row.stage == "已办结"
     assert row.accepted_on.isoformat() == "2026-11-03"  # 01:00 in Beijing the next day
     assert row.decided_on is not None and row.decided_on.isoformat() == "2026-11-20"
+    assert (row.outcome, row.decided_body, row.certificate_no, row.payment_start) == (
+        "纳入",
+        "清河县民政局",
+        "QH-DB-0031",
+        "2026-12",
+    )
     running = ledger_row(
-        replace(RECORD, status="running"), h, decision({}), procedure="低保审核确认", township=None, village=None,
+        replace(RECORD, status="running"), h, None, None, procedure="低保审核确认", township=None, village=None,
         ready_names=["初审", "公示"], overall=None, state_code="warning", days_left=2,
     )  # fmt: skip
     assert running.stage == "初审、公示" and running.state == "预警" and running.days_left == 2
     body = ledger_xlsx([row, running], title="台账", generated=datetime(2026, 11, 21, tzinfo=UTC))
     sheet = load_workbook(BytesIO(body)).active
     assert [c.value for c in sheet[1]] == [c[0] for c in COLUMNS]
-    assert sheet["H2"].number_format == "yyyy-mm-dd" and sheet["N2"].value == 912.5
+    header = [c[0] for c in COLUMNS]
+    amount = sheet.cell(2, header.index("救助金额(元)") + 1)
+    assert sheet["H2"].number_format == "yyyy-mm-dd" and amount.value == 912.5
+    assert sheet.cell(3, header.index("决定") + 1).value is None  # undecided: empty, not guessed
     assert sheet["K3"].value == 2 and sheet.freeze_panes == "A2"

@@ -1,0 +1,55 @@
+"""A case's decision for the pages: the engine's record read with the
+procedure's decision rules (``processes/<procedure>/*.decisions.json``), and
+the name of the body that decided (乡镇 where 审核确认 is devolved, else the
+county; the coordination mechanism for 一事一议) from the notices file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from engine.audit import AuditEvent
+from engine.decisions import Decision, Rules, decide, load_rules
+from engine.ports import InstanceRecord
+
+OUTCOME_LABELS = {"纳入": "同意（纳入救助）", "不予确认": "不予确认（不予救助）", "终止": "终止", "撤回": "撤回"}
+
+
+@lru_cache(maxsize=8)
+def _rules(processes_dir: Path) -> dict[str, Rules]:
+    found: dict[str, Rules] = {}
+    for path in sorted(processes_dir.rglob("*.decisions.json")):
+        rules = load_rules(path.read_text(encoding="utf-8"), source=path.relative_to(processes_dir).as_posix())
+        found[rules.process_id] = rules
+    return found
+
+
+def rules_for(processes_dir: Path, process_id: str) -> Rules | None:
+    return _rules(processes_dir.resolve()).get(process_id)
+
+
+def decision_of(processes_dir: Path, record: InstanceRecord, events: Sequence[AuditEvent]) -> Decision | None:
+    rules = rules_for(processes_dir, record.process_id)
+    return decide(events, rules) if rules is not None else None
+
+
+def township_body(township: str) -> str:
+    return f"{township}办事处" if township.endswith("街道") else f"{township}人民政府"
+
+
+def body_name(profile: dict[str, Any], decision: Decision, township: str | None, unit_name: str) -> str:
+    """The deciding body's name as a notice names it."""
+    bodies: dict[str, Any] = profile.get("bodies") or {}
+    if decision.body == "township" and township:
+        return township_body(township)
+    if decision.body in bodies:
+        return str(bodies[decision.body])
+    return str(profile.get("issuer") or unit_name)
+
+
+def notices_profile(notices_file: Path) -> dict[str, Any]:
+    profile: dict[str, Any] = json.loads(notices_file.read_text(encoding="utf-8"))
+    return profile
