@@ -174,8 +174,14 @@ def timeline(
     def name(element_id: str | None) -> str:
         return element_names.get(element_id or "", element_id or "")
 
+    # A parallel join waits once per incoming branch; when the last branch
+    # arrives SpiffWorkflow cancels the other waiting copies. That is the join
+    # firing, not something being called off.
+    joins = {e.element_id for e in events if e.type == "element_completed" and "Gateway" in str(e.payload.get("kind"))}
     lines = []
     for e in events:
+        if e.type == "task_cancelled" and e.element_id in joins:
+            continue
         told = _text(e, e.payload, name)
         if told is None:
             continue

@@ -1,4 +1,5 @@
-"""The SLA dashboard: on-time rate in scope, overdue and due-soon lists, chart data."""
+"""The dashboard on real 低保 cases: 办结 is a decided case, on time when decided
+within the overall limit; overdue open cases by stage and org unit."""
 
 from __future__ import annotations
 
@@ -8,42 +9,36 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from engine.clock import FixedClock
-from engine.service.facade import Engine
-from jiuzhu.web.pages_dashboard import rate_rows
-from tests.support.web_support import make_world
+from integrations.sql.store import SqlStore
+from tests.support import decided_cases as dc
 
 
-def test_dashboard_rates_and_lists_follow_scope_and_clock(
-    make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock
+def test_dashboard_counts_decided_cases_not_finished_stage_clocks(
+    make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
 ) -> None:
-    world = make_world(make_engine_for, db_url)
-    done = world.start("qinghe.dongcheng.yangliu", name="按时户", key="DB-1")
-    world.engine.complete_task(done, world.task_of(done), {"materials_complete": True}, actor="jb_dongcheng")
-    world.engine.complete_task(done, world.task_of(done), {}, actor="jb_dongcheng")  # 启动调查 on time
-    late = world.start("qinghe.dongcheng.hepan", name="超期户", key="DB-2")
-    world.start("qinghe.xiwan.shangzhuang", name="邻镇户", key="DB-3")
-    client = world.signed_in("jb_dongcheng")
-    page = client.get("/dashboard")
-    assert page.status_code == 200
-    assert "100.0%" in page.text and "杨柳社区" in page.text and "邻镇户" not in page.text
-    chart = json.loads(re.search(r"data-chart='([^']+)'", page.text).group(1).replace("&#34;", '"'))  # type: ignore[union-attr]
-    assert chart["rates"] == [100.0] and chart["closed"] == [1]
-    assert "没有超期案件" in page.text
-    clock.advance(timedelta(days=45))  # past the 30 working days of the overall limit
+    engine = dc.dibao_engine(make_store(), clock)
+    world = dc.dibao_web(engine, db_url)
+    approved = dc.decided(engine, clock, dc.APPROVE)
+    rejected = dc.start(engine, region="CN-FJ-350100")
+    dc.do(engine, rejected, dc.to_confirmation(engine, clock, rejected), dc.REJECT, "sh_nanshan")
+    in_publicity = dc.start(engine)  # many stage clocks closed, nothing decided
+    dc.to_confirmation(engine, clock, in_publicity)
+    client = world.signed_in("mz_county")
     html = client.get("/dashboard").text
-    overdue = html.split('data-testid="overdue"')[1].split("</section>")[0]
-    assert "超期户" in overdue and "按时户" in overdue and "邻镇户" not in overdue
-    assert late in overdue
-    # A period before anything closed has no rate.
-    assert "统计期间内没有计时结束的环节" in client.get("/dashboard?since=2025-01-01&until=2025-12-31").text
-
-
-def test_rate_rows_fold_stages_when_no_case_closed() -> None:
-    report = [
-        {"process_id": "p", "org_unit": "a", "stage": "s1", "closed": 3, "on_time": 2},
-        {"process_id": "p", "org_unit": "a", "stage": "s2", "closed": 1, "on_time": 1},
-        {"process_id": "p", "org_unit": "b", "stage": "overall", "closed": 4, "on_time": 1},
-        {"process_id": "p", "org_unit": "b", "stage": "s1", "closed": 9, "on_time": 9},
-    ]
-    rows = rate_rows(report, str.upper, lambda p: "流程" + p)
-    assert [(r["org"], r["closed"], r["rate"]) for r in rows] == [("A", 4, 75.0), ("B", 4, 25.0)]
+    # Open (undecided): the case at 审核确认 and the 一件事联办 the approval started; the
+    # rejected case, still delivering its notice, is decided.
+    assert re.search(r'data-testid="closed">2<', html) and re.search(r'data-testid="open">2<', html)
+    assert re.search(r'data-testid="rate">100.0%<', html)
+    chart = json.loads(re.search(r"data-chart='([^']+)'", html).group(1).replace("&#34;", '"'))  # type: ignore[union-attr]
+    assert chart["closed"] == [2] and chart["rates"] == [100.0] and chart["orgs"] == ["石桥村"]
+    assert "纳入 1、不予确认 1" in html and "没有超期的在办案件" in html
+    # The open case runs past its 30 working days: overdue, at 县级审核确认, in 石桥村.
+    clock.advance(timedelta(days=45))
+    engine.fire_due_timers()
+    html = client.get("/dashboard").text
+    groups = html.split('data-testid="overdue-groups"')[1].split("</section>")[0]
+    assert "县级审核确认" in groups and "石桥村" in groups and '<td class="num">1</td>' in groups
+    assert in_publicity in html.split('data-testid="overdue"')[1].split("</section>")[0]
+    assert approved not in groups and rejected not in groups
+    # A period before any decision has none.
+    assert "统计期间内没有作出决定的案件" in client.get("/dashboard?since=2025-01-01&until=2025-12-31").text

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from engine.audit import AuditEvent, seal
+from engine.clock import FixedClock
 from engine.events import EventDraft
+from integrations.sql.store import SqlStore
 from jiuzhu.web.case_path import Flow, case_path, sequence_flows
 from jiuzhu.web.timeline import CLOCK, PEOPLE, PROBLEM, timeline
 from tests.conftest import SAMPLE
+from tests.support import decided_cases as dc
 
 AT = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
 
@@ -152,3 +156,15 @@ def test_partner_channel_events_are_told_in_chinese() -> None:
         "向广电网络公司的推送通知 5 次投递失败，已转入死信：HTTP 500",
     ]
     assert [line.kind for line in timeline(log, {})][2] == PROBLEM
+
+
+def test_a_parallel_join_of_a_real_dibao_case_is_not_shown_as_cancelled(
+    make_store: Callable[[], SqlStore], clock: FixedClock
+) -> None:
+    engine = dc.dibao_engine(make_store(), clock)
+    iid = dc.start(engine)
+    dc.to_confirmation(engine, clock, iid)  # through 入户调查 ∥ 信息核对 and their join
+    events = engine.events(iid)
+    assert any(e.type == "task_cancelled" and e.element_id == "db_join" for e in events)  # what Spiff records
+    texts = [line.text for line in timeline(events, {"db_join": "调查与核对完成"})]
+    assert not any("已取消" in t for t in texts), [t for t in texts if "已取消" in t]
