@@ -109,6 +109,7 @@ class Unit(Protocol):
     def open_cases_of(self, process_id: str, id_number: str) -> list[InstanceRecord]:
         """The cases of ``process_id`` still open (running or in incident) for this applicant."""
         ...
+
     def lock_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
         """Those of the instances that exist, locked for this transaction; one
         another transaction holds is left out rather than waited for."""

@@ -53,7 +53,9 @@ def refuse_undeclared(definition: ProcessDefinition, data: Mapping[str, Any]) ->
         why = "本流程没有开始表单，发起时不能携带数据"
     else:
         why = f"开始表单 {definition.start_form.schema_file} 未声明此字段"
-    errors = [FieldError(key, "START_DATA_UNDECLARED", f"发起数据中的「{key}」不能在发起时填写：{why}") for key in extra]
+    errors = [
+        FieldError(key, "START_DATA_UNDECLARED", f"发起数据中的「{key}」不能在发起时填写：{why}") for key in extra
+    ]
     raise StartDataUndeclared(errors, location=start_location(definition))
 
 

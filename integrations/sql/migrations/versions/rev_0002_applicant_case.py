@@ -29,7 +29,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_applicant_case_lookup", ["process_id", "id_number"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("applicant_case", schema=None) as batch_op:
         batch_op.drop_index("ix_applicant_case_lookup")
