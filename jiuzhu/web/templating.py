@@ -41,10 +41,13 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     if viewer is not None and not partner and viewer.has(*START_ROLES):
         links = START_NAV + links
     nav = [(href, label) for href, label in links if href in paths]
+    # The longest matching entry only: /cases/new is 新建申请, not also 案件.
+    active = max((href for href, _ in nav if request.url.path.startswith(href)), key=len, default=None)
     values = {
         "viewer": viewer,
         "home": home_of(viewer),
         "nav": nav,
+        "active_nav": active,
         "csrf": csrf_token(request),
         "path": request.url.path,
         **(context or {}),
