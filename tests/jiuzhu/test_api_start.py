@@ -99,7 +99,8 @@ def test_oversized_bodies_keys_and_broken_json_are_refused_in_the_standard_shape
 
 
 def test_instances_are_paged_within_the_callers_scope(world: WebWorld, clock: FixedClock) -> None:
-    mine, others = [], []
+    mine: list[str] = []
+    others: list[str] = []
     for i in range(6):
         unit = UNIT if i % 2 == 0 else "qinghe.xiwan.shangzhuang"
         view = world.engine.start("sla_skeleton", {}, actor="t", org_unit=unit, region="CN")

@@ -8,7 +8,6 @@ Create Date: 2026-12-07 13:13:43.792881
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision = "0002"
@@ -20,9 +19,9 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "applicant_case",
-        sa.Column("instance_id", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
-        sa.Column("process_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("id_number", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("instance_id", sa.String(length=36), nullable=False),
+        sa.Column("process_id", sa.String(), nullable=False),
+        sa.Column("id_number", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("instance_id"),
     )
     with op.batch_alter_table("applicant_case", schema=None) as batch_op:
