@@ -90,7 +90,26 @@ class Unit(Protocol):
     def add_instance(self, record: InstanceRecord) -> None: ...
     def get_instance(self, instance_id: str) -> InstanceRecord | None: ...
     def update_instance(self, record: InstanceRecord, *, expected_revision: int) -> bool: ...
-    def list_instances(self, *, process_id: str | None, status: str | None, limit: int) -> list[InstanceRecord]: ...
+    def list_instances(
+        self,
+        *,
+        process_id: str | None,
+        status: str | None,
+        limit: int,
+        org_units: Sequence[str] | None = None,
+        offset: int = 0,
+    ) -> list[InstanceRecord]:
+        """Newest first; ``org_units`` (None: every unit) filters before the page is cut."""
+        ...
+
+    def add_applicant_case(self, instance_id: str, process_id: str, id_number: str) -> None:
+        """Remember the applicant's 身份证号 of a case (for the one-open-application rule)."""
+        ...
+
+    def open_cases_of(self, process_id: str, id_number: str) -> list[InstanceRecord]:
+        """The cases of ``process_id`` still open (running or in incident) for this applicant."""
+        ...
+
     def lock_instances(self, instance_ids: Sequence[str]) -> list[InstanceRecord]:
         """Those of the instances that exist, locked for this transaction; one
         another transaction holds is left out rather than waited for."""

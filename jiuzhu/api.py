@@ -16,6 +16,7 @@ from engine.deploy.model import SourceFile
 from engine.errors import InvalidRequestError, JiuzhuError
 from engine.service.facade import Engine
 from integrations.partner import attach
+from jiuzhu.accounts import ADMIN
 from jiuzhu.api_common import (
     Actor,
     Caller,
@@ -26,13 +27,15 @@ from jiuzhu.api_common import (
     parse_body,
     version_json,
 )
+from jiuzhu.api_hygiene import TEXT_LIMIT, BodyLimit, chinese, error_body
 from jiuzhu.api_partner import outbox_router, partner_router
 from jiuzhu.api_sla import sla_router
 from jiuzhu.settings import Settings
 from jiuzhu.web.api_guard import api_guard
 from jiuzhu.web.app import install_web, page_error
-from jiuzhu.web.auth import can_see_instance, forbid, in_scope, task_guard
+from jiuzhu.web.auth import can_see_instance, task_guard
 from jiuzhu.web.context import WebContext
+from jiuzhu.web.starting import checked_unit
 from jiuzhu.wiring import build_web_context
 
 log = logging.getLogger("jiuzhu.api")
@@ -40,12 +43,24 @@ log = logging.getLogger("jiuzhu.api")
 STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401}
 
 
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters in keys and codes
+
+
 class StartRequest(BaseModel):
-    data: dict[str, Any] = Field(default_factory=dict, description="启动数据（JSON 对象）")
+    data: dict[str, Any] = Field(default_factory=dict, description="启动数据（JSON 对象），须为开始表单声明的字段")
     version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="指定流程版本；缺省为最新版本")
-    business_key: str | None = Field(default=None, description="业务编号，例如案件号")
-    org_unit: str | None = Field(default=None, description="经办单位")
-    region: str | None = Field(default=None, description="行政区划代码，决定适用的时限政策，例如 CN-ZJ-HZ")
+    business_key: str | None = Field(
+        default=None, max_length=TEXT_LIMIT, pattern=PLAIN_TEXT, description="业务编号，例如案件号"
+    )
+    org_unit: str | None = Field(
+        default=None, max_length=TEXT_LIMIT, pattern=PLAIN_TEXT, description="经办单位代码，须在调用者管辖范围内"
+    )
+    region: str | None = Field(
+        default=None,
+        max_length=TEXT_LIMIT,
+        pattern=PLAIN_TEXT,
+        description="行政区划代码，决定适用的时限政策，例如 CN-ZJ-HZ；缺省为经办单位的区划",
+    )
 
 
 class CompleteRequest(BaseModel):
@@ -79,13 +94,14 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         problems = [
             {
                 "code": "REQUEST_INVALID",
-                "message": f"请求参数不正确：{e.get('msg')}",
+                "message": f"请求参数不正确：{chinese(e)}",
                 "field": "/".join(map(str, e.get("loc", ()))),
             }
             for e in exc.errors()
         ]
-        body = {"code": "REQUEST_INVALID", "message": "请求格式不正确", "kind": "invalid", "problems": problems}
-        return JSONResponse(body, status_code=422)
+        unparsed = any(e.get("type") == "json_invalid" for e in exc.errors())
+        message = "请求体不是有效的 JSON" if unparsed else "请求格式不正确"
+        return JSONResponse(error_body("REQUEST_INVALID", message, "invalid", problems), status_code=422)
 
     @app.exception_handler(DataError)
     async def data_error(_request: Request, _exc: DataError) -> JSONResponse:
@@ -107,6 +123,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
 
     context = web_context or build_web_context(engine, settings)
     install_web(app, context)
+    app.add_middleware(BodyLimit)
     api = APIRouter(prefix="/api", dependencies=[Depends(api_guard(settings))])
 
     @api.post("/deployments", status_code=201, summary="部署流程模型与表单")
@@ -138,16 +155,18 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
 
     @api.post("/processes/{process_id}/instances", status_code=201, summary="发起流程实例")
     def start(process_id: str, body: StartRequest, who: Actor, caller: Caller) -> dict[str, Any]:
-        if not in_scope(caller, body.org_unit):
-            raise forbid("只能在本单位管辖范围内发起案件")
+        directory = context.directory()
+        org_unit = checked_unit(caller, directory, body.org_unit)
+        unit = directory.unit(org_unit)
         view = engine.start(
             process_id,
             body.data,
             actor=who,
             version=body.version,
             business_key=body.business_key,
-            org_unit=body.org_unit,
-            region=body.region,
+            org_unit=org_unit,
+            region=body.region or (unit.region if unit else None),
+            strict=True,
         )
         return instance_json(view)
 
@@ -157,10 +176,16 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         process_id: str | None = None,
         status: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     ) -> list[dict[str, Any]]:
+        # The scope is part of the query: a page of ``limit`` holds visible cases only.
+        scope = None if caller.has(ADMIN) else (caller.scope or ())
+        records = engine.list_instances(
+            process_id=process_id, status=status, limit=limit, offset=offset, org_units=scope
+        )
         return [
             {"id": r.id, "process_id": r.process_id, "version": r.version, "status": r.status, "revision": r.revision}
-            for r in engine.list_instances(process_id=process_id, status=status, limit=limit)
+            for r in records
             if can_see_instance(caller, r)
         ]
 

@@ -59,6 +59,13 @@ def load_org_units(path: Path = DEMO / "org_units.json") -> dict[str, dict[str, 
     return {u["code"]: u for u in json.loads(path.read_text(encoding="utf-8"))["org_units"]}
 
 
+def opening(household: Mapping[str, Any]) -> dict[str, Any]:
+    """What opens the household's 低保 case (the start form of ``dibao``): channel and applicant."""
+    filed = household["application"]
+    person = {k: filed["applicant"][k] for k in ("name", "id_number", "mobile") if k in filed["applicant"]}
+    return {"assistance_type": "低保", "apply_channel": filed["apply_channel"], "applicant": person}
+
+
 def application(household: Mapping[str, Any], apply_date: str) -> dict[str, Any]:
     """The household's 低保 application as filed on ``apply_date``: every adult has signed the authorisation."""
     form = copy.deepcopy(dict(household["application"]))
@@ -152,7 +159,7 @@ def seed_demo_cases(
     def dibao(key: str, steps: Callable[[_Case], object] = lambda case: None) -> None:
         household = homes[key]
         unit = units[household["org_unit"]]
-        view = engine.start("dibao", {}, actor="system", org_unit=unit["code"], region=unit["region"])
+        view = engine.start("dibao", opening(household), actor="system", org_unit=unit["code"], region=unit["region"])
         case = _Case(engine, view.record.id).do("db_apply", application(household, today), actor="申请人")
         steps(case)
         started.append(case.id)

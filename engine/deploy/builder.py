@@ -250,6 +250,7 @@ class DeploymentBuilder:
         user_tasks: dict[str, UserTaskInfo] = {}
         start_form: FormRef | None = None
         start_event: str | None = None
+        one_open = False
         names: dict[str, str] = {pid: process.get("name") or pid}
         timers: dict[str, str] = {}
         for spec in specs:
@@ -267,11 +268,14 @@ class DeploymentBuilder:
                     form = self._form(spec.file or doc.file, ts)
                     if form is not None and isinstance(ts.event_definition, NoneEventDefinition):
                         start_form, start_event = form, bpmn_id
+                        one_open = _flag(ts, ONE_OPEN_PROPERTY)
         for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
             names.setdefault(flow.get("id") or "", flow.get("name") or flow.get("id") or "")
         names.pop("", None)
         name = process.get("name") or pid
-        return ProcessDefinition(pid, name, doc.file, stored, user_tasks, names, timers, start_form, start_event)
+        return ProcessDefinition(
+            pid, name, doc.file, stored, user_tasks, names, timers, start_form, start_event, one_open
+        )
 
     def _form(self, file: str, ts: Any) -> FormRef | None:
         properties = (getattr(ts, "extensions", None) or {}).get("properties") or {}
@@ -304,6 +308,14 @@ class DeploymentBuilder:
                 seen.add(problem)
                 result.append(problem)
         return result
+
+
+ONE_OPEN_PROPERTY = "oneOpenApplication"
+
+
+def _flag(ts: Any, name: str) -> bool:
+    properties = (getattr(ts, "extensions", None) or {}).get("properties") or {}
+    return str(properties.get(name, "")).strip().lower() == "true"
 
 
 def _inside_extension(element: Any) -> bool:

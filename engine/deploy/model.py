@@ -43,6 +43,9 @@ class ProcessDefinition:
     # The none start event's form: what a caseworker fills in to open a case.
     start_form: FormRef | None = None
     start_event: str | None = None
+    # Start event property ``oneOpenApplication``: a second open case for the
+    # same applicant 身份证号 is refused (a procedure may allow several).
+    one_open_per_applicant: bool = False
 
 
 @dataclass(frozen=True)

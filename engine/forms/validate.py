@@ -137,7 +137,7 @@ def validate_submission(form: FormRef | None, data: Any, *, location: Location |
         data = {}
     if not isinstance(data, dict):
         raise FormValidationError([FieldError("", "FORM_TYPE", "表单数据必须是 JSON 对象")], location=location)
-    errors: dict[str, FieldError] = {fe.path: fe for fe in non_finite(data)}
+    errors: dict[str, FieldError] = {fe.path: fe for fe in non_finite(data) + control_characters(data)}
     if form is None:
         errors.update({key: FieldError(key, "FORM_UNKNOWN_FIELD", "此任务没有表单，不能提交数据") for key in data})
     else:
@@ -163,6 +163,21 @@ def non_finite(data: Any, path: str = "") -> list[FieldError]:
         return [fe for key, value in data.items() for fe in non_finite(value, _join(path, key))]
     if isinstance(data, list):
         return [fe for i, value in enumerate(data) for fe in non_finite(value, _join(path, i))]
+    return []
+
+
+# Control characters but tab and line breaks: never typed by a person, they
+# break exports (an xlsx cell refuses them) and hide text from reviewers.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_characters(data: Any, path: str = "") -> list[FieldError]:
+    if isinstance(data, str) and _CONTROL.search(data):
+        return [FieldError(path, "FORM_CONTROL_CHARACTER", "含有不可见的控制字符，请删除后重新填写")]
+    if isinstance(data, dict):
+        return [fe for key, value in data.items() for fe in control_characters(value, _join(path, key))]
+    if isinstance(data, list):
+        return [fe for i, value in enumerate(data) for fe in control_characters(value, _join(path, i))]
     return []
 
 

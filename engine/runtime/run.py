@@ -134,11 +134,15 @@ class InstanceRun:
 
     # -- operations ----------------------------------------------------------
 
-    def start(self, data: Mapping[str, Any], *, actor: str | None, now: datetime) -> list[EventDraft]:
+    def start(
+        self, data: Mapping[str, Any], *, actor: str | None, now: datetime, validate: bool = True
+    ) -> list[EventDraft]:
+        """``validate`` False: the engine starts a child for its parent's
+        ``start_process``; the parent's model, not a person, chose the data."""
         if not isinstance(data, Mapping):
             raise InvalidRequestError("启动数据必须是 JSON 对象", code="START_DATA_INVALID")
         definition = self.definition
-        if definition.start_form is not None:
+        if validate and definition.start_form is not None:
             where = Location(definition.file, definition.start_event or definition.process_id, "startEvent")
             data = validate_submission(definition.start_form, dict(data), location=where)
         bad = non_finite(dict(data))

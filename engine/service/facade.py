@@ -131,8 +131,10 @@ class Engine:
         business_key: str | None = None,
         org_unit: str | None = None,
         region: str | None = None,
+        strict: bool = False,
     ) -> InstanceView:
-        request = Start(process_id, data, actor, version, business_key, org_unit, region)
+        """``strict``: a client's start (API, web) — data no start form declares is refused."""
+        request = Start(process_id, data, actor, version, business_key, org_unit, region, strict=strict)
         return stepping.start(self.core, request)
 
     def get(self, instance_id: str) -> InstanceView:
@@ -147,10 +149,18 @@ class Engine:
             return self.core.instance(unit, instance_id)
 
     def list_instances(
-        self, *, process_id: str | None = None, status: str | None = None, limit: int = 100
+        self,
+        *,
+        process_id: str | None = None,
+        status: str | None = None,
+        limit: int = 100,
+        org_units: Sequence[str] | None = None,
+        offset: int = 0,
     ) -> list[InstanceRecord]:
         with self.store.reader() as unit:
-            return unit.list_instances(process_id=process_id, status=status, limit=limit)
+            return unit.list_instances(
+                process_id=process_id, status=status, limit=limit, org_units=org_units, offset=offset
+            )
 
     def annotate(self, instance_id: str, extra: Extra) -> InstanceView:
         """Record something about an instance on its audit chain, with whatever

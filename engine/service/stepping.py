@@ -28,6 +28,7 @@ from engine.runtime.connectors import StartRequest, collecting_starts
 from engine.runtime.run import InstanceRun
 from engine.runtime.task_facts import TaskFacts, facts_for
 from engine.runtime.tasks import ReadyTask, WaitingTimer
+from engine.service import starting
 from engine.service.core import SYSTEM_CHAIN, Core, InstanceView, revision_conflict
 from engine.sla.clocks import SlaClock
 from engine.sla.desk import policy_key
@@ -73,6 +74,13 @@ class Start:
     org_unit: str | None = None
     region: str | None = None
     instance_id: str | None = None  # chosen by a parent's start_process task
+    # Started by the engine for a parent's start_process: the parent's model
+    # decides the child's data, so the start form's gate does not apply.
+    by_engine: bool = False
+    # A client's start (API, web): data is refused unless a start form declares
+    # it, even for a process without one. In-process callers (demo seeding,
+    # tools) may hand data to a process that has no start form.
+    strict: bool = False
 
 
 @dataclass
@@ -254,6 +262,10 @@ def start_in(core: Core, unit: Unit, request: Start, now: datetime, depth: int) 
     if record is None:
         raise NotFoundError(f"流程 {pid} 未部署" + (f"版本 {version}" if version else ""), code="PROCESS_NOT_FOUND")
     definition, restored = core.specs.get(record)
+    if not request.by_engine and isinstance(request.data, Mapping):
+        if definition.start_form is not None or request.strict:
+            starting.refuse_undeclared(definition, request.data)
+        starting.refuse_duplicate(unit, definition, request.data)
     policy = core.sla.book(unit).select(pid, request.region)
     calendar = core.sla.calendar(unit)
     instance = InstanceRecord(
@@ -273,12 +285,15 @@ def start_in(core: Core, unit: Unit, request: Start, now: datetime, depth: int) 
         policy=policy_key(policy) if policy else None,
     )
     unit.add_instance(instance)
+    applicant_key = starting.applicant_key(request.data) if isinstance(request.data, Mapping) else None
+    if applicant_key:
+        unit.add_applicant_case(instance.id, pid, applicant_key)
     run = InstanceRun.new(definition, restored, core.script_engine)
     with (
         sla_context(SlaContext(calendar, policy, request.region, now)),
         collecting_starts(core.deployed(unit)) as starts,
     ):
-        drafts = run.start(request.data, actor=request.actor, now=now)
+        drafts = run.start(request.data, actor=request.actor, now=now, validate=not request.by_engine)
     drafts[0].payload.update(
         version=record.version,
         org_unit=request.org_unit,
@@ -311,6 +326,7 @@ def start_requested(
             org_unit=parent.org_unit,
             region=parent.region,
             instance_id=request.instance_id,
+            by_engine=True,
         )
         started += start_in(core, unit, child, now, depth + 1)
     return started

@@ -22,6 +22,11 @@ def _gone(task_id: str) -> NotFoundError:
     return NotFoundError(f"待办任务 {task_id} 不存在或已办理", code="TASK_NOT_FOUND")
 
 
+def _done_on(unit: Unit, instance_id: str, task_id: str) -> bool:
+    """Whether the instance's audit chain records the task's completion (read only on the refusal path)."""
+    return any(e.type == "task_completed" and e.task_id == task_id for e in unit.events(instance_id))
+
+
 def complete(
     core: Core,
     instance_id: str,
@@ -41,6 +46,9 @@ def complete(
 
     def check(unit: Unit, record: InstanceRecord) -> None:
         row = unit.get_ready_task(task_id)
+        if row is None and _done_on(unit, instance_id, task_id):
+            # Of concurrent completions one wins; the others lost a race, not a task.
+            raise ConflictError(f"待办任务 {task_id} 已被他人办理完毕，请刷新后查看", code="TASK_ALREADY_DONE")
         if row is None or row.instance_id != instance_id:
             raise _gone(task_id)
         if guard is not None:

@@ -29,6 +29,7 @@ from integrations.sql.connect import make_engine
 from integrations.sql.hotpath import HotPath
 from integrations.sql.sla import C, SlaRows
 from integrations.sql.tables import (
+    ApplicantCase,
     AuditEventRow,
     Deployment,
     DeploymentFile,
@@ -48,6 +49,7 @@ D, F, V, INST, E, T, R = (
     Timer.__table__,  # type: ignore[attr-defined]
     ReadyTask.__table__,  # type: ignore[attr-defined]
 )
+APPLICANT = ApplicantCase.__table__  # type: ignore[attr-defined]
 
 
 class SqlStore:
@@ -197,12 +199,39 @@ class SqlUnit(SlaRows):
     def update_instance(self, record: InstanceRecord, *, expected_revision: int) -> bool:
         return self.hot.update_instance(self.conn, record, expected_revision=expected_revision)
 
-    def list_instances(self, *, process_id: str | None, status: str | None, limit: int) -> list[InstanceRecord]:
-        query = select(INST).where(INST.c.status != "system").order_by(INST.c.created_at.desc()).limit(limit)
+    def list_instances(
+        self,
+        *,
+        process_id: str | None,
+        status: str | None,
+        limit: int,
+        org_units: Sequence[str] | None = None,
+        offset: int = 0,
+    ) -> list[InstanceRecord]:
+        # The scope is part of the query, so a page holds ``limit`` visible cases.
+        order = (INST.c.created_at.desc(), INST.c.id.desc())
+        query = select(INST).where(INST.c.status != "system").order_by(*order).limit(limit).offset(offset)
         if process_id:
             query = query.where(INST.c.process_id == process_id)
         if status:
             query = query.where(INST.c.status == status)
+        if org_units is not None:
+            query = query.where(INST.c.org_unit.in_(list(org_units)))
+        return [self._instance(r) for r in self.conn.execute(query)]
+
+    def add_applicant_case(self, instance_id: str, process_id: str, id_number: str) -> None:
+        row = {"instance_id": instance_id, "process_id": process_id, "id_number": id_number}
+        self.conn.execute(insert(APPLICANT), [row])
+
+    def open_cases_of(self, process_id: str, id_number: str) -> list[InstanceRecord]:
+        joined = INST.join(APPLICANT, APPLICANT.c.instance_id == INST.c.id)
+        query = (
+            select(INST)
+            .select_from(joined)
+            .where(APPLICANT.c.process_id == process_id, APPLICANT.c.id_number == id_number)
+            .where(INST.c.status.in_(("running", "incident")))
+            .order_by(INST.c.created_at)
+        )
         return [self._instance(r) for r in self.conn.execute(query)]
 
     # -- audit -------------------------------------------------------------------------

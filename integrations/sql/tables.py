@@ -61,6 +61,17 @@ class Instance(SQLModel, table=True):
     policy: str | None = None  # "policy-id@version" in force since the start
 
 
+class ApplicantCase(SQLModel, table=True):
+    """The applicant 身份证号 of each case, indexed: a new application finds an
+    open one for the same person without opening any instance."""
+
+    __tablename__ = "applicant_case"
+    __table_args__ = (Index("ix_applicant_case_lookup", "process_id", "id_number"),)
+    instance_id: str = Field(primary_key=True, max_length=36)
+    process_id: str
+    id_number: str = Field(max_length=32)
+
+
 class AuditEventRow(SQLModel, table=True):
     """Append-only: the store never updates or deletes these rows."""
 

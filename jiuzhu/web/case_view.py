@@ -78,6 +78,8 @@ def visible_cases(
     context: WebContext, viewer: Viewer, *, process_id: str | None = None, status: str | None = None, limit: int
 ) -> list[Case]:
     """Every case the viewer may open, newest first."""
-    records = context.engine.list_instances(process_id=process_id, status=status, limit=limit)
+    # Scope in the query: a limit cut before the scope filter would hide cases in scope.
+    scope = None if viewer.scope is None else list(viewer.scope)
+    records = context.engine.list_instances(process_id=process_id, status=status, limit=limit, org_units=scope)
     seen = [r for r in records if may_open(viewer, r)]
     return sorted((load_case(context, r.id) for r in seen), key=lambda c: c.view.record.created_at, reverse=True)

@@ -6,6 +6,7 @@ Row building is pure; the page gathers records, data and clocks for it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -121,6 +122,15 @@ def ledger_row(
     )
 
 
+# What an xlsx cell cannot hold (openpyxl raises on it): one such character in
+# one applicant's name must not make the whole ledger fail.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def cell_value(value: Any) -> Any:
+    return _ILLEGAL.sub("", value) if isinstance(value, str) else value
+
+
 def ledger_xlsx(rows: Sequence[LedgerRow], *, title: str, generated: datetime) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -136,7 +146,7 @@ def ledger_xlsx(rows: Sequence[LedgerRow], *, title: str, generated: datetime) -
         cell.fill = header_fill
         cell.alignment = Alignment(horizontal="center", vertical="center")
     for row in rows:
-        values: list[Any] = [getattr(row, attr) for _, attr, _, _ in COLUMNS]
+        values: list[Any] = [cell_value(getattr(row, attr)) for _, attr, _, _ in COLUMNS]
         sheet.append(values)
     for index, (_, _, width, number_format) in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)

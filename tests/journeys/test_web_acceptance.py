@@ -13,12 +13,13 @@ import pytest
 from playwright.sync_api import Page
 
 from engine.clock import FixedClock
+from engine.ports import Draft
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import Engine
 from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore
 from jiuzhu.api import create_app
-from jiuzhu.demo_cases import application, load_households
+from jiuzhu.demo_cases import application, load_households, opening
 from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
 from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
@@ -43,10 +44,16 @@ def world(make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str) ->
 
 
 def _filed_by_the_village(world: WebWorld) -> str:
-    """The case as the assistant starts it: the application prefilled but for the 申请理由."""
+    """The case as the assistant opens it (the start form: channel and applicant),
+    with the application saved as the assistant's draft but for the 申请理由."""
+    start = opening(HOUSEHOLD)
+    view = world.engine.start("dibao", start, actor="xl_yangliu", org_unit=HOUSEHOLD["org_unit"], region="CN")
     data: dict[str, Any] = application(HOUSEHOLD, "2026-03-02")
     del data["hardship_reason"]
-    view = world.engine.start("dibao", data, actor="xl_yangliu", org_unit=HOUSEHOLD["org_unit"], region="CN")
+    assert world.context.drafts is not None
+    apply_task = _task(world, view.record.id, "db_apply")
+    saved = Draft(apply_task, "xl_yangliu", data, world.engine.clock.now(), view.record.id)
+    world.context.drafts.save(saved)
     return view.record.id
 
 

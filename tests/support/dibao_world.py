@@ -17,7 +17,7 @@ from typing import Any
 from engine.clock import SHANGHAI
 from engine.runtime.connectors import Connectors
 from integrations.hedui import HeduiConnector
-from jiuzhu.demo_cases import application, load_households
+from jiuzhu.demo_cases import application, load_households, opening
 from jiuzhu.wiring import default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
 from tests.support.sla_world import Model, World
@@ -52,7 +52,8 @@ class DibaoWorld(World):
         deploy_paths(self.engine(), paths, FORMS, actor="流程设计员")
 
     def start_case(self, key: str, org_unit: str, region: str) -> None:
-        view = self.engine().start(PROCESS_ID, {}, actor="申请人", region=region, org_unit=org_unit)
+        start = opening(HOUSEHOLDS[key])
+        view = self.engine().start(PROCESS_ID, start, actor="申请人", region=region, org_unit=org_unit)
         self.instance_id, self.region, self.household = view.record.id, region, key
 
     def application(self, **changes: Any) -> dict[str, Any]:

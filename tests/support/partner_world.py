@@ -34,6 +34,7 @@ from jiuzhu.demo_cases import (
     home_visit,
     load_households,
     load_org_units,
+    opening,
 )
 from jiuzhu.settings import Settings
 from jiuzhu.wiring import deploy_paths
@@ -135,7 +136,8 @@ def approved_dibao(engine: Engine, household: str = "刘桂芳", certificate_no:
     (the case ends, and starts the household's 联办 case); returns its id."""
     home = load_households()[household]
     unit = load_org_units()[home["org_unit"]]
-    dibao_id = engine.start("dibao", {}, actor="申请人", org_unit=unit["code"], region=unit["region"]).record.id
+    start = opening(home)
+    dibao_id = engine.start("dibao", start, actor="申请人", org_unit=unit["code"], region=unit["region"]).record.id
 
     def do(element_id: str, data: dict[str, Any], actor: str = CASEWORKER) -> None:
         [task] = [t for t in engine.get(dibao_id).ready if t.element_id == element_id]

@@ -145,6 +145,11 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/tasks/{task_id}/reassign"): session_only(handler),
     ("POST", "/tasks/{task_id}/send-back"): session_only(handler),
     ("GET", "/cases"): session_only(role(*CASE_PAGES)),
+    ("GET", "/cases/new"): session_only(role("village_assistant", "township_handler", "admin")),
+    # The matrix's process is sla_skeleton, which no role opens in the web (jiuzhu/web/starting.py::STARTABLE);
+    # tests/web/test_pages_start.py covers the real procedures role by role.
+    ("GET", "/cases/new/{process_id}"): nobody,
+    ("POST", "/cases/new/{process_id}"): nobody,
     ("GET", "/cases/ledger.xlsx"): session_only(role(*CASE_PAGES)),
     ("GET", "/dashboard"): session_only(role(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}"): session_only(role_on_case(*CASE_PAGES)),

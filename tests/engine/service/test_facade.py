@@ -201,7 +201,8 @@ def test_start_data_is_validated_against_the_start_event_form(make_engine_for: C
     assert [e.path for e in info.value.field_errors] == ["id_number"]
     with pytest.raises(FormValidationError) as unknown:
         engine.start("start_form", {"applicant_name": "李四", "id_number": "11010519491231002X", "x": 1}, actor="a")
-    assert [e.code for e in unknown.value.field_errors] == ["FORM_UNKNOWN_FIELD"]
+    assert [(e.path, e.code) for e in unknown.value.field_errors] == [("x", "START_DATA_UNDECLARED")]
+    assert unknown.value.code == "START_DATA_UNDECLARED"
     assert engine.list_instances() == []  # refused starts leave nothing behind
     view = engine.start("start_form", {"applicant_name": "李四", "id_number": "11010519491231002X"}, actor="a")
     assert view.data["id_number"] == "11010519491231002X"

@@ -85,11 +85,16 @@ def test_a_database_of_a_release_before_alembic_is_upgraded_with_its_rows(
     store.close()
 
 
+# Tables that revisions after the baseline create: no release before Alembic had them.
+SINCE_BASELINE = {"applicant_case"}
+
+
 def test_columns_the_old_start_up_added_nullable_become_not_null(db_url: str) -> None:
     """A database of the last release before Alembic (its tables are today's), whose
     ``ready_task`` flags were added by ``_add_missing_columns``: nullable, NULL in old rows."""
     store = SqlStore.from_url(db_url)
-    SQLModel.metadata.create_all(store.engine)
+    old = [t for name, t in SQLModel.metadata.tables.items() if name not in SINCE_BASELINE]
+    SQLModel.metadata.create_all(store.engine, tables=old)
     with store.engine.begin() as conn:
         for column in ("paused", "provisional"):
             conn.exec_driver_sql(f"ALTER TABLE ready_task DROP COLUMN {column}")
