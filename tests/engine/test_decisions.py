@@ -9,6 +9,7 @@ import pytest
 from engine.clock import FixedClock
 from engine.decisions import GRANTED, REFUSED, TERMINATED, WITHDRAWN, Rules, decide, load_rules, next_month
 from engine.errors import InvalidRequestError
+from engine.service.starting import StartDataUndeclared
 from integrations.sql.store import SqlStore
 from tests.conftest import PROCESSES
 from tests.support import decided_cases as dc
@@ -57,12 +58,16 @@ def test_dibao_devolved_rejection_is_the_townships(make_store: Callable[[], SqlS
     assert d.amount is None and d.payment_start is None and d.certificate_no is None
 
 
-def test_start_data_naming_decision_fields_decides_nothing(
+def test_start_data_naming_decision_fields_is_refused_and_only_the_decision_task_decides(
     make_store: Callable[[], SqlStore], clock: FixedClock
 ) -> None:
     engine = dc.dibao_engine(make_store(), clock)
     forged = {"approved": True, "decision": "同意", "monthly_amount": 99999, "certificate_no": "X"}
-    iid = dc.start(engine, start_data=forged)
+    with pytest.raises(StartDataUndeclared) as refused:
+        dc.start(engine, start_data=forged)
+    assert sorted(e.path for e in refused.value.field_errors) == sorted(forged)
+    assert engine.list_instances(process_id="dibao") == []
+    iid = dc.start(engine)
     assert decide(engine.events(iid), rules("dibao")) is None
     dc.to_confirmation(engine, clock, iid)
     assert decide(engine.events(iid), rules("dibao")) is None

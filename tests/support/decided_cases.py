@@ -21,6 +21,7 @@ from jiuzhu.demo_cases import (
     application,
     home_visit,
     load_households,
+    opening,
 )
 from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
@@ -54,16 +55,19 @@ def do(engine: Engine, iid: str, element_id: str, form: dict[str, Any], actor: s
     engine.complete_task(iid, task.id, form, actor=actor)
 
 
-def start(engine: Engine, *, region: str = "CN", start_data: dict[str, Any] | None = None) -> str:
-    view = engine.start("dibao", dict(start_data or {}), actor="xl_shiqiao", org_unit=VILLAGE, region=region)
+def start(engine: Engine, *, region: str = "CN", start_data: dict[str, Any] | None = None, family: str = FAMILY) -> str:
+    """Open the family's 低保 case in 石桥村 (its start form), with ``start_data`` on top. One open
+    application per applicant: a second case at once is of another family."""
+    data = opening(load_households()[family]) | dict(start_data or {})
+    view = engine.start("dibao", data, actor="xl_shiqiao", org_unit=VILLAGE, region=region)
     return view.record.id
 
 
-def to_confirmation(engine: Engine, clock: FixedClock, iid: str) -> str:
+def to_confirmation(engine: Engine, clock: FixedClock, iid: str, family: str = FAMILY) -> str:
     """受理 → 调查与核对 → 初审 → 公示 (7 days, fired by the timer) → 无异议: the
     审核确认 task (county, or township where devolved) is ready; returns its element id."""
     today = clock.now().astimezone(SHANGHAI).date().isoformat()
-    household = load_households()[FAMILY]
+    household = load_households()[family]
     do(engine, iid, "db_apply", application(household, today), "申请人")
     do(engine, iid, "db_accept", ACCEPT, "jb_nanshan")
     do(engine, iid, "db_start_investigation", START_INVESTIGATION, "jb_nanshan")

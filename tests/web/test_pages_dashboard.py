@@ -19,10 +19,10 @@ def test_dashboard_counts_decided_cases_not_finished_stage_clocks(
     engine = dc.dibao_engine(make_store(), clock)
     world = dc.dibao_web(engine, db_url)
     approved = dc.decided(engine, clock, dc.APPROVE)
-    rejected = dc.start(engine, region="CN-FJ-350100")
-    dc.do(engine, rejected, dc.to_confirmation(engine, clock, rejected), dc.REJECT, "sh_nanshan")
-    in_publicity = dc.start(engine)  # many stage clocks closed, nothing decided
-    dc.to_confirmation(engine, clock, in_publicity)
+    rejected = dc.start(engine, region="CN-FJ-350100", family="刘桂芳")
+    dc.do(engine, rejected, dc.to_confirmation(engine, clock, rejected, "刘桂芳"), dc.REJECT, "sh_nanshan")
+    in_publicity = dc.start(engine, family="王德顺")  # many stage clocks closed, nothing decided
+    dc.to_confirmation(engine, clock, in_publicity, "王德顺")
     client = world.signed_in("mz_county")
     html = client.get("/dashboard").text
     # Open (undecided): the case at 审核确认 and the 一件事联办 the approval started; the

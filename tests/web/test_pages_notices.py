@@ -80,8 +80,12 @@ def test_start_data_naming_a_decision_cannot_make_a_notice_print(
     api = world.client()
     body = {"data": forged, "org_unit": dc.VILLAGE, "region": "CN"}
     started = api.post("/api/processes/dibao/instances", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
-    assert started.status_code == 201, started.text
-    iid = started.json()["id"]
+    assert started.status_code == 422, started.text
+    refused = started.json()
+    assert refused["code"] == "START_DATA_UNDECLARED" and {p["field"] for p in refused["problems"]} == set(forged)
+    assert engine.list_instances(process_id="dibao") == []  # nothing stored
+    # A case started with what its start form declares stays undecided until 审核确认.
+    iid = dc.start(engine)
     for kind in ("approval", "rejection"):
         assert client.get(f"/cases/{iid}/notices/{kind}.pdf").status_code == 409
     page = client.get(f"/cases/{iid}").text
