@@ -39,6 +39,11 @@ def deadline(due: datetime | date | str | None) -> str:
     return day.isoformat() if day else NONE
 
 
+def day_of(moment: datetime) -> date:
+    """The Beijing calendar day a moment falls on (00:00 starts a day)."""
+    return moment.astimezone(SHANGHAI).date()
+
+
 def day(moment: datetime | date | str | None) -> str:
     """The Beijing calendar day of a moment (00:00 is the day it starts), ``YYYY-MM-DD``."""
     if isinstance(moment, str):
@@ -46,7 +51,7 @@ def day(moment: datetime | date | str | None) -> str:
     if moment is None:
         return NONE
     if isinstance(moment, datetime):
-        return moment.astimezone(SHANGHAI).date().isoformat()
+        return day_of(moment).isoformat()
     return moment.isoformat()
 
 

@@ -219,8 +219,10 @@ class _Reader:
         if value is None:
             return ()
         values = [value] if isinstance(value, str) else value
-        if not isinstance(values, list) or not values or not all(
-            isinstance(v, str) and _ELEMENT_ID.fullmatch(v) for v in values
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and _ELEMENT_ID.fullmatch(v) for v in values)
         ):
             self.fail(f"{path}{key}", f"必须是流程中的环节标识（BPMN 元素 id，如 db_accept）或其列表，收到 {value!r}")
             return ()
@@ -356,9 +358,7 @@ def stage_references(spec: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def start_problems(
-    process_id: str, file: str, spec: Mapping[str, Any], policies: Iterable[SlaPolicy]
-) -> list[Problem]:
+def start_problems(process_id: str, file: str, spec: Mapping[str, Any], policies: Iterable[SlaPolicy]) -> list[Problem]:
     """A policy's ``starts_at`` must name an element of every process it governs,
     or the overall clock would never start."""
     specs = [spec.get("spec", {}), *spec.get("subprocess_specs", {}).values()]

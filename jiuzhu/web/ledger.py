@@ -15,6 +15,7 @@ from typing import Any
 from engine.ports import InstanceRecord
 from engine.runtime.task_facts import mask_id
 from engine.sla import clocks as sla
+from jiuzhu import timefmt
 from jiuzhu.web.case_data import Decision, Household
 
 STATUS_LABELS = {
@@ -55,7 +56,7 @@ class LedgerRow:
     assistance_type: str
     township: str | None
     village: str | None
-    accepted_on: date
+    accepted_on: date | None  # 受理: when the overall limit started; None before
     stage: str
     due_on: date | None
     days_left: int | None
@@ -93,7 +94,7 @@ def ledger_row(
         state = STATUS_LABELS.get(record.status, record.status)
     decided_on = _date(decided.decided_on)
     if decided_on is None and record.status == "completed":
-        decided_on = sla.local_date(record.updated_at)
+        decided_on = timefmt.day_of(record.updated_at)
     return LedgerRow(
         instance_id=record.id,
         process_id=record.process_id,
@@ -105,9 +106,9 @@ def ledger_row(
         assistance_type=household.assistance_type or procedure,
         township=township,
         village=village,
-        accepted_on=sla.local_date(record.created_at),
+        accepted_on=timefmt.day_of(overall.started_at) if overall else None,
         stage="、".join(ready_names) if running and ready_names else STATUS_LABELS.get(record.status, "—"),
-        due_on=overall.due_on if overall else None,
+        due_on=timefmt.deadline_day(overall.due_at) if overall else None,
         days_left=days_left if running else None,
         state=state,
         state_code=(state_code or record.status) if running else record.status,

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from engine.errors import ConflictError, NotFoundError
-from engine.sla.clocks import local_date
+from jiuzhu import timefmt
 from jiuzhu.web.case_data import Decision, decision, household
 from jiuzhu.web.case_view import Case, load_case, places
 from jiuzhu.web.context import WebContext, web
@@ -29,8 +29,8 @@ KINDS = {
 }
 
 
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def chinese_date(day: date | None) -> str:
+    return timefmt.chinese_day(day) if day else "—"
 
 
 def next_month(day: date) -> str:
@@ -50,7 +50,7 @@ def notice_values(context: WebContext, case: Case, decided: Decision) -> dict[st
     profile: dict[str, Any] = json.loads(context.settings.notices_file.read_text(encoding="utf-8"))
     people = household(data)
     township, _village = places(context.directory(), record.org_unit)
-    on = case.row.decided_on or local_date(context.engine.clock.now())
+    on = case.row.decided_on or timefmt.day_of(context.engine.clock.now())
     return {
         **profile,
         "year": on.year,
@@ -88,7 +88,7 @@ def happiness_values(context: WebContext, case: Case) -> dict[str, Any]:
     family = data.get("household")
     applicant = family.get("applicant_name") if isinstance(family, dict) else None
     township, _village = places(context.directory(), record.org_unit)
-    on = local_date(context.engine.clock.now())
+    on = timefmt.day_of(context.engine.clock.now())
     granted = sum(1 for r in rows if r.get("status") == "已享受")
     return {
         **profile,
