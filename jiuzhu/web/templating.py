@@ -26,7 +26,7 @@ templates.env.filters["day"] = timefmt.day
 templates.env.filters["days_left"] = timefmt.days_left_text
 templates.env.globals["STATE_LABELS"] = STATE_LABELS
 NAV = (("/inbox", "待办"), ("/cases", "案件"), ("/dashboard", "统计"), ("/audit", "审计"))
-ADMIN_NAV = (("/outbox", "推送投递"),)  # administrators only
+ADMIN_NAV = (("/outbox", "推送投递"), ("/admin/demo-clock", "演示时钟"))  # administrators; 演示时钟 only in demo mode
 PARTNER_NAV = (("/partner", "联办待办"),)  # a partner department works only on its handoffs
 
 
