@@ -39,12 +39,24 @@ class DemoClock:
             # Monotonic time only throttles re-reads of the stored offset.
             if self._cached is not None and _time.monotonic() - self._cached[0] < self._refresh:
                 return self._cached[1]
-        with Session(self._sql) as session:
-            row = session.get(DemoClockRow, ROW)
-            offset = timedelta(seconds=row.offset_seconds if row else 0)
+        offset = timedelta(seconds=self._read())
         with self._lock:
             self._cached = (_time.monotonic(), offset)
         return offset
+
+    def _read(self) -> int:
+        # A plain read on a raw connection, outside any transaction: the engine
+        # asks the time inside its own write transactions, and on SQLite a
+        # second BEGIN (IMMEDIATE) there would wait for the lock the caller holds.
+        raw = self._sql.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT offset_seconds FROM demo_clock WHERE id = 1")
+            row = cursor.fetchone()
+            cursor.close()
+            return int(row[0]) if row else 0
+        finally:
+            raw.close()
 
     def now(self) -> datetime:
         return self._base.now() + self.offset()

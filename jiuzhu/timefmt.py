@@ -65,6 +65,20 @@ def moment(value: datetime | str | None, *, seconds: bool = False) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def due_moment(value: datetime | str | None) -> str:
+    """When a timer runs out: a Beijing midnight is 24:00 of the day before, so a
+    公示 due on D reads "D 24:00" next to the deadline D, never "D+1 00:00"."""
+    if isinstance(value, str):
+        parsed = _parse(value)
+        value = parsed if isinstance(parsed, datetime) else None
+    if value is None:
+        return NONE
+    local = value.astimezone(SHANGHAI)
+    if local.time() == datetime.min.time():
+        return f"{local_date(value).isoformat()} 24:00"
+    return moment(value)
+
+
 def chinese_day(value: date) -> str:
     """A date in a formal notice: 2026年3月2日."""
     return f"{value.year}年{value.month}月{value.day}日"

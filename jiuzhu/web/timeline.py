@@ -73,7 +73,7 @@ def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -
         targets = "、".join(_q(name(x)) for x in p.get("taken") or []) or "（无）"
         return f"网关走向：{_q(p.get('name') or el)} → {targets}", SYSTEM
     if t == "timer_armed":
-        return f"定时器{_q(el)}已设置，{_beijing(p.get('due_at'))} 到期", CLOCK
+        return f"定时器{_q(el)}已设置，{timefmt.due_moment(p.get('due_at'))} 到期", CLOCK
     if t == "timer_fired":
         return f"定时器触发：{_q(el)}", CLOCK
     if t == "script_run":
