@@ -15,29 +15,12 @@ from io import BytesIO
 from openpyxl import load_workbook
 
 from engine.clock import SHANGHAI, FixedClock
-from engine.sandbox.scripts import Sandbox
-from engine.service.facade import Engine
-from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore
-from jiuzhu.api import create_app
 from jiuzhu.demo_cases import ACCEPT, application, load_households, load_org_units, opening
-from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
-from tests.conftest import FORMS, PROCESSES, ROOT
-from tests.support.web_support import WebWorld, demo_accounts, web_settings
+from tests.support.start_world import real_world
+from tests.support.web_support import WebWorld
 
 HANDLER = "jb_dongcheng"  # 乡镇(街道)经办人 of 东城街道, where 杨柳社区 belongs
-
-
-def _world(make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str) -> WebWorld:
-    connectors = default_connectors(PROCESSES, ROOT / "demo" / "hedui_records.json")
-    engine = Engine(make_store(), clock, Sandbox(helpers=HELPERS), connectors=connectors)
-    deploy_paths(engine, [PROCESSES], FORMS, actor="system")
-    config = web_settings(db_url)
-    context = build_web_context(engine, config)
-    units, users = demo_accounts()
-    context.accounts.save_org_units(list(units))
-    context.accounts.save_users(list(users))
-    return WebWorld(engine, create_app(engine, config, web_context=context), context)
 
 
 def _accepted_case(world: WebWorld, clock: FixedClock) -> str:
@@ -66,7 +49,7 @@ def _cell(html: str, testid: str) -> str:
 def test_every_page_and_answer_shows_a_deadline_on_the_same_beijing_day(
     make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
 ) -> None:
-    world = _world(make_store, clock, db_url)
+    world = real_world(make_store, clock, db_url)
     iid = _accepted_case(world, clock)
     statuses = {s.clock.stage: s.clock for s in world.engine.sla_status(iid)}
     stage, overall = statuses["start_investigation"], statuses["overall"]
@@ -117,7 +100,7 @@ def test_every_page_and_answer_shows_a_deadline_on_the_same_beijing_day(
 def test_a_case_not_yet_accepted_has_no_acceptance_date_and_no_overall_clock(
     make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
 ) -> None:
-    world = _world(make_store, clock, db_url)
+    world = real_world(make_store, clock, db_url)
     household = load_households()["刘桂芳"]
     unit = load_org_units()[household["org_unit"]]
     iid = world.engine.start(
