@@ -5,10 +5,12 @@ through 民主评议 and 重新初审."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from engine.clock import FixedClock
 from integrations.sql import SqlStore
+from tests.conftest import ROOT
 from tests.support.browser_support import chromium, serving
 from tests.support.journey_dibao import (
     COUNTY,
@@ -18,6 +20,7 @@ from tests.support.journey_dibao import (
     REVIEWER,
     new_application,
     publicity_ends,
+    today,
     to_publicity,
 )
 from tests.support.journey_steps import Desk, collecting, do_task, open_case, open_task, pdf_text, shot
@@ -55,3 +58,60 @@ def test_dibao_approved_with_its_confirmation_notice(
     assert month.split("（")[0] in text, (month, text)
     assert body in text and "县" in body, (body, text)
     assert HOUSEHOLD["application"]["applicant"]["id_number"] not in text  # no full ID number on paper
+
+
+def test_dibao_refused_with_its_rejection_notice(
+    make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
+) -> None:
+    world = real_world(make_store, clock, db_url)
+    notices = json.loads((ROOT / "demo" / "notices.json").read_text(encoding="utf-8"))
+    with serving(world.app) as base, chromium() as browser, collecting(Desk(browser, base)) as desk:
+        new_application(desk)
+        to_publicity(desk, clock)
+        publicity_ends(world, clock)
+        handler = desk.as_user(HANDLER)
+        do_task(handler, base, "登记公示结果", FAMILY, {"objection": False})
+        county = desk.as_user(COUNTY)
+        do_task(county, base, "县级审核确认", FAMILY, REJECT)
+
+        # The township prints the notice from the case page, then records its delivery.
+        open_case(handler, base, FAMILY, "低保")
+        assert "不予确认" in handler.inner_text("[data-testid=decision-outcome]")
+        assert handler.locator("[data-testid=notice-approval]").count() == 0
+        text = pdf_text(handler, "[data-testid=notice-rejection]", "dibao-rejected")
+        delivered = {"notice_no": "QH-BYQR-2026-007", "delivered_on": today(clock), "reasons_stated": True}
+        do_task(handler, base, "送达不予确认通知书", FAMILY, delivered)
+        open_case(handler, base, FAMILY, "低保")
+        assert handler.inner_text(".meta .badge") == "已办结"
+        assert "不予确认" in handler.inner_text("[data-testid=timeline]")
+        shot(handler, "dibao-rejected")
+    assert "不予确认通知书" in text and FAMILY in text and REASONS in text
+    assert notices["review_body"] in text and notices["court"] in text
+    assert "行政复议" in text and "行政诉讼" in text
+
+
+def test_dibao_publicity_objection_goes_to_democratic_review_and_a_second_initial_review(
+    make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
+) -> None:
+    world = real_world(make_store, clock, db_url)
+    with serving(world.app) as base, chromium() as browser, collecting(Desk(browser, base)) as desk:
+        new_application(desk)
+        to_publicity(desk, clock)
+        publicity_ends(world, clock)
+        handler = desk.as_user(HANDLER)
+        objection = {"objection": True, "objection_summary": "有村民反映其子女在外务工，收入未如实申报",
+                     "objection_handling": "民主评议"}  # fmt: skip
+        do_task(handler, base, "登记公示结果", FAMILY, objection)
+        review = {"minutes_no": "SZC-PY-2026-03", "participants": 9,
+                  "conclusion": "经评议，其子女已另立户且无赡养能力，异议不成立"}  # fmt: skip
+        do_task(handler, base, "民主评议", FAMILY, review)
+        reviewer = desk.as_user(REVIEWER)
+        again = {"initial_opinion": "民主评议认定异议不成立，维持拟纳入低保的初审意见"}
+        do_task(reviewer, base, "重新初审", FAMILY, again)
+        county = desk.as_user(COUNTY)
+        open_task(county, base, "县级审核确认", FAMILY)  # the next decision task is the county's
+        open_case(county, base, FAMILY, "低保")
+        timeline = county.inner_text("[data-testid=timeline]")
+        assert "提交了「民主评议」" in timeline and "提交了「重新初审」" in timeline, timeline
+        assert county.locator("[data-testid=decision-none]").is_visible()
+        shot(county, "dibao-objection")
