@@ -50,14 +50,17 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.wait_for_url(lambda url: "/signin" not in url)
 
 
-def open_task(page: Page, base: str, task_name: str, applicant: str) -> str:
+def open_task(page: Page, base: str, task_name: str, applicant: str, *, of: int = 1) -> str:
     """Open the named task of the applicant's case from the inbox and claim it
-    when nobody has; returns the task's id (from the page's address)."""
+    when nobody has; returns the task's id (from the page's address). ``of``:
+    how many such tasks the inbox must list (the instances of a multi-instance
+    task, e.g. one opinion per attending unit); the first is opened."""
     page.goto(f"{base}/inbox")
     row = page.locator("table[data-testid=inbox] tbody tr[data-task]").filter(has_text=applicant)
     row = row.filter(has=page.locator(f"a:text-is('{task_name}')"))
-    assert row.count() == 1, f"「{task_name}」({applicant}) 不在 {page.url} 的待办中：\n{page.inner_text('main')}"
-    row.locator("a").click()
+    found = row.count()
+    assert found == of, f"「{task_name}」({applicant}) 在 {page.url} 的待办中有 {found} 件：\n{page.inner_text('main')}"
+    row.first.locator("a").click()
     page.wait_for_url(f"{base}/tasks/*")
     assert page.inner_text("[data-testid=task-name]") == task_name
     claim = page.locator("form[action$='/claim'] button:has-text('认领')")
@@ -67,11 +70,26 @@ def open_task(page: Page, base: str, task_name: str, applicant: str) -> str:
     return page.url.rsplit("/", 1)[1]
 
 
+def start_case(page: Page, base: str, process_id: str, data: Mapping[str, Any], org_unit: str | None = None) -> str:
+    """新建申请 → the procedure → its start form (and the 经办单位 when given); lands
+    on the case's first task. Returns that task's id."""
+    page.goto(f"{base}/inbox")
+    page.click("nav a:has-text('新建申请')")
+    page.click(f"a[data-process={process_id}]")
+    page.wait_for_url(f"{base}/cases/new/{process_id}")
+    if org_unit is not None:
+        page.select_option("#org_unit", org_unit)
+    fill_form(page, data)
+    page.click("[data-testid=start-form] button[value=submit]")
+    page.wait_for_url(f"{base}/tasks/*")
+    return page.url.rsplit("/", 1)[1]
+
+
 def open_case(page: Page, base: str, applicant: str, assistance_type: str) -> str:
     """Open the applicant's case of that 救助类别 from 案件 (the ledger); returns its id."""
     page.goto(f"{base}/cases")
     row = page.locator("table[data-testid=ledger] tbody tr").filter(has_text=applicant)
-    row = row.filter(has=page.locator(f"td:text-is('{assistance_type}')"))
+    row = row.filter(has=page.locator(f"td:has-text('{assistance_type}')"))
     assert row.count() == 1, f"案件台账中没有{applicant}的{assistance_type}案件：\n{page.inner_text('main')}"
     row.locator("a").first.click()
     page.wait_for_url(f"{base}/cases/*")
@@ -139,13 +157,13 @@ def submit(page: Page, base: str, done: str) -> None:
     page.click("[data-testid=task-form] button[value=submit]")
     page.wait_for_load_state()
     if not page.url.startswith(f"{base}/inbox"):
-        errors = page.locator(".jz-error").all_inner_texts()
+        errors = page.locator(".jz-error").evaluate_all("els => els.map(e => e.id + ': ' + e.textContent)")
         raise AssertionError(f"「{done}」未能提交：{errors or page.inner_text('main')[:2000]}")
     assert f"已办理「{done}」" in page.inner_text("main")
 
 
-def do_task(page: Page, base: str, task_name: str, applicant: str, data: Mapping[str, Any]) -> str:
-    task = open_task(page, base, task_name, applicant)
+def do_task(page: Page, base: str, task_name: str, applicant: str, data: Mapping[str, Any], *, of: int = 1) -> str:
+    task = open_task(page, base, task_name, applicant, of=of)
     fill_form(page, data)
     submit(page, base, task_name)
     return task
