@@ -5,13 +5,17 @@ reviewer gives the 初审 opinion, the 公示 runs its 7 days."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from engine.clock import SHANGHAI, FixedClock
+from integrations.partner import attach
+from integrations.sql import SqlStore
 from jiuzhu.demo_cases import ACCEPT, CHECK_INTAKE, INITIAL_REVIEW, START_INVESTIGATION, application, home_visit
 from jiuzhu.demo_cases import load_households, opening
 from tests.support.journey_steps import Desk, do_task, fill_form, submit
+from tests.support.start_world import real_world
 from tests.support.web_support import WebWorld
 
 FAMILY = "王德顺"  # 西湾镇 上庄村, alone, 肢体二级残疾; the 核对 record is eligible
@@ -21,6 +25,14 @@ HANDLER = "jb_xiwan"
 REVIEWER = "sh_xiwan"
 CHECK_CENTRE = "hd_center"
 COUNTY = "mz_county"
+
+
+def linked_world(make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str) -> WebWorld:
+    """The real procedures with the partner channel attached as the server attaches
+    it (jiuzhu/wiring.py): an approval's 一件事 handoffs reach the /partner pages."""
+    world = real_world(make_store, clock, db_url)
+    attach(world.engine, None)
+    return world
 
 
 def today(clock: FixedClock) -> str:

@@ -140,9 +140,12 @@ def set_field(page: Page, name: str, value: Any) -> None:
         page.check(f"input[type=radio][name='{name}'][value='{_text(value)}']")
     elif kind == "checkbox" and controls.count() == 1 and isinstance(value, bool):
         first.set_checked(value)
-    elif kind == "checkbox":
-        for v in value if isinstance(value, list) else [value]:
-            page.check(f"input[type=checkbox][name='{name}'][value='{_text(v)}']")
+    elif kind == "checkbox":  # a choice of several: exactly these ticked
+        wanted = {_text(v) for v in (value if isinstance(value, list) else [value])}
+        for box in controls.all():
+            box.set_checked(box.get_attribute("value") in wanted)
+        for v in wanted:
+            assert page.locator(f"input[type=checkbox][name='{name}'][value='{v}']").count(), f"{name} 没有选项 {v}"
     else:
         first.fill(_text(value))
 
