@@ -20,8 +20,8 @@ from tests.support.journey_dibao import (
     REVIEWER,
     new_application,
     publicity_ends,
-    today,
     to_publicity,
+    today,
 )
 from tests.support.journey_steps import Desk, collecting, do_task, open_case, open_task, pdf_text, shot
 from tests.support.start_world import real_world

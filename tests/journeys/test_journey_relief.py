@@ -9,13 +9,23 @@ from engine.clock import SHANGHAI, FixedClock
 from integrations.sql import SqlStore
 from jiuzhu.demo_cases import DEMO_DIVISION, jinan_report, load_households
 from tests.support.browser_support import chromium, serving
-from tests.support.journey_steps import Desk, collecting, do_task, open_case, pdf_text, shot, start_case, submit
-from tests.support.journey_steps import fill_form
+from tests.support.journey_steps import (
+    Desk,
+    collecting,
+    do_task,
+    fill_form,
+    open_case,
+    pdf_text,
+    shot,
+    start_case,
+    submit,
+)
 from tests.support.start_world import real_world
 
 FAMILY = "孙丽"  # 南山乡 松林村
 HOUSEHOLD = load_households()[FAMILY]
 PERSON = HOUSEHOLD["application"]["applicant"]
+NAMED = {"name": PERSON["name"], "id_number": PERSON["id_number"]}  # what a start form asks for
 VILLAGE, HANDLER, REVIEWER = "xl_songlin", "jb_nanshan", "sh_nanshan"
 
 
@@ -26,7 +36,7 @@ def test_linshi_emergency_relief_first_then_the_paperwork(
     today = clock.now().astimezone(SHANGHAI).date().isoformat()
     with serving(world.app) as base, chromium() as browser, collecting(Desk(browser, base)) as desk:
         village = desk.as_user(VILLAGE)
-        start_case(village, base, "linshi_jinan", {"person": {"name": PERSON["name"], "id_number": PERSON["id_number"]}})
+        start_case(village, base, "linshi_jinan", {"person": NAMED})
         assert village.inner_text("[data-testid=task-name]") == "登记急难情况"
         fill_form(village, jinan_report(HOUSEHOLD, today, DEMO_DIVISION))
         submit(village, base, "登记急难情况")
@@ -48,7 +58,8 @@ def test_linshi_emergency_relief_first_then_the_paperwork(
             "materials": ["救助对象身份证明", "急难情况证明（诊断、火灾或事故证明等）", "救助款物签收单"],
         }
         do_task(handler, base, "补齐先行救助手续", FAMILY, paperwork)
-        do_task(reviewer, base, "审核结案", FAMILY, {"review_opinion": "手续齐全，同意结案", "archive_no": "NS-LS-2026-012"})
+        closing = {"review_opinion": "手续齐全，同意结案", "archive_no": "NS-LS-2026-012"}
+        do_task(reviewer, base, "审核结案", FAMILY, closing)
 
         open_case(reviewer, base, FAMILY, "临时救助")
         assert reviewer.inner_text(".meta .badge") == "已办结"
@@ -96,7 +107,7 @@ def test_yishiyiyi_to_the_coordination_mechanisms_decision(
                "decision_note": "同意给予一次性救助10000元"}  # fmt: skip
     with serving(world.app) as base, chromium() as browser, collecting(Desk(browser, base)) as desk:
         handler = desk.as_user(HANDLER)
-        start_case(handler, base, "yishiyiyi", {"applicant": {"name": PERSON["name"], "id_number": PERSON["id_number"]}})
+        start_case(handler, base, "yishiyiyi", {"applicant": NAMED})
         assert handler.inner_text("[data-testid=task-name]") == "报送一事一议案卷"
         fill_form(handler, case)
         submit(handler, base, "报送一事一议案卷")

@@ -12,8 +12,16 @@ from typing import Any
 from engine.clock import SHANGHAI, FixedClock
 from integrations.partner import attach
 from integrations.sql import SqlStore
-from jiuzhu.demo_cases import ACCEPT, CHECK_INTAKE, INITIAL_REVIEW, START_INVESTIGATION, application, home_visit
-from jiuzhu.demo_cases import load_households, opening
+from jiuzhu.demo_cases import (
+    ACCEPT,
+    CHECK_INTAKE,
+    INITIAL_REVIEW,
+    START_INVESTIGATION,
+    application,
+    home_visit,
+    load_households,
+    opening,
+)
 from tests.support.journey_steps import Desk, do_task, fill_form, submit
 from tests.support.start_world import real_world
 from tests.support.web_support import WebWorld
