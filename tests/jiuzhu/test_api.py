@@ -24,7 +24,6 @@ from jiuzhu.api import create_app
 from jiuzhu.settings import Settings
 from tests.conftest import FORMS, ROOT, SAMPLE
 
-
 TOKEN = "machine-token"
 MACHINE = {"Authorization": f"Bearer {TOKEN}"}  # the configured system token: acts as system:machine
 
@@ -65,9 +64,7 @@ def test_sample_process_over_http_with_restarts(
     assert fields == {"applicant_name", "household_size"}
     assert all(p["message"] and p["code"].startswith("FORM_") for p in bad.json()["problems"])
 
-    assert (
-        complete("submit_application", {"applicant_name": "赵六", "household_size": 4}).status_code == 200
-    )
+    assert complete("submit_application", {"applicant_name": "赵六", "household_size": 4}).status_code == 200
     clock.advance(timedelta(days=2, minutes=1))
     assert server().post("/api/timers/fire").json() == {"instances": 1}
     assert complete("review_materials", {"materials_complete": True}).status_code == 200
