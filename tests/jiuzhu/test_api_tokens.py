@@ -5,12 +5,14 @@ revoked token is refused, and issuing and revoking are on the system chain."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from engine.clock import FixedClock
 from integrations.sql import SqlStore
@@ -129,6 +131,14 @@ def test_a_revoked_token_is_refused_with_a_chinese_401(world: WebWorld, clock: F
         ("api_token_revoked", "jb_dongcheng"),
     ]
     assert events[0][2] == {"token_id": made["id"], "name": "临时", "username": "jb_dongcheng"}
+
+
+def test_only_a_hash_of_the_token_is_stored(world: WebWorld) -> None:
+    made = issue(world, "存储", username="jb_dongcheng")
+    with world.engine.store.reader() as unit:
+        row = unit.conn.execute(text("SELECT * FROM api_token WHERE id = :id"), {"id": made["id"]}).one()  # type: ignore[attr-defined]
+    assert row.token_hash == hashlib.sha256(made["token"].encode()).hexdigest()
+    assert all(made["token"] not in str(value) for value in row)
 
 
 def test_a_token_is_only_as_good_as_its_users_account(world: WebWorld) -> None:
