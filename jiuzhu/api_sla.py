@@ -13,6 +13,7 @@ from engine.clock import SHANGHAI
 from engine.service.facade import ClockStatus, Engine
 from engine.sla.clocks import STATE_LABELS
 from engine.workcal.view import schedule_for_year
+from jiuzhu import timefmt
 from jiuzhu.api_common import Actor, Caller, instance_json
 from jiuzhu.overdue_alerts import overdue_alerts_for
 
@@ -34,10 +35,11 @@ def clock_json(status: ClockStatus) -> dict[str, Any]:
         "started_at": c.started_at.isoformat(),
         "limit": c.limit,
         "unit": c.unit,
-        "due_on": c.due_on.isoformat(),
+        "due_on": timefmt.deadline(c.due_at),  # the Beijing day it runs out (24:00 of that day)
         "due_at": c.due_at.isoformat(),
         "warn_at": c.warn_at.isoformat() if c.warn_at else None,
         "working_days_left": status.working_days_left if c.open else None,
+        "days_left": status.left if c.open else None,  # in ``unit``: natural days for a 公示
         "state": status.state,
         "state_label": STATE_LABELS[status.state],
         "provisional": c.provisional,

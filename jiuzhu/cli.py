@@ -68,6 +68,13 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
     context = build_web_context(engine, settings)
     demo_users = load_demo_accounts(context, ROOT / "demo") if demo else []
     app = create_app(engine, settings, web_context=context)
+    if demo:
+        from jiuzhu.demo_clock import DemoClock
+        from jiuzhu.web.pages_demo_clock import PATH, install_demo_clock
+
+        assert isinstance(engine.clock, DemoClock)  # build_engine(demo_clock=True)
+        install_demo_clock(app, engine.clock)
+        print(f"演示时钟：管理员登录后打开 {PATH}", flush=True)
     stop = threading.Event()
     threading.Thread(
         target=run_scheduler, args=(engine,), kwargs={"interval": settings.timer_interval, "stop": stop}, daemon=True
@@ -134,7 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command == "db":
         return _db_upgrade(settings)  # the only db subcommand
-    engine = build_engine(settings)
+    demo = args.command == "serve" and args.demo
+    engine = build_engine(settings, demo_clock=demo)
     try:
         if args.command == "deploy":
             return _deploy(engine, settings, args.paths, args.actor)

@@ -18,8 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from engine.clock import SHANGHAI
 from engine.service.facade import Engine
+from jiuzhu import timefmt
 
 DEMO = Path(__file__).resolve().parent.parent / "demo"
 DEMO_DIVISION = "CN-DEMO-QINGHE"  # the fictional county as a 区划 code in forms that ask for one
@@ -153,7 +153,7 @@ def seed_demo_cases(
         return []
     homes, units = load_households(households), load_org_units(org_units)
     items = json.loads(catalogue.read_text(encoding="utf-8"))
-    today = engine.clock.now().astimezone(SHANGHAI).date().isoformat()
+    today = timefmt.day_of(engine.clock.now()).isoformat()
     started: list[str] = []
 
     def dibao(key: str, steps: Callable[[_Case], object] = lambda case: None) -> None:

@@ -26,9 +26,15 @@ if TYPE_CHECKING:
     from jiuzhu.web.context import WebContext
 
 
-def build_engine(settings: Settings, *, clock: Clock | None = None) -> Engine:
+def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: bool = False) -> Engine:
+    """``demo_clock``: run on the 演示时钟 (``jiuzhu serve --demo`` only); otherwise
+    the stored demo offset is never read."""
     store = SqlStore.from_url(settings.database_url)
     store.create_schema()
+    if demo_clock:
+        from jiuzhu.demo_clock import DemoClock
+
+        clock = DemoClock(store.engine, clock)
     sandbox = Sandbox(
         cpu_seconds=settings.script_cpu_seconds,
         memory_bytes=settings.script_memory_mb * 1024 * 1024,

@@ -118,6 +118,17 @@ class InstanceRun:
                 stages.append((str(task.id), spec.name, stage))
         return stages
 
+    def passed(self, element_id: str) -> bool:
+        """Has ``element_id`` completed, with the case moved on from it (not
+        back waiting for it, as after 补正 the 受理 task is done again)?"""
+        done = waiting = False
+        for task in all_tasks(self.workflow):
+            if task.task_spec.name != element_id:
+                continue
+            done = done or task.state == TaskState.COMPLETED
+            waiting = waiting or task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED, TaskState.ERROR)
+        return done and not waiting
+
     def lane_of(self, task_id: str) -> str | None:
         lane: str | None = self._find_task(task_id).task_spec.lane
         return lane

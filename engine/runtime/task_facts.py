@@ -14,6 +14,7 @@ from engine.sla.clocks import SlaClock
 # Where procedures keep the applicant, most specific first.
 APPLICANT_PATHS = (
     ("applicant", "name", "applicant", "id_number"),
+    ("person", "name", "person", "id_number"),  # 临时救助 急难型: the person the emergency befell
     ("household", "applicant_name", "household", "applicant_id_number"),
     ("", "applicant_name", "", "applicant_id_number"),
 )

@@ -72,6 +72,11 @@ class ClockStatus:
     clock: SlaClock
     state: str
     working_days_left: int
+    days_left: int | None = None  # in the clock's own unit (natural days for a 公示)
+
+    @property
+    def left(self) -> int:
+        return self.working_days_left if self.days_left is None else self.days_left
 
 
 class SpecCache:

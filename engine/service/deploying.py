@@ -18,7 +18,7 @@ from engine.ports import DeploymentRecord, VersionRecord
 from engine.service.core import Core, DeployResult
 from engine.service.stepping import Step, append_system, step
 from engine.sla.desk import policy_key
-from engine.sla.policy import SlaPolicy, load_policy, stage_problems, stage_references
+from engine.sla.policy import SlaPolicy, load_policy, stage_problems, stage_references, start_problems
 from engine.workcal.schedule import Schedule, load_schedule
 
 
@@ -31,6 +31,7 @@ def deploy(core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, 
             problem
             for pid, definition in sorted(deployment.processes.items())
             for problem in stage_problems(pid, definition.file, stage_references(definition.spec), policies)
+            + start_problems(pid, definition.file, definition.spec, policies)
         ]
         if problems:
             raise DeploymentRefused(problems)
@@ -94,7 +95,9 @@ def load_policies(core: Core, files: Sequence[tuple[str, bytes]], *, actor: str 
         for version in _latest(unit.list_versions()):
             references = stage_references(version.definition["spec"])
             file = version.definition.get("file", version.process_id)
-            problems += stage_problems(version.process_id, file, references, [p for _, _, p in policies])
+            governing = [p for _, _, p in policies]
+            problems += stage_problems(version.process_id, file, references, governing)
+            problems += start_problems(version.process_id, file, version.definition["spec"], governing)
         if problems:
             raise DeploymentRefused(problems)
         for name, body, policy in policies:

@@ -33,7 +33,8 @@ def status(core: Core, instance_id: str) -> list[ClockStatus]:
         core.instance(unit, instance_id)
         calendar = core.sla.calendar(unit)
         return [
-            ClockStatus(c, sla.state(c, now), sla.working_days_left(c, now, calendar)) for c in unit.clocks(instance_id)
+            ClockStatus(c, sla.state(c, now), sla.working_days_left(c, now, calendar), sla.days_left(c, now, calendar))
+            for c in unit.clocks(instance_id)
         ]
 
 

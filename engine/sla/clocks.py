@@ -249,6 +249,14 @@ def working_days_left(clock: SlaClock, now: datetime, calendar: WorkCalendar) ->
     return calendar.working_days_between(local_date(now), clock.due_on, region=clock.region)
 
 
+def days_left(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> int:
+    """What is left in the clock's own unit: a 公示 of 7 natural days counts
+    natural days down, a working-day limit counts working days."""
+    if clock.unit == PeriodKind.NATURAL_DAYS:
+        return (clock.due_on - local_date(now)).days
+    return working_days_left(clock, now, calendar)
+
+
 _DATETIMES = ("started_at", "due_at", "warn_at", "paused_since", "closed_at")
 _DATES = ("due_on", "fixed_due_on")
 

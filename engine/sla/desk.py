@@ -101,6 +101,7 @@ class SlaDesk:
             region=record.region,
             calendar=calendar,
             now=now,
+            accepted=_accepted(run, policy),
         )
         unit.save_clocks(record.id, outcome.clocks)
         if outcome.overdue_alerts:
@@ -138,6 +139,18 @@ class SlaDesk:
             **extended.to_payload(),
         }
         return [EventDraft("sla_extended", payload)]
+
+
+def _accepted(run: InstanceRun, policy: SlaPolicy) -> bool:
+    """Has the case passed the element the overall limit counts from?"""
+    starts = policy.overall.starts_at
+    if not starts:
+        return True
+    if any(run.passed(element) for element in starts):
+        # Moved on, but not into a pause (补正): the law counts from 受理,
+        # which a request for 补正 is not.
+        return not any(policy.pauses_overall(stage) for _, _, stage in run.active_stages())
+    return False
 
 
 def _stage(run: InstanceRun, policy: SlaPolicy, task_id: str, element_id: str, stage: str) -> ActiveStage:

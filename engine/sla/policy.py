@@ -31,6 +31,14 @@ File format (``processes/sla/*.sla.json``); abridged from
       "pause_stages": ["awaiting_correction"]
     }
 
+The overall limit starts when the instance starts unless ``"starts_at"``
+names the element whose completion is the legal start: for 低保 that is the
+受理 task (``"starts_at": "db_accept"``, 第22条 "自受理之日起"; a list when the
+policy governs several processes, each naming its own). It starts
+once that element has completed and the case has moved on from it (not while
+it waits for 补正 and the 受理 task is to be done again). Stages always start
+with their own task.
+
 ``escalate_to`` names one role or a list of roles: an overdue limit raises one
 督办 to each. A stage may take its deadline from the task's own data instead
 of counting ``limit`` from the task's start: ``"due_from": "handoff.due_on"``
@@ -75,6 +83,7 @@ class Limit:
     counts_in_overall: bool = True
     source: str | None = None
     due_from: tuple[str, ...] | None = None  # path of the deadline date in the task's data
+    starts_at: tuple[str, ...] = ()  # overall only: the element whose completion starts it (受理)
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,7 @@ _LIMIT_KEYS = {
     "counts_in_overall",
     "source",
     "due_from",
+    "starts_at",
 }
 _TOP_KEYS = {
     "id",
@@ -139,6 +149,7 @@ _TOP_KEYS = {
 }
 
 
+_ELEMENT_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _DATA_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
@@ -203,6 +214,20 @@ class _Reader:
             return None
         return tuple(value.split("."))
 
+    def elements(self, data: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            return ()
+        values = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and _ELEMENT_ID.fullmatch(v) for v in values)
+        ):
+            self.fail(f"{path}{key}", f"必须是流程中的环节标识（BPMN 元素 id，如 db_accept）或其列表，收到 {value!r}")
+            return ()
+        return tuple(values)
+
     def unknown(self, data: Mapping[str, Any], allowed: set[str], path: str) -> None:
         for key in sorted(set(data) - allowed):
             self.fail(f"{path}{key}", "未知字段")
@@ -233,6 +258,7 @@ class _Reader:
             counts_in_overall=self.flag(data, "counts_in_overall", path, True),
             source=self.text(data, "source", path, required=False),
             due_from=self.data_path(data, "due_from", path),
+            starts_at=self.elements(data, "starts_at", path),
         )
 
 
@@ -258,6 +284,8 @@ def load_policy(text: str | bytes, *, source: str) -> SlaPolicy:
             if key == "overall":
                 reader.fail("stages.overall", "overall 是保留字")
             parsed = reader.limit(key, raw, f"stages.{key}.")
+            if parsed is not None and parsed.starts_at:
+                reader.fail(f"stages.{key}.starts_at", "环节时限自本环节开始起算，只有总时限可以指定起算环节")
             if parsed is not None:
                 stages[key] = parsed
     extension = None
@@ -328,6 +356,24 @@ def stage_references(spec: Mapping[str, Any]) -> dict[str, str]:
             if stage:
                 found[task.get("bpmn_id") or name] = stage
     return found
+
+
+def start_problems(process_id: str, file: str, spec: Mapping[str, Any], policies: Iterable[SlaPolicy]) -> list[Problem]:
+    """A policy's ``starts_at`` must name an element of every process it governs,
+    or the overall clock would never start."""
+    specs = [spec.get("spec", {}), *spec.get("subprocess_specs", {}).values()]
+    elements = {t.get("bpmn_id") or n for p in specs for n, t in p.get("task_specs", {}).items()}
+    return [
+        Problem(
+            "SLA_START_UNKNOWN",
+            f"时限政策 {policy.id} 的总时限自「{'、'.join(policy.overall.starts_at)}」起算，本流程没有该环节",
+            Location(file, None, None, "starts_at"),
+        )
+        for policy in policies
+        if process_id in policy.processes
+        and policy.overall.starts_at
+        and not elements.intersection(policy.overall.starts_at)
+    ]
 
 
 def stage_problems(

@@ -62,12 +62,16 @@ def track(
     region: str | None,
     calendar: WorkCalendar,
     now: datetime,
+    accepted: bool = True,
 ) -> Outcome:
+    """``accepted``: has the case reached the point its overall limit counts
+    from (the policy's ``starts_at``, e.g. 受理)? Until then there is no
+    overall clock, only stage clocks."""
     by_key = {c.key: c for c in clocks}
     out = Outcome([])
     active = {f"task:{s.task_id}": s for s in stages}
 
-    if running and "overall" not in by_key:
+    if running and accepted and "overall" not in by_key:
         overall = sla.start_clock(
             instance_id=instance_id, key="overall", limit=policy.overall, policy=policy,
             region=region, now=now, calendar=calendar,

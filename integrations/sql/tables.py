@@ -222,3 +222,14 @@ class UserAccount(SQLModel, table=True):
     org_unit: str = Field(index=True)
     password_hash: str
     active: bool = True
+
+
+class DemoClockRow(SQLModel, table=True):
+    """The demo clock's offset over the system clock (one row, ``jiuzhu serve --demo`` only),
+    stored so that every server and worker process of a demo agrees on the time."""
+
+    __tablename__ = "demo_clock"
+    id: int = Field(primary_key=True)
+    offset_seconds: int = 0
+    moved_at: datetime
+    moved_by: str | None = None

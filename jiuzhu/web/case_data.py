@@ -73,7 +73,7 @@ def find(data: Mapping[str, Any], *keys: str) -> Any:
 
 
 def household(data: Mapping[str, Any]) -> Household:
-    applicant = find(data, "applicant")
+    applicant = find(data, "applicant", "person")  # 临时救助 急难型 names the person the emergency befell
     applicant = dict(applicant) if isinstance(applicant, Mapping) else {}
     if not applicant.get("name") and isinstance(find(data, "applicant_name"), str):
         applicant["name"] = find(data, "applicant_name")

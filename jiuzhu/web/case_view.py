@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from engine.audit import AuditEvent
@@ -28,6 +30,17 @@ class Case:
     @property
     def overall(self) -> ClockStatus | None:
         return next((c for c in self.clocks if c.clock.key == "overall"), None)
+
+
+def accepted_at(events: Sequence[AuditEvent]) -> datetime | None:
+    """受理: the moment the overall limit started, as the audit chain recorded
+    it. The policy names where that is (民发〔2021〕57号 第22条 "自受理之日起"
+    for 低保: the 受理审查 task's completion), so a case still waiting for
+    受理 or for 补正 has no 受理日期."""
+    for e in events:
+        if e.type == "sla_clock_started" and e.payload.get("clock") == "overall":
+            return e.occurred_at
+    return None
 
 
 def places(directory: Directory, code: str | None) -> tuple[str | None, str | None]:
@@ -69,7 +82,7 @@ def load_case(context: WebContext, instance_id: str) -> Case:
         ready_names=[t.name for t in view.ready],
         overall=overall.clock if overall else None,
         state_code=overall.state if overall else None,
-        days_left=overall.working_days_left if overall else None,
+        days_left=overall.left if overall else None,
     )
     return Case(view, clocks, row, decided, events)
 

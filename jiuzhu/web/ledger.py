@@ -17,6 +17,7 @@ from engine.decisions import Decision
 from engine.ports import InstanceRecord
 from engine.runtime.task_facts import mask_id
 from engine.sla import clocks as sla
+from jiuzhu import timefmt
 from jiuzhu.web.case_data import Household
 
 STATUS_LABELS = {
@@ -61,7 +62,7 @@ class LedgerRow:
     assistance_type: str
     township: str | None
     village: str | None
-    accepted_on: date
+    accepted_on: date | None  # 受理: when the overall limit started; None before
     stage: str
     due_on: date | None
     days_left: int | None
@@ -107,14 +108,14 @@ def ledger_row(
         assistance_type=household.assistance_type or procedure,
         township=township,
         village=village,
-        accepted_on=sla.local_date(record.created_at),
+        accepted_on=timefmt.day_of(overall.started_at) if overall else None,
         stage="、".join(ready_names) if running and ready_names else STATUS_LABELS.get(record.status, "—"),
-        due_on=overall.due_on if overall else None,
+        due_on=timefmt.deadline_day(overall.due_at) if overall else None,
         days_left=days_left if running else None,
         state=state,
         state_code=(state_code or record.status) if running else record.status,
         outcome=decided.outcome if decided else None,
-        decided_on=sla.local_date(decided.decided_at) if decided else None,
+        decided_on=timefmt.day_of(decided.decided_at) if decided else None,
         decided_body=decided_body if decided else None,
         amount=decided.amount if decided else None,
         certificate_no=decided.certificate_no if decided else None,

@@ -18,7 +18,7 @@ from jiuzhu.web.case_data import documents, household, id_numbers, masked
 from jiuzhu.web.case_decision import OUTCOME_LABELS
 from jiuzhu.web.case_items import case_items
 from jiuzhu.web.case_path import case_path, sequence_flows
-from jiuzhu.web.case_view import Case, element_names, load_case, visible_cases
+from jiuzhu.web.case_view import Case, accepted_at, element_names, load_case, visible_cases
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.deps import CurrentUser, authorize_case, may_open, sees_full_id
 from jiuzhu.web.ledger import COLUMNS, STATUS_LABELS, ledger_xlsx
@@ -124,6 +124,7 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
         {
             "case": case,
             "record": record,
+            "accepted_at": accepted_at(events),
             "procedure": context.process_name(record.process_id),
             "org_name": context.directory().unit_name(record.org_unit),
             "people": people if full else masked(people),

@@ -20,10 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from engine.audit import AuditEvent
-from engine.clock import SHANGHAI
 from engine.decisions import Decision
 from engine.errors import ConflictError, NotFoundError
-from engine.sla.clocks import local_date
+from jiuzhu import timefmt
 from jiuzhu.web.case_data import household
 from jiuzhu.web.case_decision import notices_profile, rules_for
 from jiuzhu.web.case_view import Case, load_case, places
@@ -35,8 +34,8 @@ router = APIRouter(include_in_schema=False)
 DECISION_KINDS = ("approval", "rejection")
 
 
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def chinese_date(day: date | None) -> str:
+    return timefmt.chinese_day(day) if day else "—"
 
 
 def chinese_month(value: str | None) -> str:
@@ -50,7 +49,7 @@ def notice_values(context: WebContext, case: Case, decided: Decision, title: str
     profile = notices_profile(context.settings.notices_file)
     people = household(data)
     township, _village = places(context.directory(), record.org_unit)
-    on = decided.decided_at.astimezone(SHANGHAI).date()
+    on = timefmt.day_of(decided.decided_at)
     return {
         **profile,
         "title": title,
@@ -134,7 +133,7 @@ def happiness_values(context: WebContext, case: Case) -> dict[str, Any]:
     family = data.get("household")
     applicant = family.get("applicant_name") if isinstance(family, dict) else None
     township, _village = places(context.directory(), record.org_unit)
-    on = local_date(context.engine.clock.now())
+    on = timefmt.day_of(context.engine.clock.now())
     granted = sum(1 for r in rows if r.get("status") == "已享受")
     return {
         **profile,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +9,8 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from engine.clock import SHANGHAI
 from engine.sla.clocks import STATE_LABELS
+from jiuzhu import timefmt
 from jiuzhu.web.auth import csrf_token
 from jiuzhu.web.routes import home_of, route_paths
 from jiuzhu.web.starting import START_ROLES
@@ -20,14 +19,15 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
-def beijing(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return moment.astimezone(SHANGHAI).strftime(fmt) if moment else "—"
-
-
-templates.env.filters["beijing"] = beijing
+# The one way pages show time (jiuzhu/timefmt.py): a moment to the minute, a
+# deadline as the Beijing day it runs out, a day as the day a moment falls on.
+templates.env.filters["beijing"] = timefmt.moment
+templates.env.filters["deadline"] = timefmt.deadline
+templates.env.filters["day"] = timefmt.day
+templates.env.filters["days_left"] = timefmt.days_left_text
 templates.env.globals["STATE_LABELS"] = STATE_LABELS
 NAV = (("/inbox", "待办"), ("/cases", "案件"), ("/dashboard", "统计"), ("/audit", "审计"))
-ADMIN_NAV = (("/outbox", "推送投递"),)  # administrators only
+ADMIN_NAV = (("/outbox", "推送投递"), ("/admin/demo-clock", "演示时钟"))  # administrators; 演示时钟 only in demo mode
 PARTNER_NAV = (("/partner", "联办待办"),)  # a partner department works only on its handoffs
 START_NAV = (("/cases/new", "新建申请"),)  # whoever may open a case (jiuzhu/web/starting.py)
 

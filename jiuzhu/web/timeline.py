@@ -12,11 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from engine.audit import AuditEvent
-from engine.clock import SHANGHAI
+from jiuzhu import timefmt
 
 # Kinds group lines for colour and filtering on the page.
 PEOPLE, SYSTEM, CLOCK, PROBLEM = "people", "system", "clock", "problem"
 UNITS = {"working_days": "个工作日", "natural_days": "天"}
+
+_due = timefmt.deadline  # a deadline in an event is the Beijing day it runs out
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -
         targets = "、".join(_q(name(x)) for x in p.get("taken") or []) or "（无）"
         return f"网关走向：{_q(p.get('name') or el)} → {targets}", SYSTEM
     if t == "timer_armed":
-        return f"定时器{_q(el)}已设置，{_beijing(p.get('due_at'))} 到期", CLOCK
+        return f"定时器{_q(el)}已设置，{timefmt.due_moment(p.get('due_at'))} 到期", CLOCK
     if t == "timer_fired":
         return f"定时器触发：{_q(el)}", CLOCK
     if t == "script_run":
@@ -96,7 +98,7 @@ def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -
     if t == "instance_terminated":
         return f"终止了案件，原因：{p.get('reason')}", PEOPLE
     if t == "sla_clock_started":
-        return f"开始计时：{_q(p.get('name'))}时限 {_limit(p)}，{p.get('due_on')} 到期", CLOCK
+        return f"开始计时：{_q(p.get('name'))}时限 {_limit(p)}，{_due(p.get('due_on'))} 到期", CLOCK
     if t == "sla_clock_closed":
         verdict = "按时完成" if p.get("on_time") else "超期完成"
         stage = "总时限" if p.get("clock") == "overall" else (el or p.get("stage"))
@@ -104,21 +106,27 @@ def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -
     if t == "sla_paused":
         return f"总时限暂停计时（{'、'.join(map(str, p.get('because') or []))}）", CLOCK
     if t == "sla_resumed":
-        return f"总时限恢复计时，到期日调整为 {p.get('due_on')}", CLOCK
+        return f"总时限恢复计时，到期日调整为 {_due(p.get('due_on'))}", CLOCK
     if t == "sla_extended":
         return (
-            f"总时限延期至 {_limit(p)}（原到期 {p.get('old_due_on')}，新到期 {p.get('due_on')}），"
+            f"总时限延期至 {_limit(p)}（原到期 {_due(p.get('old_due_on'))}，新到期 {_due(p.get('due_on'))}），"
             f"批准人 {p.get('approver')}（{p.get('approver_role')}），原因：{p.get('reason')}",
             PEOPLE,
         )
     if t == "sla_warning":
-        return f"时限预警：{_q(p.get('name'))}将于 {p.get('due_on')} 到期", CLOCK
+        return f"时限预警：{_q(p.get('name'))}将于 {_due(p.get('due_on'))} 到期", CLOCK
     if t == "sla_overdue":
-        return f"时限超期：{_q(p.get('name'))}已于 {p.get('due_on')} 到期，督办 {escalated_to(p)}", PROBLEM
+        return (
+            f"时限超期：{_q(p.get('name'))}已于 {_due(p.get('due_on'))} 到期，督办 {escalated_to(p)}",
+            PROBLEM,
+        )
     if t.startswith(("handoff_", "partner_", "webhook_")):
         return _partner_text(t, p)
     if t == "deadline_recomputed":
-        return f"节假日安排更新，到期日 {p.get('old_due_on')} → {p.get('new_due_on')}", CLOCK
+        return (
+            f"节假日安排更新，到期日 {_due(p.get('old_due_on'))} → {_due(p.get('new_due_on'))}",
+            CLOCK,
+        )
     return f"系统事件 {t}", SYSTEM
 
 
@@ -131,7 +139,7 @@ def _partner_text(t: str, p: Mapping[str, Any]) -> tuple[str, str]:
     dept = p.get("department") or "联办部门"
     if t == "handoff_opened":
         again = "重新" if p.get("event") == "handoff.resent" else ""
-        due = f"，{p['due_on']} 前反馈" if p.get("due_on") else ""
+        due = f"，{_due(p['due_on'])} 前反馈" if p.get("due_on") else ""
         item = _q(p.get("item_name") or p.get("item"))
         return f"{again}推送联办事项{item}至{dept}（第 {p.get('round') or 1} 轮{due}）", SYSTEM
     if t == "partner_leased":
@@ -161,9 +169,7 @@ def escalated_to(payload: Mapping[str, Any]) -> str:
 
 
 def _beijing(value: Any) -> str:
-    if not isinstance(value, str):
-        return "—"
-    return datetime.fromisoformat(value).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return timefmt.moment(value) if isinstance(value, str) else timefmt.NONE
 
 
 def timeline(
@@ -186,6 +192,6 @@ def timeline(
         if told is None:
             continue
         who = display_name(e.actor) if e.actor else None
-        when = e.occurred_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        when = timefmt.moment(e.occurred_at)
         lines.append(Line(e.seq, e.occurred_at, when, who, told[0], told[1]))
     return lines

@@ -108,6 +108,12 @@ def state_is(world: World, label: str, state: str) -> None:
     assert shown == state or shown.startswith(f"{state}（"), f"「{label}」处于「{shown}」（{actual}）状态"
 
 
+@then(parsers.re(r"「(?P<label>[^」]+)」尚未开始计时"))
+@restarts
+def clock_not_started(world: World, label: str) -> None:
+    assert world.clocks(label) == [], f"「{label}」已开始计时"
+
+
 @then(parsers.re(r"「(?P<label>[^」]+)」还剩 (?P<n>\d+) 个工作日"))
 @restarts
 def days_left(world: World, label: str, n: str) -> None:

@@ -126,9 +126,10 @@ def test_claims_of_a_dead_worker_fire_once_when_their_lease_runs_out(
     engine = timer_engine(store, RedisWakeups(redis_client, key_prefix=prefix, lease_seconds=1.0))
     deploy(engine, DATA_TIMER, forms_dir=None)
     engine.rebuild_wakeups()
-    due = engine.clock.now() + timedelta(seconds=0.2)
+    # Far enough ahead that no start (slow on a loaded machine) fires its own timer at once.
+    due = engine.clock.now() + timedelta(seconds=3)
     ids = [engine.start("data_timer", {"due": due.isoformat()}, actor="test").record.id for _ in range(10)]
-    time.sleep(0.3)
+    time.sleep((due - engine.clock.now()).total_seconds() + 0.1)
     dead = RedisWakeups(redis_client, key_prefix=prefix, lease_seconds=1.0)
     assert sorted(dead.claim_due(engine.clock.now(), 100)) == sorted(ids)  # claimed, then the worker died
     with Loop(engine, interval=0.2):

@@ -14,16 +14,11 @@ from playwright.sync_api import Page
 
 from engine.clock import FixedClock
 from engine.ports import Draft
-from engine.sandbox.scripts import Sandbox
-from engine.service.facade import Engine
-from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore
-from jiuzhu.api import create_app
 from jiuzhu.demo_cases import application, load_households, opening
-from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
-from tests.conftest import FORMS, PROCESSES, ROOT
 from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
-from tests.support.web_support import WebWorld, demo_accounts, web_settings
+from tests.support.start_world import real_world
+from tests.support.web_support import WebWorld
 
 HOUSEHOLD = load_households()["刘桂芳"]  # 东城街道 杨柳社区
 WRONG_ID = HOUSEHOLD["application"]["applicant"]["id_number"][:-1] + "7"  # check digit is 6
@@ -32,15 +27,7 @@ REASON = "丈夫去世，本人无固定收入，独自抚养子女"
 
 @pytest.fixture
 def world(make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str) -> WebWorld:
-    connectors = default_connectors(PROCESSES, ROOT / "demo" / "hedui_records.json")
-    engine = Engine(make_store(), clock, Sandbox(helpers=HELPERS), connectors=connectors)
-    deploy_paths(engine, [PROCESSES], FORMS, actor="designer")
-    config = web_settings(db_url)
-    context = build_web_context(engine, config)
-    units, users = demo_accounts()
-    context.accounts.save_org_units(list(units))
-    context.accounts.save_users(list(users))
-    return WebWorld(engine, create_app(engine, config, web_context=context), context)
+    return real_world(make_store, clock, db_url)
 
 
 def _filed_by_the_village(world: WebWorld) -> str:

@@ -12,7 +12,6 @@ from engine.ports import Store
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import Engine
 from engine.sla.functions import HELPERS
-from jiuzhu.api import create_app
 from jiuzhu.demo_cases import (
     ACCEPT,
     CHECK_INTAKE,
@@ -23,9 +22,9 @@ from jiuzhu.demo_cases import (
     load_households,
     opening,
 )
-from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
+from jiuzhu.wiring import default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
-from tests.support.web_support import WebWorld, demo_accounts, web_settings
+from tests.support.web_support import WebWorld, web_over
 
 FAMILY = "周明"
 VILLAGE = "qinghe.nanshan.shiqiao"
@@ -42,12 +41,7 @@ def dibao_engine(store: Store, clock: FixedClock) -> Engine:
 
 
 def dibao_web(engine: Engine, db_url: str) -> WebWorld:
-    config = web_settings(db_url)
-    context = build_web_context(engine, config)
-    units, users = demo_accounts()
-    context.accounts.save_org_units(list(units))
-    context.accounts.save_users(list(users))
-    return WebWorld(engine, create_app(engine, config, web_context=context), context)
+    return web_over(engine, db_url)
 
 
 def do(engine: Engine, iid: str, element_id: str, form: dict[str, Any], actor: str) -> None:

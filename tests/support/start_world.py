@@ -10,19 +10,13 @@ from engine.sandbox.scripts import Sandbox
 from engine.service.facade import Engine
 from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore
-from jiuzhu.api import create_app
-from jiuzhu.wiring import build_web_context, default_connectors, deploy_paths
+from jiuzhu.wiring import default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
-from tests.support.web_support import WebWorld, demo_accounts, web_settings
+from tests.support.web_support import WebWorld, web_over
 
 
 def real_world(make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str) -> WebWorld:
     connectors = default_connectors(PROCESSES, ROOT / "demo" / "hedui_records.json")
     engine = Engine(make_store(), clock, Sandbox(helpers=HELPERS), connectors=connectors)
     deploy_paths(engine, [PROCESSES], FORMS, actor="designer")
-    config = web_settings(db_url)
-    context = build_web_context(engine, config)
-    units, users = demo_accounts()
-    context.accounts.save_org_units(list(units))
-    context.accounts.save_users(list(users))
-    return WebWorld(engine, create_app(engine, config, web_context=context), context)
+    return web_over(engine, db_url)

@@ -71,6 +71,16 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
+def web_over(engine: Engine, db_url: str, **settings: str) -> WebWorld:
+    """The web and API over ``engine``, with the demo org units and users."""
+    config = web_settings(db_url, **settings)
+    context = build_web_context(engine, config)
+    units, users = demo_accounts()
+    context.accounts.save_org_units(list(units))
+    context.accounts.save_users(list(users))
+    return WebWorld(engine, create_app(engine, config, web_context=context), context)
+
+
 def make_world(make_engine_for: Callable[..., Engine], db_url: str, **settings: str) -> WebWorld:
     engine = make_engine_for()
     deploy_paths(
@@ -79,9 +89,4 @@ def make_world(make_engine_for: Callable[..., Engine], db_url: str, **settings: 
         FORMS,
         actor="designer",
     )
-    config = web_settings(db_url, **settings)
-    context = build_web_context(engine, config)
-    units, users = demo_accounts()
-    context.accounts.save_org_units(list(units))
-    context.accounts.save_users(list(users))
-    return WebWorld(engine, create_app(engine, config, web_context=context), context)
+    return web_over(engine, db_url, **settings)

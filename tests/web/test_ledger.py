@@ -4,19 +4,28 @@ Decision) and the workbook (pure)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from io import BytesIO
 
 from openpyxl import load_workbook
 
 from engine.decisions import Decision
 from engine.ports import InstanceRecord
+from engine.sla.clocks import SlaClock, end_of_day
 from jiuzhu.web.case_data import documents, household, id_numbers, masked
 from jiuzhu.web.ledger import COLUMNS, ledger_row, ledger_xlsx
 
 RECORD = InstanceRecord(
     "0123456789abcdef", "dibao", 1, "completed", "", 3,
     datetime(2026, 11, 2, 17, 0, tzinfo=UTC), datetime(2026, 11, 20, 2, 0, tzinfo=UTC), business_key=None,
+)  # fmt: skip
+
+
+OVERALL = SlaClock(
+    instance_id=RECORD.id, key="overall", stage="overall", name="审核确认总时限", policy_id="dibao.national@2021-57",
+    region="CN", started_at=datetime(2026, 11, 3, 17, 0, tzinfo=UTC), limit=30, unit="working_days",
+    roll_to_working_day=True, warn_before=5, escalate_to=(), due_on=date(2026, 12, 15),
+    due_at=end_of_day(date(2026, 12, 15)), warn_at=None, provisional=False, calendar_version="",
 )  # fmt: skip
 
 
@@ -55,7 +64,15 @@ def test_ledger_row_and_workbook() -> None:
         village=None, ready_names=[], overall=None, state_code=None, days_left=None,
     )  # fmt: skip
     assert row.case_no == "01234567" and row.state == "已办结" and row.stage == "已办结"
-    assert row.accepted_on.isoformat() == "2026-11-03"  # 01:00 in Beijing the next day
+    assert row.accepted_on is None  # no overall clock: never accepted (受理)
+    accepted = ledger_row(
+        RECORD, h, GRANTED, "清河县民政局", procedure="低保审核确认", township=None, village=None, ready_names=[],
+        overall=OVERALL, state_code="closed_on_time", days_left=None,
+    )  # fmt: skip
+    # 受理 is when the overall limit started (01:00 in Beijing the next day), not the record's creation;
+    # the deadline is the Beijing day it runs out, not the UTC date of its midnight.
+    assert accepted.accepted_on is not None and accepted.accepted_on.isoformat() == "2026-11-04"
+    assert accepted.due_on is not None and accepted.due_on.isoformat() == "2026-12-15"
     assert row.decided_on is not None and row.decided_on.isoformat() == "2026-11-20"
     assert (row.outcome, row.decided_body, row.certificate_no, row.payment_start) == (
         "纳入",

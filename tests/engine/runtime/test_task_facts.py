@@ -15,6 +15,8 @@ def test_applicant_is_found_where_procedures_keep_it() -> None:
         "11010519491231002X",
     )
     assert applicant({"household": {"applicant_name": "王五"}}) == ("王五", None)
+    # 临时救助 急难型 keeps the person the emergency befell as ``person``
+    assert applicant({"person": {"name": "孙丽", "id_number": "13993119791010024X"}}) == ("孙丽", "13993119791010024X")
     assert applicant({"applicant": "not an object", "other": 1}) == (None, None)
 
 

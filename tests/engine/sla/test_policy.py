@@ -107,3 +107,31 @@ def test_stage_references_must_exist_in_governing_policies() -> None:
     problems = stage_problems("sla_skeleton", "p.bpmn", {"t1": "start_investigation", "t2": "nap"}, [national])
     assert [(p.location.element_id, p.code) for p in problems] == [("t2", "SLA_STAGE_UNKNOWN")]
     assert stage_problems("unrelated", "p.bpmn", {"t2": "nap"}, [national]) == []
+
+
+def test_starts_at_names_the_element_the_overall_limit_counts_from() -> None:
+    import json as _json
+
+    from engine.sla.policy import PolicyInvalid as _Invalid
+    from engine.sla.policy import load_policy as _load
+
+    overall: dict[str, Any] = {"name": "总时限", "limit": 30, "unit": "working_days", "starts_at": "db_accept"}
+    stage: dict[str, Any] = {"name": "环节", "limit": 3, "unit": "working_days"}
+    base: dict[str, Any] = {
+        "id": "p", "version": "1", "procedure": "dibao", "title": "t", "source": "s",
+        "processes": ["dibao"], "regions": ["CN"],
+        "overall": overall, "stages": {"s": stage},
+    }  # fmt: skip
+    assert _load(_json.dumps(base), source="p.sla.json").overall.starts_at == ("db_accept",)
+    for bad, field in (
+        ({**base, "overall": {**overall, "starts_at": "not an id"}}, "overall.starts_at"),
+        ({**base, "overall": {**overall, "starts_at": []}}, "overall.starts_at"),
+        ({**base, "stages": {"s": {**stage, "starts_at": "x"}}}, "stages.s.starts_at"),
+    ):
+        try:
+            _load(_json.dumps(bad), source="p.sla.json")
+        except _Invalid as exc:
+            assert [p.location.field for p in exc.problems()] == [field]
+            assert exc.problems()[0].location.file == "p.sla.json"
+        else:
+            raise AssertionError(f"{field} was accepted")

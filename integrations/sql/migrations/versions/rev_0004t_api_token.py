@@ -1,7 +1,7 @@
 """api_token: per-user and named system API tokens (the shared token's successor)
 
-Revision ID: 0003t
-Revises: 0002
+Revision ID: 0004t
+Revises: 0003
 Create Date: 2026-12-07 13:35:20.141661
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-# Not "0003": another branch may add its own 0003 at the same time; two heads
-# are then merged by a revision that names both.
-revision = "0003t"
-down_revision = "0002"
+# Not "0004": another branch may add its own next revision at the same time;
+# two heads are then merged by a revision that names both.
+revision = "0004t"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
