@@ -30,6 +30,7 @@ from jiuzhu.api_common import (
 from jiuzhu.api_hygiene import TEXT_LIMIT, BodyLimit, chinese, error_body
 from jiuzhu.api_partner import outbox_router, partner_router
 from jiuzhu.api_sla import sla_router
+from jiuzhu.api_tokens import tokens_router
 from jiuzhu.settings import Settings
 from jiuzhu.web.api_guard import api_guard
 from jiuzhu.web.app import install_web, page_error
@@ -255,6 +256,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
 
     api.include_router(sla_router(engine))
     api.include_router(outbox_router(engine))
+    api.include_router(tokens_router())
     app.include_router(api)
     app.include_router(partner_router(engine, attach(engine)))
 

@@ -1,11 +1,11 @@
-"""Pieces shared by the API routers: the actor header and JSON shapes."""
+"""Pieces shared by the API routers: the actor and JSON shapes."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -16,16 +16,15 @@ from jiuzhu.web.api_guard import api_viewer, viewer_of
 from jiuzhu.web.auth import Viewer
 
 
-async def actor(
-    request: Request,
-    x_actor: Annotated[str | None, Header(description="操作人账号（仅机器客户端使用令牌时；登录用户即其本人）")] = None,
-) -> str | None:
-    viewer = viewer_of(request)
-    return x_actor if viewer.is_system else viewer.username
+async def actor(request: Request) -> str:
+    """The audit actor: the authenticated principal (username or
+    ``system:<name>``). No header can name someone else: ``X-Actor``, which
+    once did, is ignored."""
+    return viewer_of(request).username
 
 
 # Module level: with postponed annotations FastAPI resolves these names in the module's globals.
-Actor = Annotated[str | None, Depends(actor)]
+Actor = Annotated[str, Depends(actor)]
 Caller = Annotated[Viewer, Depends(api_viewer)]
 
 

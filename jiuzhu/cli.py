@@ -87,7 +87,9 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
         print(demo_accounts_table(demo_users, context.directory()), flush=True)
     print(f"数据库：{settings.database_url}", flush=True)
     if settings.api_token:
-        print(f"API 令牌：Authorization: Bearer {settings.api_token}", flush=True)
+        system = f"system:{settings.api_token_name}"
+        print(f"系统 API 令牌（审计记为 {system}）：Authorization: Bearer {settings.api_token}", flush=True)
+        print(f"个人 API 令牌：登录后在 http://{shown}:{port}/account/tokens 创建", flush=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:

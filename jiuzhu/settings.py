@@ -19,7 +19,8 @@ class Setting:
 SETTINGS = (
     Setting("DATABASE_URL", "sqlite:///var/jiuzhu.db", "数据库地址：默认内嵌 SQLite；postgresql://… 使用 PostgreSQL"),
     Setting("REDIS_URL", None, "Redis 地址（可选，只用于加速；数据库才是唯一事实来源）"),
-    Setting("JIUZHU_API_TOKEN", None, "API 访问令牌；设置后所有 /api 请求须带 Authorization: Bearer <令牌>"),
+    Setting("JIUZHU_API_TOKEN", None, "系统 API 令牌（集成与自动化用，管理员范围）：Authorization: Bearer <令牌>"),
+    Setting("JIUZHU_API_TOKEN_NAME", "machine", "该系统令牌的名称；其调用在审计日志中记为 system:<名称>"),
     Setting("JIUZHU_PROCESSES_DIR", "processes", "流程模型目录（BPMN/DMN）"),
     Setting("JIUZHU_FORMS_DIR", "forms", "表单目录（JSON Schema + UI Schema）"),
     Setting("JIUZHU_TIMER_INTERVAL", "1.0", "内嵌定时器扫描间隔（秒）"),
@@ -58,6 +59,7 @@ class Settings:
     inbox_page_size: int = 20
     notices_file: Path = ROOT / "demo" / "notices.json"
     attachments_dir: Path = ROOT / "var" / "attachments"
+    api_token_name: str = "machine"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -97,4 +99,5 @@ class Settings:
             inbox_page_size=int(get("JIUZHU_INBOX_PAGE_SIZE") or 20),
             notices_file=path("JIUZHU_NOTICES_FILE"),
             attachments_dir=path("JIUZHU_ATTACHMENTS_DIR"),
+            api_token_name=get("JIUZHU_API_TOKEN_NAME") or "machine",
         )

@@ -1,10 +1,13 @@
 """Authorization of every ``/api`` route, deny by default.
 
-A caller is the machine client with the bearer token (acts as ``system``,
-admin) or a signed-in user (session cookie; state-changing calls then need the
-X-CSRF-Token header). Each route is listed in :data:`API_RULES` with the roles
-allowed (``ANYONE``: any signed-in user); a route missing from the table is
-refused to users. Routes with ``{instance_id}`` additionally require the case
+A caller is an authenticated principal, never a name the request asserts:
+the holder of an API token (``Authorization: Bearer``; a user's token acts as
+that user with the user's roles and scope, a system token as
+``system:<name>`` with the admin's) or a signed-in user (session cookie;
+state-changing calls then need the X-CSRF-Token header). With neither, 401.
+Each route is listed in :data:`API_RULES` with the roles allowed
+(``ANYONE``: any principal); a route missing from the table is refused to
+users. Routes with ``{instance_id}`` additionally require the case
 to be in the caller's scope. Finer checks (the org unit of a new case, the lane
 of a task) are made by the route itself with :mod:`jiuzhu.web.auth`.
 """
@@ -18,10 +21,13 @@ from fastapi import Header, Request
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import UnauthorizedError
+from integrations import api_tokens
 from jiuzhu.accounts import ADMIN, AUDITOR, DESIGNER, PARTNER_SUPERVISOR
 from jiuzhu.settings import Settings
-from jiuzhu.web.auth import COUNTY_ROLES, STARTERS, SYSTEM, Viewer, can_see_instance, check_csrf, forbid
+from jiuzhu.web.auth import COUNTY_ROLES, STARTERS, Viewer, can_see_instance, check_csrf, forbid, system_viewer
+from jiuzhu.web.context import WebContext
 from jiuzhu.web.routes import route_template
+from jiuzhu.web.token_policy import principal
 
 ANYONE = ("*",)
 CASEWORKERS = (
@@ -62,15 +68,22 @@ API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/calendar/schedules"): (ADMIN,),
     ("GET", "/api/calendar/add-workdays"): ANYONE,
     ("GET", "/api/calendar/{year}"): ANYONE,
+    # Any principal manages its own tokens; the routes let administrators manage anyone's.
+    ("GET", "/api/tokens"): ANYONE,
+    ("POST", "/api/tokens"): ANYONE,
+    ("POST", "/api/tokens/{token_id}/revoke"): ANYONE,
 }
 
 
 def api_guard(settings: Settings):  # type: ignore[no-untyped-def]
     async def guard(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-        viewer = _caller(request, settings, authorization)
-        if not viewer.is_system:
+        if authorization is not None:
+            viewer = await _token_holder(request, settings, authorization)
+        else:
+            viewer = _session_user(request)
             if request.method not in ("GET", "HEAD"):
-                await check_csrf(request)
+                await check_csrf(request)  # a browser sends the cookie on its own; a token it never does
+        if not viewer.is_system:
             template = route_template(request.app, request.method, request.url.path)
             allowed = API_RULES.get((request.method, template or ""))
             if allowed is None or (allowed != ANYONE and not viewer.has(*allowed)):
@@ -86,17 +99,30 @@ def api_guard(settings: Settings):  # type: ignore[no-untyped-def]
     return guard
 
 
-def _caller(request: Request, settings: Settings, authorization: str | None) -> Viewer:
-    if authorization is not None:
-        if settings.api_token and secrets.compare_digest(authorization, f"Bearer {settings.api_token}"):
-            return SYSTEM
-        raise UnauthorizedError("缺少或错误的访问令牌")
+def _refused() -> UnauthorizedError:
+    return UnauthorizedError("缺少或错误的 API 令牌", code="API_TOKEN_INVALID")
+
+
+async def _token_holder(request: Request, settings: Settings, authorization: str) -> Viewer:
+    token = authorization[7:].strip() if authorization.startswith("Bearer ") else ""
+    configured = settings.api_token
+    if configured and secrets.compare_digest(token.encode(), configured.encode()):
+        return system_viewer(settings.api_token_name)
+    if not api_tokens.looks_like_token(token):
+        raise _refused()
+    context: WebContext = request.app.state.web
+
+    def holder() -> Viewer:
+        return principal(context, api_tokens.authenticate(context.engine, token))
+
+    return await run_in_threadpool(holder)
+
+
+def _session_user(request: Request) -> Viewer:
     viewer: Viewer | None = getattr(request.state, "viewer", None)
-    if viewer is not None:
-        return viewer
-    if settings.api_token is None:
-        return SYSTEM  # no token configured: the development API of old (jiuzhu serve always sets one)
-    raise UnauthorizedError("缺少或错误的访问令牌")
+    if viewer is None:
+        raise UnauthorizedError("请先登录，或使用 API 令牌（Authorization: Bearer <令牌>）", code="NOT_AUTHENTICATED")
+    return viewer
 
 
 def viewer_of(request: Request) -> Viewer:

@@ -48,7 +48,7 @@ class _Who:
 
 def install_web(app: FastAPI, context: WebContext) -> None:
     app.state.web = context
-    from jiuzhu.web import pages_auth, pages_inbox, pages_outbox, pages_partner, pages_task
+    from jiuzhu.web import pages_auth, pages_inbox, pages_outbox, pages_partner, pages_task, pages_tokens
 
     app.add_middleware(_Who, context=context)  # inside the session middleware added next
     settings = context.settings
@@ -73,6 +73,7 @@ def install_web(app: FastAPI, context: WebContext) -> None:
     app.include_router(pages_task.router)
     app.include_router(pages_partner.router)
     app.include_router(pages_outbox.router)
+    app.include_router(pages_tokens.router)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:

@@ -1,10 +1,11 @@
 """Who is asking, and what they may see and do.
 
 Pages and the API share one rule set. A request is made by a :class:`Viewer`:
-a signed-in user (session cookie) or, on ``/api`` only, the machine client
-holding the bearer token (``JIUZHU_API_TOKEN``), which acts as ``system`` with
-the admin role. The decisions below are pure functions of the viewer and a
-record, so pages, API routes and tests all ask the same question.
+a signed-in user (session cookie) or, on ``/api`` only, the holder of an API
+token: a user's token acts as that user, a system token (``JIUZHU_API_TOKEN``
+or one an administrator named) as ``system:<name>`` with the admin role.
+The decisions below are pure functions of the viewer and a record, so
+pages, API routes and tests all ask the same question.
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ def viewer_for(user: User, directory: Directory) -> Viewer:
     )
 
 
-SYSTEM = Viewer("system", "系统接口", (ADMIN,), "", "接口调用", None, None, is_system=True)
+def system_viewer(name: str) -> Viewer:
+    """The principal of a system token: the admin's scope, named in the audit log."""
+    return Viewer(f"system:{name}", f"系统接口（{name}）", (ADMIN,), "", "接口调用", None, None, is_system=True)
 
 
 # -- decisions -------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import httpx2
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from engine.clock import FixedClock
@@ -23,9 +24,16 @@ from jiuzhu.api import create_app
 from jiuzhu.settings import Settings
 from tests.conftest import FORMS, ROOT, SAMPLE
 
+TOKEN = "machine-token"
+MACHINE = {"Authorization": f"Bearer {TOKEN}"}  # the configured system token: acts as system:machine
 
-def settings(db_url: str, token: str | None = None) -> Settings:
+
+def settings(db_url: str, token: str | None = TOKEN) -> Settings:
     return Settings.from_env({"DATABASE_URL": db_url, **({"JIUZHU_API_TOKEN": token} if token else {})})
+
+
+def machine(app: FastAPI) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, headers=MACHINE)
 
 
 def test_sample_process_over_http_with_restarts(
@@ -34,10 +42,10 @@ def test_sample_process_over_http_with_restarts(
     def server() -> TestClient:
         # A new engine, store and app on the same database: nothing survives
         # in memory from one step to the next.
-        return TestClient(create_app(make_engine_for(), settings(db_url)), raise_server_exceptions=False)
+        return machine(create_app(make_engine_for(), settings(db_url)))
 
     files = [("files", (p.name, p.read_bytes())) for p in (SAMPLE, *sorted((FORMS / "sample").glob("*.json")))]
-    r = server().post("/api/deployments", files=files, headers={"X-Actor": "designer"})
+    r = server().post("/api/deployments", files=files)
     assert r.status_code == 201, r.text
     assert [v["process_id"] for v in r.json()["versions"]] == ["material_review"]
 
@@ -45,38 +53,35 @@ def test_sample_process_over_http_with_restarts(
     assert r.status_code == 201, r.text
     iid = r.json()["id"]
 
-    def complete(element: str, data: dict[str, Any], actor: str) -> httpx2.Response:
+    def complete(element: str, data: dict[str, Any]) -> httpx2.Response:
         tasks = server().get(f"/api/instances/{iid}/tasks").json()
         task = next(t for t in tasks if t["element_id"] == element)
-        return server().post(
-            f"/api/instances/{iid}/tasks/{task['id']}/complete", json={"data": data}, headers={"X-Actor": actor}
-        )
+        return server().post(f"/api/instances/{iid}/tasks/{task['id']}/complete", json={"data": data})
 
-    bad = complete("submit_application", {"applicant_name": "赵", "household_size": -1}, "xieliyuan")
+    bad = complete("submit_application", {"applicant_name": "赵", "household_size": -1})
     assert bad.status_code == 422
     fields = {p["field"] for p in bad.json()["problems"]}
     assert fields == {"applicant_name", "household_size"}
     assert all(p["message"] and p["code"].startswith("FORM_") for p in bad.json()["problems"])
 
-    assert (
-        complete("submit_application", {"applicant_name": "赵六", "household_size": 4}, "xieliyuan").status_code == 200
-    )
+    assert complete("submit_application", {"applicant_name": "赵六", "household_size": 4}).status_code == 200
     clock.advance(timedelta(days=2, minutes=1))
     assert server().post("/api/timers/fire").json() == {"instances": 1}
-    assert complete("review_materials", {"materials_complete": True}, "jingbanren").status_code == 200
-    done = complete("approve", {"approved": True, "monthly_amount": 1200.5}, "shenheren")
+    assert complete("review_materials", {"materials_complete": True}).status_code == 200
+    done = complete("approve", {"approved": True, "monthly_amount": 1200.5})
     assert done.status_code == 200 and done.json()["status"] == "completed"
 
     events = server().get(f"/api/instances/{iid}/events").json()
     types = [e["type"] for e in events]
     assert types.count("task_completed") == 3
+    assert {e["actor"] for e in events if e["type"] == "task_completed"} == {"system:machine"}
     assert {"timer_fired", "gateway_decided", "instance_completed"} <= set(types)
     assert server().get(f"/api/instances/{iid}/verify").json()["ok"] is True
     assert server().get("/api/verify").json()["ok"] is True
 
 
 def test_errors_are_json_with_codes(make_engine_for: Callable[..., Engine], db_url: str) -> None:
-    client = TestClient(create_app(make_engine_for(), settings(db_url)), raise_server_exceptions=False)
+    client = machine(create_app(make_engine_for(), settings(db_url)))
     r = client.get("/api/instances/does-not-exist")
     assert r.status_code == 404 and r.json()["code"] == "INSTANCE_NOT_FOUND"
     r = client.post("/api/processes/none/instances", json={"data": []})
@@ -95,6 +100,15 @@ def test_token_is_required_when_configured(make_engine_for: Callable[..., Engine
     assert client.get("/api/processes").status_code == 401
     assert client.get("/api/processes", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     assert client.get("/healthz").status_code == 200
+
+
+def test_without_a_configured_token_the_api_is_closed(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    """No principal, no call: an app built without a token is not an open API acting as nobody."""
+    client = TestClient(create_app(make_engine_for(), settings(db_url, token=None)))
+    r = client.get("/api/processes")
+    assert r.status_code == 401 and r.json()["code"] == "NOT_AUTHENTICATED" and "登录" in r.json()["message"]
+    r = client.get("/api/processes", headers={"Authorization": "Bearer "})
+    assert r.status_code == 401 and r.json()["code"] == "API_TOKEN_INVALID"
 
 
 def _free_port() -> int:
@@ -134,7 +148,7 @@ def test_jiuzhu_serve_demo_starts_and_answers(tmp_path: Path) -> None:
 
 def test_bad_values_are_422_not_500(make_engine_for: Callable[..., Engine], db_url: str) -> None:
     engine = make_engine_for()
-    client = TestClient(create_app(engine, settings(db_url)), raise_server_exceptions=False)
+    client = machine(create_app(engine, settings(db_url)))
     files = [("files", (p.name, p.read_bytes())) for p in (SAMPLE, *sorted((FORMS / "sample").glob("*.json")))]
     assert client.post("/api/deployments", files=files).status_code == 201
     assert client.get("/api/instances", params={"limit": -1}).status_code == 422
@@ -153,7 +167,7 @@ def test_bad_values_are_422_not_500(make_engine_for: Callable[..., Engine], db_u
 
 
 def test_start_form_is_published_and_enforced_over_http(make_engine_for: Callable[..., Engine], db_url: str) -> None:
-    client = TestClient(create_app(make_engine_for(), settings(db_url)), raise_server_exceptions=False)
+    client = machine(create_app(make_engine_for(), settings(db_url)))
     fixtures = ROOT / "tests" / "fixtures" / "engine"
     paths = (fixtures / "start_form.bpmn", fixtures / "start-form-schema.json")
     files = [("files", (p.name, p.read_bytes())) for p in paths]
@@ -171,7 +185,7 @@ def test_start_form_is_published_and_enforced_over_http(make_engine_for: Callabl
 
 def test_completion_body_is_refused_like_any_other_body(make_engine_for: Callable[..., Engine], db_url: str) -> None:
     engine = make_engine_for()
-    client = TestClient(create_app(engine, settings(db_url)), raise_server_exceptions=False)
+    client = machine(create_app(engine, settings(db_url)))
     files = [("files", (p.name, p.read_bytes())) for p in (SAMPLE, *sorted((FORMS / "sample").glob("*.json")))]
     assert client.post("/api/deployments", files=files).status_code == 201
     view = client.post("/api/processes/material_review/instances", json={}).json()
@@ -185,11 +199,12 @@ def test_completion_body_is_refused_like_any_other_body(make_engine_for: Callabl
     form = {"applicant_name": "赵六", "household_size": 4}
     stale = client.post(path, json={"data": form, "expected_revision": view["revision"] + 1})
     assert stale.status_code == 409 and stale.json()["code"] == "REVISION_MISMATCH"
+    # X-Actor once let the token's holder name anyone as the actor; it is ignored now.
     done = client.post(path, json={"data": form, "expected_revision": view["revision"]}, headers={"X-Actor": "xly"})
     assert done.status_code == 200 and done.json()["revision"] == view["revision"] + 1
     completed = [e for e in client.get(f"/api/instances/{view['id']}/events").json() if e["type"] == "task_completed"]
-    assert [(e["actor"], e["payload"]["form_data"]) for e in completed] == [("xly", form)]
+    assert [(e["actor"], e["payload"]["form_data"]) for e in completed] == [("system:machine", form)]
     operation = client.get("/openapi.json").json()["paths"]["/api/instances/{instance_id}/tasks/{task_id}/complete"]
     body = operation["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert set(body["properties"]) == {"data", "expected_revision"}
-    assert "x-actor" in {p["name"].lower() for p in operation["post"]["parameters"]}
+    assert "x-actor" not in {p["name"].lower() for p in operation["post"].get("parameters", [])}

@@ -15,7 +15,8 @@ from tests.conftest import FORMS, PROCESSES
 
 
 def client_for(engine: Engine, db_url: str) -> TestClient:
-    return TestClient(create_app(engine, Settings.from_env({"DATABASE_URL": db_url})), raise_server_exceptions=False)
+    app = create_app(engine, Settings.from_env({"DATABASE_URL": db_url, "JIUZHU_API_TOKEN": "t"}))
+    return TestClient(app, raise_server_exceptions=False, headers={"Authorization": "Bearer t"})
 
 
 def test_sla_over_http(make_engine_for: Callable[..., Engine], db_url: str, clock: FixedClock) -> None:

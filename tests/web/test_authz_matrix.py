@@ -41,7 +41,7 @@ PUBLIC = {
 
 @dataclass(frozen=True)
 class Caller:
-    name: str  # a demo username, "anonymous" or "machine"
+    name: str  # a demo username, "anonymous", "machine" or "token:<username>" (the user's own API token)
     roles: frozenset[str]
     sees_case: bool  # the case's org unit is in the caller's scope
     handler: bool  # may act on the case's 受理 task (lane 乡镇(街道)经办人, in scope)
@@ -69,6 +69,9 @@ CALLERS = [
     _caller("audit", {"auditor"}),
     _caller("designer", {"designer"}, sees=False),
     _caller("admin", {"admin"}, handler=True),
+    # A user's API token acts as the user: the same roles and scope, but no pages.
+    _caller("token:jb_dongcheng", {"township_handler"}, handler=True),
+    _caller("token:xl_shangzhuang", {"village_assistant"}, sees=False),
 ]
 
 SIGNED_IN = {"village_assistant", "township_handler", "township_reviewer", "county_officer", "check_center"} | {
@@ -103,8 +106,8 @@ def handler(c: Caller) -> bool:
 
 
 def session_only(rule: Callable[[Caller], bool]) -> Callable[[Caller], bool]:
-    """Pages take a session, never the machine token."""
-    return lambda c: c.name != "machine" and rule(c)
+    """Pages take a session, never an API token."""
+    return lambda c: c.name != "machine" and not c.name.startswith("token:") and rule(c)
 
 
 STARTERS = ("village_assistant", "township_handler", "county_officer", "admin")
@@ -173,9 +176,21 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/api/external/{handoff_id}/complete"): nobody,
     ("POST", "/api/external/{handoff_id}/fail"): nobody,
     ("POST", "/api/external/{handoff_id}/return"): nobody,
+    # API tokens: every principal manages its own (the routes let administrators manage anyone's);
+    # the matrix's token id is nobody's, so 404 after authorization.
+    ("GET", "/api/tokens"): anyone,
+    ("POST", "/api/tokens"): anyone,
+    ("POST", "/api/tokens/{token_id}/revoke"): anyone,
+    ("GET", "/account/tokens"): session_only(anyone),
+    ("POST", "/account/tokens"): session_only(anyone),
+    ("POST", "/account/tokens/{token_id}/revoke"): session_only(anyone),
+    ("GET", "/admin/tokens"): session_only(role("admin")),
+    ("POST", "/admin/tokens"): session_only(role("admin")),
 }
 # Routes whose object the matrix does not create: 404 after authorization is right.
 ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue"), ("GET", "/cases/{instance_id}/documents/{sha256}")} | {
+    ("POST", "/api/tokens/{token_id}/revoke"),
+    ("POST", "/account/tokens/{token_id}/revoke"),
     ("GET", "/partner/handoffs/{handoff_id}"),
     ("POST", "/partner/handoffs/{handoff_id}/accept"),
     ("POST", "/partner/handoffs/{handoff_id}/return"),
@@ -212,6 +227,7 @@ def _request(
         .replace("{kind}", "rejection")
         .replace("{handoff_id}", case)
         .replace("{event_id}", "1")
+        .replace("{token_id}", "0123456789ab")
     )
     kwargs: dict[str, Any] = {}
     bodies: dict[str, Any] = {
@@ -236,6 +252,9 @@ def _request(
         "/api/external/{handoff_id}/complete": {"json": {"lock_token": "t", "result": {"granted": True}}},
         "/api/external/{handoff_id}/fail": {"json": {"lock_token": "t", "reason": "不符合条件"}},
         "/api/external/{handoff_id}/return": {"json": {"lock_token": "t", "reason": "不符合条件"}},
+        "/api/tokens": {"json": {"name": "矩阵"}} if method == "POST" else {},
+        "/account/tokens": {"data": {"name": "矩阵"}} if method == "POST" else {},
+        "/admin/tokens": {"data": {"name": "矩阵", "holder": "xl_yangliu"}} if method == "POST" else {},
     }
     if template == "/api/calendar/add-workdays":
         path += "?start=2026-11-02&n=3"
@@ -278,6 +297,14 @@ def test_matrix_every_route_every_role_in_and_out_of_scope(world: WebWorld) -> N
             clients[caller.name] = (world.client(), None, {})
         elif caller.name == "machine":
             clients[caller.name] = (world.client(), None, {"Authorization": f"Bearer {TOKEN}"})
+        elif caller.name.startswith("token:"):
+            made = world.client().post(
+                "/api/tokens",
+                json={"name": "矩阵", "username": caller.name.removeprefix("token:")},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+            assert made.status_code == 201, made.text
+            clients[caller.name] = (world.client(), None, {"Authorization": f"Bearer {made.json()['token']}"})
         else:
             client = world.signed_in(caller.name)
             clients[caller.name] = (client, csrf_of(client.get("/inbox", follow_redirects=True).text), {})
@@ -294,7 +321,7 @@ def test_matrix_every_route_every_role_in_and_out_of_scope(world: WebWorld) -> N
             api = key[1].startswith("/api")
             method, path, kwargs = _request(key, case, task, token, api)
             kwargs["headers"] = {**kwargs.get("headers", {}), **headers}
-            if not api and caller.name == "machine":
+            if not api and "Authorization" in kwargs["headers"]:
                 kwargs["headers"].pop("Authorization")  # pages ignore tokens; try anyway below
             r = client.request(method, path, **kwargs)
             denied = _denied(r.status_code, r.headers.get("location"))
