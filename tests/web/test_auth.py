@@ -98,12 +98,15 @@ def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
     from sqlalchemy import inspect
 
     from integrations.sql import SqlStore
+    from tests.support.schema import SINCE_BASELINE
 
     store = SqlStore.from_url(db_url)
     store.create_schema()
     with store.engine.begin() as conn:  # as a release before Alembic left it
         conn.exec_driver_sql("ALTER TABLE ready_task DROP COLUMN applicant_name")
         conn.exec_driver_sql("DROP TABLE alembic_version")
+        for table in sorted(SINCE_BASELINE):
+            conn.exec_driver_sql(f"DROP TABLE {table}")
     store.create_schema()
     assert "applicant_name" in {c["name"] for c in inspect(store.engine).get_columns("ready_task")}
     store.close()

@@ -19,6 +19,7 @@ from engine.sla.tracker import OverdueAlert
 from integrations.sql import SqlStore, make_engine, migrations
 from jiuzhu import cli
 from tests.conftest import FIXTURES
+from tests.support.schema import SINCE_BASELINE
 
 PRE_ALEMBIC = FIXTURES / "pre_alembic"
 
@@ -83,10 +84,6 @@ def test_a_database_of_a_release_before_alembic_is_upgraded_with_its_rows(
     assert cli.main(["db", "upgrade"]) == 0  # a second upgrade changes nothing
     assert "无需升级" in capsys.readouterr().out
     store.close()
-
-
-# Tables that revisions after the baseline create: no release before Alembic had them.
-SINCE_BASELINE = {"applicant_case", "demo_clock", "api_token"}
 
 
 def test_columns_the_old_start_up_added_nullable_become_not_null(db_url: str) -> None:
