@@ -18,6 +18,7 @@ from jiuzhu.inbox import SORTS, STATES, VIEWS
 from jiuzhu.overdue_alerts import addressed_to
 from jiuzhu.web.auth import Viewer, can_act_on_task, csrf_protected, current_user, forbid, viewer_for
 from jiuzhu.web.context import WebContext, web
+from jiuzhu.web.inbox_filters import org_choices, procedure_choices
 from jiuzhu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -104,6 +105,8 @@ def inbox(
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "inbox-table":
         return render(request, "_inbox_table.html", values)
     values["overdue_alerts"] = [] if viewer.department else _supervised(context, viewer)
+    values["process_choices"] = procedure_choices(context.engine.versions(), process)
+    values["org_choices"] = org_choices(viewer, context.directory(), org)
     return render(request, "inbox.html", values)
 
 
