@@ -48,12 +48,14 @@ def inbox_query(viewer: Viewer, now: datetime, page_size: int, **filters: Any) -
     )
 
 
-def flash(request: Request, message: str) -> None:
-    request.session.setdefault("flash", []).append(message)
+def flash(request: Request, message: str, *, code: str | None = None) -> None:
+    """A Chinese sentence for the next page; a refusal's ``code`` rides along
+    for machines (``data-code``), never in the text people read."""
+    request.session.setdefault("flash", []).append({"message": message, "code": code} if code else message)
 
 
-def take_flashes(request: Request) -> list[str]:
-    messages: list[str] = request.session.pop("flash", [])
+def take_flashes(request: Request) -> list[str | dict[str, str]]:
+    messages: list[str | dict[str, str]] = request.session.pop("flash", [])
     return messages
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from engine.clock import FixedClock
 from integrations.sql import SqlStore
 from jiuzhu.demo_cases import load_households, opening
+from tests.support.page_text import raw_codes
 from tests.support.start_world import real_world
 from tests.support.web_support import DEMO
 
@@ -51,6 +52,7 @@ def test_every_demo_role_opens_every_entry_of_its_menu(
         for href in menus[role]:
             page = client.get(href)
             assert page.status_code == 200, (role, username, href, page.status_code)
+            assert raw_codes(page.text) == [], (role, href)  # Chinese for people, codes only in attributes
             # The menu is the same on every page it leads to.
             assert LINK.findall(MENU.search(page.text).group(1)) == menus[role], (role, href)  # type: ignore[union-attr]
     for role, expected in EXPECTED_MENUS.items():
