@@ -64,7 +64,8 @@ def inbox(
     request: Request,
     viewer: SignedIn,
     view: Annotated[str, Query(pattern="^(all|mine|unclaimed)$")] = "all",
-    state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")] = None,
+    # Empty is 全部: the filter form and the pager send every field, chosen or not.
+    state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")?$")] = None,
     process: Annotated[str | None, Query(max_length=200)] = None,
     org: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,

@@ -85,3 +85,20 @@ def test_links_written_with_codes_keep_working(world: WebWorld) -> None:
     # A code the list does not offer is still shown as the filter applied, by name.
     odd = client.get("/inbox?org=qinghe.mzj").text
     assert [(v, label) for v, _, selected, label in _select(odd, "org") if selected] == [("qinghe.mzj", "清河县民政局")]
+
+
+def test_the_filter_form_and_the_pager_send_every_field_and_are_answered(world: WebWorld) -> None:
+    """全部 is an empty value: the form (and htmx on each change) sends it, as do the pager's links."""
+    _open(world, "刘桂芳", "qinghe.dongcheng.yangliu")
+    client = world.signed_in("xl_yangliu")
+    page = client.get("/inbox").text
+    form = page.split('<form class="filters"', 1)[1].split("</form>", 1)[0]
+    names = re.findall(r'<(?:select|input) name="(\w+)"', form)
+    assert names == ["view", "state", "process", "org", "q", "sort"]
+    sent = dict.fromkeys(names, "") | {"view": "all", "sort": "due", "org": "qinghe.dongcheng.yangliu"}
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "inbox-table"}):
+        r = client.get("/inbox", params=sent, headers=headers)
+        assert r.status_code == 200 and "刘桂芳" in r.text, (headers, r.status_code)
+    # The pager's links carry the same fields (_inbox_table.html), 全部 as empty values.
+    r = client.get("/inbox?view=all&state=&process=&org=&q=&sort=due&page=1")
+    assert r.status_code == 200 and "刘桂芳" in r.text
