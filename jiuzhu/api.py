@@ -21,6 +21,7 @@ from jiuzhu.api_common import (
     Actor,
     Caller,
     deploy_json,
+    document_bodies,
     event_json,
     instance_json,
     json_body_doc,
@@ -259,6 +260,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
     api.include_router(tokens_router())
     app.include_router(api)
     app.include_router(partner_router(engine, attach(engine)))
+    document_bodies(app, CompleteRequest)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
@@ -44,10 +44,33 @@ async def parse_body(request: Request, model: type[M]) -> M:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
 
 
+SCHEMA_REF = "#/components/schemas/{model}"
+
+
 def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a body read with :func:`parse_body`."""
-    schema = {"application/json": {"schema": model.model_json_schema()}}
+    """OpenAPI for a body read with :func:`parse_body`: a reference to the
+    model's one named schema, which :func:`document_bodies` adds."""
+    schema = {"application/json": {"schema": {"$ref": SCHEMA_REF.format(model=model.__name__)}}}
     return {"requestBody": {"required": True, "content": schema}}
+
+
+def document_bodies(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Name the bodies of :func:`json_body_doc` routes in the app's OpenAPI
+    components, beside the schemas FastAPI names itself, so a model is
+    described once and referenced, never inlined as a second copy."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        doc = generate()  # FastAPI's, cached until the routes change
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        for model in models:
+            schema = model.model_json_schema(ref_template=SCHEMA_REF)
+            schemas.update(schema.pop("$defs", {}))
+            if schemas.setdefault(model.__name__, schema) != schema:
+                raise RuntimeError(f"two OpenAPI schemas are named {model.__name__}")
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def version_json(v: VersionRecord) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class LockRequest(BaseModel):
     lock_duration: int = Field(default=300, ge=1, le=MAX_LEASE)
 
 
-class CompleteRequest(BaseModel):
+class HandoffCompleteRequest(BaseModel):
     lock_token: str
     result: dict[str, Any] = Field(
         description="办理结果：granted、benefit、amount、amount_unit、effective_from、reason"
@@ -107,7 +107,7 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
 
     @router.post("/{handoff_id}/complete", summary="反馈办理结果")
     def complete(
-        handoff_id: str, body: CompleteRequest, authorization: Auth = None, idempotency_key: Key = None
+        handoff_id: str, body: HandoffCompleteRequest, authorization: Auth = None, idempotency_key: Key = None
     ) -> dict[str, Any]:
         partner = who(authorization)
 

@@ -37,7 +37,8 @@ Register an ``APIRouter(include_in_schema=False)`` and include it in
     ``{% extends "base.html" %}`` and fill ``{% block content %}`` (and
     ``title``, ``head``). ``templates`` is the shared ``Jinja2Templates``;
     filter ``beijing`` formats a UTC moment in Beijing time. The nav shows
-    ``/inbox``, ``/cases``, ``/dashboard``, ``/audit`` once such a route exists.
+    the entries of :data:`jiuzhu.web.menu.MENU` the viewer's roles open and
+    the app has a route for; a new page with a menu entry adds its gate there.
 Static files
     ``/static/vendor/htmx.min.js``, ``/static/vendor/bpmn-js/…`` and
     ``/static/vendor/echarts/…`` are the npm packages' ``dist`` folders.

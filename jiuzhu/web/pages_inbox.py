@@ -18,6 +18,7 @@ from jiuzhu.inbox import SORTS, STATES, VIEWS
 from jiuzhu.overdue_alerts import addressed_to
 from jiuzhu.web.auth import Viewer, can_act_on_task, csrf_protected, current_user, forbid, viewer_for
 from jiuzhu.web.context import WebContext, web
+from jiuzhu.web.inbox_filters import org_choices, procedure_choices
 from jiuzhu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -47,12 +48,14 @@ def inbox_query(viewer: Viewer, now: datetime, page_size: int, **filters: Any) -
     )
 
 
-def flash(request: Request, message: str) -> None:
-    request.session.setdefault("flash", []).append(message)
+def flash(request: Request, message: str, *, code: str | None = None) -> None:
+    """A Chinese sentence for the next page; a refusal's ``code`` rides along
+    for machines (``data-code``), never in the text people read."""
+    request.session.setdefault("flash", []).append({"message": message, "code": code} if code else message)
 
 
-def take_flashes(request: Request) -> list[str]:
-    messages: list[str] = request.session.pop("flash", [])
+def take_flashes(request: Request) -> list[str | dict[str, str]]:
+    messages: list[str | dict[str, str]] = request.session.pop("flash", [])
     return messages
 
 
@@ -61,7 +64,8 @@ def inbox(
     request: Request,
     viewer: SignedIn,
     view: Annotated[str, Query(pattern="^(all|mine|unclaimed)$")] = "all",
-    state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")$")] = None,
+    # Empty is 全部: the filter form and the pager send every field, chosen or not.
+    state: Annotated[str | None, Query(pattern="^(" + "|".join(STATES) + ")?$")] = None,
     process: Annotated[str | None, Query(max_length=200)] = None,
     org: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
@@ -104,6 +108,8 @@ def inbox(
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "inbox-table":
         return render(request, "_inbox_table.html", values)
     values["overdue_alerts"] = [] if viewer.department else _supervised(context, viewer)
+    values["process_choices"] = procedure_choices(context.engine.versions(), process)
+    values["org_choices"] = org_choices(viewer, context.directory(), org)
     return render(request, "inbox.html", values)
 
 

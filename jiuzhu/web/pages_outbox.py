@@ -43,5 +43,5 @@ def requeue(request: Request, viewer: Admin, event_id: str) -> Response:
         webhooks.requeue(web(request).engine, event_id, actor=viewer.username)
         flash(request, f"推送事件 {event_id} 已重新排队投递")
     except JiuzhuError as exc:
-        flash(request, f"未能重新排队：{exc.message}（{exc.code}）")
+        flash(request, f"未能重新排队：{exc.message}", code=exc.code)
     return RedirectResponse("/outbox?status=dead", status_code=303)

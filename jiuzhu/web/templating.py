@@ -12,8 +12,8 @@ from starlette.responses import HTMLResponse
 from engine.sla.clocks import STATE_LABELS
 from jiuzhu import timefmt
 from jiuzhu.web.auth import csrf_token
+from jiuzhu.web.menu import menu_for
 from jiuzhu.web.routes import home_of, route_paths
-from jiuzhu.web.starting import START_ROLES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -26,21 +26,12 @@ templates.env.filters["deadline"] = timefmt.deadline
 templates.env.filters["day"] = timefmt.day
 templates.env.filters["days_left"] = timefmt.days_left_text
 templates.env.globals["STATE_LABELS"] = STATE_LABELS
-NAV = (("/inbox", "待办"), ("/cases", "案件"), ("/dashboard", "统计"), ("/audit", "审计"))
-ADMIN_NAV = (("/outbox", "推送投递"), ("/admin/demo-clock", "演示时钟"))  # administrators; 演示时钟 only in demo mode
-PARTNER_NAV = (("/partner", "联办待办"),)  # a partner department works only on its handoffs
-START_NAV = (("/cases/new", "新建申请"),)  # whoever may open a case (jiuzhu/web/starting.py)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
     """Render a page with the signed-in viewer and the CSRF token available."""
-    paths = route_paths(request.app)
     viewer = getattr(request.state, "viewer", None)
-    partner = viewer is not None and viewer.department is not None
-    links = PARTNER_NAV if partner else NAV + (ADMIN_NAV if viewer is not None and viewer.has("admin") else ())
-    if viewer is not None and not partner and viewer.has(*START_ROLES):
-        links = START_NAV + links
-    nav = [(href, label) for href, label in links if href in paths]
+    nav = menu_for(viewer, route_paths(request.app))
     # The longest matching entry only: /cases/new is 新建申请, not also 案件.
     active = max((href for href, _ in nav if request.url.path.startswith(href)), key=len, default=None)
     values = {

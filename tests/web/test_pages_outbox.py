@@ -10,6 +10,7 @@ from engine.service.facade import Engine
 from integrations.partner import webhooks
 from integrations.partner.webhooks import DeliveryPolicy
 from jiuzhu.cli_partner import http_post
+from tests.support.page_text import raw_codes, visible_text
 from tests.support.partner_world import Case, deployed
 from tests.support.web_support import csrf_of, make_world
 
@@ -40,7 +41,9 @@ def test_an_administrator_sees_a_dead_letter_and_requeues_it(
     assert [row["id"] for row in webhooks.outbox(world.engine, status="pending")] == [dead["id"]]
     assert "已重新排队投递" in admin.get("/outbox?status=pending").text
     again = admin.post(f"/outbox/{dead['id']}/requeue", data={"csrf_token": csrf_of(page)})  # no longer dead
-    assert again.status_code == 303 and "DEAD_LETTER_NOT_FOUND" in admin.get("/outbox").text
+    refused = admin.get("/outbox").text
+    assert again.status_code == 303 and 'data-code="DEAD_LETTER_NOT_FOUND"' in refused
+    assert "未能重新排队" in visible_text(refused) and raw_codes(refused) == []  # a sentence, not the code
     assert _system_events(world.engine, "webhook_requeued") == [dead["id"]]  # the refused one left no event
 
     caseworker = world.signed_in("jb_dongcheng")

@@ -18,6 +18,7 @@ from engine.service.facade import Engine
 from integrations.partner import external, keys
 from integrations.partner.handoffs import H
 from integrations.partner.keys import conn
+from tests.support.page_text import raw_codes, visible_text
 from tests.support.partner_world import Case, deployed
 from tests.support.web_support import PASSWORD, WebWorld, csrf_of, make_world
 from tests.support.yijianshi_world import CORRECT, RESULT, SIGN
@@ -183,7 +184,7 @@ def test_a_report_at_sign_ends_the_item_at_once_and_a_second_submission_is_refus
     refusal = {"granted": "no", "reason": "该户已享受同类电费补贴"}
     assert power.post("report", refusal).status_code == 303
     again = power.post("report", refusal)
-    assert again.status_code == 409 and "HANDOFF_CLOSED" in again.text
+    assert again.status_code == 409 and 'data-code="HANDOFF_CLOSED"' in again.text and not raw_codes(again.text)
     assert len(power.world.events("partner_result")) == 1
     assert [t.element_id for t in power.world.engine.get(power.world.case.instance_id).ready] == ["yjs_notify"]
 
@@ -229,7 +230,8 @@ def test_return_needs_a_reason_goes_to_the_caseworker_and_the_resend_shows_it(po
     assert post(client, f"/partner/handoffs/{second}/accept", f"/partner/handoffs/{second}").status_code == 303
     result = world.handoff("dianfei", RESULT)
     r = post(client, f"/partner/handoffs/{result}/return", f"/partner/handoffs/{result}", {"reason": "不办了"})
-    assert r.status_code == 422 and "HANDOFF_NOT_RETURNABLE" in r.text
+    assert r.status_code == 422 and 'data-code="HANDOFF_NOT_RETURNABLE"' in r.text and not raw_codes(r.text)
+    assert "已签收的事项不能退回" in visible_text(r.text)
     assert len(world.events("partner_returned")) == 1
 
 
@@ -240,6 +242,8 @@ def test_a_live_machine_lease_refuses_the_web_action(power: PowerDesk, clock: Fi
     assert "正由本单位的接口系统（power-erp）办理中" in power.client.get(power.page).text
     r = power.post("accept")
     assert r.status_code == 409 and 'data-code="HANDOFF_LOCKED"' in r.text
+    banner = r.text.split('data-testid="refusal"', 1)[1].split("</div>", 1)[0]
+    assert "办理中" in visible_text(banner) and raw_codes(r.text) == []  # a sentence, not HANDOFF_LOCKED
     r = power.post("report", GRANTED)
     assert r.status_code == 409 and world.status(signing) == "open"
     clock.advance(timedelta(minutes=6))  # the lease ran out: the page may act
@@ -350,3 +354,16 @@ def test_the_originating_township_and_the_county_see_the_督办_above_their_inbo
     county = world.web.signed_in("mz_county").get("/inbox").text
     assert "县级民政局" in county.split('data-testid="supervisions"')[1].split("</section>")[0]
     assert 'data-testid="supervisions"' not in world.web.signed_in("sh_xiwan").get("/inbox").text
+
+
+def test_partner_pages_look_like_the_caseworker_pages(power: PowerDesk) -> None:
+    for path in ("/partner", power.page):
+        page = power.client.get(path).text
+        assert '<link rel="stylesheet" href="/static/case.css">' in page, path
+        assert 'class="case-head"' in page and 'class="panel' in page, path
+        assert 'class="inbox"' not in page and "partner-facts" not in page, path  # the caseworker tables
+    listed = power.client.get("/partner").text
+    assert '<table class="grid-table" data-testid="handoffs">' in listed
+    detail = power.client.get(power.page).text
+    assert '<dl class="kv">' in detail and 'class="button" data-testid="accept"' in detail
+    assert 'class="button" data-testid="report"' in detail and 'class="button ghost" data-testid="return"' in detail

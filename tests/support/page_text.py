@@ -1,0 +1,21 @@
+"""What a person reads on a page: the text outside tags, scripts and styles
+(attributes such as ``data-code`` are for machines and left out)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+_HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
+# A stable error code (HANDOFF_LOCKED, DEAD_LETTER_NOT_FOUND): for machines, not for people.
+RAW_CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
+
+
+def visible_text(page: str) -> str:
+    return html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", page)))
+
+
+def raw_codes(page: str) -> list[str]:
+    """Error codes a person would see on the page."""
+    return RAW_CODE.findall(visible_text(page))
