@@ -15,7 +15,7 @@ from engine.errors import NotFoundError
 from engine.runtime.task_facts import mask_id
 from engine.sla.clocks import STATE_LABELS
 from jiuzhu.web.case_data import documents, household, id_numbers, masked
-from jiuzhu.web.case_decision import OUTCOME_LABELS
+from jiuzhu.web.case_decision import OUTCOME_LABELS, rules_for
 from jiuzhu.web.case_items import case_items
 from jiuzhu.web.case_path import case_path, sequence_flows
 from jiuzhu.web.case_view import Case, accepted_at, element_names, load_case, visible_cases
@@ -136,7 +136,10 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
             else None,
             "outcome_labels": OUTCOME_LABELS,
             "notices": available_notices(context, case),
-            "timeline": timeline(events, names, _display_name(request)),
+            "timeline": timeline(
+                events, names, _display_name(request), {s.clock.stage: s.clock.name for s in case.clocks}
+            ),
+            "decides": rules_for(context.settings.processes_dir, record.process_id) is not None,
             "diagram_json": json.dumps(diagram, ensure_ascii=False),
             "overdue_alerts": overdue_alerts,
             "items": case_items(data, events),

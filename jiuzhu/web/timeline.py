@@ -39,7 +39,9 @@ def _limit(p: Mapping[str, Any]) -> str:
     return f"{p.get('limit')}{UNITS.get(str(p.get('unit')), '')}"
 
 
-def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -> tuple[str, str] | None:
+def _text(
+    e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str], stage_names: Mapping[str, str]
+) -> tuple[str, str] | None:
     """(wording, kind) for one event, or None for an event people need not see."""
     t = e.type
     el = name(e.element_id)
@@ -104,7 +106,8 @@ def _text(e: AuditEvent, p: dict[str, Any], name: Callable[[str | None], str]) -
         stage = "总时限" if p.get("clock") == "overall" else (el or p.get("stage"))
         return f"计时结束：{_q(stage)}{verdict}", CLOCK
     if t == "sla_paused":
-        return f"总时限暂停计时（{'、'.join(map(str, p.get('because') or []))}）", CLOCK
+        because = "、".join(stage_names.get(str(s), str(s)) for s in p.get("because") or [])
+        return f"总时限暂停计时（{because}）", CLOCK
     if t == "sla_resumed":
         return f"总时限恢复计时，到期日调整为 {_due(p.get('due_on'))}", CLOCK
     if t == "sla_extended":
@@ -142,6 +145,10 @@ def _partner_text(t: str, p: Mapping[str, Any]) -> tuple[str, str]:
         due = f"，{_due(p['due_on'])} 前反馈" if p.get("due_on") else ""
         item = _q(p.get("item_name") or p.get("item"))
         return f"{again}推送联办事项{item}至{dept}（第 {p.get('round') or 1} 轮{due}）", SYSTEM
+    if t == "partner_read":
+        return f"{dept}查看了联办事项", PEOPLE
+    if t == "partner_signed":
+        return f"{dept}签收了联办事项", PEOPLE
     if t == "partner_leased":
         return f"{dept}业务系统获取并锁定联办事项，锁定至 {_beijing(p.get('until'))}", PEOPLE
     if t == "partner_lease_extended":
@@ -176,9 +183,14 @@ def timeline(
     events: Sequence[AuditEvent],
     element_names: Mapping[str, str],
     display_name: Callable[[str], str] = str,
+    stage_names: Mapping[str, str] | None = None,
 ) -> list[Line]:
+    """``stage_names``: SLA stage keys by their limits' Chinese names (a pause names its cause)."""
+
     def name(element_id: str | None) -> str:
-        return element_names.get(element_id or "", element_id or "")
+        # One instance of a multi-instance task is SpiffWorkflow's "<id> [child]".
+        bare = (element_id or "").removesuffix(" [child]")
+        return element_names.get(bare, bare)
 
     # A parallel join waits once per incoming branch; when the last branch
     # arrives SpiffWorkflow cancels the other waiting copies. That is the join
@@ -188,7 +200,7 @@ def timeline(
     for e in events:
         if e.type == "task_cancelled" and e.element_id in joins:
             continue
-        told = _text(e, e.payload, name)
+        told = _text(e, e.payload, name, stage_names or {})
         if told is None:
             continue
         who = display_name(e.actor) if e.actor else None

@@ -67,6 +67,9 @@ def test_dibao_approval_starts_yijianshi_and_a_partner_reports_into_the_happines
         assert handler.inner_text(".meta .badge") == "已办结"
         items = handler.inner_text("[data-testid=items-panel]")
         assert "电费减免" in items and "已享受" in items, items
+        # 一件事 certifies nothing of its own: no 决定 panel that would read "尚未作出决定".
+        assert handler.locator("[data-testid=decision]").count() == 0
+        assert "联办事件 partner" not in handler.inner_text("main")  # the timeline speaks Chinese
         text = pdf_text(handler, "[data-testid=notice-happiness]", "yijianshi-happiness")
         shot(handler, "yijianshi")
     assert FAMILY in text and "电费减免" in text and BENEFIT in text and "5.00元/月" in text, text

@@ -168,3 +168,21 @@ def test_a_parallel_join_of_a_real_dibao_case_is_not_shown_as_cancelled(
     assert any(e.type == "task_cancelled" and e.element_id == "db_join" for e in events)  # what Spiff records
     texts = [line.text for line in timeline(events, {"db_join": "调查与核对完成"})]
     assert not any("已取消" in t for t in texts), [t for t in texts if "已取消" in t]
+
+
+def test_pauses_partner_reads_and_multi_instance_tasks_are_told_by_name_not_code() -> None:
+    log = events(
+        ("sla_paused", {"clock": "overall", "because": ["awaiting_ease"]}, None, None, None),
+        ("partner_read", {"department": "供电公司"}, "t1", "ho_sign", "lb_power"),
+        ("partner_signed", {"department": "供电公司"}, "t1", "ho_sign", "lb_power"),
+        ("task_ready", {"lane": "成员单位"}, "t2", "give_opinion [child]", None),
+    )
+    told = [
+        line.text for line in timeline(log, {"give_opinion": "成员单位出具意见"}, str, {"awaiting_ease": "等待缓解"})
+    ]
+    assert told == [
+        "总时限暂停计时（等待缓解）",
+        "供电公司查看了联办事项",
+        "供电公司签收了联办事项",
+        "「成员单位出具意见」进入待办（成员单位）",
+    ]
