@@ -18,6 +18,7 @@ from tests.support.journey_dibao import (
     HANDLER,
     HOUSEHOLD,
     REVIEWER,
+    decided_by_the_county,
     new_application,
     publicity_ends,
     to_publicity,
@@ -66,13 +67,7 @@ def test_dibao_refused_with_its_rejection_notice(
     world = real_world(make_store, clock, db_url)
     notices = json.loads((ROOT / "demo" / "notices.json").read_text(encoding="utf-8"))
     with serving(world.app) as base, chromium() as browser, collecting(Desk(browser, base)) as desk:
-        new_application(desk)
-        to_publicity(desk, clock)
-        publicity_ends(world, clock)
-        handler = desk.as_user(HANDLER)
-        do_task(handler, base, "登记公示结果", FAMILY, {"objection": False})
-        county = desk.as_user(COUNTY)
-        do_task(county, base, "县级审核确认", FAMILY, REJECT)
+        handler, county = decided_by_the_county(desk, world, clock, REJECT)
 
         # The township prints the notice from the case page, then records its delivery.
         open_case(handler, base, FAMILY, "低保")

@@ -12,13 +12,9 @@ from engine.clock import FixedClock
 from integrations.sql import SqlStore
 from tests.support.browser_support import chromium, serving
 from tests.support.journey_dibao import (
-    COUNTY,
     FAMILY,
-    HANDLER,
+    decided_by_the_county,
     linked_world,
-    new_application,
-    publicity_ends,
-    to_publicity,
 )
 from tests.support.journey_steps import Desk, collecting, do_task, open_case, pdf_text, shot
 
@@ -31,13 +27,7 @@ def test_dibao_approval_starts_yijianshi_and_a_partner_reports_into_the_happines
 ) -> None:
     world = linked_world(make_store, clock, db_url)
     with serving(world.app) as base, chromium() as browser, collecting(Desk(browser, base)) as desk:
-        new_application(desk)
-        to_publicity(desk, clock)
-        publicity_ends(world, clock)
-        handler = desk.as_user(HANDLER)
-        do_task(handler, base, "登记公示结果", FAMILY, {"objection": False})
-        county = desk.as_user(COUNTY)
-        do_task(county, base, "县级审核确认", FAMILY, APPROVE)
+        handler, county = decided_by_the_county(desk, world, clock, APPROVE)
 
         # The 低保 case links to the 一件事 case its approval started.
         open_case(handler, base, FAMILY, "低保")

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from playwright.sync_api import Page
+
 from engine.clock import SHANGHAI, FixedClock
 from integrations.partner import attach
 from integrations.sql import SqlStore
@@ -82,3 +84,16 @@ def publicity_ends(world: WebWorld, clock: FixedClock) -> None:
     (jiuzhu/scheduler.py) fires them, through the server engine's fire_due_timers()."""
     clock.advance(timedelta(days=8))
     world.engine.fire_due_timers()
+
+
+def decided_by_the_county(desk: Desk, world: WebWorld, clock: FixedClock, form: dict[str, Any]) -> tuple[Page, Page]:
+    """新建申请 through a 公示 without objection to the county's 审核确认 with ``form``;
+    returns the township handler's and the county's pages."""
+    new_application(desk)
+    to_publicity(desk, clock)
+    publicity_ends(world, clock)
+    handler = desk.as_user(HANDLER)
+    do_task(handler, desk.base, "登记公示结果", FAMILY, {"objection": False})
+    county = desk.as_user(COUNTY)
+    do_task(county, desk.base, "县级审核确认", FAMILY, form)
+    return handler, county
