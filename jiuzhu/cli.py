@@ -14,8 +14,11 @@ from redis import Redis
 from engine.errors import DeploymentRefused, JiuzhuError
 from engine.service.facade import Engine
 from integrations.sql import make_engine, migrations
+from integrations.sql.accounts import SqlAccounts
+from integrations.sql.store import SqlStore
 from jiuzhu import cli_calendar, cli_partner
 from jiuzhu.accounts import demo_accounts_table
+from jiuzhu.cli_actor import ACTOR_HELP, ADMIN_ROLES, DEPLOY_ROLES, actor_for
 from jiuzhu.scheduler import run_scheduler
 from jiuzhu.settings import ROOT, Settings
 from jiuzhu.wiring import build_engine, build_web_context, deploy_paths, load_demo_accounts
@@ -38,6 +41,12 @@ def _deploy(engine: Engine, settings: Settings, paths: Sequence[str], actor: str
     for warning in result.warnings:
         print(f"警告 {warning.describe()}", file=sys.stderr)
     return 0
+
+
+def _accounts(engine: Engine) -> SqlAccounts:
+    if not isinstance(engine.store, SqlStore):
+        raise TypeError("the command line runs on the SQL store")
+    return SqlAccounts(engine.store.engine)
 
 
 def _verify(engine: Engine, instance: str | None) -> int:
@@ -117,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_deploy = sub.add_parser("deploy", help="校验并部署 BPMN/DMN 与表单")
     p_deploy.add_argument("paths", nargs="+", help="文件或目录")
-    p_deploy.add_argument("--actor", default=None, help="操作人")
+    p_deploy.add_argument("--actor", default=None, help=ACTOR_HELP)
     p_serve = sub.add_parser("serve", help="启动服务")
     p_serve.add_argument("--host", default="127.0.0.1")
     p_serve.add_argument("--port", type=int, default=8000)
@@ -144,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = args.command == "serve" and args.demo
     engine = build_engine(settings, demo_clock=demo)
     try:
+        if hasattr(args, "actor"):  # every command that changes something names who did it
+            roles = DEPLOY_ROLES if args.command == "deploy" else ADMIN_ROLES
+            args.actor = actor_for(_accounts(engine), args.actor, roles)
         if args.command == "deploy":
             return _deploy(engine, settings, args.paths, args.actor)
         if args.command == "verify":

@@ -11,6 +11,7 @@ from engine.clock import SHANGHAI
 from engine.errors import InvalidRequestError
 from engine.service.facade import Engine
 from engine.workcal.view import schedule_for_year
+from jiuzhu.cli_actor import ACTOR_HELP
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--region", default=None, help="行政区划代码，计入地方节假日")
     load = cal.add_parser("load", help="载入某年国务院节假日安排（JSON，格式见 README）")
     load.add_argument("file")
-    load.add_argument("--actor", default=None)
+    load.add_argument("--actor", default=None, help=ACTOR_HELP)
     show = cal.add_parser("show", help="显示某年的节假日与调休安排")
     show.add_argument("year", type=int)
     show.add_argument("--region", default=None)

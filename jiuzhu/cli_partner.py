@@ -12,6 +12,7 @@ from typing import Any
 from engine.service.facade import Engine
 from integrations.partner import keys, webhooks
 from integrations.partner.wake import STREAM
+from jiuzhu.cli_actor import ACTOR_HELP
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -21,18 +22,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                        ("revoke", "吊销该部门的全部密钥")):  # fmt: skip
         p = key.add_parser(name, help=text)
         p.add_argument("dept", help="部门名称（供电公司）或机构代码（qinghe.partner.power）")
-        p.add_argument("--actor", default=None)
+        p.add_argument("--actor", default=None, help=ACTOR_HELP)
         if name == "rotate":
             p.add_argument("--overlap-hours", type=float, default=24.0, help="旧密钥继续有效的小时数；0 为立即吊销")
     hook = partner.add_parser("webhook", help="设置推送地址（签名密钥只显示一次）")
     hook.add_argument("dept")
     hook.add_argument("url")
-    hook.add_argument("--actor", default=None)
+    hook.add_argument("--actor", default=None, help=ACTOR_HELP)
     box = partner.add_parser("outbox", help="推送事件与投递状态")
     box.add_argument("--status", choices=["pending", "delivered", "dead"], default=None)
     again = partner.add_parser("requeue", help="死信重新投递")
     again.add_argument("event_id")
-    again.add_argument("--actor", default=None)
+    again.add_argument("--actor", default=None, help=ACTOR_HELP)
 
     deliver = sub.add_parser("deliver", help="投递 webhook（可多进程；配合 REDIS_URL 即时唤醒）")
     deliver.add_argument("--once", action="store_true", help="投递一轮后退出")
