@@ -38,6 +38,7 @@ class CasePath:
     completed: frozenset[str]
     current: frozenset[str]  # ready user tasks and armed timers
     flows: frozenset[str]  # sequence flows taken
+    last: str | None = None  # the element completed last: where a finished case's view opens
 
 
 def sequence_flows(name: str, content: bytes) -> list[Flow]:
@@ -62,12 +63,14 @@ def case_path(flows: Sequence[Flow], events: Iterable[AuditEvent], ready: Iterab
     reached: set[str] = set()
     decided: dict[str, set[str]] = {}  # gateway → the targets it took, over every pass
     armed: dict[str, str] = {}  # timer task id → element, while it waits
+    last = None
     for e in events:
         element = _element(e.element_id)
         if element is None:
             continue
         if e.type in DONE:
             completed.add(element)
+            last = element
         if e.type == "task_ready":
             reached.add(element)
         if e.type == "gateway_decided":
@@ -83,4 +86,4 @@ def case_path(flows: Sequence[Flow], events: Iterable[AuditEvent], ready: Iterab
         for f in flows
         if f.source in completed and f.target in reached and (f.source not in decided or f.target in decided[f.source])
     }
-    return CasePath(frozenset(completed - current), frozenset(current), frozenset(taken))
+    return CasePath(frozenset(completed - current), frozenset(current), frozenset(taken), last)

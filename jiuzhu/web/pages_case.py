@@ -117,6 +117,7 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
         "current": sorted(path.current),
         "completed": sorted(path.completed),
         "flows": sorted(path.flows),
+        "last": path.last,
     }
     return render(
         request,

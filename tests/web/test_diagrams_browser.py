@@ -146,3 +146,48 @@ def test_each_procedure_case_page_draws_its_own_laned_diagram_readably(engine: E
             page.click("[data-testid=diagram-fit]")
             page.locator("#diagram").screenshot(path=str(out / f"{pid}-whole.png"))
         assert errors == []
+
+
+def test_a_finished_case_opens_on_the_end_of_its_path(engine: Engine, db_url: str) -> None:
+    from jiuzhu.demo_cases import (
+        ACCEPT,
+        CHECK_INTAKE,
+        START_INVESTIGATION,
+        _Case,
+        application,
+        home_visit,
+        load_households,
+        load_org_units,
+        opening,
+    )
+
+    # 陈小燕's check finds a car; she does not dispute it: the case ends at 核对不符合，终止,
+    # half-way along a diagram wider than any window at a readable scale.
+    home = load_households()["陈小燕"]
+    unit = load_org_units()[home["org_unit"]]
+    view = engine.start("dibao", opening(home), actor="system", org_unit=unit["code"], region=unit["region"])
+    case = _Case(engine, view.record.id).do("db_apply", application(home, "2026-03-02"), "申请人")
+    case.do("db_accept", ACCEPT, "经办人").do("db_start_investigation", START_INVESTIGATION, "经办人")
+    case.do("db_check_intake", CHECK_INTAKE, "核对中心").do("db_home_visit", home_visit("2026-03-02"), "经办人")
+    case.do("db_check_notice", {"notified_on": "2026-03-02", "disputed": False}, "经办人")
+    assert engine.instance_record(case.id).status == "completed"
+    config = web_settings(db_url)
+    context = build_web_context(engine, config)
+    units, users = demo_accounts()
+    context.accounts.save_org_units(list(units))
+    context.accounts.save_users(list(users))
+    with serving(create_app(engine, config, web_context=context)) as base, chromium() as browser:
+        page = browser.new_page(locale="zh-CN", viewport={"width": 1366, "height": 900})
+        sign_in(page, base, "admin")
+        page.goto(f"{base}/cases/{case.id}")
+        page.wait_for_selector("#diagram[data-ready=true]", timeout=30000)
+        page.locator("#diagram").scroll_into_view_if_needed()
+        page.locator("#diagram").screenshot(path=str(ARTIFACTS / "diagrams" / "dibao-finished.png"))
+        last = page.evaluate("() => JSON.parse(document.getElementById('diagram').dataset.facts).last")
+        assert last == "db_end_ineligible", last
+        seen = page.evaluate(MEASURE, [last])
+        frame, end = seen["frame"], seen["shapes"][last]
+        assert end is not None
+        inside = frame["x"] <= end["x"] and end["x"] + end["width"] <= frame["x"] + frame["width"]
+        assert inside, (end, frame)  # no pan needed to see where the case ended
+        assert page.get_by_test_id("diagram-home").inner_text() == "回到最后环节"

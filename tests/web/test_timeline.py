@@ -96,6 +96,7 @@ def test_path_takes_only_the_branch_the_gateway_chose() -> None:
     assert path.current == {"b"}
     assert path.completed == {"start", "a", "gw"}
     assert path.flows == {"f1", "f2", "f3"}
+    assert path.last == "gw"  # the last element passed, even a gateway
     assert case_path(FLOWS, log, [], ended=True).current == frozenset()
 
 

@@ -12,8 +12,10 @@ const box = document.getElementById("diagram");
 const facts = JSON.parse(box.dataset.facts);
 
 // Fit the width when that is readable; otherwise keep the readable scale and
-// start at the current step (drag to pan, Ctrl+wheel to zoom). The box grows
-// to the diagram's height at that scale, within the window.
+// start at the current step, or on a finished case with the last step at the
+// right edge, so the end of the path taken is what one sees (drag to pan,
+// Ctrl+wheel to zoom). The box grows to the diagram's height at that scale,
+// within the window.
 function home(viewer) {
   const canvas = viewer.get("canvas");
   const registry = viewer.get("elementRegistry");
@@ -28,9 +30,13 @@ function home(viewer) {
   let x = inner.x - PAD / scale;
   let y = inner.y - PAD / scale;
   const here = facts.current.map((id) => registry.get(id)).filter(Boolean)[0];
+  const last = facts.last ? registry.get(facts.last) : null;
   if (here) {
     if (here.x + here.width > x + width - PAD) x = here.x + here.width / 2 - width / 2;
     if (here.y + here.height > y + height - PAD) y = here.y + here.height / 2 - height / 2;
+  } else if (last) {
+    x = last.x + last.width + (2 * PAD) / scale - width;
+    if (last.y + last.height > y + height - PAD) y = last.y + last.height / 2 - height / 2;
   }
   x = Math.max(inner.x - PAD / scale, Math.min(x, inner.x + inner.width + PAD / scale - width));
   y = Math.max(inner.y - PAD / scale, Math.min(y, inner.y + inner.height + PAD / scale - height));
@@ -49,7 +55,7 @@ function toolbar(viewer) {
     b.addEventListener("click", action);
     bar.appendChild(b);
   };
-  button("回到当前环节", "diagram-home", () => home(viewer));
+  button(facts.current.length ? "回到当前环节" : "回到最后环节", "diagram-home", () => home(viewer));
   button("全图", "diagram-fit", () => canvas.zoom("fit-viewport", "auto"));
   button("放大", "diagram-zoom-in", () => canvas.zoom(canvas.zoom() * 1.25));
   button("缩小", "diagram-zoom-out", () => canvas.zoom(canvas.zoom() / 1.25));
