@@ -38,8 +38,7 @@ def clock_json(status: ClockStatus) -> dict[str, Any]:
         "due_on": timefmt.deadline(c.due_at),  # the Beijing day it runs out (24:00 of that day)
         "due_at": c.due_at.isoformat(),
         "warn_at": c.warn_at.isoformat() if c.warn_at else None,
-        "working_days_left": status.working_days_left if c.open else None,
-        "days_left": status.left if c.open else None,  # in ``unit``: natural days for a 公示
+        "days_left": status.days_left if c.open else None,  # in ``unit``: natural days for a 公示
         "state": status.state,
         "state_label": STATE_LABELS[status.state],
         "provisional": c.provisional,
