@@ -152,7 +152,7 @@ def test_ready_tasks_written_before_the_deadline_unit_get_one(db_url: str) -> No
             )  # fmt: skip
     with engine.begin() as conn:
         migrations.run_revisions(conn)
-        units = dict(conn.execute(text("SELECT id, due_unit FROM ready_task")).all())  # type: ignore[arg-type]
+        units = {r.id: r.due_unit for r in conn.execute(text("SELECT id, due_unit FROM ready_task"))}
     assert units == {"t-correction": "natural_days", "t-review": "working_days", "t-closed": "working_days"}
     assert version(engine) == migrations.head() and drift(engine) == []
     engine.dispose()
