@@ -82,6 +82,7 @@ class InboxRow:
     stage: str | None
     due_at: datetime | None
     state: str
+    due_unit: str = "working_days"  # what the days left to due_at count: working_days or natural_days
 
 
 @dataclass(frozen=True)

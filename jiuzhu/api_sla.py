@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel, Field
@@ -24,6 +24,37 @@ class ExtendRequest(BaseModel):
     approver_role: str = Field(min_length=1, description="批准人角色，须与时限政策规定一致")
 
 
+class ClockAnswer(BaseModel):
+    """One time limit of a case, as ``GET /api/instances/{id}/sla`` answers it."""
+
+    clock: str = Field(description="计时键：overall 或 task:<任务ID>")
+    stage: str
+    name: str
+    task_id: str | None
+    element_id: str | None
+    started_at: str
+    limit: int
+    unit: Literal["working_days", "natural_days"] = Field(
+        description="时限与 days_left 的计量单位：working_days 工作日，natural_days 自然日（如公示、补正）"
+    )
+    due_on: str = Field(description="到期日（北京时间，当日 24:00 届满）")
+    due_at: str
+    warn_at: str | None
+    days_left: int | None = Field(description="按 unit 计的剩余天数，负数为已超期；已结束的计时为 null")
+    state: str
+    state_label: str
+    provisional: bool
+    extended: bool
+    paused: bool
+    paused_days: int
+    escalate_to: list[str]
+    due_from: str | None
+    partner: str | None
+    policy: str
+    calendar_version: str
+    closed_at: str | None
+
+
 def clock_json(status: ClockStatus) -> dict[str, Any]:
     c = status.clock
     return {
@@ -38,8 +69,7 @@ def clock_json(status: ClockStatus) -> dict[str, Any]:
         "due_on": timefmt.deadline(c.due_at),  # the Beijing day it runs out (24:00 of that day)
         "due_at": c.due_at.isoformat(),
         "warn_at": c.warn_at.isoformat() if c.warn_at else None,
-        "working_days_left": status.working_days_left if c.open else None,
-        "days_left": status.left if c.open else None,  # in ``unit``: natural days for a 公示
+        "days_left": status.days_left if c.open else None,  # in ``unit``: natural days for a 公示
         "state": status.state,
         "state_label": STATE_LABELS[status.state],
         "provisional": c.provisional,
@@ -62,7 +92,7 @@ def _day_start(day: date) -> datetime:
 def sla_router(engine: Engine) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/instances/{instance_id}/sla", summary="实例及各环节的时限状态")
+    @router.get("/instances/{instance_id}/sla", summary="实例及各环节的时限状态", response_model=list[ClockAnswer])
     def instance_sla(instance_id: str) -> list[dict[str, Any]]:
         return [clock_json(s) for s in engine.sla_status(instance_id)]
 

@@ -1,5 +1,6 @@
 """What an inbox needs to know about a ready task without opening the
-instance: its org unit, applicant, partner department and SLA deadline.
+instance: its org unit, applicant, partner department and SLA deadline (with
+the unit its clock counts in, so a 7-day 公示 or 补正 shows natural days left).
 Computed at commit time and kept on the ready-task index row."""
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from engine.sla.clocks import SlaClock
+from engine.workcal.calendar import PeriodKind
+
+WORKING_DAYS = PeriodKind.WORKING_DAYS.value
 
 # Where procedures keep the applicant, most specific first.
 APPLICANT_PATHS = (
@@ -32,6 +36,7 @@ class TaskFacts:
     warn_at: datetime | None = None
     paused: bool = False
     provisional: bool = False
+    due_unit: str = WORKING_DAYS  # the unit of the clock due_at comes from: working_days or natural_days
 
     @property
     def id_suffix(self) -> str | None:
@@ -86,6 +91,7 @@ def facts_for(
         warn_at=clock.warn_at if clock else None,
         paused=paused,
         provisional=bool(clock and clock.provisional),
+        due_unit=clock.unit if clock else WORKING_DAYS,
     )
 
 

@@ -71,12 +71,12 @@ class DeployResult:
 class ClockStatus:
     clock: SlaClock
     state: str
-    working_days_left: int
-    days_left: int | None = None  # in the clock's own unit (natural days for a 公示)
+    days_left: int  # in the clock's own unit (natural days for a 公示), negative once overdue
 
     @property
-    def left(self) -> int:
-        return self.working_days_left if self.days_left is None else self.days_left
+    def unit(self) -> str:
+        """``working_days`` or ``natural_days``: what ``days_left`` counts."""
+        return self.clock.unit
 
 
 class SpecCache:

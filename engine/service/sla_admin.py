@@ -32,10 +32,7 @@ def status(core: Core, instance_id: str) -> list[ClockStatus]:
     with core.store.reader() as unit:
         core.instance(unit, instance_id)
         calendar = core.sla.calendar(unit)
-        return [
-            ClockStatus(c, sla.state(c, now), sla.working_days_left(c, now, calendar), sla.days_left(c, now, calendar))
-            for c in unit.clocks(instance_id)
-        ]
+        return [ClockStatus(c, sla.state(c, now), sla.days_left(c, now, calendar)) for c in unit.clocks(instance_id)]
 
 
 def overdue_alerts(

@@ -245,16 +245,19 @@ def state(clock: SlaClock, now: datetime) -> str:
     return PROVISIONAL if clock.provisional else ON_TIME
 
 
-def working_days_left(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> int:
-    return calendar.working_days_between(local_date(now), clock.due_on, region=clock.region)
+def days_until(due_on: date, unit: str, now: datetime, calendar: WorkCalendar, *, region: str | None) -> int:
+    """Days from ``now`` to the deadline day, counted in ``unit``: natural days
+    for a natural-day limit, working days otherwise (negative once overdue).
+    The inbox counts from its index row with this, the case page from the clock."""
+    if unit == PeriodKind.NATURAL_DAYS:
+        return (due_on - local_date(now)).days
+    return calendar.working_days_between(local_date(now), due_on, region=region)
 
 
 def days_left(clock: SlaClock, now: datetime, calendar: WorkCalendar) -> int:
     """What is left in the clock's own unit: a 公示 of 7 natural days counts
     natural days down, a working-day limit counts working days."""
-    if clock.unit == PeriodKind.NATURAL_DAYS:
-        return (clock.due_on - local_date(now)).days
-    return working_days_left(clock, now, calendar)
+    return days_until(clock.due_on, clock.unit, now, calendar, region=clock.region)
 
 
 _DATETIMES = ("started_at", "due_at", "warn_at", "paused_since", "closed_at")

@@ -26,6 +26,7 @@ COLUMNS = (
     R.c.id_masked,
     R.c.stage,
     R.c.due_at,
+    R.c.due_unit,
 )
 
 
@@ -107,4 +108,5 @@ def _row(r: Any) -> InboxRow:
         r.stage,
         aware(r.due_at) if r.due_at else None,
         r.state,
+        r.due_unit,
     )

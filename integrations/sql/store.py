@@ -314,6 +314,7 @@ class SqlUnit(SlaRows):
             warn_at=aware(r.warn_at) if r.warn_at else None,
             paused=bool(r.paused),
             provisional=bool(r.provisional),
+            due_unit=r.due_unit,
         )
         return TaskRow(
             r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, aware(r.ready_at), facts, r.assignee

@@ -127,6 +127,8 @@ class ReadyTask(SQLModel, table=True):
     warn_at: datetime | None = None
     paused: bool = False
     provisional: bool = False
+    # The unit due_at's clock counts in; rows older than the column count working days.
+    due_unit: str = Field(default="working_days", max_length=16, sa_column_kwargs={"server_default": "working_days"})
 
 
 class SlaClockRow(SQLModel, table=True):

@@ -82,7 +82,7 @@ def load_case(context: WebContext, instance_id: str) -> Case:
         ready_names=[t.name for t in view.ready],
         overall=overall.clock if overall else None,
         state_code=overall.state if overall else None,
-        days_left=overall.left if overall else None,
+        days_left=overall.days_left if overall else None,
     )
     return Case(view, clocks, row, decided, events)
 

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from engine.errors import ConflictError, JiuzhuError
 from engine.ports import InstanceRecord, TaskRow
-from engine.sla.clocks import STATE_LABELS, local_date
+from engine.sla.clocks import STATE_LABELS, days_until, local_date
 from integrations.ports import InboxQuery, InboxRow, User
 from jiuzhu.inbox import SORTS, STATES, VIEWS
 from jiuzhu.overdue_alerts import addressed_to
@@ -33,7 +33,7 @@ class Line:
     row: InboxRow
     procedure: str
     org_name: str
-    days_left: int | None
+    days_left: int | None  # in row.due_unit: natural days for a 补正 or 先行救助决定, like the case page
 
 
 def inbox_query(viewer: Viewer, now: datetime, page_size: int, **filters: Any) -> InboxQuery:
@@ -127,12 +127,11 @@ def _supervised(context: WebContext, viewer: Viewer) -> list[dict[str, Any]]:
 def _lines(context: WebContext, rows: list[InboxRow], now: datetime) -> list[Line]:
     directory = context.directory()
     calendar = context.engine.calendar() if any(r.due_at for r in rows) else None
-    today = local_date(now)
     out = []
     for r in rows:
         days = None
         if r.due_at is not None and calendar is not None:
-            days = calendar.working_days_between(today, local_date(r.due_at))
+            days = days_until(local_date(r.due_at), r.due_unit, now, calendar, region=None)
         out.append(Line(r, context.process_name(r.process_id), directory.unit_name(r.org_unit), days))
     return out
 

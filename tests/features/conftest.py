@@ -114,10 +114,12 @@ def clock_not_started(world: World, label: str) -> None:
     assert world.clocks(label) == [], f"「{label}」已开始计时"
 
 
-@then(parsers.re(r"「(?P<label>[^」]+)」还剩 (?P<n>\d+) 个工作日"))
+@then(parsers.re(r"「(?P<label>[^」]+)」还剩 (?P<n>\d+) ?(?P<word>个工作日|天)"))
 @restarts
-def days_left(world: World, label: str, n: str) -> None:
-    assert world.clock_of(label).working_days_left == int(n)
+def days_left(world: World, label: str, n: str, word: str) -> None:
+    status = world.clock_of(label)
+    unit = "working_days" if word == "个工作日" else "natural_days"
+    assert (status.unit, status.days_left) == (unit, int(n)), f"「{label}」还剩 {status.days_left}（{status.unit}）"
 
 
 # -- 那么: audit events and timers ------------------------------------------------------------------

@@ -71,3 +71,12 @@ def test_every_reference_resolves_and_no_schema_is_named_twice(
     stems = [name.split("-")[0] for name in schemas]  # pydantic's -Input / -Output twins
     assert len(stems) == len(set(stems)), sorted(schemas)
     json.dumps(doc)  # a document a client can load
+
+
+def test_a_days_left_is_answered_with_its_unit(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    doc = _document(make_engine_for, db_url)
+    answer = doc["paths"]["/api/instances/{instance_id}/sla"]["get"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"]["items"] == {"$ref": "#/components/schemas/ClockAnswer"}
+    fields = doc["components"]["schemas"]["ClockAnswer"]["properties"]
+    assert {"days_left", "unit"} <= set(fields) and "working_days_left" not in fields
+    assert fields["unit"]["enum"] == ["working_days", "natural_days"]

@@ -98,7 +98,7 @@ def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
     from sqlalchemy import inspect
 
     from integrations.sql import SqlStore
-    from tests.support.schema import SINCE_BASELINE
+    from tests.support.schema import SINCE_BASELINE, drop_columns_since_baseline
 
     store = SqlStore.from_url(db_url)
     store.create_schema()
@@ -107,6 +107,7 @@ def test_an_older_database_gets_the_new_columns(db_url: str) -> None:
         conn.exec_driver_sql("DROP TABLE alembic_version")
         for table in sorted(SINCE_BASELINE):
             conn.exec_driver_sql(f"DROP TABLE {table}")
+        drop_columns_since_baseline(conn)
     store.create_schema()
     assert "applicant_name" in {c["name"] for c in inspect(store.engine).get_columns("ready_task")}
     store.close()

@@ -3,17 +3,21 @@ the task page and its form."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
-from engine.clock import FixedClock
+from engine.clock import SHANGHAI, FixedClock
 from engine.runtime.task_facts import TaskFacts
 from engine.service.facade import Engine
 from integrations.ports import InboxQuery
+from integrations.sql import SqlStore
 from jiuzhu.accounts import hash_password
+from jiuzhu.demo_cases import application, load_households, load_org_units, opening
 from jiuzhu.web.auth import viewer_for
 from jiuzhu.web.privacy import shown_id_number
+from tests.support.start_world import real_world
 from tests.support.web_support import WebWorld, csrf_of, make_world
 
 
@@ -178,3 +182,51 @@ def test_full_id_number_is_audited_and_only_for_authorized_roles(
     viewed = [e for e in world.engine.events(instance) if e.type == "id_number_viewed"]
     assert [e.actor for e in viewed] == ["jb_dongcheng"]
     assert world.engine.verify(instance)[0].ok
+
+
+def _cell(html: str, testid: str) -> str:
+    found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', html)
+    assert found, f"no {testid} on the page"
+    return found.group(1).strip()
+
+
+def test_a_natural_day_limit_is_counted_in_natural_days_as_on_the_case_page(
+    make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
+) -> None:
+    """The real 低保: 受理 asks for 补正, whose 30-day limit counts natural days
+    (processes/sla/dibao.national.sla.json, awaiting_correction). The village
+    协理员's inbox row counts them as the case page does, not in working days."""
+    world = real_world(make_store, clock, db_url)
+    household = load_households()["刘桂芳"]
+    unit = load_org_units()[household["org_unit"]]
+    clock.set(datetime(2026, 9, 24, 9, 0, tzinfo=SHANGHAI))  # a Thursday before 中秋 and 国庆
+    engine = world.engine
+    started = engine.start("dibao", opening(household), actor="system", org_unit=unit["code"], region=unit["region"])
+    iid_ = started.record.id
+    engine.complete_task(iid_, engine.get(iid_).ready[0].id, application(household, "2026-09-24"), actor="申请人")
+    correction = {"accept_decision": "需补正", "missing_materials": "缺少户口簿复印件和收入证明"}
+    engine.complete_task(iid_, engine.get(iid_).ready[0].id, correction, actor="jb_dongcheng")
+    [task] = engine.get(iid_).ready
+    assert task.element_id == "db_correction"
+    stage = next(s.clock for s in engine.sla_status(iid_) if s.clock.stage == "awaiting_correction")
+    assert (stage.unit, stage.key) == ("natural_days", f"task:{task.id}")
+    assert engine.ready_task(task.id).facts.due_unit == "natural_days"
+    client = world.signed_in("xl_yangliu")
+
+    def shown() -> tuple[str, str]:
+        inbox = client.get("/inbox")
+        assert inbox.status_code == 200, inbox.text
+        row = inbox.text[inbox.text.index(f'data-task="{task.id}"') :]
+        case = client.get(f"/cases/{iid_}")
+        assert case.status_code == 200, case.text
+        return _cell(row, "inbox-left"), _cell(case.text, "sla-left-awaiting_correction")
+
+    natural = (stage.due_on - date(2026, 9, 24)).days
+    working = engine.calendar().working_days_between(date(2026, 9, 24), stage.due_on)
+    assert natural != working  # 中秋 and 国庆 lie in between: the two counts differ
+    assert shown() == (f"{natural}天", f"{natural}天")
+    clock.set(datetime(2026, 10, 8, 9, 0, tzinfo=SHANGHAI))  # after the holidays
+    left = (stage.due_on - date(2026, 10, 8)).days
+    assert shown() == (f"{left}天", f"{left}天")
+    clock.set(datetime.combine(stage.due_on + timedelta(days=3), time(9), SHANGHAI))
+    assert shown() == ("已超期 3天", "已超期 3天")

@@ -57,6 +57,17 @@ def test_natural_day_periods_roll_off_rest_days() -> None:
     assert clock(no_roll, datetime(2026, 9, 24, 10, 0, tzinfo=SHANGHAI)).due_on == date(2026, 10, 1)
 
 
+def test_days_left_count_in_the_clocks_own_unit() -> None:
+    # Thursday 24 September: the 公示 runs to 8 October (国庆 in between), 14 days away;
+    # a working-day limit due the same day is only 4 working days away (中秋 is 25 September).
+    thursday = datetime(2026, 9, 24, 10, 0, tzinfo=SHANGHAI)
+    publicity = clock(Limit("publicity", "公示", 7, PeriodKind.NATURAL_DAYS), thursday)
+    assert sla.days_left(publicity, thursday, CAL) == 14
+    assert sla.days_until(publicity.due_on, "natural_days", thursday, CAL, region=None) == 14
+    assert sla.days_until(publicity.due_on, "working_days", thursday, CAL, region=None) == 4
+    assert sla.days_left(publicity, datetime(2026, 10, 10, 9, 0, tzinfo=SHANGHAI), CAL) == -2  # overdue
+
+
 def test_pause_moves_the_deadline_by_the_paused_working_days() -> None:
     c = clock(Limit("overall", "总时限", 30, PeriodKind.WORKING_DAYS))
     paused = sla.pause(c, MONDAY)

@@ -43,7 +43,12 @@ def test_warning_and_breach_happen_at_the_policy_moments(engine: Engine, clock: 
     iid = engine.start("sla_skeleton", {}, actor="jb", region="CN-GS", org_unit="town-1").record.id
     engine.complete_task(iid, task(engine, iid, "accept_review"), {"materials_complete": True}, actor="jb")
     status = clock_of(engine, iid, "start_investigation")
-    assert status.clock.due_on == date(2026, 9, 24) and status.working_days_left == 3 and status.state == "on_time"
+    assert (
+        status.clock.due_on == date(2026, 9, 24)
+        and status.days_left == 3
+        and status.unit == "working_days"
+        and status.state == "on_time"
+    )
     warn_at = datetime(2026, 9, 24, 0, 0, tzinfo=SHANGHAI)
     clock.set(warn_at - timedelta(seconds=1))
     engine.fire_due_timers()

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.audit import GENESIS, seal
 from engine.events import EventDraft
 from engine.ports import InstanceRecord, TaskRow, TimerRow
+from engine.runtime.task_facts import TaskFacts
 from integrations.sql import SqlStore
 from tests.conftest import START
 
@@ -70,6 +71,20 @@ def test_ready_tasks_added_and_removed(make_store: Callable[[], SqlStore]) -> No
         unit.update_ready_tasks("i-1", added=[], removed=["t-0", "t-2"])
     with store.reader() as unit:
         assert unit.ready_tasks("i-1") == [rows[1]]
+
+
+def test_ready_task_facts_round_trip_with_their_deadline_unit(make_store: Callable[[], SqlStore]) -> None:
+    natural = TaskFacts(org_unit="qinghe", stage="等待补正材料", due_at=AT, warn_at=AT, due_unit="natural_days")
+    row = TaskRow("t-1", "i-1", "dibao", "db_correction", "补正材料", "协理员", AT, natural)
+    store = make_store()
+    with store.unit() as unit:
+        unit.update_ready_tasks("i-1", added=[row], removed=[])
+    with store.reader() as unit:  # the hot path's read and the Core read agree
+        assert unit.get_ready_task("t-1") == row and unit.ready_tasks("i-1") == [row]
+    with store.unit() as unit:
+        unit.refresh_task_facts({"t-1": replace(natural, due_unit="working_days")})
+    with store.reader() as unit:
+        assert unit.get_ready_task("t-1").facts.due_unit == "working_days"  # type: ignore[union-attr]
 
 
 def test_audit_events_round_trip_and_a_duplicate_is_a_sqlalchemy_error(make_store: Callable[[], SqlStore]) -> None:

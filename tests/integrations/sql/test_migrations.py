@@ -3,6 +3,7 @@ its rows, the revisions make exactly the tables' schema, ``jiuzhu db upgrade``."
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from engine.sla.tracker import OverdueAlert
 from integrations.sql import SqlStore, make_engine, migrations
 from jiuzhu import cli
 from tests.conftest import FIXTURES
-from tests.support.schema import SINCE_BASELINE
+from tests.support.schema import SINCE_BASELINE, drop_columns_since_baseline
 
 PRE_ALEMBIC = FIXTURES / "pre_alembic"
 
@@ -93,6 +94,7 @@ def test_columns_the_old_start_up_added_nullable_become_not_null(db_url: str) ->
     old = [t for name, t in SQLModel.metadata.tables.items() if name not in SINCE_BASELINE]
     SQLModel.metadata.create_all(store.engine, tables=old)
     with store.engine.begin() as conn:
+        drop_columns_since_baseline(conn)
         for column in ("paused", "provisional"):
             conn.exec_driver_sql(f"ALTER TABLE ready_task DROP COLUMN {column}")
             conn.exec_driver_sql(f"ALTER TABLE ready_task ADD COLUMN {column} BOOLEAN")
@@ -116,6 +118,43 @@ def test_the_revisions_make_exactly_the_schema_of_the_tables(db_url: str) -> Non
         migrations.run_revisions(conn)
     assert version(engine) == migrations.head()
     assert drift(engine) == []
+    engine.dispose()
+
+
+def test_ready_tasks_written_before_the_deadline_unit_get_one(db_url: str) -> None:
+    """Revision 0005i on a database with rows: a task whose own open clock counts
+    natural days (补正) gets natural days, every other row working days."""
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        migrations.run_revisions(conn, "0004t")
+        for task in ("t-correction", "t-review", "t-closed"):
+            conn.execute(
+                text(
+                    "INSERT INTO ready_task (id, instance_id, process_id, element_id, name, ready_at, paused, "
+                    "provisional) VALUES (:id, 'i-1', 'dibao', 'e', '办理', :at, :no, :no)"
+                ),
+                {"id": task, "at": datetime(2026, 10, 1, 2, 0), "no": False},
+            )
+        clocks = [
+            ("task:t-correction", "natural_days", True),
+            ("task:t-review", "working_days", True),
+            ("task:t-closed", "natural_days", False),  # closed: the row shows the overall limit's
+            ("overall", "working_days", True),
+        ]
+        for key, unit, is_open in clocks:
+            conn.execute(
+                text(
+                    "INSERT INTO sla_clock (instance_id, key, stage, open, provisional, due_at, body) "
+                    "VALUES ('i-1', :key, 's', :open, :no, :at, :body)"
+                ),
+                {"key": key, "open": is_open, "no": False, "at": datetime(2026, 10, 9, 16, 0),
+                 "body": json.dumps({"key": key, "unit": unit}, sort_keys=True)},
+            )  # fmt: skip
+    with engine.begin() as conn:
+        migrations.run_revisions(conn)
+        units = {r.id: r.due_unit for r in conn.execute(text("SELECT id, due_unit FROM ready_task"))}
+    assert units == {"t-correction": "natural_days", "t-review": "working_days", "t-closed": "working_days"}
+    assert version(engine) == migrations.head() and drift(engine) == []
     engine.dispose()
 
 
