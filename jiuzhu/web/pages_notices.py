@@ -22,10 +22,10 @@ from fastapi.responses import Response
 from engine.audit import AuditEvent
 from engine.decisions import Decision
 from engine.errors import ConflictError, NotFoundError
-from jiuzhu import timefmt
-from jiuzhu.web.case_data import household
 from integrations import notice_numbers
 from integrations.notice_numbers import Notice
+from jiuzhu import timefmt
+from jiuzhu.web.case_data import household
 from jiuzhu.web.case_decision import document_prefix, issuing_key, notices_profile, rules_for, township_body
 from jiuzhu.web.case_view import Case, load_case, places
 from jiuzhu.web.context import WebContext, web
