@@ -123,7 +123,7 @@ def yijianshi_start(household: Mapping[str, Any], catalogue: Mapping[str, Any]) 
     form, certified = household["application"], household["certified"]
     applicant = form["applicant"]
     family = {
-        "household_id": "DB-" + certified["certificate_no"],
+        "household_id": certified["certificate_no"],
         **{k: certified[k] for k in ("status", "certificate_no", "certified_on", "certified_by")},
         "applicant_name": applicant["name"],
         "applicant_id_number": applicant["id_number"],

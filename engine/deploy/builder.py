@@ -294,6 +294,7 @@ class DeploymentBuilder:
             self._form(file, ts),
             getattr(ts, "variable", None),
             extensions.get("instructionsForEndUser"),
+            _flag(ts, NAME_SHOWS_ITEM_PROPERTY),
         )
 
     def _final_problems(self, static_done: int) -> list[Problem]:
@@ -311,6 +312,7 @@ class DeploymentBuilder:
 
 
 ONE_OPEN_PROPERTY = "oneOpenApplication"
+NAME_SHOWS_ITEM_PROPERTY = "nameShowsItem"
 
 
 def _flag(ts: Any, name: str) -> bool:

@@ -29,6 +29,9 @@ class UserTaskInfo:
     form: FormRef | None
     variable_name: str | None
     instructions: str | None
+    # Property ``nameShowsItem``: a multi-instance task over a keyed collection is named with
+    # its item ("成员单位出具意见（医保局）") in the inbox, on its page and in the timeline.
+    name_shows_item: bool = False
 
 
 @dataclass(frozen=True)

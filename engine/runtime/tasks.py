@@ -78,4 +78,6 @@ def ready_view(task: Task, definition: ProcessDefinition) -> ReadyTask:
     # A multi-instance child is "x [child]" to SpiffWorkflow; people and
     # the audit log know it by its BPMN id plus the item it works on.
     key = task.internal_data.get("key_or_index")
+    if info is not None and info.name_shows_item and isinstance(key, str) and key:
+        name = f"{name}（{key}）"  # a keyed collection's key names the item; a list index would not
     return ReadyTask(str(task.id), spec.bpmn_id or spec.name, name, lane, info, None if key is None else str(key))

@@ -14,6 +14,7 @@ from typing import Any
 from engine.audit import AuditEvent
 from engine.decisions import Decision, Rules, decide, load_rules
 from engine.ports import InstanceRecord
+from jiuzhu.accounts import Directory
 
 OUTCOME_LABELS = {"纳入": "同意（纳入救助）", "不予确认": "不予确认（不予救助）", "终止": "终止", "撤回": "撤回"}
 
@@ -48,6 +49,22 @@ def body_name(profile: dict[str, Any], decision: Decision, township: str | None,
     if decision.body in bodies:
         return str(bodies[decision.body])
     return str(profile.get("issuer") or unit_name)
+
+
+def issuing_key(decision: Decision, directory: Directory, org_unit: str | None) -> str:
+    """Whose 文号 sequence a notice of this decision takes: the township's org unit code
+    where the township decided, else the body key (county, coordination)."""
+    unit = directory.unit(org_unit)
+    if decision.body == "township" and unit is not None:
+        return unit.parent if unit.kind == "village" and unit.parent else unit.code
+    return decision.body or "county"
+
+
+def document_prefix(profile: dict[str, Any], key: str, body: str) -> str:
+    """The 机关代字 of a 文号 (``清河民救``), from the notices file's ``document_prefixes``
+    (keyed by body key or township org unit code); the body's name where none is set."""
+    prefixes: dict[str, Any] = profile.get("document_prefixes") or {}
+    return str(prefixes.get(key) or body)
 
 
 def notices_profile(notices_file: Path) -> dict[str, Any]:

@@ -128,8 +128,21 @@ def ledger_row(
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
+# A text starting with one of these is a formula to Excel, WPS and LibreOffice (and openpyxl
+# writes a string starting with "=" as one): a hostile name must stay text (formula injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell_value(value: Any) -> Any:
     return _ILLEGAL.sub("", value) if isinstance(value, str) else value
+
+
+def as_text(cell: Any) -> None:
+    """Store a cell whose text a spreadsheet would read as a formula as plain text: string type,
+    and the quote prefix, so that editing it in Excel keeps it text."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def ledger_xlsx(rows: Sequence[LedgerRow], *, title: str, generated: datetime) -> bytes:
@@ -149,6 +162,8 @@ def ledger_xlsx(rows: Sequence[LedgerRow], *, title: str, generated: datetime) -
     for row in rows:
         values: list[Any] = [cell_value(getattr(row, attr)) for _, attr, _, _ in COLUMNS]
         sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            as_text(cell)
     for index, (_, _, width, number_format) in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = width

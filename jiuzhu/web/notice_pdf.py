@@ -48,6 +48,11 @@ def _styles() -> dict[str, Any]:
         "field": ParagraphStyle("field", parent=base, leftIndent=48),
         "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT, spaceBefore=6),
         "small": ParagraphStyle("small", parent=base, fontSize=9, leading=14, spaceBefore=30, textColor="#555555"),
+        # The 送达回证: cut off and brought back by whoever delivered the notice.
+        "cut": ParagraphStyle(
+            "cut", parent=base, fontSize=8, leading=12, alignment=TA_CENTER, spaceBefore=24, textColor="#777777"
+        ),
+        "heading": ParagraphStyle("heading", parent=base, fontSize=15, leading=24, alignment=TA_CENTER, spaceAfter=8),
     }
 
 

@@ -22,9 +22,11 @@ from fastapi.responses import Response
 from engine.audit import AuditEvent
 from engine.decisions import Decision
 from engine.errors import ConflictError, NotFoundError
+from integrations import notice_numbers
+from integrations.notice_numbers import Notice
 from jiuzhu import timefmt
 from jiuzhu.web.case_data import household
-from jiuzhu.web.case_decision import notices_profile, rules_for
+from jiuzhu.web.case_decision import document_prefix, issuing_key, notices_profile, rules_for, township_body
 from jiuzhu.web.case_view import Case, load_case, places
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.deps import CurrentUser, authorize_case
@@ -44,6 +46,22 @@ def chinese_month(value: str | None) -> str:
     return "—"
 
 
+def referral(data: dict[str, Any]) -> dict[str, str] | None:
+    """Who referred the case (一事一议: the township or office that brought it to the
+    coordination mechanism) when it did not start with the applicant's own application."""
+    org = data.get("referring_org")
+    if not isinstance(org, str) or not org:
+        return None
+    procedure = data.get("referral_procedure")
+    return {"org": org, "procedure": procedure if isinstance(procedure, str) else ""}
+
+
+def numbered(context: WebContext, notice: Notice, *, key: str, body: str, year: int, actor: str) -> str:
+    """The notice's 文号, given the first time it is issued and the same on every reprint."""
+    prefix = document_prefix(notices_profile(context.settings.notices_file), key, body)
+    return notice_numbers.issue(context.engine, notice, issuer=prefix, year=year, actor=actor).number
+
+
 def notice_values(context: WebContext, case: Case, decided: Decision, title: str) -> dict[str, Any]:
     record, data = case.view.record, case.view.data
     profile = notices_profile(context.settings.notices_file)
@@ -56,6 +74,8 @@ def notice_values(context: WebContext, case: Case, decided: Decision, title: str
         "procedure": context.process_name(record.process_id),
         "issuer": case.row.decided_body or profile["issuer"],
         "year": on.year,
+        "referral": referral(data),
+        "delivered_through": township_body(township) if township else profile["issuer"],
         "case_no": case.row.case_no,
         "applicant_name": people.applicant.get("name") or "申请人",
         "accepted_on": chinese_date(case.row.accepted_on),
@@ -69,8 +89,9 @@ def notice_values(context: WebContext, case: Case, decided: Decision, title: str
     }
 
 
-def decision_notice(context: WebContext, case: Case, kind: str) -> tuple[str, str, dict[str, Any]]:
-    """(template, title, values) of a decision notice, or 409 when the record shows no such decision."""
+def decision_notice(context: WebContext, case: Case, kind: str, *, actor: str) -> tuple[str, str, dict[str, Any]]:
+    """(template, title, values) of a decision notice, or 409 when the record shows no such decision;
+    the notice's 文号 is allocated the first time it is issued."""
     rules = rules_for(context.settings.processes_dir, case.view.record.process_id)
     found = rules.notice(kind) if rules is not None else None
     if found is None:
@@ -81,7 +102,11 @@ def decision_notice(context: WebContext, case: Case, kind: str) -> tuple[str, st
         raise ConflictError(
             f"本案件尚无可出具{notice_kind.title}的决定：须在决定环节办结后出具", code="NOTICE_NOT_APPLICABLE"
         )
-    return notice_kind.template, notice_kind.title, notice_values(context, case, decided, notice_kind.title)
+    values = notice_values(context, case, decided, notice_kind.title)
+    key = issuing_key(decided, context.directory(), case.view.record.org_unit)
+    notice = Notice(case.view.record.id, decided.seq, notice_kind.kind, notice_kind.title)
+    values["notice_no"] = numbered(context, notice, key=key, body=values["issuer"], year=values["year"], actor=actor)
+    return notice_kind.template, notice_kind.title, values
 
 
 def available_notices(context: WebContext, case: Case) -> list[tuple[str, str]]:
@@ -111,6 +136,11 @@ def _row_text(row: dict[str, Any]) -> str:
 
 def recorded_happiness(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
     """The 幸福清单 as the engine's script recorded it (yijianshi.bpmn 汇总幸福清单)."""
+    return happiness_record(events)[1]
+
+
+def happiness_record(events: Sequence[AuditEvent]) -> tuple[int, list[dict[str, Any]]]:
+    """(seq of the recording event, rows) of the 幸福清单; (0, []) while not recorded."""
     for e in reversed(events):
         if e.type != "script_run":
             continue
@@ -120,13 +150,13 @@ def recorded_happiness(events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
             changed = (diff.get("changed") or {}).get("happiness_list")
             rows = changed.get("new") if isinstance(changed, dict) else None
         if isinstance(rows, list) and rows:
-            return [r for r in rows if isinstance(r, dict)]
-    return []
+            return e.seq, [r for r in rows if isinstance(r, dict)]
+    return 0, []
 
 
-def happiness_values(context: WebContext, case: Case) -> dict[str, Any]:
+def happiness_values(context: WebContext, case: Case, *, actor: str) -> dict[str, Any]:
     record, data = case.view.record, case.view.data
-    rows = recorded_happiness(case.events)
+    recorded_seq, rows = happiness_record(case.events)
     if not rows:
         raise ConflictError("本案件的联办事项尚未全部反馈，还不能出具幸福清单", code="NOTICE_NOT_APPLICABLE")
     profile = notices_profile(context.settings.notices_file)
@@ -135,8 +165,11 @@ def happiness_values(context: WebContext, case: Case) -> dict[str, Any]:
     township, _village = places(context.directory(), record.org_unit)
     on = timefmt.day_of(context.engine.clock.now())
     granted = sum(1 for r in rows if r.get("status") == "已享受")
+    notice = Notice(record.id, recorded_seq, "happiness", HAPPINESS[1])
+    number = numbered(context, notice, key="county", body=profile["issuer"], year=on.year, actor=actor)
     return {
         **profile,
+        "notice_no": number,
         "year": on.year,
         "case_no": case.row.case_no,
         "applicant_name": applicant or "申请人",
@@ -159,9 +192,9 @@ def notice(request: Request, user: CurrentUser, instance_id: str, kind: str) -> 
     case = load_case(context, instance_id)
     if kind == "happiness":
         template, title = HAPPINESS
-        values = happiness_values(context, case)
+        values = happiness_values(context, case, actor=user.username)
     else:
-        template, title, values = decision_notice(context, case, kind)
+        template, title, values = decision_notice(context, case, kind, actor=user.username)
     body = notice_pdf(template, values, title=title)
     return Response(
         body,

@@ -370,12 +370,14 @@ def yijianshi_started(world: DibaoWorld, status: str, no: str, amount: str) -> N
     children = _children(world)
     assert len(children) == 1, children
     child, case = children[0], world.engine().get(world.iid)
-    assert (child.org_unit, child.region, child.business_key) == (case.record.org_unit, case.record.region, f"DB-{no}")
+    # The certificate number as it was given: no second prefix on top of the county's own ("DB-QH-DB-…").
+    assert (child.org_unit, child.region, child.business_key) == (case.record.org_unit, case.record.region, no)
     start = world.data()["yijianshi_start"]
     schema = json.loads(START_SCHEMA.read_text(encoding="utf-8"))
     validate_submission(FormRef(START_SCHEMA.name, schema, None, None), start)  # what 联办 itself requires
     household = world.engine().get(child.id).data["household"]
     assert (household["status"], household["certificate_no"], household["benefit_amount"]) == (status, no, int(amount))
+    assert household["household_id"] == no
     assert world.data()["yijianshi_case"]["instance_id"] == child.id
     assert [t.name for t in world.engine().get(child.id).ready] == ["确认联办事项清单"]
 

@@ -6,6 +6,7 @@ through 民主评议 and 重新初审."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from engine.clock import FixedClock
@@ -27,6 +28,8 @@ from tests.support.journey_dibao import (
 from tests.support.journey_steps import Desk, collecting, do_task, open_case, open_task, pdf_text, shot
 from tests.support.start_world import real_world
 
+# 机关代字〔年份〕第NNNN号 (demo/notices.json document_prefixes), as the notice prints it.
+NUMBER = re.compile(r"清河民救〔(\d{4})〕第(\d{4})号")
 APPROVE = {"decision": "同意", "certificate_no": "QH-DB-2026-0101", "confirm_opinion": "符合条件，予以确认"}
 REASONS = "家庭人均月收入高于当地低保标准"
 REJECT = {"decision": "不予确认", "rejection_reasons": REASONS}
@@ -58,6 +61,7 @@ def test_dibao_approved_with_its_confirmation_notice(
     assert FAMILY in text and amount in text
     assert month.split("（")[0] in text, (month, text)
     assert body in text and "县" in body, (body, text)
+    assert NUMBER.findall(text.replace(" ", "").replace("\n", "")) == [("2026", "0001")] * 2  # notice and 送达回证
     assert HOUSEHOLD["application"]["applicant"]["id_number"] not in text  # no full ID number on paper
 
 
@@ -74,7 +78,10 @@ def test_dibao_refused_with_its_rejection_notice(
         assert "不予确认" in handler.inner_text("[data-testid=decision-outcome]")
         assert handler.locator("[data-testid=notice-approval]").count() == 0
         text = pdf_text(handler, "[data-testid=notice-rejection]", "dibao-rejected")
-        delivered = {"notice_no": "QH-BYQR-2026-007", "delivered_on": today(clock), "reasons_stated": True}
+        # The 送达 records the 文号 printed on the notice and its 送达回证.
+        printed = NUMBER.search(text.replace(" ", "").replace("\n", ""))
+        assert printed is not None, text
+        delivered = {"notice_no": printed.group(0), "delivered_on": today(clock), "reasons_stated": True}
         do_task(handler, base, "送达不予确认通知书", FAMILY, delivered)
         open_case(handler, base, FAMILY, "低保")
         assert handler.inner_text(".meta .badge") == "已办结"

@@ -113,8 +113,8 @@ def test_yishiyiyi_to_the_coordination_mechanisms_decision(
         submit(handler, base, "报送一事一议案卷")
         do_task(desk.as_user("mz_county"), base, "召集协调机制会议", FAMILY, convene)
         member = desk.as_user("xt_member")
-        for left in range(len(MEMBER_UNITS), 0, -1):  # one opinion per attending unit
-            do_task(member, base, "成员单位出具意见", FAMILY, {"opinion": "同意", "suggested_amount": 10000}, of=left)
+        for unit in MEMBER_UNITS:  # one opinion per attending unit, each task named with its unit
+            do_task(member, base, f"成员单位出具意见（{unit}）", FAMILY, {"opinion": "同意", "suggested_amount": 10000})
         convener = desk.as_user("xt_convener")
         do_task(convener, base, "签发会议纪要（同意救助）", FAMILY, minutes)
 
@@ -122,6 +122,12 @@ def test_yishiyiyi_to_the_coordination_mechanisms_decision(
         assert convener.inner_text(".meta .badge") == "已办结"
         assert "协调机制" in convener.inner_text("[data-testid=decision-body]")
         assert convener.inner_text("[data-testid=decision-certificate]") == minutes["minutes_number"]
+        timeline = convener.inner_text("[data-testid=timeline]")
         text = pdf_text(convener, "[data-testid=notice-approval]", "yishiyiyi")
         shot(convener, "yishiyiyi")
+    assert all(f"提交了「成员单位出具意见（{unit}）」" in timeline for unit in MEMBER_UNITS), timeline
+    # Referred by the township, not applied for: the notice says who brought the case.
+    flat = text.replace(" ", "").replace("\n", "")
+    assert "南山乡人民政府就你（户）的困难情况（原办理程序：临时救助（超出乡镇审批额度））提请" in flat, flat
+    assert "提出的" not in flat and "清河救协〔2026〕第0001号" in flat
     assert "一事一议" in text and FAMILY in text and "10000.00" in text and minutes["minutes_number"] in text, text

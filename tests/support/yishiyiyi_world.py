@@ -148,8 +148,9 @@ class YishiyiyiWorld(World):
         keys = self._instance_keys()
         tasks: dict[str, ReadyTask] = {}
         for task in self.view().ready:
-            if task.name == OPINION_TASK:
+            if task.element_id == "give_opinion":
                 unit = keys[task.id]
+                assert task.name == f"{OPINION_TASK}（{unit}）", task.name  # the inbox names the unit
                 assert unit not in tasks, f"{unit} 有两项待办意见"
                 tasks[unit] = task
         return tasks

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
+from zipfile import ZipFile
 
 from openpyxl import load_workbook
 
@@ -100,6 +101,33 @@ def test_ledger_export_is_a_workbook_with_the_office_columns(
     assert row["家庭人口"] == 2 and row["所属乡镇(街道)"] == "东城街道" and row["所属村(社区)"] == "杨柳社区"
     assert row["受理日期"].date().isoformat() == "2026-11-02" and row["剩余工作日"] == 30
     assert sheet.column_dimensions["C"].width == 21
+
+
+def test_ledger_export_keeps_a_name_that_looks_like_a_formula_as_text(
+    make_engine_for: Callable[..., Engine], db_url: str
+) -> None:
+    """Formula injection: a spreadsheet must not evaluate what an applicant wrote as a name."""
+    world = make_world(make_engine_for, db_url)
+    hostile = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(1)", "\t=1"]
+    for name in hostile:
+        data = {**HOUSEHOLD, "applicant": {**HOUSEHOLD["applicant"], "name": name}}  # type: ignore[dict-item]
+        world.engine.start("sla_skeleton", data, actor="t", org_unit="qinghe.dongcheng.yangliu", region="CN")
+    r = world.signed_in("jb_dongcheng").get("/cases/ledger.xlsx")
+    assert r.status_code == 200
+    sheet = load_workbook(BytesIO(r.content)).active
+    column = [c.value for c in sheet[1]].index("申请人") + 1
+    cells = [sheet.cell(row, column) for row in range(2, sheet.max_row + 1)]
+    assert sorted(c.value for c in cells) == sorted(hostile)
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+    # Nothing in the file is a formula: no <f> element in any sheet.
+    with ZipFile(BytesIO(r.content)) as package:
+        sheets = [n for n in package.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets and not any(b"<f>" in package.read(n) or b"<f " in package.read(n) for n in sheets)
+    # An ordinary name keeps the ordinary style.
+    world.engine.start("sla_skeleton", HOUSEHOLD, actor="t", org_unit="qinghe.dongcheng.yangliu", region="CN")
+    sheet = load_workbook(BytesIO(world.signed_in("jb_dongcheng").get("/cases/ledger.xlsx").content)).active
+    plain = [sheet.cell(row, column) for row in range(2, sheet.max_row + 1) if sheet.cell(row, column).value == "刘一"]
+    assert plain and not plain[0].quotePrefix
 
 
 def test_a_document_of_the_case_downloads_audited_and_only_from_its_own_case(
