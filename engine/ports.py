@@ -102,8 +102,20 @@ class Unit(Protocol):
         """Newest first; ``org_units`` (None: every unit) filters before the page is cut."""
         ...
 
-    def add_applicant_case(self, instance_id: str, process_id: str, id_number: str) -> None:
-        """Remember the applicant's 身份证号 of a case (for the one-open-application rule)."""
+    def add_applicant_case(self, instance_id: str, process_id: str, id_number: str, *, blocking: bool) -> bool:
+        """Remember the applicant's 身份证号 of a case (for the one-open-application rule).
+        ``blocking``: while the case is open no other blocking case of ``process_id``
+        may hold this number. False (nothing written): the database refused it because
+        another open case holds it (a concurrent start won the race)."""
+        ...
+
+    def applicant_of(self, instance_id: str) -> str | None:
+        """The 身份证号 remembered for a case, if any."""
+        ...
+
+    def move_applicant_case(self, instance_id: str, id_number: str) -> bool:
+        """The case's applicant 身份证号 changed; False (nothing written) as in
+        :meth:`add_applicant_case` when another open case holds the new one."""
         ...
 
     def open_cases_of(self, process_id: str, id_number: str) -> list[InstanceRecord]:

@@ -37,7 +37,7 @@ from jiuzhu.web.api_guard import api_guard
 from jiuzhu.web.app import install_web, page_error
 from jiuzhu.web.auth import can_see_instance, task_guard
 from jiuzhu.web.context import WebContext
-from jiuzhu.web.starting import checked_unit
+from jiuzhu.web.starting import checked_unit, refuse_unless_starter
 from jiuzhu.wiring import build_web_context
 
 log = logging.getLogger("jiuzhu.api")
@@ -156,7 +156,9 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         return [version_json(v) for v in engine.versions(process_id)]
 
     @api.post("/processes/{process_id}/instances", status_code=201, summary="发起流程实例")
-    def start(process_id: str, body: StartRequest, who: Actor, caller: Caller) -> dict[str, Any]:
+    def start(process_id: str, body: StartRequest, who: Actor, caller: Caller, request: Request) -> dict[str, Any]:
+        if "authorization" not in request.headers:  # a signed-in user; token callers keep the route's roles
+            refuse_unless_starter(caller, engine.versions(process_id), body.version)
         directory = context.directory()
         org_unit = checked_unit(caller, directory, body.org_unit)
         unit = directory.unit(org_unit)

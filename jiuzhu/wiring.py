@@ -18,6 +18,7 @@ from integrations.hedui import HeduiConnector, SimulatedCheck
 from integrations.partner import attach
 from integrations.sql import SqlStore
 from integrations.yijianshi_catalogue import CatalogueConnector
+from jiuzhu.accounts import role_names_from
 from jiuzhu.scheduler import build_wakeups
 from jiuzhu.settings import Settings
 
@@ -46,6 +47,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: 
         sandbox,
         wakeups=build_wakeups(settings, store=store),
         connectors=default_connectors(settings.processes_dir, settings.hedui_records),
+        roles=role_names_from(settings.roles_file),  # what a model's starterRoles may name
     )
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     attach(engine, redis).listen_to_redis()

@@ -10,7 +10,7 @@ SpiffWorkflow parse with a fresh parser; checks on the built specs
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 from typing import Any
 
@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from engine.deploy import dmn_checks, instructions
+from engine.deploy import dmn_checks, instructions, starters
 from engine.deploy.bpmn_checks import ProcessChecker, diagram_warnings
 from engine.deploy.expressions import ExpressionChecker, ScriptChecker
 from engine.deploy.forms import FormLoader
@@ -34,6 +34,7 @@ from engine.deploy.model import (
 )
 from engine.deploy.model_xml import BPMN_NS, SPIFF_NS, XmlDoc, local_name, namespace, parse_xml, xsd_problems
 from engine.deploy.spiff_build import SpiffBuild
+from engine.deploy.starters import STARTERS_PROPERTY
 from engine.deploy.support import REGISTERED_TAGS
 from engine.deploy.timers import adapt_timers
 from engine.errors import DeploymentRefused, Location, Problem
@@ -50,12 +51,14 @@ def build_deployment(
     sandbox: ScriptChecker,
     resolve_form: FormResolver,
     connectors: Connectors | None = None,
+    roles: Collection[str] | None = None,
 ) -> Deployment:
     """Raises DeploymentRefused listing every problem; never anything else.
 
-    A service task must name one of ``connectors`` (none registered: every service task is refused)."""
+    A service task must name one of ``connectors`` (none registered: every service task is refused).
+    A start event's ``starterRoles`` must name ``roles`` (None: any role code; see :mod:`.starters`)."""
     try:
-        return DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors()).run()
+        return DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors(), roles).run()
     except DeploymentRefused:
         raise
     except Exception as exc:  # a bug in our own checks must still refuse, not crash the caller
@@ -83,9 +86,15 @@ def _bpmn(element: Any, name: str) -> bool:
 
 class DeploymentBuilder:
     def __init__(
-        self, files: list[SourceFile], sandbox: ScriptChecker, resolve: Callable[..., Any], connectors: Connectors
+        self,
+        files: list[SourceFile],
+        sandbox: ScriptChecker,
+        resolve: Callable[..., Any],
+        connectors: Connectors,
+        roles: Collection[str] | None = None,
     ) -> None:
         self.files = files
+        self.roles = roles
         self.connectors = connectors
         self.sandbox = sandbox
         self.problems: list[Problem] = []
@@ -251,6 +260,7 @@ class DeploymentBuilder:
         start_form: FormRef | None = None
         start_event: str | None = None
         one_open = False
+        starter_roles: tuple[str, ...] = ()
         names: dict[str, str] = {pid: process.get("name") or pid}
         timers: dict[str, str] = {}
         for spec in specs:
@@ -266,16 +276,25 @@ class DeploymentBuilder:
                     user_tasks[name] = self._user_task(spec.file or doc.file, ts)
                 elif isinstance(ts, StartEvent) and spec.name == pid:
                     form = self._form(spec.file or doc.file, ts)
+                    if isinstance(ts.event_definition, NoneEventDefinition):
+                        starter_roles = self._starters(spec.file or doc.file, ts)
                     if form is not None and isinstance(ts.event_definition, NoneEventDefinition):
                         start_form, start_event = form, bpmn_id
                         one_open = _flag(ts, ONE_OPEN_PROPERTY)
+                        if STARTERS_PROPERTY not in _properties(ts):  # an empty value: deliberately nobody
+                            self.warnings.append(starters.missing(self.locator.element(spec.file or doc.file, bpmn_id)))
         for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
             names.setdefault(flow.get("id") or "", flow.get("name") or flow.get("id") or "")
         names.pop("", None)
         name = process.get("name") or pid
         return ProcessDefinition(
-            pid, name, doc.file, stored, user_tasks, names, timers, start_form, start_event, one_open
+            pid, name, doc.file, stored, user_tasks, names, timers, start_form, start_event, one_open, starter_roles
         )
+
+    def _starters(self, file: str, ts: Any) -> tuple[str, ...]:
+        roles, problems = starters.checked(_properties(ts), self.roles, self.locator.element(file, ts.bpmn_id))
+        self.problems += problems
+        return roles
 
     def _form(self, file: str, ts: Any) -> FormRef | None:
         properties = (getattr(ts, "extensions", None) or {}).get("properties") or {}
@@ -315,9 +334,13 @@ ONE_OPEN_PROPERTY = "oneOpenApplication"
 NAME_SHOWS_ITEM_PROPERTY = "nameShowsItem"
 
 
+def _properties(ts: Any) -> dict[str, Any]:
+    properties: dict[str, Any] = (getattr(ts, "extensions", None) or {}).get("properties") or {}
+    return properties
+
+
 def _flag(ts: Any, name: str) -> bool:
-    properties = (getattr(ts, "extensions", None) or {}).get("properties") or {}
-    return str(properties.get(name, "")).strip().lower() == "true"
+    return str(_properties(ts).get(name, "")).strip().lower() == "true"
 
 
 def _inside_extension(element: Any) -> bool:

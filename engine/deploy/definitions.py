@@ -19,4 +19,11 @@ def definition_from_dict(data: dict[str, Any]) -> ProcessDefinition:
     user_tasks = {
         key: UserTaskInfo(**{**raw, "form": form(raw.get("form"))}) for key, raw in data["user_tasks"].items()
     }
-    return ProcessDefinition(**{**data, "user_tasks": user_tasks, "start_form": form(data.get("start_form"))})
+    return ProcessDefinition(
+        **{
+            **data,
+            "user_tasks": user_tasks,
+            "start_form": form(data.get("start_form")),
+            "starter_roles": tuple(data.get("starter_roles") or ()),
+        }
+    )

@@ -49,6 +49,9 @@ class ProcessDefinition:
     # Start event property ``oneOpenApplication``: a second open case for the
     # same applicant 身份证号 is refused (a procedure may allow several).
     one_open_per_applicant: bool = False
+    # Start event property ``starterRoles``: the role codes whose users may
+    # start the process (新建申请, the API for signed-in users); empty: nobody.
+    starter_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,8 @@ class Core:
     commit_hooks: list[CommitHook] = field(default_factory=list)
     after_commit_hooks: list[Callable[[InstanceView], None]] = field(default_factory=list)
     sla: SlaDesk = field(default_factory=SlaDesk)
+    # Role codes a model's ``starterRoles`` may name (None: not checked against a list).
+    roles: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self.script_engine = self.sandbox.script_engine(self.connectors)

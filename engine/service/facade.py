@@ -6,7 +6,7 @@ pipeline (:mod:`engine.service.stepping`)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ class Engine:
         fire_batch: int = 50,
         commit_hooks: Sequence[CommitHook] = (),
         after_commit: Sequence[Callable[[InstanceView], None]] = (),
+        roles: Collection[str] | None = None,
     ) -> None:
         self.core = Core(
             store=store,
@@ -50,6 +51,7 @@ class Engine:
             fire_batch=fire_batch,
             commit_hooks=list(commit_hooks),
             after_commit_hooks=list(after_commit),
+            roles=None if roles is None else frozenset(roles),
         )
 
     # The collaborators, as the edges that build an engine set and read them.

@@ -8,12 +8,14 @@ deployed and checked like any model; a client cannot reach that path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.deploy.model import ProcessDefinition
 from engine.errors import FieldError, FormValidationError, Location
-from engine.ports import Unit
+from engine.events import EventDraft
+from engine.ports import InstanceRecord, Unit
+from engine.runtime.run import InstanceRun
 from engine.runtime.task_facts import APPLICANT_PATHS, applicant, mask_id
 
 OPEN_STATES = ("running", "incident")
@@ -75,13 +77,79 @@ def refuse_duplicate(unit: Unit, definition: ProcessDefinition, data: Mapping[st
     if not id_number:
         return
     open_cases = unit.open_cases_of(definition.process_id, id_number.upper())
-    if not open_cases:
-        return
-    case = open_cases[0]
-    named = f"案件 {case.business_key}（编号 {case.id}）" if case.business_key else f"案件编号 {case.id}"
+    if open_cases:
+        raise duplicate(definition, data, id_number, open_cases[0], start_location(definition))
+
+
+def duplicate(
+    definition: ProcessDefinition,
+    data: Mapping[str, Any],
+    id_number: str,
+    case: InstanceRecord | None,
+    location: Location,
+) -> DuplicateApplication:
+    """The located refusal, naming the open case (``case`` None: the database
+    refused the number and the case holding it ended since)."""
+    if case is None:
+        named = "另一件申请"
+    elif case.business_key:
+        named = f"案件 {case.business_key}（编号 {case.id}）"
+    else:
+        named = f"案件编号 {case.id}"
     message = f"身份证号 {mask_id(id_number)} 已有未办结的「{definition.name}」申请：{named}，不能重复申请"
     errors = [FieldError(applicant_id_path(data), "DUPLICATE_APPLICATION", message)]
-    raise DuplicateApplication(errors, location=start_location(definition))
+    return DuplicateApplication(errors, location=location)
+
+
+def remember_applicant(
+    unit: Unit, definition: ProcessDefinition, instance_id: str, data: Mapping[str, Any], *, by_engine: bool
+) -> None:
+    """The new case's applicant row. The database has the last word: a start
+    that raced another for the same applicant and lost is refused like one
+    that came second."""
+    key = applicant_key(data)
+    if not key:
+        return
+    blocking = definition.one_open_per_applicant and not by_engine
+    if not unit.add_applicant_case(instance_id, definition.process_id, key, blocking=blocking):
+        raise held_by_another(unit, definition, instance_id, data, key, start_location(definition))
+
+
+def held_by_another(
+    unit: Unit, definition: ProcessDefinition, instance_id: str, data: Mapping[str, Any], key: str, where: Location
+) -> DuplicateApplication:
+    holders = [c for c in unit.open_cases_of(definition.process_id, key) if c.id != instance_id]
+    return duplicate(definition, data, key, holders[0] if holders else None, where)
+
+
+def follow_applicant(
+    unit: Unit, definition: ProcessDefinition, instance_id: str, run: InstanceRun, drafts: Sequence[EventDraft]
+) -> None:
+    """A task (填写低保申请) that changes the applicant's 身份证号 is checked
+    again like a start: refused at its field if another open case holds the
+    new number; otherwise the case's row follows the new number."""
+    if not definition.one_open_per_applicant:
+        return
+    completed = next((d for d in drafts if d.type == "task_completed"), None)
+    if completed is None:
+        return
+    data = run.data()
+    key = applicant_key(data)
+    if not key:
+        return
+    held = unit.applicant_of(instance_id)
+    if held == key:
+        return
+    where = Location(definition.file, completed.element_id, "userTask")
+    holders = [c for c in unit.open_cases_of(definition.process_id, key) if c.id != instance_id]
+    if holders:
+        raise duplicate(definition, data, key, holders[0], where)
+    if held is None:
+        written = unit.add_applicant_case(instance_id, definition.process_id, key, blocking=True)
+    else:
+        written = unit.move_applicant_case(instance_id, key)
+    if not written:
+        raise held_by_another(unit, definition, instance_id, data, key, where)
 
 
 def applicant_key(data: Mapping[str, Any]) -> str | None:

@@ -236,6 +236,7 @@ def step(core: Core, request: Step) -> InstanceView:
         if request.expected_revision is not None and record.revision != request.expected_revision:
             raise revision_conflict()
         moved = advance(core, unit, record, request.op, moment, request)
+        starting.follow_applicant(unit, moved.run.definition, record.id, moved.run, moved.drafts)
         if request.extra is not None:
             moved.drafts += request.extra(unit, record)
             moved.clocks = unit.clocks(record.id)
@@ -285,9 +286,8 @@ def start_in(core: Core, unit: Unit, request: Start, now: datetime, depth: int) 
         policy=policy_key(policy) if policy else None,
     )
     unit.add_instance(instance)
-    applicant_key = starting.applicant_key(request.data) if isinstance(request.data, Mapping) else None
-    if applicant_key:
-        unit.add_applicant_case(instance.id, pid, applicant_key)
+    if isinstance(request.data, Mapping):
+        starting.remember_applicant(unit, definition, instance.id, request.data, by_engine=request.by_engine)
     run = InstanceRun.new(definition, restored, core.script_engine)
     with (
         sla_context(SlaContext(calendar, policy, request.region, now)),

@@ -24,12 +24,12 @@ from engine.audit import AuditEvent
 from engine.ports import DeploymentRecord, InstanceRecord, TaskRow, TimerRow, VersionRecord
 from engine.runtime.task_facts import TaskFacts
 from integrations.sql import migrations
+from integrations.sql.applicants import ApplicantRows
 from integrations.sql.batch import BatchStatements
 from integrations.sql.connect import make_engine
 from integrations.sql.hotpath import HotPath
 from integrations.sql.sla import C, SlaRows
 from integrations.sql.tables import (
-    ApplicantCase,
     AuditEventRow,
     Deployment,
     DeploymentFile,
@@ -49,7 +49,6 @@ D, F, V, INST, E, T, R = (
     Timer.__table__,  # type: ignore[attr-defined]
     ReadyTask.__table__,  # type: ignore[attr-defined]
 )
-APPLICANT = ApplicantCase.__table__  # type: ignore[attr-defined]
 
 
 class SqlStore:
@@ -90,7 +89,7 @@ class SqlStore:
             yield SqlUnit(conn, self.hot)
 
 
-class SqlUnit(SlaRows):
+class SqlUnit(SlaRows, ApplicantRows):
     def __init__(self, conn: Connection, hot: HotPath | None = None) -> None:
         self.conn = conn
         self.hot = hot or HotPath(conn.dialect.name, conn.dialect.paramstyle)
@@ -197,7 +196,10 @@ class SqlUnit(SlaRows):
         return self.hot.get_instance(self.conn, instance_id, lock=bool(self.conn.info.get("write")))
 
     def update_instance(self, record: InstanceRecord, *, expected_revision: int) -> bool:
-        return self.hot.update_instance(self.conn, record, expected_revision=expected_revision)
+        won = self.hot.update_instance(self.conn, record, expected_revision=expected_revision)
+        if won:
+            self._release_ended([record])
+        return won
 
     def list_instances(
         self,
@@ -217,21 +219,6 @@ class SqlUnit(SlaRows):
             query = query.where(INST.c.status == status)
         if org_units is not None:
             query = query.where(INST.c.org_unit.in_(list(org_units)))
-        return [self._instance(r) for r in self.conn.execute(query)]
-
-    def add_applicant_case(self, instance_id: str, process_id: str, id_number: str) -> None:
-        row = {"instance_id": instance_id, "process_id": process_id, "id_number": id_number}
-        self.conn.execute(insert(APPLICANT), [row])
-
-    def open_cases_of(self, process_id: str, id_number: str) -> list[InstanceRecord]:
-        joined = INST.join(APPLICANT, APPLICANT.c.instance_id == INST.c.id)
-        query = (
-            select(INST)
-            .select_from(joined)
-            .where(APPLICANT.c.process_id == process_id, APPLICANT.c.id_number == id_number)
-            .where(INST.c.status.in_(("running", "incident")))
-            .order_by(INST.c.created_at)
-        )
         return [self._instance(r) for r in self.conn.execute(query)]
 
     # -- audit -------------------------------------------------------------------------
@@ -336,7 +323,9 @@ class SqlUnit(SlaRows):
         return BatchStatements(self.conn).lock_instances(instance_ids)
 
     def update_instances(self, changes: Sequence[tuple[InstanceRecord, int]]) -> set[str]:
-        return BatchStatements(self.conn).update_instances(changes)
+        won = BatchStatements(self.conn).update_instances(changes)
+        self._release_ended([r for r, _ in changes if r.id in won])
+        return won
 
     def replace_timers_of(self, instance_ids: Sequence[str], timers: Sequence[TimerRow]) -> None:
         BatchStatements(self.conn).replace_timers_of(instance_ids, timers)

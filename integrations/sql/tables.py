@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, LargeBinary, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 
@@ -66,10 +66,26 @@ class ApplicantCase(SQLModel, table=True):
     open one for the same person without opening any instance."""
 
     __tablename__ = "applicant_case"
-    __table_args__ = (Index("ix_applicant_case_lookup", "process_id", "id_number"),)
+    __table_args__ = (
+        Index("ix_applicant_case_lookup", "process_id", "id_number"),
+        # The database, not only the check before the insert, refuses a second
+        # open application: of two starts racing for one 身份证号, one commits.
+        # Only the rows that block take part; see ``blocking``.
+        Index(
+            "ux_applicant_case_open",
+            "process_id",
+            "id_number",
+            unique=True,
+            sqlite_where=text("blocking"),
+            postgresql_where=text("blocking"),
+        ),
+    )
     instance_id: str = Field(primary_key=True, max_length=36)
     process_id: str
     id_number: str = Field(max_length=32)
+    # True while the case is open and its procedure allows one open application
+    # per applicant (start event ``oneOpenApplication``); the case's end clears it.
+    blocking: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class AuditEventRow(SQLModel, table=True):

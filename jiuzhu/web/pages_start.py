@@ -30,20 +30,26 @@ Starter = Annotated[Viewer, Depends(require_role(*START_ROLES))]
 PREFIX = "f"
 
 
-def _startable(context: WebContext, viewer: Viewer) -> list[VersionRecord]:
+def _latest(versions: list[VersionRecord]) -> dict[str, VersionRecord]:
     latest: dict[str, VersionRecord] = {}
-    for v in context.engine.versions():
-        if may_start(viewer, v.process_id) and v.version >= latest.get(v.process_id, v).version:
+    for v in versions:
+        if v.version >= latest.get(v.process_id, v).version:
             latest[v.process_id] = v
-    return sorted(latest.values(), key=lambda v: v.process_id)
+    return latest
+
+
+def _startable(context: WebContext, viewer: Viewer) -> list[VersionRecord]:
+    """The newest version of each procedure whose model lets the viewer start it."""
+    latest = _latest(context.engine.versions())
+    return sorted((v for v in latest.values() if may_start(viewer, v)), key=lambda v: v.process_id)
 
 
 def _start_form(context: WebContext, viewer: Viewer, process_id: str) -> tuple[VersionRecord, FormRef]:
-    if not may_start(viewer, process_id):
+    found = _latest(context.engine.versions(process_id)).get(process_id)
+    if found is None or not may_start(viewer, found):
         raise forbid("您的角色不能发起此流程")
-    found = next((v for v in _startable(context, viewer) if v.process_id == process_id), None)
-    raw = found.definition.get("start_form") if found else None
-    if found is None or not raw:
+    raw = found.definition.get("start_form")
+    if not raw:
         raise forbid("此流程没有可在网页发起的开始表单")
     return found, FormRef(**raw)
 

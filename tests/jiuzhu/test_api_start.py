@@ -147,3 +147,18 @@ def test_a_control_character_in_a_name_cannot_break_the_ledger(world: WebWorld) 
     column = rows[0].index("申请人")
     assert {"刘桂芳", "王五"} <= {row[column] for row in rows[1:]}
     assert cell_value("刘\x00桂\x1f芳\n") == "刘桂芳\n" and cell_value(3) == 3
+
+
+def test_a_signed_in_user_starts_through_the_api_only_what_the_model_lets_the_role_start(world: WebWorld) -> None:
+    village = world.signed_in("xl_yangliu")
+    headers = {"X-CSRF-Token": csrf_of(village.get("/cases/new/dibao").text)}
+    body = {"data": {}, "org_unit": UNIT}
+    r = village.post("/api/processes/yishiyiyi/instances", json=body, headers=headers)  # the township's to refer
+    assert r.status_code == 403 and "不能发起「" in r.json()["message"]
+    r = village.post("/api/processes/yijianshi/instances", json=body, headers=headers)  # only the 低保 decision
+    assert r.status_code == 403
+    _nothing_stored(world)
+    assert village.post("/api/processes/dibao/instances", json={**body, "data": opening(HOUSEHOLD)},
+                        headers=headers).status_code == 201  # fmt: skip
+    # A token caller keeps the route's rules (here the system token: any procedure).
+    assert _start(world, {"data": {}, "org_unit": UNIT}, "sla_skeleton").status_code == 201

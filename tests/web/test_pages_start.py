@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +12,8 @@ from fastapi.testclient import TestClient
 from engine.clock import FixedClock
 from integrations.sql import SqlStore
 from jiuzhu.demo_cases import load_households
+from jiuzhu.wiring import deploy_paths
+from tests.conftest import FORMS, PROCESSES
 from tests.support.formpost import browser_post
 from tests.support.start_world import real_world
 from tests.support.web_support import WebWorld
@@ -105,3 +108,25 @@ def test_a_second_open_application_for_the_same_id_number_names_the_open_case(wo
     assert len(world.engine.list_instances(process_id="dibao")) == 1
     world.engine.terminate(first.id, "申请人撤回申请", actor="jb_dongcheng")
     assert _post(township, org_unit="qinghe.dongcheng")[0] == 303  # once closed, a new application is fine
+
+
+def test_who_may_start_is_what_the_deployed_model_says(world: WebWorld, tmp_path: Path) -> None:
+    """No table in the code: a new version of 一事一议 whose start event names the
+    village assistant instead of the township's window moves the procedure's
+    新建申请 from the one to the other."""
+    village, township = world.signed_in("xl_yangliu"), world.signed_in("jb_dongcheng")
+    assert 'data-process="yishiyiyi"' not in village.get("/cases/new").text
+    assert 'data-process="yishiyiyi"' in township.get("/cases/new").text
+    source = (PROCESSES / "yishiyiyi" / "yishiyiyi.bpmn").read_text(encoding="utf-8")
+    declared = '<spiffworkflow:property name="starterRoles" value="township_handler" />'
+    assert declared in source
+    model = tmp_path / "yishiyiyi.bpmn"
+    model.write_text(source.replace(declared, declared.replace("township_handler", "village_assistant")), "utf-8")
+    deploy_paths(world.engine, [model], FORMS, actor="designer")
+    assert 'data-process="yishiyiyi"' in village.get("/cases/new").text
+    assert village.get("/cases/new/yishiyiyi").status_code == 200
+    assert 'data-process="yishiyiyi"' not in township.get("/cases/new").text
+    assert township.get("/cases/new/yishiyiyi").status_code == 403
+    admin = world.signed_in("admin")
+    assert 'data-process="yishiyiyi"' in admin.get("/cases/new").text  # an administrator: any a person starts
+    assert 'data-process="yijianshi"' not in admin.get("/cases/new").text  # started by the 低保 decision only

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +205,68 @@ def test_db_upgrade_makes_the_schema_of_an_empty_sqlite_file_and_then_does_nothi
     assert cli.main(["db", "upgrade"]) == 0
     assert "无需升级" in capsys.readouterr().out
     assert schema() == made
+
+
+def test_open_duplicates_of_before_the_unique_index_still_upgrade_the_oldest_holding_the_number(db_url: str) -> None:
+    """Two open 低保 cases for one 身份证号 (accepted before revision 0006a): the
+    upgrade keeps the older one as the holder; the later one stays open but does
+    not block, and the index then refuses any further open application."""
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        migrations.run_revisions(conn, "0004t")
+        made = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+        conn.execute(
+            text(
+                "INSERT INTO deployment (content_hash, created_at, actor, documentation_only)"
+                " VALUES ('d1', :at, 'designer', '[]')"
+            ),
+            {"at": made},
+        )
+        for number, (process_id, one_open) in enumerate([("dibao", True), ("linshi_jinan", False)], start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO process_version (process_id, version, deployment_hash, name, created_at, definition)"
+                    " VALUES (:p, :v, 'd1', :p, :at, :d)"
+                ),
+                {"p": process_id, "v": number, "at": made, "d": json.dumps({"one_open_per_applicant": one_open})},
+            )
+        cases = [  # id, process, version, status, minutes after ``made``, 身份证号
+            ("later", "dibao", 1, "running", 5, "X"),
+            ("older", "dibao", 1, "incident", 1, "X"),
+            ("ended", "dibao", 1, "completed", 0, "X"),
+            ("alone", "dibao", 1, "running", 2, "Y"),
+            ("linshi1", "linshi_jinan", 2, "running", 3, "X"),
+            ("linshi2", "linshi_jinan", 2, "running", 4, "X"),
+        ]
+        for case_id, process_id, number, status, minutes, id_number in cases:
+            at = made + timedelta(minutes=minutes)
+            conn.execute(
+                text(
+                    "INSERT INTO instance (id, process_id, version, status, state, revision, created_at, updated_at,"
+                    " event_count, head_hash) VALUES (:id, :p, :v, :s, '', 1, :at, :at, 0, '')"
+                ),
+                {"id": case_id, "p": process_id, "v": number, "s": status, "at": at},
+            )
+            conn.execute(
+                text("INSERT INTO applicant_case (instance_id, process_id, id_number) VALUES (:id, :p, :n)"),
+                {"id": case_id, "p": process_id, "n": id_number},
+            )
+    with engine.begin() as conn:
+        migrations.run_revisions(conn)
+    assert version(engine) == migrations.head() and drift(engine) == []
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT instance_id, blocking FROM applicant_case ORDER BY instance_id")).all()
+    assert {r[0]: bool(r[1]) for r in rows} == {
+        "alone": True,
+        "ended": False,
+        "later": False,
+        "linshi1": False,
+        "linshi2": False,
+        "older": True,
+    }
+    store = SqlStore(engine)
+    with store.unit() as unit:
+        assert [c.id for c in unit.open_cases_of("dibao", "X")] == ["older", "later"]
+        assert unit.add_applicant_case("new", "dibao", "X", blocking=True) is False  # the index holds
+        assert unit.add_applicant_case("new", "linshi_jinan", "X", blocking=False) is True  # no rule: no block
+    engine.dispose()
