@@ -46,6 +46,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: 
         sandbox,
         wakeups=build_wakeups(settings, store=store),
         connectors=default_connectors(settings.processes_dir, settings.hedui_records),
+        time_limits=settings.time_limits,
     )
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     attach(engine, redis).listen_to_redis()

@@ -39,6 +39,7 @@ from engine.deploy.timers import adapt_timers
 from engine.errors import DeploymentRefused, Location, Problem
 from engine.runtime.connectors import Connectors
 from engine.runtime.serialization import spec_to_dict
+from engine.timebounds import TimeLimits
 
 XML_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
 _LATER_PHASE = {"BPMN_PARSE", "BPMN_UNREACHABLE"}  # consequences of a static finding on the same element
@@ -50,12 +51,15 @@ def build_deployment(
     sandbox: ScriptChecker,
     resolve_form: FormResolver,
     connectors: Connectors | None = None,
+    time_limits: TimeLimits | None = None,
 ) -> Deployment:
     """Raises DeploymentRefused listing every problem; never anything else.
 
     A service task must name one of ``connectors`` (none registered: every service task is refused)."""
     try:
-        return DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors()).run()
+        builder = DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors())
+        builder.time_limits = time_limits or TimeLimits()
+        return builder.run()
     except DeploymentRefused:
         raise
     except Exception as exc:  # a bug in our own checks must still refuse, not crash the caller
@@ -88,6 +92,7 @@ class DeploymentBuilder:
         self.files = files
         self.connectors = connectors
         self.sandbox = sandbox
+        self.time_limits = TimeLimits()
         self.problems: list[Problem] = []
         self.forms = FormLoader(resolve)
         self.bpmn: dict[str, XmlDoc] = {}
@@ -172,7 +177,7 @@ class DeploymentBuilder:
             kept.append(process)
             checker.check(process)
             self.warnings += diagram_warnings(doc, process)
-            adapt_timers(doc, process, self.sandbox, self.problems, timer_flags)
+            adapt_timers(doc, process, self.sandbox, self.problems, timer_flags, self.time_limits)
         self.flagged |= {(doc.file, i) for i in checker.dialect_flagged | timer_flags}
         checker.apply_stand_ins()
         # The parser sees only what we deploy: ignored processes and unregistered

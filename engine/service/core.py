@@ -30,6 +30,7 @@ from engine.runtime.tasks import ReadyTask
 from engine.sandbox.scripts import Sandbox
 from engine.sla.clocks import SlaClock
 from engine.sla.desk import SlaDesk
+from engine.timebounds import TimeLimits
 
 SYSTEM_CHAIN = "_system"  # the audit chain of deployments, policies, calendars and keys
 
@@ -121,6 +122,7 @@ class Core:
     commit_hooks: list[CommitHook] = field(default_factory=list)
     after_commit_hooks: list[Callable[[InstanceView], None]] = field(default_factory=list)
     sla: SlaDesk = field(default_factory=SlaDesk)
+    time_limits: TimeLimits = field(default_factory=TimeLimits)  # how far a timer may reach
 
     def __post_init__(self) -> None:
         self.script_engine = self.sandbox.script_engine(self.connectors)
@@ -149,6 +151,7 @@ class Core:
             self.script_engine,
             status=record.status,
             incident=Incident.from_dict(record.incident),
+            limits=self.time_limits,
         )
 
     @staticmethod

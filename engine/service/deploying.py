@@ -23,7 +23,9 @@ from engine.workcal.schedule import Schedule, load_schedule
 
 
 def deploy(core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None) -> DeployResult:
-    deployment = build_deployment(files, sandbox=core.sandbox, resolve_form=resolve_form, connectors=core.connectors)
+    deployment = build_deployment(
+        files, sandbox=core.sandbox, resolve_form=resolve_form, connectors=core.connectors, time_limits=core.time_limits
+    )
     now = core.clock.now()
     with core.store.unit() as unit:
         policies = core.sla.book(unit).policies

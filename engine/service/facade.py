@@ -22,6 +22,7 @@ from engine.service.core import ClockStatus, CommitHook, Core, DeployResult, Ins
 from engine.service.stepping import Extra, Start, Step
 from engine.sla.desk import SlaDesk
 from engine.sla.policy import SlaPolicy
+from engine.timebounds import TimeLimits
 from engine.workcal.calendar import WorkCalendar
 from engine.workcal.schedule import Schedule
 
@@ -39,6 +40,7 @@ class Engine:
         fire_batch: int = 50,
         commit_hooks: Sequence[CommitHook] = (),
         after_commit: Sequence[Callable[[InstanceView], None]] = (),
+        time_limits: TimeLimits | None = None,
     ) -> None:
         self.core = Core(
             store=store,
@@ -50,6 +52,7 @@ class Engine:
             fire_batch=fire_batch,
             commit_hooks=list(commit_hooks),
             after_commit_hooks=list(after_commit),
+            time_limits=time_limits or TimeLimits(),
         )
 
     # The collaborators, as the edges that build an engine set and read them.

@@ -288,7 +288,7 @@ def start_in(core: Core, unit: Unit, request: Start, now: datetime, depth: int) 
     applicant_key = starting.applicant_key(request.data) if isinstance(request.data, Mapping) else None
     if applicant_key:
         unit.add_applicant_case(instance.id, pid, applicant_key)
-    run = InstanceRun.new(definition, restored, core.script_engine)
+    run = InstanceRun.new(definition, restored, core.script_engine, core.time_limits)
     with (
         sla_context(SlaContext(calendar, policy, request.region, now)),
         collecting_starts(core.deployed(unit)) as starts,
