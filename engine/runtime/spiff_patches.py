@@ -52,7 +52,7 @@ def engine_time(now: datetime, limits: TimeLimits | None = None) -> Iterator[Tim
         raise ValueError("engine_time needs an aware datetime")
     token = _engine_now.set(now)
     try:
-        with timer_guard.timer_pass(limits or TimeLimits()) as timers:
+        with timer_guard.timer_pass(limits or TimeLimits(), now) as timers:
             yield timers
     finally:
         _engine_now.reset(token)

@@ -47,6 +47,7 @@ class TimerPass:
     """What one step's timers did: the refusals, and the cycles that fired."""
 
     limits: TimeLimits
+    now: datetime  # the engine time SpiffWorkflow's timers see in this step
     refused: dict[Any, tuple[Task, TimerValueError]] = field(default_factory=dict)
     fired_cycles: set[Any] = field(default_factory=set)
 
@@ -55,8 +56,8 @@ _pass: ContextVar[TimerPass | None] = ContextVar("_timer_pass", default=None)
 
 
 @contextmanager
-def timer_pass(limits: TimeLimits) -> Iterator[TimerPass]:
-    current = TimerPass(limits)
+def timer_pass(limits: TimeLimits, now: datetime) -> Iterator[TimerPass]:
+    current = TimerPass(limits, now.astimezone(UTC))
     token = _pass.set(current)
     try:
         yield current
@@ -69,11 +70,6 @@ def _current() -> TimerPass:
     if current is None:
         raise RuntimeError("SpiffWorkflow timer evaluated outside engine_time()")
     return current
-
-
-def _now() -> datetime:
-    now: datetime = _timer_module.datetime.now(UTC)  # the engine clock (spiff_patches)
-    return now
 
 
 def _aware(moment: datetime) -> datetime:
@@ -101,7 +97,7 @@ def _arm(kind: str, definition: TimerEventDefinition, task: Task) -> bool:
     value = task.workflow.script_engine.evaluate(task, definition.expression)
     try:
         parsed = checked(kind, value, current.limits)
-        now = _now()
+        now = current.now
         if isinstance(parsed, datetime):
             event_value: Any = _aware(parsed).astimezone(UTC).isoformat()
         elif isinstance(parsed, Duration):
