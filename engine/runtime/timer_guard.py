@@ -127,6 +127,15 @@ def _cycle_value(cycle: Cycle, now: datetime, limits: TimeLimits) -> dict[str, A
         raise TimerValueError(
             f"循环周期「{cycle.text}」的间隔过短（至少 {limits.min_interval_seconds:g} 秒）", code="TIMER_OUT_OF_RANGE"
         )
+    if cycle.repetitions is None and start < now:
+        # Endless and starting long ago: every missed repetition would fire, one per sweep, for ever.
+        behind = int((now - start) / period) + 1
+        if behind > limits.max_repetitions:
+            raise TimerValueError(
+                f"循环周期「{cycle.text}」的开始时间过早：已有 {behind} 次重复到期，"
+                f"超出上限（最多 {limits.max_repetitions} 次）",
+                code="TIMER_OUT_OF_RANGE",
+            )
     repetitions = -1 if cycle.repetitions is None else cycle.repetitions
     return {"cycles": repetitions, "next": start.isoformat(), "duration": period.total_seconds()}
 
