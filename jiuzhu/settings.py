@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from engine.timebounds import TimeLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +38,11 @@ SETTINGS = (
     Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
     Setting("JIUZHU_NOTICES_FILE", "demo/notices.json", "书面通知的出具机关、复议机关、法院与期限（各地不同）"),
     Setting("JIUZHU_ATTACHMENTS_DIR", "var/attachments", "表单附件的存放目录（按 SHA-256 存放）"),
+    Setting("JIUZHU_TIMER_MAX_YEARS", "10", "计时器时长（及循环间隔）的上限（年）；超出的在部署时拒绝、运行时转为故障"),
+    Setting("JIUZHU_TIMER_YEAR_MIN", "1900", "计时器日期时间允许的最早年份"),
+    Setting("JIUZHU_TIMER_YEAR_MAX", "2100", "计时器日期时间允许的最晚年份"),
+    Setting("JIUZHU_TIMER_MAX_REPEATS", "1000", "循环计时器（R次数/间隔）允许的最多重复次数"),
+    Setting("JIUZHU_TIMER_MIN_INTERVAL_SECONDS", "60", "循环计时器允许的最短间隔（秒）"),
 )
 
 
@@ -60,6 +67,7 @@ class Settings:
     notices_file: Path = ROOT / "demo" / "notices.json"
     attachments_dir: Path = ROOT / "var" / "attachments"
     api_token_name: str = "machine"
+    time_limits: TimeLimits = field(default_factory=TimeLimits)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -100,4 +108,11 @@ class Settings:
             notices_file=path("JIUZHU_NOTICES_FILE"),
             attachments_dir=path("JIUZHU_ATTACHMENTS_DIR"),
             api_token_name=get("JIUZHU_API_TOKEN_NAME") or "machine",
+            time_limits=TimeLimits(
+                max_duration_years=float(get("JIUZHU_TIMER_MAX_YEARS") or 10),
+                earliest_year=int(get("JIUZHU_TIMER_YEAR_MIN") or 1900),
+                latest_year=int(get("JIUZHU_TIMER_YEAR_MAX") or 2100),
+                max_repetitions=int(get("JIUZHU_TIMER_MAX_REPEATS") or 1000),
+                min_interval_seconds=float(get("JIUZHU_TIMER_MIN_INTERVAL_SECONDS") or 60),
+            ),
         )

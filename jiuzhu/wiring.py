@@ -48,6 +48,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: 
         wakeups=build_wakeups(settings, store=store),
         connectors=default_connectors(settings.processes_dir, settings.hedui_records),
         roles=role_names_from(settings.roles_file),  # what a model's starterRoles may name
+        time_limits=settings.time_limits,
     )
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     attach(engine, redis).listen_to_redis()

@@ -40,6 +40,7 @@ from engine.deploy.timers import adapt_timers
 from engine.errors import DeploymentRefused, Location, Problem
 from engine.runtime.connectors import Connectors
 from engine.runtime.serialization import spec_to_dict
+from engine.timebounds import TimeLimits
 
 XML_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
 _LATER_PHASE = {"BPMN_PARSE", "BPMN_UNREACHABLE"}  # consequences of a static finding on the same element
@@ -52,13 +53,16 @@ def build_deployment(
     resolve_form: FormResolver,
     connectors: Connectors | None = None,
     roles: Collection[str] | None = None,
+    time_limits: TimeLimits | None = None,
 ) -> Deployment:
     """Raises DeploymentRefused listing every problem; never anything else.
 
     A service task must name one of ``connectors`` (none registered: every service task is refused).
     A start event's ``starterRoles`` must name ``roles`` (None: any role code; see :mod:`.starters`)."""
     try:
-        return DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors(), roles).run()
+        builder = DeploymentBuilder(list(files), sandbox, resolve_form, connectors or Connectors(), roles)
+        builder.time_limits = time_limits or TimeLimits()
+        return builder.run()
     except DeploymentRefused:
         raise
     except Exception as exc:  # a bug in our own checks must still refuse, not crash the caller
@@ -97,6 +101,7 @@ class DeploymentBuilder:
         self.roles = roles
         self.connectors = connectors
         self.sandbox = sandbox
+        self.time_limits = TimeLimits()
         self.problems: list[Problem] = []
         self.forms = FormLoader(resolve)
         self.bpmn: dict[str, XmlDoc] = {}
@@ -181,7 +186,7 @@ class DeploymentBuilder:
             kept.append(process)
             checker.check(process)
             self.warnings += diagram_warnings(doc, process)
-            adapt_timers(doc, process, self.sandbox, self.problems, timer_flags)
+            adapt_timers(doc, process, self.sandbox, self.problems, timer_flags, self.time_limits)
         self.flagged |= {(doc.file, i) for i in checker.dialect_flagged | timer_flags}
         checker.apply_stand_ins()
         # The parser sees only what we deploy: ignored processes and unregistered

@@ -4,7 +4,7 @@ SpiffWorkflow evaluates timer text as a Python expression, so the ISO-8601
 literals Camunda and the MIWG models write unquoted (``PT5M``) would only fail
 when the timer arms, in a running instance. Here they are rewritten into
 quoted Python strings before the parser sees them, and everything else is
-checked now: literals with SpiffWorkflow's own parsing helpers, expressions
+checked now: literals with our bounded parser, expressions
 through the sandbox, and cron, JUEL and naive datetimes are refused.
 """
 
@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
-
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.deploy.expressions import ScriptChecker, sandbox_problem
 from engine.deploy.model_xml import BPMN_NS, XmlDoc, local_name
 from engine.deploy.support import is_python, juel_or_feel
 from engine.errors import Problem, ScriptError
+from engine.timebounds import KINDS, Cycle, TimeLimits, TimerValueError, checked
+
+DEFAULT_LIMITS = TimeLimits()
 
 _NUMBER = r"\d+(?:[.,]\d+)?"
 _DURATION = rf"P(?=\d|T\d)(?:{_NUMBER}[YMWD])*(?:T(?:{_NUMBER}[HMS])+)?"
@@ -31,53 +33,39 @@ ISO_LITERAL = re.compile(rf"^(?:{_DURATION}|{_DATETIME}|{_WEEK}|R\d*(?:/{_PART})
 CRON = re.compile(r"^\S+(?:\s+\S+){4,6}$")
 _CRON_FIELD = re.compile(r"^(?:[\d*?/,\-LW#]+|[A-Z]{3}(?:[-,][A-Z]{3})*)$")
 
-KINDS = {"timeDate": "日期时间", "timeDuration": "时长", "timeCycle": "循环周期"}
+
+def _naive(moment: datetime) -> bool:
+    return moment.tzinfo is None
 
 
-def _naive(text: str) -> bool:
-    if "W" in text.upper():  # ISO week date: only the time part may carry an offset
-        time_part = text.upper().partition("T")[2]
-        return not re.search(r"(Z|[+-]\d{2}(:?\d{2})?)$", time_part)
-    return datetime.fromisoformat(text).tzinfo is None
+def literal_error(kind: str, value: str, limits: TimeLimits = DEFAULT_LIMITS) -> tuple[str, str] | None:
+    """(code, why) SpiffWorkflow must not be given ``value`` for this timer kind, or None.
 
-
-def _cycle_error(value: str) -> str | None:
-    """Mirror parse_iso_recurring_interval without its call to now() (the engine clock is not running here)."""
-    if not value.upper().startswith("R"):
-        return "循环周期必须是 ISO-8601 重复区间（如 R3/PT10M）"
-    count, *parts = value.upper().replace("--", "/").strip("R").split("/")
-    if (count and not count.isdigit()) or not 1 <= len(parts) <= 2:
-        return "循环周期必须形如 R[次数]/时长、R[次数]/开始/时长 或 R[次数]/时长/结束"
-    parsed = [TimerEventDefinition.parse_time_or_duration(part) for part in parts]
-    if sum(isinstance(p, dict) for p in parsed) != 1:
-        return "循环周期必须恰好包含一个时长"
-    if any(not part.startswith("P") and _naive(part) for part in parts):
-        return "循环周期中的日期时间必须带时区偏移（如 +08:00）"
-    return None
-
-
-def literal_error(kind: str, value: str) -> str | None:
-    """Why SpiffWorkflow could not use ``value`` for this timer kind, or None."""
+    Read with our bounded parser (:mod:`engine.timebounds`), never SpiffWorkflow's
+    own: its month loop would run for hours on ``P99999999Y``."""
     try:
-        if kind == "timeDuration":
-            if not value.upper().startswith("P"):
-                return "时长必须是 ISO-8601 时长（如 PT5M、P1D）"
-            TimerEventDefinition.parse_iso_duration(value)
-        elif kind == "timeDate":
-            if value.upper().startswith("P"):
-                return "timeDate 需要日期时间，不能是时长"
-            TimerEventDefinition.parse_time_or_duration(value)
-            if _naive(value):
-                return "日期时间必须带时区偏移（如 +08:00），否则会按服务器导入时的固定偏移解释"
-        elif error := _cycle_error(value):
-            return error
-    except Exception as exc:
-        return f"不是有效的 ISO-8601 {KINDS[kind]}（{type(exc).__name__}: {exc}）"
+        parsed = checked(kind, value, limits)
+    except TimerValueError as exc:
+        return exc.code, exc.message
+    moments = [parsed] if isinstance(parsed, datetime) else []
+    if isinstance(parsed, Cycle):
+        moments = [m for m in (parsed.start, parsed.end) if m is not None]
+    if any(_naive(m) for m in moments):
+        where = "循环周期中的日期时间" if isinstance(parsed, Cycle) else "日期时间"
+        return "TIMER_INVALID", f"{where}必须带时区偏移（如 +08:00），否则会按服务器导入时的固定偏移解释"
     return None
 
 
-def adapt_timers(doc: XmlDoc, process: Any, sandbox: ScriptChecker, problems: list[Problem], flagged: set[str]) -> None:
-    """Rewrite and check every timer in ``process`` in place."""
+def adapt_timers(
+    doc: XmlDoc,
+    process: Any,
+    sandbox: ScriptChecker,
+    problems: list[Problem],
+    flagged: set[str],
+    limits: TimeLimits = DEFAULT_LIMITS,
+) -> None:
+    """Rewrite and check every timer in ``process`` in place; a literal beyond
+    ``limits`` is refused (``TIMER_OUT_OF_RANGE``), located at the event and field."""
     for definition in process.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         event = definition.getparent()
         times = [c for c in definition if local_name(c) in KINDS]
@@ -88,33 +76,36 @@ def adapt_timers(doc: XmlDoc, process: Any, sandbox: ScriptChecker, problems: li
             flagged.add(location.element_id or "")
             continue
         for element in times:
-            error = _adapt(element, sandbox, doc.locate(event, line_of=element), problems)
+            where = replace(doc.locate(event, line_of=element), field=local_name(element))
+            error = _adapt(element, sandbox, where, problems, limits)
             if error:
-                problems.append(Problem("TIMER_INVALID", error, doc.locate(event, line_of=element)))
+                problems.append(Problem(error[0], error[1], where))
                 flagged.add(location.element_id or "")
 
 
-def _adapt(element: Any, sandbox: ScriptChecker, location: Any, problems: list[Problem]) -> str | None:
+def _adapt(
+    element: Any, sandbox: ScriptChecker, location: Any, problems: list[Problem], limits: TimeLimits
+) -> tuple[str, str] | None:
     kind = local_name(element)
     text = (element.text or "").strip()
     if not text:
-        return f"计时器的{KINDS[kind]}为空"
+        return "TIMER_INVALID", f"计时器的{KINDS[kind]}为空"
     if not is_python(element.get("language")):
-        return f"计时器表达式语言 {element.get('language')} 不受支持，只支持 Python"
+        return "TIMER_INVALID", f"计时器表达式语言 {element.get('language')} 不受支持，只支持 Python"
     dialect = juel_or_feel(text)
     if dialect:
-        return f"计时器使用了 {dialect} 表达式（{text[:80]}），请改用 ISO-8601 文本或 Python 表达式"
+        return "TIMER_INVALID", f"计时器使用了 {dialect} 表达式（{text[:80]}），请改用 ISO-8601 文本或 Python 表达式"
     if ISO_LITERAL.match(text):
         element.text = f'"{text}"'  # the dialect adapter: Camunda's bare literal becomes a Python string
-        return literal_error(kind, text)
+        return literal_error(kind, text, limits)
     if CRON.match(text) and ("*" in text or "?" in text) and all(_CRON_FIELD.match(f) for f in text.split()):
-        return f"不支持 cron 表达式（{text}），请改用 ISO-8601 循环周期，如 R/PT5M"
+        return "TIMER_INVALID", f"不支持 cron 表达式（{text}），请改用 ISO-8601 循环周期，如 R/PT5M"
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         value = None
     if isinstance(value, str):
-        return literal_error(kind, value)
+        return literal_error(kind, value, limits)
     try:
         sandbox.check(text, "eval", location)
     except ScriptError as exc:

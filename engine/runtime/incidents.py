@@ -11,6 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import JiuzhuError
 from engine.events import EventDraft
 from engine.runtime.tasks import all_tasks
+from engine.timebounds import TimerValueError
 
 if TYPE_CHECKING:
     from engine.deploy.model import ProcessDefinition
@@ -64,9 +65,10 @@ def incident_from_exception(exc: BaseException, workflow: Any, definition: Proce
     else:
         code, detail = "TASK_FAILED", str(exc) or type(exc).__name__
     where = f"「{_name(task, definition)}」" if task is not None else "流程"
+    failed = "的计时器无法设定" if isinstance(known, TimerValueError) else "执行失败"
     return Incident(
         str(task.id) if task is not None else None,
         task.task_spec.name if task is not None else None,
         code,
-        f"{where}执行失败：{detail}",
+        f"{where}{failed}：{detail}",
     )

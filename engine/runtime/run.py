@@ -31,12 +31,13 @@ from engine.errors import (
 )
 from engine.events import EventDraft
 from engine.forms.validate import non_finite, validate_submission
-from engine.runtime import spiff_patches
+from engine.runtime import spiff_patches, timer_guard
 from engine.runtime.connectors import ConnectorCall, recording
 from engine.runtime.incidents import Incident, incident_from_exception
 from engine.runtime.observe import data_diff, drain_bpmn_events, firings, task_events
 from engine.runtime.serialization import RestoredSpec, dump_workflow, load_workflow
 from engine.runtime.tasks import ReadyTask, WaitingTimer, all_tasks, is_bpmn_element, ready_view, waiting_timer
+from engine.timebounds import TimeLimits
 
 RUNNING, COMPLETED, FAILED, INCIDENT, TERMINATED = "running", "completed", "failed", "incident", "terminated"
 ACTIVE_STATES = frozenset({RUNNING, INCIDENT})
@@ -51,16 +52,20 @@ class InstanceRun:
         *,
         status: str = RUNNING,
         incident: Incident | None = None,
+        limits: TimeLimits | None = None,
     ) -> None:
         self.workflow = workflow
         self.definition = definition
         self.status = status
         self.incident = incident
+        self.limits = limits or TimeLimits()
         workflow.script_engine = script_engine  # not serialized by SpiffWorkflow (§2.10)
 
     @classmethod
-    def new(cls, definition: ProcessDefinition, restored: RestoredSpec, script_engine: Any) -> InstanceRun:
-        return cls(BpmnWorkflow(restored.spec, restored.subprocess_specs), definition, script_engine)
+    def new(
+        cls, definition: ProcessDefinition, restored: RestoredSpec, script_engine: Any, limits: TimeLimits | None = None
+    ) -> InstanceRun:
+        return cls(BpmnWorkflow(restored.spec, restored.subprocess_specs), definition, script_engine, limits=limits)
 
     @classmethod
     def load(
@@ -72,8 +77,10 @@ class InstanceRun:
         *,
         status: str,
         incident: Incident | None,
+        limits: TimeLimits | None = None,
     ) -> InstanceRun:
-        return cls(load_workflow(state, restored), definition, script_engine, status=status, incident=incident)
+        workflow = load_workflow(state, restored)
+        return cls(workflow, definition, script_engine, status=status, incident=incident, limits=limits)
 
     def dump(self) -> str:
         return dump_workflow(self.workflow)
@@ -222,6 +229,8 @@ class InstanceRun:
         events = [EventDraft("incident_retried", {"data_patch": copy.deepcopy(dict(data_patch))}, actor=actor)]
         for task in failed:
             task.data.update(copy.deepcopy(dict(data_patch)))
+            if timer_guard.rearm(task, data_patch):
+                continue
             task._set_state(TaskState.READY)
             if task.task_spec.manual:  # back in someone's inbox
                 view = ready_view(task, self.definition)
@@ -285,12 +294,13 @@ class InstanceRun:
         before = {t.id: t.state for t in all_tasks(self.workflow)}
         timers_before = self._timer_map()
         failure: BaseException | None = None
-        with spiff_patches.engine_time(engine_now or now), recording() as calls:
+        with spiff_patches.engine_time(engine_now or now, self.limits) as timers, recording() as calls:
             try:
                 action()
                 self.workflow.do_engine_steps()
             except Exception as exc:  # any task failure becomes an incident, never a 500
                 failure = exc
+        failure = failure or timer_guard.refusal(timers)
         done = {c.task_id: c for c in calls if c.error is None}
         events = self._observe(before, timers_before, now, set(skip), done)
         events += [EventDraft("connector_failed", c.payload(), c.task_id, c.element_id) for c in calls if c.error]

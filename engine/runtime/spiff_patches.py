@@ -8,6 +8,8 @@ Applied once, on import of :mod:`engine.runtime.run`:
   time the rest of the engine uses (tests jump time; servers use UTC).
 * G8 again — a naive timer date is read in a fixed Beijing offset, not the
   server's zone at import time.
+* Timers arm only on values held to the engine's time limits, and a cycle
+  fires at most once per step (:mod:`engine.runtime.timer_guard`).
 * G1 — ``Task._inherit_data`` shallow-merges the parent's data, so a script
   that mutates a nested dict rewrites the data of tasks that already
   completed. 3.1.2 deep-copied; we restore that, which also keeps ``回退``
@@ -25,6 +27,10 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 from SpiffWorkflow.task import Task
 
+from engine.runtime import timer_guard
+from engine.runtime.timer_guard import TimerPass
+from engine.timebounds import TimeLimits
+
 _engine_now: ContextVar[datetime | None] = ContextVar("_engine_now", default=None)
 
 
@@ -40,13 +46,14 @@ class _ClockedDatetime(datetime):
 
 
 @contextmanager
-def engine_time(now: datetime) -> Iterator[None]:
-    """Make SpiffWorkflow's timers see ``now`` for the duration of a step."""
+def engine_time(now: datetime, limits: TimeLimits | None = None) -> Iterator[TimerPass]:
+    """Make SpiffWorkflow's timers see ``now``, and arm within ``limits``, for the duration of a step."""
     if now.tzinfo is None:
         raise ValueError("engine_time needs an aware datetime")
     token = _engine_now.set(now)
     try:
-        yield
+        with timer_guard.timer_pass(limits or TimeLimits(), now) as timers:
+            yield timers
     finally:
         _engine_now.reset(token)
 
@@ -65,6 +72,7 @@ def apply() -> None:
     _timer_module.datetime = _ClockedDatetime
     _timer_module.LOCALTZ = NAIVE_TZ
     Task._inherit_data = _inherit_data_deep
+    timer_guard.install()
 
 
 apply()

@@ -30,6 +30,7 @@ from engine.runtime.tasks import ReadyTask
 from engine.sandbox.scripts import Sandbox
 from engine.sla.clocks import SlaClock
 from engine.sla.desk import SlaDesk
+from engine.timebounds import TimeLimits
 
 SYSTEM_CHAIN = "_system"  # the audit chain of deployments, policies, calendars and keys
 
@@ -123,6 +124,7 @@ class Core:
     sla: SlaDesk = field(default_factory=SlaDesk)
     # Role codes a model's ``starterRoles`` may name (None: not checked against a list).
     roles: frozenset[str] | None = None
+    time_limits: TimeLimits = field(default_factory=TimeLimits)  # how far a timer may reach
 
     def __post_init__(self) -> None:
         self.script_engine = self.sandbox.script_engine(self.connectors)
@@ -151,6 +153,7 @@ class Core:
             self.script_engine,
             status=record.status,
             incident=Incident.from_dict(record.incident),
+            limits=self.time_limits,
         )
 
     @staticmethod

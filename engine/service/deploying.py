@@ -24,7 +24,12 @@ from engine.workcal.schedule import Schedule, load_schedule
 
 def deploy(core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None) -> DeployResult:
     deployment = build_deployment(
-        files, sandbox=core.sandbox, resolve_form=resolve_form, connectors=core.connectors, roles=core.roles
+        files,
+        sandbox=core.sandbox,
+        resolve_form=resolve_form,
+        connectors=core.connectors,
+        roles=core.roles,
+        time_limits=core.time_limits,
     )
     now = core.clock.now()
     with core.store.unit() as unit:

@@ -22,6 +22,7 @@ from engine.service.core import ClockStatus, CommitHook, Core, DeployResult, Ins
 from engine.service.stepping import Extra, Start, Step
 from engine.sla.desk import SlaDesk
 from engine.sla.policy import SlaPolicy
+from engine.timebounds import TimeLimits
 from engine.workcal.calendar import WorkCalendar
 from engine.workcal.schedule import Schedule
 
@@ -40,6 +41,7 @@ class Engine:
         commit_hooks: Sequence[CommitHook] = (),
         after_commit: Sequence[Callable[[InstanceView], None]] = (),
         roles: Collection[str] | None = None,
+        time_limits: TimeLimits | None = None,
     ) -> None:
         self.core = Core(
             store=store,
@@ -52,6 +54,7 @@ class Engine:
             commit_hooks=list(commit_hooks),
             after_commit_hooks=list(after_commit),
             roles=None if roles is None else frozenset(roles),
+            time_limits=time_limits or TimeLimits(),
         )
 
     # The collaborators, as the edges that build an engine set and read them.

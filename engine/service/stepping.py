@@ -288,7 +288,7 @@ def start_in(core: Core, unit: Unit, request: Start, now: datetime, depth: int) 
     unit.add_instance(instance)
     if isinstance(request.data, Mapping):
         starting.remember_applicant(unit, definition, instance.id, request.data, by_engine=request.by_engine)
-    run = InstanceRun.new(definition, restored, core.script_engine)
+    run = InstanceRun.new(definition, restored, core.script_engine, core.time_limits)
     with (
         sla_context(SlaContext(calendar, policy, request.region, now)),
         collecting_starts(core.deployed(unit)) as starts,
