@@ -39,10 +39,10 @@ from uuid import UUID
 
 __all__ = [
     "ADDRESS",
+    "addresses",
     "MUTATING_METHODS",
     "detached",
     "referenced_names",
-    "suspect_strings",
     "write_in_expression",
 ]
 
@@ -112,16 +112,16 @@ def _copy(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def suspect_strings(values: Iterable[Any]) -> Iterator[str]:
-    """The strings inside `values` (walked iteratively) that look like an object repr with an address."""
+def addresses(values: Iterable[Any]) -> Iterator[str]:
+    """Every object repr with an address (:data:`ADDRESS`) in the strings inside `values`, walked iteratively."""
     todo = list(values)
     seen: set[int] = set()
     while todo:
         value = todo.pop()
         kind = type(value)
         if kind is str:
-            if "at 0x" in value and ADDRESS.search(value):
-                yield value
+            if "at 0x" in value:
+                yield from ADDRESS.findall(value)
         elif kind is dict or kind is list or kind is tuple or isinstance(value, dict | list | tuple):
             if id(value) in seen:
                 continue

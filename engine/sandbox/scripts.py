@@ -50,7 +50,7 @@ from engine.sandbox.policy import (
     at_line,
     compile_source,
 )
-from engine.sandbox.readonly import detached, referenced_names, suspect_strings
+from engine.sandbox.readonly import addresses, detached, referenced_names
 from engine.sandbox.sizes import text_size
 from engine.sandbox.storable import Storable
 from engine.sandbox.watch import Abort, Watch, run
@@ -167,7 +167,7 @@ class Sandbox:
         code = self._compiled(script, "exec")
         injected = {**self.helpers, **external, **self._protected}
         before = dict(context)
-        known = frozenset(suspect_strings(before.values()))
+        known = frozenset(addresses(before.values()))
         context.update(injected)
 
         def keep_storable(watch: Watch) -> None:  # inside the run's CPU budget

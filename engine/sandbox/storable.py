@@ -40,7 +40,8 @@ class Storable:
     def __init__(self, limit: int, watch: Watch, known: frozenset[str] = frozenset()) -> None:
         self.limit = limit
         self.watch = watch
-        self.known = known  # address-like strings already in the data before the script: not its doing
+        # Object reprs already in the data before the script (typed into a form): not the script's doing.
+        self.known = known
         self.size = 0
 
     def keep(self, name: str, value: Any) -> bool:
@@ -52,7 +53,7 @@ class Storable:
             kind = type(value)
             if kind is str:
                 size += len(value) * (1 if value.isascii() else 3) + 3
-                if "at 0x" in value and ADDRESS.search(value) and value not in self.known:
+                if "at 0x" in value and any(found not in self.known for found in ADDRESS.findall(value)):
                     self._leak(name)
             elif kind is int:
                 size += value.bit_length() // 3 + 3
