@@ -49,7 +49,6 @@ from engine.sandbox.sizes import (
     Budget,
     length,
     spec_size,
-    text_size,
     unit,
 )
 from engine.sandbox.watch import Abort
@@ -102,7 +101,7 @@ class _Formatter(string.Formatter):
 
     def convert_field(self, value: Any, conversion: str | None) -> Any:
         if conversion:
-            self.guards.check_size(text_size(value, self.guards.memory_bytes), "格式化结果")
+            self.guards.check_size(self.guards.text_of(value), "格式化结果")
         return super().convert_field(value, conversion)
 
     def format_field(self, value: Any, format_spec: str) -> Any:
@@ -175,7 +174,7 @@ class Guards(Budget):
         if conversion == -1 and not spec and type(value) in SHORT_TEXT:  # f"{name}", f"{count}"
             return format(value)
         if conversion != -1:
-            self.check_size(text_size(value, self.memory_bytes), "格式化结果")
+            self.check_size(self.text_of(value), "格式化结果")
             value = _CONVERSIONS[conversion](value)
         if type(value) is not str:
             self.check_decimal(value)

@@ -26,7 +26,11 @@ from RestrictedPython.transformer import (
     copy_locations,
 )
 
+from engine.sandbox.readonly import write_in_expression
+
 Mode = Literal["eval", "exec"]
+# An expression (condition, timer, parameter…) that visibly changes case data.
+WRITE_CODE = "EXPRESSION_WRITES"
 
 # SpiffWorkflow finds the failing line of a script by this frame file name.
 FILENAME = "<string>"
@@ -67,7 +71,7 @@ GUARDED_BINOPS: dict[type[ast.operator], str] = {
 
 
 class Refusal(NamedTuple):
-    code: str  # SCRIPT_SYNTAX | SCRIPT_FORBIDDEN
+    code: str  # SCRIPT_SYNTAX | SCRIPT_FORBIDDEN | EXPRESSION_WRITES
     message: str
     line: int | None
     clock: bool = False  # the message still lacks its hint at the alternatives and its line
@@ -328,6 +332,9 @@ def compile_source(source: str, mode: Mode) -> CodeType | Refusal:
         if mode == "eval":
             # Like builtin eval(), which SpiffWorkflow uses: leading blanks are fine.
             tree = ast.parse(source.lstrip(" \t"), FILENAME, "eval")
+            write = write_in_expression(tree)
+            if write is not None:
+                return Refusal(WRITE_CODE, f"{write[0]}；修改数据请用脚本任务{at_line(write[1])}", write[1])
             result = compile_restricted_eval(tree, FILENAME, policy=SandboxPolicy)
         else:
             result = compile_restricted_exec(ast.parse(source, FILENAME, "exec"), FILENAME, policy=SandboxPolicy)

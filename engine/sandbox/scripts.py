@@ -29,14 +29,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-import math
 import reprlib
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
-from decimal import Decimal
 from types import CodeType
 from typing import Any, Literal
-from uuid import UUID
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -54,14 +50,13 @@ from engine.sandbox.policy import (
     at_line,
     compile_source,
 )
+from engine.sandbox.readonly import addresses, detached, referenced_names
 from engine.sandbox.sizes import text_size
+from engine.sandbox.storable import Storable
 from engine.sandbox.watch import Abort, Watch, run
 
 __all__ = ["Sandbox", "SandboxEnvironment", "SandboxScriptEngine", "find_script_error"]
 
-# What may stay in task data after a script: what the serializer can store.
-_PLAIN = (str, int, float, bool, type(None), Decimal, date, timedelta, UUID)
-_MAX_DEPTH = 100
 # Serialized task data a script may leave behind. Task data is copied into every
 # task and persisted with each step, so this is far below the memory budget; a
 # household case with all its members and documents' metadata is a few KB.
@@ -80,87 +75,6 @@ def _clock_hint(helpers: Mapping[str, Any]) -> str:
     if offered:
         return "，请改用 " + "、".join(offered)
     return "，请从流程数据中读取日期"
-
-
-def _key_text(key: Any) -> str:
-    if isinstance(key, int | float | type(None)):
-        return repr(key)
-    return f"{type(key).__name__} 类型的键"
-
-
-class _Storable:
-    """Decides what a script leaves in the task data, inside the run's CPU budget.
-
-    A value that cannot be stored at all (a set, a function…) is dropped, as
-    before. One that would be stored wrongly is
-    refused: a non-string dict key (``{1: 'a', 'b': 2}`` breaks canonical JSON,
-    ``{1: 'a'}`` comes back as ``{'1': 'a'}``) or a non-finite float (JSON has
-    none). And the total, about as serialized, must stay under `limit`. Every
-    container counts a byte per element before its elements are walked, so
-    the walk itself is bounded by `limit` too.
-    """
-
-    def __init__(self, limit: int, watch: Watch) -> None:
-        self.limit = limit
-        self.watch = watch
-        self.size = 0
-
-    def keep(self, name: str, value: Any) -> bool:
-        """Whether `value`, the variable `name`, may stay; raises Abort if it must not be dropped silently."""
-        size, limit, nodes = self.size, self.limit, 0
-        todo: list[tuple[Any, int]] = [(value, 0)]
-        while todo:
-            value, depth = todo.pop()
-            kind = type(value)
-            if kind is str:
-                size += len(value) * (1 if value.isascii() else 3) + 3
-            elif kind is int:
-                size += value.bit_length() // 3 + 3
-            elif kind is bool or value is None:
-                size += 5
-            elif kind is float:
-                if not math.isfinite(value):
-                    self._refuse(name, f"任务数据中的浮点数必须是有限值：{value!r}")
-                size += 25
-            elif kind is dict or kind is list or kind is tuple or isinstance(value, dict | list | tuple):
-                if depth > _MAX_DEPTH:  # also ends self-containing lists
-                    return False
-                size += 2 + len(value)
-                if size > limit:
-                    self._too_big(name)
-                nodes += len(value)
-                if nodes > 4096:
-                    nodes = 0
-                    self.watch.check_cpu()
-                if isinstance(value, dict):
-                    for key in value:
-                        if type(key) is not str:
-                            self._refuse(name, f"任务数据的键必须是字符串：{_key_text(key)}")
-                        size += len(key) * (1 if key.isascii() else 3) + 3
-                    todo.extend((item, depth + 1) for item in value.values())
-                else:
-                    todo.extend((item, depth + 1) for item in value)
-            elif isinstance(value, Decimal):
-                size += len(str(value)) + 40
-            elif isinstance(value, _PLAIN):  # date, datetime, timedelta, UUID (or a subclass of str, int…)
-                size += 48
-            else:
-                return False
-            if size > limit:
-                self._too_big(name)
-        self.size = size
-        return True
-
-    def _too_big(self, name: str) -> None:
-        raise Abort(
-            "SCRIPT_MEMORY",
-            f"留在任务数据中的数据过大：超过 {self.limit} 字节（变量 {name}）；"
-            "请只保留流程后续需要的结果，中间数据用完即删",
-        )
-
-    @staticmethod
-    def _refuse(name: str, problem: str) -> None:
-        raise Abort("SCRIPT_RUNTIME", f"运行出错：{problem}（变量 {name}）")
 
 
 def _describe(exc: BaseException) -> str:
@@ -220,9 +134,17 @@ class Sandbox:
         self._compiled(source, mode, location)
 
     def evaluate(self, expression: str, context: dict[str, Any], *, external: Mapping[str, Any] | None = None) -> Any:
-        """Value of `expression`; sees the helpers, `external` and `context` (which wins), as SpiffWorkflow does."""
+        """Value of `expression`; sees the helpers, `external` and `context` (which wins), as SpiffWorkflow does,
+        but only copies of the data it names: an expression cannot change case data."""
         code = self._compiled(expression, "eval")
-        namespace = {**self.helpers, **(external or {}), **context, **self._protected}
+        external = external or {}
+        data = [n for n in referenced_names(code) if n in context or n in external]
+        try:
+            namespace = {**self.helpers, **external, **context}
+            namespace.update(detached(namespace, data))  # what it writes is thrown away (readonly.py)
+        except RecursionError:
+            raise ScriptError("表达式引用的数据嵌套层数过多", code="SCRIPT_RUNTIME") from None
+        namespace.update(self._protected)
         return self._run(code, namespace, "eval")
 
     def execute(self, script: str, context: dict[str, Any], *, external: Mapping[str, Any] | None = None) -> None:
@@ -231,7 +153,7 @@ class Sandbox:
         Afterwards only plain, storable data is left in `context`: helpers,
         builtins, functions and values the serializer cannot store are removed.
         Data that would be stored wrongly (non-string keys, inf/nan) or that is
-        bigger than `data_bytes` fails the script (see :class:`_Storable`).
+        bigger than `data_bytes` fails the script (see :class:`engine.sandbox.storable.Storable`).
         If the script fails, its top-level assignments are undone (SpiffWorkflow
         keeps them), so a refused script leaves no half-built or oversized
         values behind; changes made inside existing lists and dicts stay.
@@ -245,10 +167,11 @@ class Sandbox:
         code = self._compiled(script, "exec")
         injected = {**self.helpers, **external, **self._protected}
         before = dict(context)
+        known = frozenset(addresses(before.values()))
         context.update(injected)
 
         def keep_storable(watch: Watch) -> None:  # inside the run's CPU budget
-            storable = _Storable(self.data_bytes, watch)
+            storable = Storable(self.data_bytes, watch, known)
             for key in list(context):
                 ours = key in injected or (key.startswith("_") and key not in before)
                 if ours or not storable.keep(key, context[key]):

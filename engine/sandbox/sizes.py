@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import chain, islice
 from typing import Any
+from uuid import UUID
 
 from engine.sandbox.watch import Abort, Watch, current
 
@@ -49,6 +50,8 @@ SEQ = (str, bytes, bytearray, list, tuple)
 _DICT_ITEMS: type = type({}.items())
 # What str() and format() turn into short text without walking anything.
 SHORT_TEXT = frozenset({str, int, bool, float, type(None), date, datetime, timedelta})
+# Leaves that may be turned into text: their repr carries no address and reveals nothing internal.
+_TEXT_DATA = (str, int, float, bytes, bytearray, Decimal, date, timedelta, UUID, range)
 _CONTAINERS = frozenset({list, tuple, set, frozenset, dict, _DICT_ITEMS, type({}.keys()), type({}.values())})
 # printf-style conversions, with their width and precision.
 _PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
@@ -122,8 +125,23 @@ def _children(value: Any) -> Iterator[Any]:
     return iter(value)
 
 
-def text_size(value: Any, limit: int) -> int:
+def _refuse_opaque(value: Any) -> None:
+    """Only data becomes text in a script: the repr of a function, type or internal object (with its
+    memory address, ``<bound method … at 0x7f…>``) must never reach case data."""
+    if value is None or isinstance(value, _TEXT_DATA):
+        return
+    kind = "类型" if isinstance(value, type) else "函数" if callable(value) else "程序内部对象"
+    raise Abort(
+        "SCRIPT_FORBIDDEN",
+        f"不能把{kind}转成文本：只有数据（文本、数字、日期、列表、字典等）可以转成文本",
+    )
+
+
+def text_size(value: Any, limit: int, *, plain: bool = False) -> int:
     """About how many bytes str() or repr() of `value` produces; stops counting once past `limit`.
+
+    `plain`: the text is for the script (str(), format, %, print), so anything
+    in `value` that is not data is refused (:func:`_refuse_opaque`).
 
     repr walks a structure in C without a tick, and a shared one prints every
     path: ``[[[0] * 1000] * 1000] * 1000`` is a few KB and prints 3 GB. So a
@@ -132,6 +150,8 @@ def text_size(value: Any, limit: int) -> int:
     """
     total = _scalar_text_size(value)
     if total >= 0:
+        if plain:
+            _refuse_opaque(value)
         return total
     watch = current()
     memo: dict[int, int] = {}
@@ -153,6 +173,8 @@ def text_size(value: Any, limit: int) -> int:
         if watch is not None and not nodes & 4095:
             watch.check_cpu()
         size = _scalar_text_size(child)
+        if plain and size >= 0:
+            _refuse_opaque(child)
         if size < 0:
             key = id(child)
             if key in memo:
@@ -206,7 +228,11 @@ class Budget:
     def check_text(self, value: Any, what: str) -> None:
         """Before str()/repr() of `value` in C."""
         if type(value) not in SHORT_TEXT:
-            self.check_size(text_size(value, self.memory_bytes), what)
+            self.check_size(self.text_of(value), what)
+
+    def text_of(self, value: Any) -> int:
+        """text_size of what a script turns into text: data only (see :func:`text_size`)."""
+        return text_size(value, self.memory_bytes, plain=True)
 
     def sized(self, source: Any, per_item: int, what: str) -> Any:
         """`source`, once a container of its length fits the budget; an iterator comes back as a list."""
@@ -271,5 +297,5 @@ class Budget:
             size += sum(number(a) for a in values)
         for value in values:  # '%s' % (rows,) prints all of rows; '%d' % Decimal makes an int
             self.check_decimal(value)
-            size += text_size(value, self.memory_bytes)
+            size += self.text_of(value)
         self.check_size(size, "格式化结果")
