@@ -116,9 +116,6 @@ class SessionBook:
             row = _conn(unit).execute(select(S).where(S.c.id == session_id)).first()
         return _info(row) if row is not None else None
 
-    def id_of(self, token: str) -> str:
-        return _hash(token)
-
     def live(self, username: str | None = None) -> list[SessionInfo]:
         """Sessions that still let someone in, most recently used first."""
         now = self.clock.now()
