@@ -27,13 +27,17 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from engine.clock import FixedClock
+from engine.sandbox.scripts import Sandbox
 from engine.service.facade import Engine
+from engine.sla.functions import HELPERS
+from integrations.sql import SqlStore
 from integrations.sql.throttle import LoginFailureRow
 from jiuzhu import cli
+from jiuzhu.demo_clock import DemoClock
 from jiuzhu.settings import Settings
 from jiuzhu.web.throttle import UVICORN_PROXY_OPTIONS
 from jiuzhu.wiring import build_engine
-from tests.support.web_support import PASSWORD, WebWorld, csrf_of, make_world
+from tests.support.web_support import PASSWORD, WebWorld, csrf_of, make_world, web_over
 
 HERE = Path(__file__).resolve().parent / "sessions"
 FORGED: list[str] = json.loads((HERE / "forged_forwarded_for.json").read_text(encoding="utf-8"))["values"]
@@ -353,3 +357,19 @@ def test_under_uvicorn_as_jiuzhu_serve_runs_it_a_local_peer_cannot_forge_its_add
             answers.append(http.post("/signin", data=data, headers={"X-Forwarded-For": value}).status_code)
     assert answers == [401] * 5 + [429] * 5
     assert {address for _, address in failures(world)} == {"127.0.0.1"}
+
+
+def test_moving_a_demos_clock_a_week_ahead_signs_nobody_out(
+    make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
+) -> None:
+    """Sessions run on the wall clock under the 演示时钟; the wall clock's own passing still ends them."""
+    store = make_store()
+    demo_clock = DemoClock(store.engine, clock, refresh_seconds=0)
+    engine = Engine(store, demo_clock, Sandbox(helpers=HELPERS))
+    world = web_over(engine, db_url)
+    client = world.signed_in("admin")
+    demo_clock.set_offset(timedelta(days=7), actor="admin")
+    assert engine.clock.now() - clock.now() == timedelta(days=7)
+    assert signed_in(client.get("/inbox"))
+    clock.advance(timedelta(minutes=61))
+    assert not signed_in(client.get("/inbox"))
