@@ -38,6 +38,7 @@ from jiuzhu.web.app import install_web, page_error
 from jiuzhu.web.auth import can_see_instance, task_guard
 from jiuzhu.web.context import WebContext
 from jiuzhu.web.starting import checked_unit, refuse_unless_starter
+from jiuzhu.web.throttle import trust_proxies
 from jiuzhu.wiring import build_web_context
 
 log = logging.getLogger("jiuzhu.api")
@@ -126,6 +127,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
     context = web_context or build_web_context(engine, settings)
     install_web(app, context)
     app.add_middleware(BodyLimit)
+    trust_proxies(app, settings.trusted_proxies)  # outermost: everything inside sees the client's address
     api = APIRouter(prefix="/api", dependencies=[Depends(api_guard(settings))])
 
     @api.post("/deployments", status_code=201, summary="部署流程模型与表单")

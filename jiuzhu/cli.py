@@ -16,11 +16,12 @@ from engine.service.facade import Engine
 from integrations.sql import make_engine, migrations
 from integrations.sql.accounts import SqlAccounts
 from integrations.sql.store import SqlStore
-from jiuzhu import cli_calendar, cli_partner
+from jiuzhu import cli_calendar, cli_partner, cli_sessions
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.cli_actor import ACTOR_HELP, ADMIN_ROLES, DEPLOY_ROLES, actor_for
 from jiuzhu.scheduler import run_scheduler
 from jiuzhu.settings import ROOT, Settings
+from jiuzhu.web.throttle import UVICORN_PROXY_OPTIONS
 from jiuzhu.wiring import build_engine, build_web_context, deploy_paths, load_demo_accounts
 
 
@@ -100,7 +101,7 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
         print(f"系统 API 令牌（审计记为 {system}）：Authorization: Bearer {settings.api_token}", flush=True)
         print(f"个人 API 令牌：登录后在 http://{shown}:{port}/account/tokens 创建", flush=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", **UVICORN_PROXY_OPTIONS)
     finally:
         stop.set()
     return 0
@@ -139,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("worker", help="只运行定时器调度（可多进程，配合 REDIS_URL）", add_help=False)
     cli_calendar.add_parsers(sub)
     cli_partner.add_parsers(sub)
+    cli_sessions.add_parsers(sub)
     args, rest = parser.parse_known_args(argv)
     if args.command == "worker":
         from jiuzhu import worker
@@ -162,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(engine, args.instance)
         if args.command in ("calendar", "sla"):
             return cli_calendar.run(engine, args)
+        if args.command == "session":
+            return cli_sessions.run(engine, settings, args)
         if args.command in ("partner", "deliver"):
             return cli_partner.run(engine, args, Redis.from_url(settings.redis_url) if settings.redis_url else None)
         return _serve(engine, settings, args.host, args.port, args.demo)

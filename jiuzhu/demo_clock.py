@@ -61,6 +61,11 @@ class DemoClock:
     def now(self) -> datetime:
         return self._base.now() + self.offset()
 
+    @property
+    def base(self) -> Clock:
+        """The clock the offset is added to (sessions run on it)."""
+        return self._base
+
     def set_offset(self, offset: timedelta, *, actor: str | None) -> None:
         with Session(self._sql) as session:
             row = session.get(DemoClockRow, ROW) or DemoClockRow(id=ROW, moved_at=self._base.now())

@@ -31,9 +31,16 @@ SETTINGS = (
     Setting("JIUZHU_HEDUI_RECORDS", "demo/hedui_records.json", "模拟核对数据源（按身份证号登记的核对记录）"),
     Setting("JIUZHU_SECRET_KEY", None, "会话 Cookie 签名密钥；不设则每次启动随机生成（多进程部署必须设置）"),
     Setting("JIUZHU_ROLES_FILE", "demo/users.json", "角色代码与中文角色名（即 BPMN 泳道名）的对照文件（取其 roles）"),
-    Setting("JIUZHU_LOGIN_MAX_FAILURES", "5", "同一账号+来源地址在时间窗内允许的登录失败次数"),
+    Setting("JIUZHU_LOGIN_MAX_FAILURES", "5", "同一账号在时间窗内允许的登录失败次数（不论来源地址）"),
+    Setting("JIUZHU_LOGIN_ADDRESS_MAX_FAILURES", "50", "同一来源地址在时间窗内允许的登录失败次数（不论账号）"),
     Setting("JIUZHU_LOGIN_WINDOW_SECONDS", "900", "登录失败计数的时间窗（秒）"),
-    Setting("JIUZHU_SESSION_HOURS", "8", "登录会话有效期（小时）"),
+    Setting("JIUZHU_SESSION_HOURS", "8", "登录会话的最长有效期（小时，自登录起算）"),
+    Setting("JIUZHU_SESSION_IDLE_MINUTES", "60", "登录会话的空闲超时（分钟，自最近一次访问起算）"),
+    Setting(
+        "JIUZHU_TRUSTED_PROXIES",
+        "",
+        "可信反向代理的地址（逗号分隔的 IP 或网段）；只采信来自这些地址的 X-Forwarded-For，缺省不采信",
+    ),
     Setting("JIUZHU_SECURE_COOKIES", "", "设为 1 时会话 Cookie 只经 HTTPS 发送"),
     Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
     Setting("JIUZHU_NOTICES_FILE", "demo/notices.json", "书面通知的出具机关、复议机关、法院与期限（各地不同）"),
@@ -62,6 +69,9 @@ class Settings:
     login_max_failures: int = 5
     login_window_seconds: float = 900.0
     session_hours: float = 8.0
+    session_idle_minutes: float = 60.0
+    login_address_max_failures: int = 50
+    trusted_proxies: tuple[str, ...] = ()
     secure_cookies: bool = False
     inbox_page_size: int = 20
     notices_file: Path = ROOT / "demo" / "notices.json"
@@ -103,6 +113,9 @@ class Settings:
             login_max_failures=int(get("JIUZHU_LOGIN_MAX_FAILURES") or 5),
             login_window_seconds=float(get("JIUZHU_LOGIN_WINDOW_SECONDS") or 900),
             session_hours=float(get("JIUZHU_SESSION_HOURS") or 8),
+            session_idle_minutes=float(get("JIUZHU_SESSION_IDLE_MINUTES") or 60),
+            login_address_max_failures=int(get("JIUZHU_LOGIN_ADDRESS_MAX_FAILURES") or 50),
+            trusted_proxies=tuple(p.strip() for p in (get("JIUZHU_TRUSTED_PROXIES") or "").split(",") if p.strip()),
             secure_cookies=(get("JIUZHU_SECURE_COOKIES") or "") in ("1", "true", "yes"),
             inbox_page_size=int(get("JIUZHU_INBOX_PAGE_SIZE") or 20),
             notices_file=path("JIUZHU_NOTICES_FILE"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from engine.sla.functions import HELPERS
 from integrations.hedui import HeduiConnector, SimulatedCheck
 from integrations.partner import attach
 from integrations.sql import SqlStore
+from integrations.web_sessions import SessionBook
 from integrations.yijianshi_catalogue import CatalogueConnector
 from jiuzhu.accounts import role_names_from
 from jiuzhu.scheduler import build_wakeups
@@ -105,6 +107,7 @@ def build_web_context(engine: Engine, settings: Settings) -> WebContext:
         engine.clock,
         max_failures=settings.login_max_failures,
         window_seconds=settings.login_window_seconds,
+        address_max_failures=settings.login_address_max_failures,
     )
     return WebContext(
         engine,
@@ -112,9 +115,19 @@ def build_web_context(engine: Engine, settings: Settings) -> WebContext:
         SqlAccounts(store.engine),
         SqlInbox(store.engine),
         throttle,
+        session_book(engine, settings),
         drafts=SqlDraftStore(store.engine),
         attachments=FileAttachmentStore(settings.attachments_dir),
     )
+
+
+def session_book(engine: Engine, settings: Settings) -> SessionBook:
+    """Sessions run on the wall clock: moving a demo's clock a week ahead must not sign everyone out."""
+    from jiuzhu.demo_clock import DemoClock
+
+    clock = engine.clock.base if isinstance(engine.clock, DemoClock) else engine.clock
+    idle, max_age = timedelta(minutes=settings.session_idle_minutes), timedelta(hours=settings.session_hours)
+    return SessionBook(engine, clock, idle=idle, max_age=max_age)
 
 
 def load_demo_accounts(context: WebContext, demo_dir: Path) -> list[tuple[User, str]]:

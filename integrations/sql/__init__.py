@@ -3,6 +3,7 @@
 from integrations.sql import (  # noqa: F401  (registers their tables with the metadata)
     notice_tables,
     partner_tables,
+    session_tables,
     throttle,
     token_tables,
 )

@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.errors import JiuzhuError
-from jiuzhu.web.auth import SESSION_USER, NotSignedIn, Viewer, viewer_for
+from jiuzhu.web.auth import SESSION_ID, NotSignedIn, Viewer, viewer_for
 from jiuzhu.web.context import WebContext
 from jiuzhu.web.routes import home_of
 from jiuzhu.web.templating import render
@@ -25,30 +25,48 @@ STATIC = Path(__file__).resolve().parent / "static"
 TITLES = {401: "请先登录", 403: "无权访问", 404: "未找到", 409: "操作冲突", 422: "请求有误", 429: "请求过多"}
 
 
-def _viewer(context: WebContext, username: str) -> Viewer | None:
-    user = context.accounts.find_user(username)
-    return viewer_for(user, context.directory()) if user and user.active else None
+def _viewer(context: WebContext, token: str) -> tuple[Viewer, str] | None:
+    found = context.sessions.resolve(token)
+    if found is None:
+        return None
+    info, user = found
+    return viewer_for(user, context.directory()), info.id
 
 
 class _Who:
-    """Puts the signed-in viewer (or None) on ``request.state.viewer``. Plain
-    ASGI: Starlette's ``@app.middleware("http")`` wraps every request, API
-    calls included, in a task group and a streamed response."""
+    """Puts the signed-in viewer (or None) on ``request.state.viewer``, and
+    the server-side session's id on ``request.state.session_id``. A cookie
+    whose session has ended (signed out, ended by an administrator or a
+    password change, idle or too old) is emptied. Plain ASGI: Starlette's
+    ``@app.middleware("http")`` wraps every request, API calls included, in a
+    task group and a streamed response."""
 
     def __init__(self, app: ASGIApp, context: WebContext) -> None:
         self.app, self.context = app, context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            username = scope.get("session", {}).get(SESSION_USER)
-            viewer = await run_in_threadpool(_viewer, self.context, username) if username else None
-            scope.setdefault("state", {})["viewer"] = viewer
+            session = scope.get("session", {})
+            token = session.get(SESSION_ID)
+            found = await run_in_threadpool(_viewer, self.context, token) if isinstance(token, str) else None
+            if found is None and token is not None:
+                session.clear()  # the browser drops the cookie with the answer
+            state = scope.setdefault("state", {})
+            state["viewer"], state["session_id"] = found if found is not None else (None, None)
         await self.app(scope, receive, send)
 
 
 def install_web(app: FastAPI, context: WebContext) -> None:
     app.state.web = context
-    from jiuzhu.web import pages_auth, pages_inbox, pages_outbox, pages_partner, pages_task, pages_tokens
+    from jiuzhu.web import (
+        pages_auth,
+        pages_inbox,
+        pages_outbox,
+        pages_partner,
+        pages_sessions,
+        pages_task,
+        pages_tokens,
+    )
 
     app.add_middleware(_Who, context=context)  # inside the session middleware added next
     settings = context.settings
@@ -74,6 +92,7 @@ def install_web(app: FastAPI, context: WebContext) -> None:
     app.include_router(pages_partner.router)
     app.include_router(pages_outbox.router)
     app.include_router(pages_tokens.router)
+    app.include_router(pages_sessions.router)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:

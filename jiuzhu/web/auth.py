@@ -22,7 +22,8 @@ from engine.ports import InstanceRecord, TaskRow
 from integrations.ports import InboxRow, User
 from jiuzhu.accounts import ADMIN, AUDITOR, PARTNER, Directory
 
-SESSION_USER, SESSION_CSRF = "user", "csrf"
+# The cookie carries the random id of a server-side session (integrations/web_sessions.py), never who is signed in.
+SESSION_ID, SESSION_CSRF = "sid", "csrf"
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
 
 # Who may start a case, see a full 身份证号, and act as the county.

@@ -11,6 +11,7 @@ from fastapi import Request
 from engine.ports import DraftStore
 from engine.service.facade import Engine
 from integrations.ports import AccountStore, Inbox
+from integrations.web_sessions import SessionBook
 from jiuzhu.accounts import Directory, directory, role_names_from
 from jiuzhu.settings import Settings
 from jiuzhu.web.formrender.attachments import AttachmentStore
@@ -24,6 +25,7 @@ class WebContext:
     accounts: AccountStore
     inbox: Inbox
     throttle: LoginThrottle
+    sessions: SessionBook
     drafts: DraftStore | None = None
     attachments: AttachmentStore | None = None
     _directory: Directory | None = field(default=None, repr=False)

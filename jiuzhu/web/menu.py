@@ -34,6 +34,7 @@ MENU = (
     Entry("/dashboard", "统计", lambda v: v.has(*CASE_ROLES)),  # deps.CurrentUser
     Entry("/audit", "审计", lambda v: v.has(AUDITOR, ADMIN)),
     Entry("/outbox", "推送投递", lambda v: v.has(ADMIN)),  # pages_outbox: require_role(ADMIN)
+    Entry("/admin/sessions", "登录会话", lambda v: v.has(ADMIN)),  # pages_sessions: require_role(ADMIN)
     Entry("/admin/demo-clock", "演示时钟", lambda v: v.has(ADMIN)),  # demo mode only: the route exists then
     Entry("/partner", "联办待办", _partner),  # pages_partner.partner_user
 )

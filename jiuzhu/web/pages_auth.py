@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiuzhu.accounts import password_matches
-from jiuzhu.web.auth import SESSION_CSRF, SESSION_USER, csrf_protected
+from jiuzhu.web.auth import SESSION_ID, csrf_protected
 from jiuzhu.web.context import web
 from jiuzhu.web.templating import render
+from jiuzhu.web.throttle import client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,6 +21,11 @@ def _safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/inbox"
     return target
+
+
+def _who(request: Request) -> str:
+    viewer = getattr(request.state, "viewer", None)
+    return viewer.username if viewer is not None else "-"
 
 
 def _landing(target: str, partner: bool) -> str:
@@ -43,7 +49,7 @@ def signin(
     next: Annotated[str, Form()] = "/inbox",
 ) -> Response:
     context = web(request)
-    address = request.client.host if request.client else "-"
+    address = client_address(request)
     username = username.strip()
     values = {"next": _safe_next(next), "username": username}
     if context.throttle.blocked(username, address):
@@ -54,15 +60,20 @@ def signin(
         context.throttle.failed(username, address)
         return render(request, "signin.html", {**values, "error": "账号或密码不正确"}, status=401)
     context.throttle.succeeded(username, address)
+    previous = getattr(request.state, "session_id", None)
+    if previous is not None:  # signing in again over a live session replaces it
+        context.sessions.end(previous, actor=_who(request), reason="signout")
     # A fresh session (and CSRF token) at sign-in: no session fixation.
     request.session.clear()
-    request.session[SESSION_USER] = user.username
-    request.session.pop(SESSION_CSRF, None)
+    request.session[SESSION_ID] = context.sessions.start(user.username, address)
     partner = context.directory().department(user) is not None
     return RedirectResponse(_landing(_safe_next(next), partner), status_code=303)
 
 
 @router.post("/signout", dependencies=[Depends(csrf_protected)])
 def signout(request: Request) -> Response:
+    session_id = getattr(request.state, "session_id", None)
+    if session_id is not None:  # ended on the server: a copy of the cookie is worth nothing now
+        web(request).sessions.end(session_id, actor=_who(request), reason="signout")
     request.session.clear()
     return RedirectResponse("/signin", status_code=303)

@@ -193,11 +193,19 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/account/tokens/{token_id}/revoke"): session_only(anyone),
     ("GET", "/admin/tokens"): session_only(role("admin")),
     ("POST", "/admin/tokens"): session_only(role("admin")),
+    # Sessions: everyone changes their own password; administrators end anyone's sessions
+    # (the matrix's session id is nobody's: 404 after authorization).
+    ("GET", "/account/password"): session_only(anyone),
+    ("POST", "/account/password"): session_only(anyone),
+    ("GET", "/admin/sessions"): session_only(role("admin")),
+    ("POST", "/admin/sessions/{session_id}/end"): session_only(role("admin")),
+    ("POST", "/admin/sessions/user/{username}/end"): session_only(role("admin")),
 }
 # Routes whose object the matrix does not create: 404 after authorization is right.
 ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue"), ("GET", "/cases/{instance_id}/documents/{sha256}")} | {
     ("POST", "/api/tokens/{token_id}/revoke"),
     ("POST", "/account/tokens/{token_id}/revoke"),
+    ("POST", "/admin/sessions/{session_id}/end"),
     ("GET", "/partner/handoffs/{handoff_id}"),
     ("POST", "/partner/handoffs/{handoff_id}/accept"),
     ("POST", "/partner/handoffs/{handoff_id}/return"),
@@ -235,6 +243,8 @@ def _request(
         .replace("{handoff_id}", case)
         .replace("{event_id}", "1")
         .replace("{token_id}", "0123456789ab")
+        .replace("{session_id}", "0" * 64)
+        .replace("{username}", "jb_dongcheng2")  # no caller: ending its sessions ends none of theirs
     )
     kwargs: dict[str, Any] = {}
     bodies: dict[str, Any] = {

@@ -26,7 +26,7 @@ EXPECTED_MENUS = {
     "partner": ["/partner"],
     "partner_supervisor": ["/partner"],
     "auditor": ["/inbox", "/cases", "/dashboard"],
-    "admin": ["/cases/new", "/inbox", "/cases", "/dashboard", "/outbox"],
+    "admin": ["/cases/new", "/inbox", "/cases", "/dashboard", "/outbox", "/admin/sessions"],
     "village_assistant": ["/cases/new", "/inbox", "/cases", "/dashboard"],
 }
 
