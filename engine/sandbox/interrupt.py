@@ -37,13 +37,14 @@ def _set_async(thread_id: int, exc: type[BaseException] | None) -> None:
 class Guard:
     """One stretch of guarded work in one thread."""
 
-    __slots__ = ("closed", "expired", "fired", "lock", "on_expire", "thread_id")
+    __slots__ = ("closed", "expired", "fired", "lock", "on_expire", "reason", "thread_id")
 
     def __init__(self, expired: Callable[[], bool], on_expire: Callable[[], None] | None) -> None:
         self.thread_id = threading.get_ident()
         self.expired = expired
         self.on_expire = on_expire
         self.fired = False
+        self.reason = ""  # why it fired: "budget", or what interrupt_all was told
         self.closed = False
         self.lock = threading.Lock()
 
@@ -103,12 +104,12 @@ class Watchdog:
                 self._guards.discard(guard)
         return guard.fired
 
-    def interrupt_all(self) -> int:
+    def interrupt_all(self, reason: str = "shutdown") -> int:
         """Interrupt every guarded piece of work now (shutting down); how many there were."""
         with self._wake:
             guards = list(self._guards)
         for guard in guards:
-            self._fire(guard)
+            self._fire(guard, reason)
         return len(guards)
 
     def open_guards(self) -> int:
@@ -123,19 +124,19 @@ class Watchdog:
                 guards = list(self._guards)
             for guard in guards:
                 if not guard.fired and not guard.closed and guard.expired():
-                    self._fire(guard)
+                    self._fire(guard, "budget")
             time.sleep(self.poll)
 
     @staticmethod
-    def _fire(guard: Guard) -> None:
+    def _fire(guard: Guard, reason: str) -> None:
         with guard.lock:
             if guard.closed or guard.fired:
                 return
-            guard.fired = True
+            guard.fired, guard.reason = True, reason
             if guard.on_expire is not None:
                 try:
                     guard.on_expire()
-                except Exception:  # noqa: S110 - cancelling a statement is a courtesy; the interrupt follows
+                except Exception:  # cancelling a statement is a courtesy; the interrupt follows
                     pass
             _set_async(guard.thread_id, Interrupted)
 

@@ -70,7 +70,11 @@ def _server_timeout(exc: BaseException) -> bool:
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in SERVER_TIMEOUTS
 
 
-def timeout_error(budget: DbBudget) -> TransactionTimeout:
+def timeout_error(budget: DbBudget, reason: str = "budget") -> TransactionTimeout:
+    if reason == "shutdown":
+        return TransactionTimeout(
+            "服务正在停止，本次操作已中止并回滚，未写入任何内容；请稍后重试", code="SHUTTING_DOWN"
+        )
     return TransactionTimeout(
         f"本次操作在数据库事务中运行超过 {budget.transaction_seconds:g} 秒，已中止并回滚，未写入任何内容；"
         "其他办理不受影响。请检查该案件的流程模型与数据，或联系管理员"
@@ -98,5 +102,5 @@ def budgeted(conn: Connection, budget: DbBudget, watchdog: Watchdog = WATCHDOG) 
             raise Interrupted
     except BaseException as exc:
         if guard.fired or _server_timeout(exc):  # interrupted, or what the cancelled statement raised
-            raise timeout_error(budget) from exc
+            raise timeout_error(budget, guard.reason) from exc
         raise

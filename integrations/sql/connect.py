@@ -53,7 +53,9 @@ def make_engine(url: str, budget: DbBudget | None = None) -> Engine:
 
         return engine
     parsed = make_url(url)
-    options = " ".join(filter(None, [parsed.query.get("options"), budget.postgres_options()]))  # keeps a search_path
+    given = parsed.query.get("options")  # a search_path, say: kept
+    given = " ".join(given) if isinstance(given, tuple) else given
+    options = " ".join(filter(None, [given, budget.postgres_options()]))
     return create_engine(
         parsed.difference_update_query(["options"]),
         pool_size=10,

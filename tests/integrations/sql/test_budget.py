@@ -51,7 +51,7 @@ def runaway_and_writer(store: SqlStore, body: Callable[[SqlStore], None]) -> Bas
                 unit.conn.execute(text("INSERT INTO probe VALUES (1)"))
                 began.set()
                 body(store)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:  # handed to the test
             caught.append(exc)
         finally:
             began.set()
@@ -77,7 +77,7 @@ def test_a_slow_statement_is_stopped_and_another_writer_writes(store: SqlStore) 
                 unit.conn.execute(text("INSERT INTO probe VALUES (1)"))
                 began.set()
                 unit.conn.execute(text(statement))
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:  # handed to the test
             caught.append(exc)
         finally:
             began.set()
@@ -113,25 +113,21 @@ def test_a_unit_within_budget_commits_and_the_watchdog_lets_go(store: SqlStore) 
 
 def test_postgres_connections_carry_the_server_side_timeouts(store: SqlStore) -> None:
     if store.engine.dialect.name != "postgresql":
-        assert BUDGET.postgres_options() == (
-            "-c statement_timeout=500 -c idle_in_transaction_session_timeout=60000"
-        )
+        assert BUDGET.postgres_options() == ("-c statement_timeout=500 -c idle_in_transaction_session_timeout=60000")
         return
     with store.engine.connect() as conn:
         assert conn.execute(text("SHOW statement_timeout")).scalar() == "500ms"
         assert conn.execute(text("SHOW idle_in_transaction_session_timeout")).scalar() == "1min"
 
 
-def test_a_runaway_step_is_refused_and_other_instances_start(
-    db_url: str, clock: FixedClock, tmp_path: Path
-) -> None:
+def test_a_runaway_step_is_refused_and_other_instances_start(db_url: str, clock: FixedClock, tmp_path: Path) -> None:
     """A script that loops within a generous sandbox budget: the transaction budget ends the step."""
     model = tmp_path / "failing_script.bpmn"
     source = (FIXTURES / "engine" / "failing_script.bpmn").read_text(encoding="utf-8")
     model.write_text(source.replace("share = total / members", "n = 0\nwhile n &gt;= 0:\n    n = n + 1"), "utf-8")
     store = SqlStore.from_url(db_url, BUDGET)
     store.create_schema()
-    engine = Engine(store, clock, Sandbox(helpers=HELPERS, cpu_seconds=600))  # type: ignore[arg-type]
+    engine = Engine(store, clock, Sandbox(helpers=HELPERS, cpu_seconds=600))
     try:
         deploy(engine, model)
         deploy(engine, FIXTURES / "engine" / "nested_data.bpmn")
@@ -140,7 +136,7 @@ def test_a_runaway_step_is_refused_and_other_instances_start(
         def start() -> None:
             try:
                 engine.start("failing_script", {}, actor="a")
-            except BaseException as exc:  # noqa: BLE001 - handed to the test
+            except BaseException as exc:  # handed to the test
                 outcome.append(exc)
 
         thread = threading.Thread(target=start)
@@ -152,3 +148,17 @@ def test_a_runaway_step_is_refused_and_other_instances_start(
         assert [i.process_id for i in engine.list_instances()] == ["nested_data"]  # nothing of the runaway was kept
     finally:
         store.close()
+
+
+def test_shutting_down_rolls_back_the_transactions_in_flight(store: SqlStore) -> None:
+    from engine.sandbox.interrupt import WATCHDOG
+
+    def stopped_at_shutdown(_store: SqlStore) -> None:
+        WATCHDOG.interrupt_all()  # what SIGTERM does (jiuzhu/shutdown.py::stop_in_flight)
+        n = 0
+        while n >= 0:
+            n += 1
+
+    caught = runaway_and_writer(store, stopped_at_shutdown)
+    assert isinstance(caught, TransactionTimeout) and caught.code == "SHUTTING_DOWN"
+    assert probes(store) == [2]
