@@ -47,7 +47,7 @@ class Problem:
 class JiuzhuError(Exception):
     """Root of every error Jiuzhu raises on purpose."""
 
-    kind = "internal"  # invalid | not_found | conflict | forbidden | unauthorized | internal
+    kind = "internal"  # invalid | not_found | conflict | forbidden | unauthorized | unavailable | internal
     default_code = "JIUZHU_ERROR"
 
     def __init__(self, message: str, *, code: str | None = None, location: Location | None = None) -> None:

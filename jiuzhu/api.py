@@ -43,7 +43,14 @@ from jiuzhu.wiring import build_web_context
 
 log = logging.getLogger("jiuzhu.api")
 
-STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "forbidden": 403, "unauthorized": 401}
+STATUS = {
+    "invalid": 422,
+    "not_found": 404,
+    "conflict": 409,
+    "forbidden": 403,
+    "unauthorized": 401,
+    "unavailable": 503,  # a transaction over its budget, rolled back (integrations/sql/budget.py)
+}
 
 
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters in keys and codes

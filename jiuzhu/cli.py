@@ -61,9 +61,8 @@ def _verify(engine: Engine, instance: str | None) -> int:
 
 
 def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool) -> int:
-    import uvicorn
-
     from jiuzhu.api import create_app
+    from jiuzhu.shutdown import serve
 
     if demo:
         code = _deploy(engine, settings, [str(settings.processes_dir)], "system")
@@ -101,7 +100,7 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
         print(f"系统 API 令牌（审计记为 {system}）：Authorization: Bearer {settings.api_token}", flush=True)
         print(f"个人 API 令牌：登录后在 http://{shown}:{port}/account/tokens 创建", flush=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", **UVICORN_PROXY_OPTIONS)
+        serve(app, host=host, port=port, grace=settings.shutdown_seconds, **UVICORN_PROXY_OPTIONS)
     finally:
         stop.set()
     return 0

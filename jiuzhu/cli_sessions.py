@@ -8,6 +8,7 @@ import argparse
 
 from engine.service.facade import Engine
 from jiuzhu import timefmt
+from jiuzhu.cli_actor import ACTOR_HELP
 from jiuzhu.settings import Settings
 from jiuzhu.wiring import session_book
 
@@ -18,7 +19,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--user", default=None, help="只列出该账号的会话")
     end = cmd.add_parser("end", help="结束某账号的全部登录会话（已复制的 Cookie 随之失效）")
     end.add_argument("username")
-    end.add_argument("--actor", default="system", help="操作人（记入审计日志）")
+    end.add_argument("--actor", default=None, help=ACTOR_HELP)
 
 
 def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:

@@ -28,6 +28,11 @@ SETTINGS = (
     Setting("JIUZHU_TIMER_INTERVAL", "1.0", "内嵌定时器扫描间隔（秒）"),
     Setting("JIUZHU_SCRIPT_CPU_SECONDS", "1.0", "单个脚本/表达式的 CPU 时间上限（秒）"),
     Setting("JIUZHU_SCRIPT_MEMORY_MB", "64", "单个脚本/表达式的内存增长上限（MB）"),
+    Setting("JIUZHU_TEMPLATE_OUTPUT_KB", "256", "办理说明与通知模板渲染结果的大小上限（KB）；CPU 与内存上限同脚本"),
+    Setting("JIUZHU_TRANSACTION_SECONDS", "10", "单个数据库事务（一步办理）的运行时限（秒），超时中止并回滚；0 为不限"),
+    Setting("JIUZHU_DB_BUSY_SECONDS", "20", "SQLite：写入等待数据库锁的最长时间（秒），应大于事务时限"),
+    Setting("JIUZHU_IDLE_IN_TRANSACTION_SECONDS", "60", "PostgreSQL：事务空闲未结束的最长时间（秒），超时由数据库断开"),
+    Setting("JIUZHU_SHUTDOWN_SECONDS", "5", "收到 SIGTERM 后等待进行中请求结束的最长时间（秒），之后强制退出"),
     Setting("JIUZHU_HEDUI_RECORDS", "demo/hedui_records.json", "模拟核对数据源（按身份证号登记的核对记录）"),
     Setting("JIUZHU_SECRET_KEY", None, "会话 Cookie 签名密钥；不设则每次启动随机生成（多进程部署必须设置）"),
     Setting("JIUZHU_ROLES_FILE", "demo/users.json", "角色代码与中文角色名（即 BPMN 泳道名）的对照文件（取其 roles）"),
@@ -78,6 +83,11 @@ class Settings:
     attachments_dir: Path = ROOT / "var" / "attachments"
     api_token_name: str = "machine"
     time_limits: TimeLimits = field(default_factory=TimeLimits)
+    template_output_kb: int = 256
+    transaction_seconds: float = 10.0
+    db_busy_seconds: float = 20.0
+    idle_in_transaction_seconds: float = 60.0
+    shutdown_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -128,4 +138,9 @@ class Settings:
                 max_repetitions=int(get("JIUZHU_TIMER_MAX_REPEATS") or 1000),
                 min_interval_seconds=float(get("JIUZHU_TIMER_MIN_INTERVAL_SECONDS") or 60),
             ),
+            template_output_kb=int(get("JIUZHU_TEMPLATE_OUTPUT_KB") or 256),
+            transaction_seconds=float(get("JIUZHU_TRANSACTION_SECONDS") or 0),
+            db_busy_seconds=float(get("JIUZHU_DB_BUSY_SECONDS") or 20),
+            idle_in_transaction_seconds=float(get("JIUZHU_IDLE_IN_TRANSACTION_SECONDS") or 0),
+            shutdown_seconds=float(get("JIUZHU_SHUTDOWN_SECONDS") or 5),
         )

@@ -18,6 +18,7 @@ from engine.sla.functions import HELPERS
 from integrations.hedui import HeduiConnector, SimulatedCheck
 from integrations.partner import attach
 from integrations.sql import SqlStore
+from integrations.sql.budget import DbBudget
 from integrations.web_sessions import SessionBook
 from integrations.yijianshi_catalogue import CatalogueConnector
 from jiuzhu.accounts import role_names_from
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: bool = False) -> Engine:
     """``demo_clock``: run on the 演示时钟 (``jiuzhu serve --demo`` only); otherwise
     the stored demo offset is never read."""
-    store = SqlStore.from_url(settings.database_url)
+    store = SqlStore.from_url(settings.database_url, db_budget(settings))
     store.create_schema()
     if demo_clock:
         from jiuzhu.demo_clock import DemoClock
@@ -55,6 +56,14 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: 
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     attach(engine, redis).listen_to_redis()
     return engine
+
+
+def db_budget(settings: Settings) -> DbBudget:
+    return DbBudget(
+        transaction_seconds=settings.transaction_seconds,
+        busy_seconds=settings.db_busy_seconds,
+        idle_in_transaction_seconds=settings.idle_in_transaction_seconds,
+    )
 
 
 def default_connectors(processes_dir: Path, hedui_records: Path) -> Connectors:

@@ -18,6 +18,7 @@ from types import FrameType
 from engine.service.facade import Engine
 from jiuzhu.scheduler import DATABASE_BATCH, DEFAULT_BATCH, Scheduler, build_wakeups
 from jiuzhu.settings import Settings
+from jiuzhu.shutdown import HARD_EXIT_MARGIN, exit_hard_after, stop_in_flight
 from jiuzhu.wiring import build_engine
 
 
@@ -46,6 +47,8 @@ def run_worker(
 
         def _stop(_signum: int, _frame: FrameType | None) -> None:
             stop.set()
+            stop_in_flight()  # a firing stuck in a step rolls back now
+            exit_hard_after(settings.shutdown_seconds + HARD_EXIT_MARGIN)
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)

@@ -43,11 +43,22 @@ class Abort(BaseException):
         self.message = message
 
 
+_statm: list[int] = []  # [pid, fd]: opened once per process, read with pread
+
+
+def _statm_fd() -> int:
+    # One descriptor kept open: a watchdog's interrupt (engine/sandbox/interrupt.py)
+    # can land anywhere, and between open() and its close it would leak a file.
+    pid = os.getpid()
+    if not _statm or _statm[0] != pid:  # first use, or a forked child (/proc/self was the parent)
+        _statm[:] = [pid, os.open("/proc/self/statm", os.O_RDONLY)]
+    return _statm[1]
+
+
 def _rss() -> int:
     try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE_SIZE
-    except (OSError, ValueError, IndexError):
+        return int(os.pread(_statm_fd(), 128, 0).split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError, AttributeError):
         return 0  # not Linux: the per-operation guards still hold
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+
+from integrations.sql.budget import DbBudget
 
 
 def normalize_url(url: str) -> str:
@@ -15,10 +17,13 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, budget: DbBudget | None = None) -> Engine:
+    """An engine whose connections carry the budget's timeouts (:mod:`integrations.sql.budget`)."""
     url = normalize_url(url)
+    budget = budget or DbBudget()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        busy = budget.busy_seconds
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
 
         @event.listens_for(engine, "connect")
         def _sqlite_setup(dbapi_connection: Any, _record: Any) -> None:
@@ -31,7 +36,9 @@ def make_engine(url: str) -> Engine:
             # back the last commits, and neither corrupts the database. FULL
             # would add an fsync to every commit.
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            # Longer than a transaction's budget: a writer queued behind a
+            # runaway step outlasts it instead of failing "database is locked".
+            cursor.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -45,4 +52,14 @@ def make_engine(url: str) -> Engine:
             dbapi.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    parsed = make_url(url)
+    given = parsed.query.get("options")  # a search_path, say: kept
+    given = " ".join(given) if isinstance(given, tuple) else given
+    options = " ".join(filter(None, [given, budget.postgres_options()]))
+    return create_engine(
+        parsed.difference_update_query(["options"]),
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"options": options} if options else {},
+    )

@@ -26,6 +26,7 @@ from engine.runtime.task_facts import TaskFacts
 from integrations.sql import migrations
 from integrations.sql.applicants import ApplicantRows
 from integrations.sql.batch import BatchStatements
+from integrations.sql.budget import DbBudget, budgeted
 from integrations.sql.connect import make_engine
 from integrations.sql.hotpath import HotPath
 from integrations.sql.sla import C, SlaRows
@@ -52,13 +53,14 @@ D, F, V, INST, E, T, R = (
 
 
 class SqlStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, budget: DbBudget | None = None) -> None:
         self.engine = engine
+        self.budget = budget or DbBudget()
         self.hot = HotPath(engine.dialect.name, engine.dialect.paramstyle)
 
     @classmethod
-    def from_url(cls, url: str) -> SqlStore:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, budget: DbBudget | None = None) -> SqlStore:
+        return cls(make_engine(url, budget), budget)
 
     def create_schema(self) -> None:
         """Bring the schema to the newest revision (see :mod:`integrations.sql.migrations`):
@@ -78,7 +80,8 @@ class SqlStore:
         with self.engine.connect() as conn:
             conn.info["write"] = True
             try:
-                with conn.begin():
+                # The budget starts once BEGIN has the lock: waiting for it holds nothing.
+                with conn.begin(), budgeted(conn, self.budget):
                     yield SqlUnit(conn, self.hot)
             finally:
                 conn.info.pop("write", None)

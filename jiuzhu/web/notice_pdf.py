@@ -12,19 +12,32 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined
 
-from engine.errors import InvalidRequestError
+from engine.errors import InvalidRequestError, Location
+from engine.sandbox.templates import TemplateBudgetError, environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "notice"
 FONT = "STSong-Light"
-_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+# The values are case data people typed: the template renders in the metered
+# sandbox (the scripts' CPU and memory budget, an output cap), like instructions.
+_env = environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+
+
+def _rendered(template: str, values: dict[str, Any]) -> str:
+    try:
+        return _env.render_budgeted(_env.get_template(template), values)
+    except TemplateBudgetError as exc:
+        where = Location(file=f"jiuzhu/web/templates/notice/{template}")
+        raise InvalidRequestError(
+            f"通知模板 {template} 无法生成：{exc.message}", code=exc.code, location=where
+        ) from None
 
 
 def notice_lines(template: str, values: dict[str, Any]) -> list[tuple[str, str]]:
     """(style, text) pairs; text is reportlab paragraph markup (escaped)."""
     out = []
-    for raw in _env.get_template(template).render(**values).splitlines():
+    for raw in _rendered(template, values).splitlines():
         line = raw.strip()
         if not line:
             continue

@@ -15,6 +15,7 @@ from engine.errors import FormValidationError
 from engine.ports import Draft, TaskRow
 from engine.runtime.task_facts import applicant, mask_id
 from engine.runtime.tasks import ReadyTask
+from engine.sandbox.templates import TemplateLimits
 from jiuzhu.web.auth import (
     Viewer,
     can_act_on_task,
@@ -79,7 +80,7 @@ def _page(
         request,
         "task.html",
         {
-            "instructions": instructions.render(text, context.engine.task_data(record.id, task_id)) if text else None,
+            "instructions": _instructions(context, record.id, record.process_id, task, text) if text else None,
             "row": row,
             "task": task,
             "record": record,
@@ -95,6 +96,16 @@ def _page(
         },
         status=status,
     )
+
+
+def _instructions(context: WebContext, instance_id: str, process_id: str, task: ReadyTask, text: str) -> Markup:
+    """Rendered under the scripts' budgets and the output cap; a failure shows a located message, never a 500."""
+    settings = context.settings
+    limits = TemplateLimits(
+        settings.script_cpu_seconds, settings.script_memory_mb * 1024 * 1024, settings.template_output_kb * 1024
+    )
+    data = context.engine.task_data(instance_id, task.id)
+    return instructions.render(text, data, where=f"流程 {process_id} 任务 {task.element_id}", limits=limits)
 
 
 def _handoff_of(viewer: Viewer, row: TaskRow) -> bool:
@@ -145,15 +156,17 @@ async def submit(request: Request, viewer: SignedIn, task_id: str) -> Response:
                     await run_in_threadpool(complete, out.data)
                 except FormValidationError as invalid:
                     out = handle_post(ref, posted, extra_errors=invalid.field_errors, **options)
-                    return _page(request, context, viewer, task_id, out.html, status=422)
+                    return await run_in_threadpool(_page, request, context, viewer, task_id, out.html, status=422)
                 return _done(request, context, viewer, task_id, task.name)
     except FormRefused as refused:
-        return _page(request, context, viewer, task_id, render_refusal(refused), status=422)
+        return await run_in_threadpool(_page, request, context, viewer, task_id, render_refusal(refused), status=422)
     if out.save_draft and context.drafts is not None:
         context.drafts.save(Draft(task_id, viewer.username, out.data, context.engine.clock.now(), record.id))
         flash(request, "草稿已保存")
         return RedirectResponse(f"/tasks/{task_id}", status_code=303)
-    return _page(request, context, viewer, task_id, out.html, status=422 if out.errors else 200)
+    return await run_in_threadpool(
+        _page, request, context, viewer, task_id, out.html, status=422 if out.errors else 200
+    )
 
 
 def _done(request: Request, context: WebContext, viewer: Viewer, task_id: str, name: str) -> Response:

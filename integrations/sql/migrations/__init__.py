@@ -81,6 +81,8 @@ def upgrade(engine: Engine) -> Outcome:
         conn.info["write"] = True  # SQLite: BEGIN IMMEDIATE, the database's write lock
         try:
             with conn.begin():
+                if conn.dialect.name == "postgresql":  # a migration of a big table may take its time
+                    conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
                 _lock(conn)
                 return upgrade_on(conn)
         finally:
