@@ -14,8 +14,8 @@ import pytest
 from jinja2 import DictLoader, StrictUndefined
 
 from engine.errors import DeploymentRefused, InvalidRequestError
-from engine.service.facade import Engine
 from engine.sandbox.templates import environment
+from engine.service.facade import Engine
 from jiuzhu.web import notice_pdf
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES
