@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006a"
-down_revision = "0004t"
+down_revision = "0005i"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from alembic import op
 
 # Named with a letter, as 0004t: other branches add their own next revisions at the same time.
 revision = "0007n"
-down_revision = "0004t"
+down_revision = "0006a"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ from alembic import op
 
 # A branch's own id ("0008s"): the lead re-chains revisions of parallel branches at merge.
 revision = "0008s"
-down_revision = "0004t"
+down_revision = "0007n"
 branch_labels = None
 depends_on = None
 
