@@ -129,7 +129,7 @@ def test_jiuzhu_serve_demo_starts_and_answers(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # starting is not what this measures: a busy machine takes 30 s and more
         while time.monotonic() < deadline:
             try:
                 r = httpx.get(f"http://127.0.0.1:{port}/api/processes", headers={"Authorization": "Bearer t"})
