@@ -181,11 +181,11 @@ def test_the_command_line_lists_and_ends_an_accounts_sessions(
     monkeypatch.setattr(cli, "build_engine", partial(build_engine, clock=clock))  # the test's time, not the wall's
     assert cli.main(["session", "list", "--user", "jb_dongcheng"]) == 0
     assert "有效会话 1 个" in capsys.readouterr().out
-    assert cli.main(["session", "end", "jb_dongcheng", "--actor", "ops"]) == 0
+    assert cli.main(["session", "end", "jb_dongcheng", "--actor", "admin"]) == 0
     assert "已结束 jb_dongcheng 的 1 个登录会话" in capsys.readouterr().out
     assert not signed_in(client.get("/inbox"))
     [(kind, actor, payload)] = revocations(world)
-    assert (kind, actor, payload["reason"]) == ("web_session_revoked", "ops", "admin")
+    assert (kind, actor, payload["reason"]) == ("web_session_revoked", "admin", "admin")
 
 
 def change_password(client: TestClient, current: str, new: str, repeated: str | None = None) -> httpx2.Response:
