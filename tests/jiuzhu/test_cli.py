@@ -10,7 +10,10 @@ import pytest
 from jiuzhu import cli
 from tests.conftest import SAMPLE
 
-LINE = re.compile(r"^(?P<file>[^:]+): (?P<element>\S+) \((?P<tag>[^)]+)\): \[(?P<code>[A-Z_]+)\] (?P<message>.+)$")
+LINE = re.compile(
+    r"^(?P<file>[^:]+): (?P<element>\S+) \((?P<tag>[^)]+)\)(?: \[字段 (?P<field>[^\]]+)\])?: "
+    r"\[(?P<code>[A-Z_]+)\] (?P<message>.+)$"
+)
 
 
 def run(args: list[str], db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
@@ -42,6 +45,8 @@ def test_refused_deploy_prints_located_lines_and_fails(
     found = {(LINE.match(line)["element"], LINE.match(line)["code"]) for line in lines}  # type: ignore[index]
     assert ("send_reminder", "SCRIPT_FORBIDDEN") in found
     assert ("timer_remind", "TIMER_INVALID") in found
+    [timer_line] = [LINE.match(line) for line in lines if "TIMER_INVALID" in line]
+    assert timer_line is not None and timer_line["field"] == "timeDuration"
     assert all(LINE.match(line)["file"].endswith("bad.bpmn") for line in lines)  # type: ignore[index]
     assert "部署被拒绝" in err
 
