@@ -19,3 +19,13 @@ def visible_text(page: str) -> str:
 def raw_codes(page: str) -> list[str]:
     """Error codes a person would see on the page."""
     return RAW_CODE.findall(visible_text(page))
+
+
+def pdf_text(body: bytes) -> str:
+    """What a reader extracts from a PDF, without the spaces and line breaks layout puts in."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(BytesIO(body))
+    return "".join(page.extract_text() for page in reader.pages).replace(" ", "").replace("\n", "")

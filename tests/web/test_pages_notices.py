@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from io import BytesIO
-
-from pypdf import PdfReader
 
 from engine.clock import FixedClock
 from engine.service.facade import Engine
 from integrations.partner import external, keys
 from integrations.sql.store import SqlStore
 from tests.support import decided_cases as dc
+from tests.support.page_text import pdf_text
 from tests.support.partner_world import GRANTED, Case, deployed
 from tests.support.web_support import TOKEN, make_world
-
-
-def _text(body: bytes) -> str:
-    reader = PdfReader(BytesIO(body))
-    return "".join(page.extract_text() for page in reader.pages).replace(" ", "").replace("\n", "")
 
 
 def test_confirmation_notice_of_a_real_dibao_case_names_household_amount_month_and_county(
@@ -38,7 +31,7 @@ def test_confirmation_notice_of_a_real_dibao_case_names_household_amount_month_a
     amount = engine.get(iid).data["monthly_amount"]
     r = client.get(f"/cases/{iid}/notices/approval.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
-    text = _text(r.content)
+    text = pdf_text(r.content)
     assert "最低生活保障确认通知书" in text and "周明：" in text
     assert f"月保障金额：{amount:.2f}元" in text and amount > 0
     assert "发放起始月份：2026年12月" in text  # decided in November: paid from the next month
@@ -59,7 +52,7 @@ def test_rejection_notice_of_a_devolved_case_is_the_townships_with_reasons_and_a
     client = world.signed_in("jb_nanshan")
     r = client.get(f"/cases/{iid}/notices/rejection.pdf")
     assert r.status_code == 200
-    text = _text(r.content)
+    text = pdf_text(r.content)
     assert "最低生活保障不予确认通知书" in text and "周明：" in text
     assert "1.家庭人均月收入高于当地低保标准" in text
     assert "审核确认机关：南山乡人民政府" in text and "南山乡人民政府（盖章）" in text
@@ -110,7 +103,7 @@ def test_happiness_notice_lists_every_item_result_for_the_applicant(
     assert 'notices/happiness.pdf"' in client.get(f"/cases/{iid}").text
     r = client.get(f"/cases/{iid}/notices/happiness.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
-    text = _text(r.content)
+    text = pdf_text(r.content)
     assert "张秀英" in text and "联办事项2项，其中已享受1项、未享受1项" in text
     assert "（供电公司）：已享受，每月电费减免10千瓦时（5.00元/月）" in text
     assert "（广电网络公司）：未享受，原因：本户未开通有线电视" in text

@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("instance_id", sa.String(length=36), nullable=False),
         sa.Column("decision_seq", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=24), nullable=False),
-        sa.Column("issued_at", sa.DateTime(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("issued_by", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("issuer", "year", "seq", name="uq_notice_number_issuer_year_seq"),
