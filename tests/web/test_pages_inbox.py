@@ -3,6 +3,7 @@ the task page and its form."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -230,3 +231,24 @@ def test_a_natural_day_limit_is_counted_in_natural_days_as_on_the_case_page(
     assert shown() == (f"{left}天", f"{left}天")
     clock.set(datetime.combine(stage.due_on + timedelta(days=3), time(9), SHANGHAI))
     assert shown() == ("已超期 3天", "已超期 3天")
+
+
+def test_working_days_left_skip_the_holidays_of_the_cases_region(
+    make_engine_for: Callable[..., Engine], db_url: str
+) -> None:
+    """A region's own holiday (loaded as a regional schedule) is not a working day
+    for its cases: the inbox counts the days left as the case page does."""
+    world = _world(make_engine_for, db_url)
+    holiday = {"year": 2026, "version": "测试-新疆-2026", "effective_from": "2026-01-05", "workdays": [],
+               "holidays": [{"name": "地方节日", "dates": ["2026-11-03"]}], "region": "CN-XJ"}  # fmt: skip
+    world.engine.load_calendar(json.dumps(holiday, ensure_ascii=False), source="test", actor="admin")
+    data = {"applicant": {"name": "艾力", "id_number": "650102199001011234"}}
+    iid = world.engine.start(
+        "sla_skeleton", data, actor="system", org_unit="qinghe.dongcheng", region="CN-XJ"
+    ).record.id
+    task = world.task_of(iid)
+    assert world.engine.ready_task(task).facts.due_region == "CN-XJ"
+    client = world.signed_in("jb_dongcheng")
+    inbox = client.get("/inbox").text
+    left = _cell(inbox[inbox.index(f'data-task="{task}"') :], "inbox-left")
+    assert left == _cell(client.get(f"/cases/{iid}").text, "sla-left-overall") == "30个工作日"
