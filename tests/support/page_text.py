@@ -19,3 +19,10 @@ def visible_text(page: str) -> str:
 def raw_codes(page: str) -> list[str]:
     """Error codes a person would see on the page."""
     return RAW_CODE.findall(visible_text(page))
+
+
+def cell(page: str, testid: str) -> str:
+    """The text of the first element marked ``data-testid=testid`` (no nested tags)."""
+    found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', page)
+    assert found, f"no {testid} on the page"
+    return found.group(1).strip()
