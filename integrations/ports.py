@@ -83,6 +83,7 @@ class InboxRow:
     due_at: datetime | None
     state: str
     due_unit: str = "working_days"  # what the days left to due_at count: working_days or natural_days
+    due_region: str | None = None  # whose holidays those working days skip (the case's region)
 
 
 @dataclass(frozen=True)

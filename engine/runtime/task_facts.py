@@ -1,6 +1,7 @@
 """What an inbox needs to know about a ready task without opening the
 instance: its org unit, applicant, partner department and SLA deadline (with
-the unit its clock counts in, so a 7-day 公示 or 补正 shows natural days left).
+the unit its clock counts in, so a 补正's 30 days show natural days left, and
+the region whose calendar its working days come from).
 Computed at commit time and kept on the ready-task index row."""
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class TaskFacts:
     paused: bool = False
     provisional: bool = False
     due_unit: str = WORKING_DAYS  # the unit of the clock due_at comes from: working_days or natural_days
+    due_region: str | None = None  # that clock's region: its working days follow the region's holidays
 
     @property
     def id_suffix(self) -> str | None:
@@ -92,6 +94,7 @@ def facts_for(
         paused=paused,
         provisional=bool(clock and clock.provisional),
         due_unit=clock.unit if clock else WORKING_DAYS,
+        due_region=clock.region if clock else None,
     )
 
 

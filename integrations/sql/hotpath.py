@@ -32,7 +32,7 @@ _UPDATED = INSTANCE_COLUMNS[1:]
 EVENT_COLUMNS = ("chain_id", "seq", "type", "occurred_at", "actor", "task_id", "element_id", "body", "hash")
 FACT_COLUMNS = (
     "org_unit", "business_key", "applicant_name", "id_masked", "id_suffix", "partner", "stage", "due_at", "warn_at",
-    "paused", "provisional", "due_unit",
+    "paused", "provisional", "due_unit", "due_region",
 )  # fmt: skip
 TASK_COLUMNS = ("id", "instance_id", "process_id", "element_id", "name", "lane", "ready_at", "assignee", *FACT_COLUMNS)
 TIMER_COLUMNS = ("instance_id", "task_id", "element_id", "due_at")
@@ -51,7 +51,7 @@ _SQL = {
     "insert_timer": _insert("timer", TIMER_COLUMNS),
     "insert_task": _insert("ready_task", TASK_COLUMNS),
     "select_task": "SELECT id, instance_id, process_id, element_id, name, lane, ready_at, assignee, org_unit, "
-    "business_key, applicant_name, partner, stage, due_at, warn_at, paused, provisional, due_unit "
+    "business_key, applicant_name, partner, stage, due_at, warn_at, paused, provisional, due_unit, due_region "
     "FROM ready_task WHERE id = ?",
     "refresh_facts": f"UPDATE ready_task SET {', '.join(c + ' = ?' for c in FACT_COLUMNS)} WHERE id = ?",
 }
@@ -158,11 +158,11 @@ class HotPath:
         if row is None:
             return None
         (tid, iid, pid, element, name, lane, ready_at, assignee, org_unit, business_key, applicant, partner, stage,
-         due_at, warn_at, paused, provisional, due_unit) = row  # fmt: skip
+         due_at, warn_at, paused, provisional, due_unit, due_region) = row  # fmt: skip
         facts = TaskFacts(
             org_unit=org_unit, business_key=business_key, applicant_name=applicant, partner=partner, stage=stage,
             due_at=read_time(due_at) if due_at else None, warn_at=read_time(warn_at) if warn_at else None,
-            paused=bool(paused), provisional=bool(provisional), due_unit=due_unit,
+            paused=bool(paused), provisional=bool(provisional), due_unit=due_unit, due_region=due_region,
         )  # fmt: skip
         return TaskRow(tid, iid, pid, element, name, lane, read_time(ready_at), facts, assignee)
 
@@ -173,7 +173,8 @@ class HotPath:
         due = self.time(f.due_at) if f.due_at else None
         warn = self.time(f.warn_at) if f.warn_at else None
         who = (f.applicant_name, mask_id(f.id_number), f.id_suffix)
-        return (f.org_unit, f.business_key, *who, f.partner, f.stage, due, warn, f.paused, f.provisional, f.due_unit)
+        when = (due, warn, f.paused, f.provisional, f.due_unit, f.due_region)
+        return (f.org_unit, f.business_key, *who, f.partner, f.stage, *when)
 
     def _many(self, conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if not rows:

@@ -27,6 +27,7 @@ COLUMNS = (
     R.c.stage,
     R.c.due_at,
     R.c.due_unit,
+    R.c.due_region,
 )
 
 
@@ -109,4 +110,5 @@ def _row(r: Any) -> InboxRow:
         aware(r.due_at) if r.due_at else None,
         r.state,
         r.due_unit,
+        r.due_region,
     )

@@ -305,6 +305,7 @@ class SqlUnit(SlaRows, ApplicantRows):
             paused=bool(r.paused),
             provisional=bool(r.provisional),
             due_unit=r.due_unit,
+            due_region=r.due_region,
         )
         return TaskRow(
             r.id, r.instance_id, r.process_id, r.element_id, r.name, r.lane, aware(r.ready_at), facts, r.assignee

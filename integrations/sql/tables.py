@@ -145,6 +145,7 @@ class ReadyTask(SQLModel, table=True):
     provisional: bool = False
     # The unit due_at's clock counts in; rows older than the column count working days.
     due_unit: str = Field(default="working_days", max_length=16, sa_column_kwargs={"server_default": "working_days"})
+    due_region: str | None = None  # the region whose working days that clock counts
 
 
 class SlaClockRow(SQLModel, table=True):

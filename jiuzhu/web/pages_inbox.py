@@ -131,7 +131,7 @@ def _lines(context: WebContext, rows: list[InboxRow], now: datetime) -> list[Lin
     for r in rows:
         days = None
         if r.due_at is not None and calendar is not None:
-            days = days_until(local_date(r.due_at), r.due_unit, now, calendar, region=None)
+            days = days_until(local_date(r.due_at), r.due_unit, now, calendar, region=r.due_region)
         out.append(Line(r, context.process_name(r.process_id), directory.unit_name(r.org_unit), days))
     return out
 

@@ -29,3 +29,10 @@ def pdf_text(body: bytes) -> str:
 
     reader = PdfReader(BytesIO(body))
     return "".join(page.extract_text() for page in reader.pages).replace(" ", "").replace("\n", "")
+
+
+def cell(page: str, testid: str) -> str:
+    """The text of the first element marked ``data-testid=testid`` (no nested tags)."""
+    found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', page)
+    assert found, f"no {testid} on the page"
+    return found.group(1).strip()

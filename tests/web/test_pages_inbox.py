@@ -3,7 +3,7 @@ the task page and its form."""
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -17,6 +17,7 @@ from jiuzhu.accounts import hash_password
 from jiuzhu.demo_cases import application, load_households, load_org_units, opening
 from jiuzhu.web.auth import viewer_for
 from jiuzhu.web.privacy import shown_id_number
+from tests.support.page_text import cell
 from tests.support.start_world import real_world
 from tests.support.web_support import WebWorld, csrf_of, make_world
 
@@ -184,12 +185,6 @@ def test_full_id_number_is_audited_and_only_for_authorized_roles(
     assert world.engine.verify(instance)[0].ok
 
 
-def _cell(html: str, testid: str) -> str:
-    found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', html)
-    assert found, f"no {testid} on the page"
-    return found.group(1).strip()
-
-
 def test_a_natural_day_limit_is_counted_in_natural_days_as_on_the_case_page(
     make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
 ) -> None:
@@ -219,7 +214,7 @@ def test_a_natural_day_limit_is_counted_in_natural_days_as_on_the_case_page(
         row = inbox.text[inbox.text.index(f'data-task="{task.id}"') :]
         case = client.get(f"/cases/{iid_}")
         assert case.status_code == 200, case.text
-        return _cell(row, "inbox-left"), _cell(case.text, "sla-left-awaiting_correction")
+        return cell(row, "inbox-left"), cell(case.text, "sla-left-awaiting_correction")
 
     natural = (stage.due_on - date(2026, 9, 24)).days
     working = engine.calendar().working_days_between(date(2026, 9, 24), stage.due_on)
@@ -230,3 +225,24 @@ def test_a_natural_day_limit_is_counted_in_natural_days_as_on_the_case_page(
     assert shown() == (f"{left}天", f"{left}天")
     clock.set(datetime.combine(stage.due_on + timedelta(days=3), time(9), SHANGHAI))
     assert shown() == ("已超期 3天", "已超期 3天")
+
+
+def test_working_days_left_skip_the_holidays_of_the_cases_region(
+    make_engine_for: Callable[..., Engine], db_url: str
+) -> None:
+    """A region's own holiday (loaded as a regional schedule) is not a working day
+    for its cases: the inbox counts the days left as the case page does."""
+    world = _world(make_engine_for, db_url)
+    holiday = {"year": 2026, "version": "测试-新疆-2026", "effective_from": "2026-01-05", "workdays": [],
+               "holidays": [{"name": "地方节日", "dates": ["2026-11-03"]}], "region": "CN-XJ"}  # fmt: skip
+    world.engine.load_calendar(json.dumps(holiday, ensure_ascii=False), source="test", actor="admin")
+    data = {"applicant": {"name": "艾力", "id_number": "650102199001011234"}}
+    iid = world.engine.start(
+        "sla_skeleton", data, actor="system", org_unit="qinghe.dongcheng", region="CN-XJ"
+    ).record.id
+    task = world.task_of(iid)
+    assert world.engine.ready_task(task).facts.due_region == "CN-XJ"
+    client = world.signed_in("jb_dongcheng")
+    inbox = client.get("/inbox").text
+    left = cell(inbox[inbox.index(f'data-task="{task}"') :], "inbox-left")
+    assert left == cell(client.get(f"/cases/{iid}").text, "sla-left-overall") == "30个工作日"

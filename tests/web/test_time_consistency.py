@@ -7,7 +7,6 @@ and the API say D. This walks every place the case's deadlines appear.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from io import BytesIO
@@ -17,6 +16,7 @@ from openpyxl import load_workbook
 from engine.clock import SHANGHAI, FixedClock
 from integrations.sql import SqlStore
 from jiuzhu.demo_cases import ACCEPT, application, load_households, load_org_units, opening
+from tests.support.page_text import cell
 from tests.support.start_world import real_world
 from tests.support.web_support import WebWorld
 
@@ -38,12 +38,6 @@ def _accepted_case(world: WebWorld, clock: FixedClock) -> str:
     accept = engine.get(iid).ready[0]
     engine.complete_task(iid, accept.id, dict(ACCEPT), actor=HANDLER)
     return iid
-
-
-def _cell(html: str, testid: str) -> str:
-    found = re.search(rf'data-testid="{testid}"[^>]*>([^<]*)<', html)
-    assert found, f"no {testid} on the page"
-    return found.group(1).strip()
 
 
 def test_every_page_and_answer_shows_a_deadline_on_the_same_beijing_day(
@@ -70,17 +64,19 @@ def test_every_page_and_answer_shows_a_deadline_on_the_same_beijing_day(
     inbox = client.get("/inbox")
     assert inbox.status_code == 200, inbox.text
     row = inbox.text[inbox.text.index(f"/tasks/{task.id}") :]
-    assert _cell(row, "inbox-due") == "2026-03-09"
+    assert cell(row, "inbox-due") == "2026-03-09"
 
     page = client.get(f"/tasks/{task.id}")
     assert page.status_code == 200, page.text
-    assert _cell(page.text, "task-due") == "2026-03-09"
+    assert cell(page.text, "task-due") == "2026-03-09"
 
     case = client.get(f"/cases/{iid}").text
-    assert _cell(case, "sla-due-start_investigation") == "2026-03-09"
-    assert _cell(case, "sla-due-overall") == overall_day
-    assert _cell(case, "overall-due") == overall_day
-    assert _cell(case, "accepted-at") == "2026-03-04 10:30"  # 受理, not the 03-02 application
+    assert cell(case, "sla-due-start_investigation") == "2026-03-09"
+    assert cell(case, "sla-due-overall") == overall_day
+    assert cell(case, "overall-due") == overall_day
+    assert cell(case, "accepted-at") == "2026-03-04 10:30"  # 受理, not the 03-02 application
+    # And the days left to it, counted alike on both (3 working days: the clock stands at 受理).
+    assert cell(row, "inbox-left") == cell(case, "sla-left-start_investigation") == "3个工作日"
 
     answer = client.get(f"/api/instances/{iid}/sla")
     assert answer.status_code == 200, answer.text
@@ -110,5 +106,5 @@ def test_a_case_not_yet_accepted_has_no_acceptance_date_and_no_overall_clock(
     world.engine.complete_task(iid, apply.id, application(household, "2026-11-02"), actor="申请人")
     assert [s.clock.key for s in world.engine.sla_status(iid)] == []
     case = world.signed_in(HANDLER).get(f"/cases/{iid}").text
-    assert _cell(case, "accepted-at") == "未受理"
+    assert cell(case, "accepted-at") == "未受理"
     assert 'data-testid="overall-due"' not in case

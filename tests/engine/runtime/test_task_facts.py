@@ -20,7 +20,7 @@ POLICY = SlaPolicy("p", "1", "dibao", "t", "s", ("dibao",), ("CN",), OVERALL, {C
 
 def _clock(key: str, limit: Limit) -> sla.SlaClock:
     return sla.start_clock(
-        instance_id="i", key=key, limit=limit, policy=POLICY, region=None, now=THURSDAY, calendar=CAL
+        instance_id="i", key=key, limit=limit, policy=POLICY, region="CN-XJ", now=THURSDAY, calendar=CAL
     )
 
 
@@ -52,11 +52,13 @@ def test_the_row_carries_the_unit_of_the_clock_its_deadline_comes_from() -> None
 
     own = facts("t-1", overall, stage)  # the task's own 补正 clock: 30 natural days
     assert (own.stage, own.due_at, own.due_unit) == ("等待补正材料", stage.due_at, "natural_days")
+    assert own.due_region == "CN-XJ"  # the working days of a limit there skip that region's holidays
     other = facts("t-2", overall, stage)  # no clock of its own: the case's overall limit, in working days
     assert (other.stage, other.due_at, other.due_unit) == ("总时限", overall.due_at, "working_days")
     closed = facts("t-1", overall, replace(stage, closed_at=THURSDAY))  # its own clock closed: the overall's
     assert (closed.due_at, closed.due_unit) == (overall.due_at, "working_days")
-    assert facts("t-1").due_unit == "working_days" and facts("t-1").due_at is None  # no limit at all
+    none = facts("t-1")  # no limit at all
+    assert (none.due_at, none.due_unit, none.due_region) == (None, "working_days", None)
 
 
 def test_mask_keeps_four_and_four() -> None:

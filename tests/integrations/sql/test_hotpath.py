@@ -74,7 +74,9 @@ def test_ready_tasks_added_and_removed(make_store: Callable[[], SqlStore]) -> No
 
 
 def test_ready_task_facts_round_trip_with_their_deadline_unit(make_store: Callable[[], SqlStore]) -> None:
-    natural = TaskFacts(org_unit="qinghe", stage="等待补正材料", due_at=AT, warn_at=AT, due_unit="natural_days")
+    natural = TaskFacts(
+        org_unit="qinghe", stage="等待补正材料", due_at=AT, warn_at=AT, due_unit="natural_days", due_region="CN-XJ"
+    )
     row = TaskRow("t-1", "i-1", "dibao", "db_correction", "补正材料", "协理员", AT, natural)
     store = make_store()
     with store.unit() as unit:

@@ -123,17 +123,27 @@ def test_the_revisions_make_exactly_the_schema_of_the_tables(db_url: str) -> Non
 
 def test_ready_tasks_written_before_the_deadline_unit_get_one(db_url: str) -> None:
     """Revision 0005i on a database with rows: a task whose own open clock counts
-    natural days (补正) gets natural days, every other row working days."""
+    natural days (补正) gets natural days, every other row working days; a row
+    with a deadline gets its case's region (whose holidays its working days skip)."""
     engine = make_engine(db_url)
+    at, due = datetime(2026, 10, 1, 2, 0), datetime(2026, 10, 9, 16, 0)
     with engine.begin() as conn:
         migrations.run_revisions(conn, "0004t")
-        for task in ("t-correction", "t-review", "t-closed"):
+        conn.execute(
+            text(
+                "INSERT INTO instance (id, process_id, version, status, state, revision, created_at, updated_at, "
+                "event_count, head_hash, region) VALUES ('i-1', 'dibao', 1, 'running', '{}', 3, :at, :at, 3, 'h', "
+                "'CN-XJ')"
+            ),
+            {"at": at},
+        )
+        for task, due_at in (("t-correction", due), ("t-review", due), ("t-closed", due), ("t-none", None)):
             conn.execute(
                 text(
-                    "INSERT INTO ready_task (id, instance_id, process_id, element_id, name, ready_at, paused, "
-                    "provisional) VALUES (:id, 'i-1', 'dibao', 'e', '办理', :at, :no, :no)"
+                    "INSERT INTO ready_task (id, instance_id, process_id, element_id, name, ready_at, due_at, paused, "
+                    "provisional) VALUES (:id, 'i-1', 'dibao', 'e', '办理', :at, :due, :no, :no)"
                 ),
-                {"id": task, "at": datetime(2026, 10, 1, 2, 0), "no": False},
+                {"id": task, "at": at, "due": due_at, "no": False},
             )
         clocks = [
             ("task:t-correction", "natural_days", True),
@@ -147,13 +157,19 @@ def test_ready_tasks_written_before_the_deadline_unit_get_one(db_url: str) -> No
                     "INSERT INTO sla_clock (instance_id, key, stage, open, provisional, due_at, body) "
                     "VALUES ('i-1', :key, 's', :open, :no, :at, :body)"
                 ),
-                {"key": key, "open": is_open, "no": False, "at": datetime(2026, 10, 9, 16, 0),
+                {"key": key, "open": is_open, "no": False, "at": due,
                  "body": json.dumps({"key": key, "unit": unit}, sort_keys=True)},
             )  # fmt: skip
     with engine.begin() as conn:
         migrations.run_revisions(conn)
-        units = {r.id: r.due_unit for r in conn.execute(text("SELECT id, due_unit FROM ready_task"))}
-    assert units == {"t-correction": "natural_days", "t-review": "working_days", "t-closed": "working_days"}
+        query = text("SELECT id, due_unit, due_region FROM ready_task")
+        rows = {r.id: (r.due_unit, r.due_region) for r in conn.execute(query)}
+    assert rows == {
+        "t-correction": ("natural_days", "CN-XJ"),
+        "t-review": ("working_days", "CN-XJ"),
+        "t-closed": ("working_days", "CN-XJ"),
+        "t-none": ("working_days", None),
+    }
     assert version(engine) == migrations.head() and drift(engine) == []
     engine.dispose()
 

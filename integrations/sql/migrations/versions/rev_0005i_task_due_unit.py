@@ -1,10 +1,12 @@
-"""ready_task.due_unit: the unit the task's deadline clock counts in
+"""ready_task.due_unit and due_region: how the inbox counts the days left
 
-The inbox counted every deadline in working days; a natural-day limit (补正,
-临时救助's 先行救助决定) must count natural days, like the case page. Existing
-rows default to working days, except those whose task's own open clock counts
-natural days (read from the clock's stored body), which get natural days now
-rather than at their case's next step.
+The inbox counted every deadline in working days of the national calendar; a
+natural-day limit (补正, 临时救助's 先行救助决定) counts natural days, and a
+working-day limit skips the case region's own holidays too, as the case page
+counts them. Existing rows: the region is the case's (every clock counts in its
+case's region); the unit is working days, except where the task's own open clock
+counts natural days (read from the clock's stored body), so such rows are right
+now rather than at their case's next step.
 
 Revision ID: 0005i
 Revises: 0004t
@@ -29,6 +31,11 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("ready_task", schema=None) as batch_op:
         batch_op.add_column(sa.Column("due_unit", sa.String(length=16), server_default="working_days", nullable=False))
+        batch_op.add_column(sa.Column("due_region", sa.String(), nullable=True))
+    op.execute(
+        "UPDATE ready_task SET due_region = (SELECT region FROM instance WHERE instance.id = ready_task.instance_id) "
+        "WHERE due_at IS NOT NULL"
+    )
     _natural_day_tasks()
 
 
@@ -47,4 +54,5 @@ def _natural_day_tasks() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("ready_task", schema=None) as batch_op:
+        batch_op.drop_column("due_region")
         batch_op.drop_column("due_unit")
