@@ -99,6 +99,29 @@ def test_a_script_task_change_is_a_diff_in_the_chain(make_engine_for: Engines) -
     assert engine.verify(iid)[0].ok
 
 
+def test_pre_and_post_script_changes_are_diffs_in_the_chain(make_engine_for: Engines) -> None:
+    engine, iid = started(make_engine_for, "pre_post_scripts.bpmn", "hostile_pre_post")
+    [review] = engine.get(iid).ready
+    engine.complete_task(iid, review.id, {}, actor="tester")
+    events = engine.events(iid)
+    [ready] = [e for e in events if e.type == "task_ready" and e.element_id == "review"]
+    assert ready.payload["script_diff"] == {
+        "added": {},
+        "changed": {"items": {"old": ["户口簿"], "new": ["户口簿", "预审"]}},
+        "removed": [],
+    }
+    [completed] = [e for e in events if e.type == "task_completed" and e.element_id == "review"]
+    assert completed.payload["data_diff"] == {"added": {}, "changed": {}, "removed": []}  # the form added nothing
+    assert completed.payload["script_diff"] == {
+        "added": {"checked": 2},
+        "changed": {"cfg": {"old": {"approved": False, "level": 1}, "new": {"approved": True, "level": 1}}},
+        "removed": [],
+    }
+    [confirm] = [e for e in events if e.type == "task_ready" and e.element_id == "confirm"]
+    assert "script_diff" not in confirm.payload  # no script, nothing to say
+    assert engine.verify(iid)[0].ok
+
+
 def test_a_script_that_stores_an_object_repr_is_an_incident(make_engine_for: Engines) -> None:
     engine, iid = started(make_engine_for, "repr_script.bpmn", "hostile_repr")
     view = engine.get(iid)
