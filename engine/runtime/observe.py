@@ -26,6 +26,20 @@ def data_diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, 
     return {"added": added, "changed": changed, "removed": removed}
 
 
+def scripted(spec: Any) -> bool:
+    """Whether a task carries a pre- or post-script (``spiffworkflow:preScript``/``postScript``)."""
+    return bool(getattr(spec, "prescript", None) or getattr(spec, "postscript", None))
+
+
+def with_script_diff(payload: dict[str, Any], before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """`payload` plus ``script_diff``, what a pre- or post-script changed, when it changed anything:
+    only scripts change data, and every change they make is in the chain."""
+    diff = data_diff(before, after)
+    if diff["added"] or diff["changed"] or diff["removed"]:
+        payload["script_diff"] = diff
+    return payload
+
+
 def firings(before: WaitingTimer, after: WaitingTimer | None) -> list[datetime]:
     """Every due moment a refresh fired: a cycle that caught up fired once per period."""
     if before.period_seconds and after is not None and after.due_at > before.due_at:
@@ -42,6 +56,8 @@ def task_events(
     if task.state == TaskState.READY and spec.manual:
         view = ready_view(task, definition)
         payload = {"name": view.name, "lane": view.lane, "instance_key": view.instance_key}
+        if getattr(spec, "prescript", None) and task.parent is not None:  # ran as the task became ready
+            with_script_diff(payload, task.parent.data, task.data)
         return [EventDraft("task_ready", payload, tid, view.element_id)]
     if task.state == TaskState.CANCELLED and old_state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
         return [EventDraft("task_cancelled", {"name": name}, tid, spec.name)]
@@ -55,14 +71,20 @@ def task_events(
     if kind.endswith("Gateway") and kind != "ParallelGateway":
         taken = [c.task_spec.name for c in task.children if c.state not in (TaskState.MAYBE, TaskState.LIKELY)]
         return [EventDraft("gateway_decided", {"name": name, "taken": taken}, tid, spec.name)]
+    parent_data = task.parent.data if task.parent is not None else {}
     if tid in calls:  # a service task: what was asked and what came back
-        return [EventDraft("connector_called", {"name": name, **calls[tid].payload()}, tid, spec.name)]
+        payload = {"name": name, **calls[tid].payload()}
+        if scripted(spec):
+            with_script_diff(payload, parent_data, task.data)
+        return [EventDraft("connector_called", payload, tid, spec.name)]
     if kind == "ScriptTask":
-        parent_data = task.parent.data if task.parent is not None else {}
         return [
             EventDraft("script_run", {"name": name, "data_diff": data_diff(parent_data, task.data)}, tid, spec.name)
         ]
-    return [EventDraft("element_completed", {"name": name, "kind": kind}, tid, spec.name)]
+    payload = {"name": name, "kind": kind}
+    if scripted(spec):
+        with_script_diff(payload, parent_data, task.data)
+    return [EventDraft("element_completed", payload, tid, spec.name)]
 
 
 def drain_bpmn_events(workflow: BpmnWorkflow) -> list[EventDraft]:

@@ -34,7 +34,7 @@ from engine.forms.validate import non_finite, validate_submission
 from engine.runtime import spiff_patches, timer_guard
 from engine.runtime.connectors import ConnectorCall, recording
 from engine.runtime.incidents import Incident, incident_from_exception
-from engine.runtime.observe import data_diff, drain_bpmn_events, firings, task_events
+from engine.runtime.observe import data_diff, drain_bpmn_events, firings, task_events, with_script_diff
 from engine.runtime.serialization import RestoredSpec, dump_workflow, load_workflow
 from engine.runtime.tasks import ReadyTask, WaitingTimer, all_tasks, is_bpmn_element, ready_view, waiting_timer
 from engine.timebounds import TimeLimits
@@ -207,7 +207,10 @@ class InstanceRun:
             element_id=view.element_id,
             actor=actor,
         )
+        submitted_data = copy.deepcopy(task.data) if getattr(task.task_spec, "postscript", None) else None
         following = self.advance(now, task.run, skip={task.id})
+        if submitted_data is not None:  # what the post-script changed is in the chain too
+            with_script_diff(completed.payload, submitted_data, task.data)
         if task.state != TaskState.COMPLETED:
             # A post-script failed: the submission is kept for the record, but
             # the task is not done and must not read as done.

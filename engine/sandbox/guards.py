@@ -38,6 +38,7 @@ from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from engine.sandbox.methods import BOUNDED, GUARDED_METHODS, checked_args
 from engine.sandbox.policy import CATCHABLE_EXCEPTIONS, CLOCK_ATTRIBUTES, CLOCK_REFUSAL
+from engine.sandbox.readonly import MUTATING_METHODS
 from engine.sandbox.sizes import (
     BYTES_PER_RANGE_ITEM,
     DICT_ITEM,
@@ -317,8 +318,17 @@ class Guards(Budget):
         printer.guards = self
         return printer
 
-    def namespace(self) -> dict[str, Any]:
-        """Globals every run gets, overriding task data of the same name."""
+    def read_getattr(self, obj: Any, name: str, *default: Any) -> Any:
+        """``getattr`` in an expression: every write to case data would go through a mutating method, and every
+        method through here (there are no statements, no ``setattr``, no underscore names), so this door is
+        the read-only view. Refused whatever the object, as at deploy (engine/sandbox/readonly.py)."""
+        if name in MUTATING_METHODS:
+            raise Abort("EXPRESSION_WRITES", f"不能修改流程数据（调用了 {name}）；修改数据请用脚本任务")
+        return self.getattr(obj, name, *default)
+
+    def namespace(self, *, read_only: bool = False) -> dict[str, Any]:
+        """Globals every run gets, overriding task data of the same name; `read_only` for expressions."""
+        getattr_ = self.read_getattr if read_only else self.getattr
         builtins: dict[str, Any] = {
             **{name: getattr(builtins_module, name) for name in _SAFE_BUILTINS.split()},
             "list": self._builder(list, SLOT, "列表"),
@@ -336,12 +346,12 @@ class Guards(Budget):
             "timedelta": timedelta,
             "range": self.range,
             "sum": self.sum,
-            "getattr": self.getattr,
+            "getattr": getattr_,
             **CATCHABLE_EXCEPTIONS,
         }
         return {
             "__builtins__": builtins,
-            "_getattr_": self.getattr,
+            "_getattr_": getattr_,
             "_getitem_": operator.getitem,
             "_getslice_": self.getslice,
             "_getiter_": iter,

@@ -14,35 +14,39 @@ Two layers:
 * at deploy (and compile) time, :func:`write_in_expression` refuses an
   expression that visibly writes: a call of a mutating method
   (``append``, ``update``, ``pop``, ``setdefault``…, also as
-  ``getattr(x, 'append')``) or an assignment expression (``:=``);
-* at run time, :func:`detached` gives the expression a copy of exactly the
-  data names its code refers to (``co_names`` of the code and of its nested
-  lambdas and comprehensions; the sandbox has no ``globals()``/``vars()``, so
-  a name is the only way to reach a value). A write that could not be seen at
-  deploy (``getattr(items, 'ap' + 'pend')``) changes the copy, which is
-  thrown away. Names an expression does not mention are not copied, so a
-  condition on ``approved`` costs nothing however big the household list is.
+  ``list.append(items, x)`` or ``getattr(x, 'append')``) or an assignment
+  expression (``:=``);
+* at run time, an expression gets a read-only view of the data without any
+  copy. An expression has no statements, so it cannot assign into a list or
+  dict; ``setattr``, ``vars`` and underscore names (``__setitem__``) are
+  refused by the policy; none of the builtins it sees changes its arguments.
+  What is left is calling a mutating method, and every method is fetched
+  through the guarded ``getattr`` (``_getattr_`` for ``a.b``, and the
+  ``getattr`` builtin), which for expressions is
+  ``engine/sandbox/guards.py::Guards.read_getattr``: it refuses the
+  :data:`MUTATING_METHODS` whatever the object. So a write the deploy check
+  cannot see (``getattr(items, 'ap' + 'pend')``) fails the expression with
+  ``EXPRESSION_WRITES`` (a located incident) and the data stays as it was.
+  Nothing is copied, so a condition costs the same however big the
+  household list it reads.
+
+Scripts are not read-only: their changes are what ``script_run`` audits.
+:func:`addresses` serves the other half of "only data in case data": a
+script may not leave a new object repr with a memory address behind
+(engine/sandbox/storable.py).
 """
 
 from __future__ import annotations
 
 import ast
-import copy
-import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import date, timedelta
-from decimal import Decimal
-from types import CodeType
+from collections.abc import Iterable, Iterator
 from typing import Any
-from uuid import UUID
 
 __all__ = [
     "ADDRESS",
     "addresses",
     "MUTATING_METHODS",
-    "detached",
-    "referenced_names",
     "write_in_expression",
 ]
 
@@ -57,8 +61,6 @@ MUTATING_METHODS = frozenset(
 # A default object repr carries the object's memory address: <function f at 0x7f…>,
 # <engine.sandbox.guards.Guards object at 0x7f…>. None belongs in case data.
 ADDRESS = re.compile(r"<[^<>\n]{0,300}? at 0x[0-9a-fA-F]{4,}>")
-
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), Decimal, date, timedelta, UUID})
 
 
 def write_in_expression(tree: ast.AST) -> tuple[str, int] | None:
@@ -77,39 +79,6 @@ def write_in_expression(tree: ast.AST) -> tuple[str, int] | None:
         if method in MUTATING_METHODS:
             return f"表达式不能修改流程数据（调用了 {method}）", node.lineno
     return None
-
-
-@functools.lru_cache(maxsize=4096)
-def referenced_names(code: CodeType) -> frozenset[str]:
-    """Every name `code` and the code nested in it (lambdas, comprehensions) may load."""
-    names: set[str] = set()
-    todo = [code]
-    while todo:
-        current = todo.pop()
-        names.update(current.co_names)
-        names.update(current.co_freevars)
-        todo.extend(c for c in current.co_consts if isinstance(c, CodeType))
-    return frozenset(names)
-
-
-def detached(namespace: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
-    """A copy of the values of `names` in `namespace` that shares no list, dict or set with it."""
-    return {name: _copy(namespace[name]) for name in names if name in namespace}
-
-
-def _copy(value: Any) -> Any:
-    kind = type(value)
-    if kind in _IMMUTABLE:
-        return value
-    # JSON-shaped case data by hand: several times faster than copy.deepcopy, one frame a level.
-    if kind is dict:
-        out = {}
-        for key, item in value.items():
-            out[key] = item if type(item) in _IMMUTABLE else _copy(item)
-        return out
-    if kind is list:
-        return [item if type(item) in _IMMUTABLE else _copy(item) for item in value]
-    return copy.deepcopy(value)
 
 
 def addresses(values: Iterable[Any]) -> Iterator[str]:

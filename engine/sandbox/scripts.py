@@ -50,7 +50,7 @@ from engine.sandbox.policy import (
     at_line,
     compile_source,
 )
-from engine.sandbox.readonly import addresses, detached, referenced_names
+from engine.sandbox.readonly import addresses
 from engine.sandbox.sizes import text_size
 from engine.sandbox.storable import Storable
 from engine.sandbox.watch import Abort, Watch, run
@@ -128,6 +128,7 @@ class Sandbox:
         self._clock_hint = _clock_hint(self.helpers)
         self._guards = Guards(memory_bytes, clock_hint=self._clock_hint)
         self._protected = self._guards.namespace()
+        self._read_only = self._guards.namespace(read_only=True)
 
     def check(self, source: str, mode: Literal["eval", "exec"], location: Location | None = None) -> None:
         """Compile under the restrictions (deploy time). Raise ScriptError(code=...) located with `location`."""
@@ -135,16 +136,9 @@ class Sandbox:
 
     def evaluate(self, expression: str, context: dict[str, Any], *, external: Mapping[str, Any] | None = None) -> Any:
         """Value of `expression`; sees the helpers, `external` and `context` (which wins), as SpiffWorkflow does,
-        but only copies of the data it names: an expression cannot change case data."""
+        through a read-only door: an expression cannot change case data (engine/sandbox/readonly.py)."""
         code = self._compiled(expression, "eval")
-        external = external or {}
-        data = [n for n in referenced_names(code) if n in context or n in external]
-        try:
-            namespace = {**self.helpers, **external, **context}
-            namespace.update(detached(namespace, data))  # what it writes is thrown away (readonly.py)
-        except RecursionError:
-            raise ScriptError("表达式引用的数据嵌套层数过多", code="SCRIPT_RUNTIME") from None
-        namespace.update(self._protected)
+        namespace = {**self.helpers, **(external or {}), **context, **self._read_only}
         return self._run(code, namespace, "eval")
 
     def execute(self, script: str, context: dict[str, Any], *, external: Mapping[str, Any] | None = None) -> None:

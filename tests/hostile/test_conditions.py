@@ -3,8 +3,8 @@
 Each file in ``tests/hostile/conditions/`` is one attack (or, for
 ``script_change.bpmn``, the one legitimate way to change data). A write an
 expression shows is refused at deploy, located at the flow that carries it; a
-write it hides from the deploy check changes only a copy the engine throws
-away; a script task's change is a diff in the audit chain; an object repr never
+write it hides from the deploy check is refused when it runs (a located
+incident) and changes nothing; a script task's change is a diff in the audit chain; an object repr never
 becomes case data. Runs on SQLite and PostgreSQL (``db_url``).
 """
 
@@ -60,29 +60,26 @@ def test_a_condition_that_visibly_writes_is_refused_at_deploy(make_engine_for: E
     assert f"顺序流条件「{shown}」" in problem.message  # the condition itself, as the designer wrote it
 
 
-def test_a_condition_whose_write_deploy_cannot_see_leaves_the_data_unchanged(make_engine_for: Engines) -> None:
-    engine, iid = started(make_engine_for, "dynamic_condition.bpmn", "hostile_dynamic")
+@pytest.mark.parametrize(
+    ("name", "process_id", "element_id"),
+    [
+        ("dynamic_condition.bpmn", "hostile_dynamic", "gw"),
+        ("dynamic_cardinality.bpmn", "hostile_cardinality", "opinions"),
+    ],
+)
+def test_an_expression_whose_write_deploy_cannot_see_leaves_the_data_unchanged(
+    make_engine_for: Engines, name: str, process_id: str, element_id: str
+) -> None:
+    engine, iid = started(make_engine_for, name, process_id)  # deploys: the method name is computed
     view = engine.get(iid)
-    # The condition ran to the end (update() on its copy returned None) and chose the flow it names …
-    assert [t.element_id for t in view.ready] == ["passed"]
-    # … but neither the list nor the dict it wrote to changed anywhere.
-    for data in every_data(make_engine_for(), iid):
+    incident = view.incident
+    assert view.record.status == "incident" and incident is not None
+    assert incident.code == "EXPRESSION_WRITES" and incident.element_id == element_id
+    assert "调用了 append" in incident.message
+    for data in every_data(make_engine_for(), iid):  # read back by a fresh engine
         assert data == START_DATA
-    events = engine.events(iid)
-    [decided] = [e for e in events if e.type == "gateway_decided"]
-    assert decided.payload["taken"] == ["passed"]
-    assert not any("data_diff" in e.payload for e in events)  # nothing changed, so nothing to record
+    assert not any("data_diff" in e.payload for e in engine.events(iid))
     assert engine.verify(iid)[0].ok
-
-
-def test_a_cardinality_whose_write_deploy_cannot_see_leaves_the_data_unchanged(make_engine_for: Engines) -> None:
-    engine, iid = started(make_engine_for, "dynamic_cardinality.bpmn", "hostile_cardinality")
-    view = engine.get(iid)
-    # len() saw the appended item on the expression's copy: two instances …
-    assert [t.element_id for t in view.ready] == ["opinions", "opinions"]
-    # … while the case still holds one item.
-    for data in every_data(make_engine_for(), iid):
-        assert data["items"] == ["户口簿"] and data["cfg"] == START_DATA["cfg"]
 
 
 def test_a_script_task_change_is_a_diff_in_the_chain(make_engine_for: Engines) -> None:
@@ -99,6 +96,29 @@ def test_a_script_task_change_is_a_diff_in_the_chain(make_engine_for: Engines) -
         },
         "removed": [],
     }
+    assert engine.verify(iid)[0].ok
+
+
+def test_pre_and_post_script_changes_are_diffs_in_the_chain(make_engine_for: Engines) -> None:
+    engine, iid = started(make_engine_for, "pre_post_scripts.bpmn", "hostile_pre_post")
+    [review] = engine.get(iid).ready
+    engine.complete_task(iid, review.id, {}, actor="tester")
+    events = engine.events(iid)
+    [ready] = [e for e in events if e.type == "task_ready" and e.element_id == "review"]
+    assert ready.payload["script_diff"] == {
+        "added": {},
+        "changed": {"items": {"old": ["户口簿"], "new": ["户口簿", "预审"]}},
+        "removed": [],
+    }
+    [completed] = [e for e in events if e.type == "task_completed" and e.element_id == "review"]
+    assert completed.payload["data_diff"] == {"added": {}, "changed": {}, "removed": []}  # the form added nothing
+    assert completed.payload["script_diff"] == {
+        "added": {"checked": 2},
+        "changed": {"cfg": {"old": {"approved": False, "level": 1}, "new": {"approved": True, "level": 1}}},
+        "removed": [],
+    }
+    [confirm] = [e for e in events if e.type == "task_ready" and e.element_id == "confirm"]
+    assert "script_diff" not in confirm.payload  # no script, nothing to say
     assert engine.verify(iid)[0].ok
 
 
