@@ -366,7 +366,7 @@ def test_moving_a_demos_clock_a_week_ahead_signs_nobody_out(
     store = make_store()
     demo_clock = DemoClock(store.engine, clock, refresh_seconds=0)
     engine = Engine(store, demo_clock, Sandbox(helpers=HELPERS))
-    world = web_over(engine, db_url)
+    world = web_over(engine, db_url, JIUZHU_SESSION_IDLE_MINUTES="60")
     client = world.signed_in("admin")
     demo_clock.set_offset(timedelta(days=7), actor="admin")
     assert engine.clock.now() - clock.now() == timedelta(days=7)

@@ -30,8 +30,7 @@ def _demo(
     connectors = default_connectors(PROCESSES, ROOT / "demo" / "hedui_records.json")
     engine = Engine(store, demo_clock if demo else clock, Sandbox(helpers=HELPERS), connectors=connectors)
     deploy_paths(engine, [PROCESSES], FORMS, actor="system")
-    # Sessions run on the wall clock (the fixture's), which these tests move by days: the admin stays signed in.
-    config = web_settings(db_url, JIUZHU_SESSION_HOURS="240", JIUZHU_SESSION_IDLE_MINUTES="14400")
+    config = web_settings(db_url)
     context = build_web_context(engine, config)
     units, users = demo_accounts()
     context.accounts.save_org_units(list(units))

@@ -32,9 +32,14 @@ def demo_accounts() -> tuple[tuple[OrgUnit, ...], tuple[User, ...]]:
     return tuple(load_org_units(DEMO / "org_units.json")), tuple(u for u, _ in users)
 
 
+# Worlds move the clock by days and weeks while a caseworker's client stays signed in; sessions
+# last that long here unless a test sets the limits (tests/hostile/test_sessions.py does).
+LONG_SESSIONS = {"JIUZHU_SESSION_HOURS": str(24 * 366), "JIUZHU_SESSION_IDLE_MINUTES": str(60 * 24 * 366)}
+
+
 def web_settings(db_url: str, **extra: str) -> Settings:
     return Settings.from_env(
-        {"DATABASE_URL": db_url, "JIUZHU_API_TOKEN": TOKEN, "JIUZHU_SECRET_KEY": "k" * 32, **extra}
+        {"DATABASE_URL": db_url, "JIUZHU_API_TOKEN": TOKEN, "JIUZHU_SECRET_KEY": "k" * 32, **LONG_SESSIONS, **extra}
     )
 
 
