@@ -21,6 +21,7 @@ from integrations.sql.store import SqlUnit
 from jiuzhu.demo_cases import application, load_households, opening
 from jiuzhu.wiring import default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
+from tests.support.at_once import at_once
 
 HOUSEHOLDS = load_households()
 LIU, WANG, CHEN = HOUSEHOLDS["刘桂芳"], HOUSEHOLDS["王德顺"], HOUSEHOLDS["陈小燕"]
@@ -95,28 +96,10 @@ def test_the_database_refuses_the_start_the_check_let_through_and_names_the_open
 def test_two_starts_for_one_applicant_at_once_make_exactly_one_case(
     engine: Engine, make_engine: Callable[[], Engine]
 ) -> None:
-    engines = [engine, make_engine()]  # two servers, two connections
-    barrier = threading.Barrier(len(engines))
-    started: list[str] = []
-    refused: list[DuplicateApplication] = []
-    errors: list[BaseException] = []
-
-    def run(each: Engine) -> None:
-        barrier.wait()
-        try:
-            started.append(start(each, LIU).record.id)
-        except DuplicateApplication as exc:
-            refused.append(exc)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert len(started) == 1 and len(refused) == 1
+    outcomes = at_once(lambda each: start(each, LIU).record.id, [engine, make_engine()])  # two servers
+    started = [o for o in outcomes if isinstance(o, str)]
+    refused = [o for o in outcomes if isinstance(o, DuplicateApplication)]
+    assert len(started) == 1 and len(refused) == 1, outcomes
     assert started[0] in refused[0].field_errors[0].message
     assert [r.id for r in engine.list_instances(process_id="dibao")] == started
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from engine.sla.tracker import OverdueAlert
 from integrations.sql import SqlStore, make_engine, migrations
 from jiuzhu import cli
 from tests.conftest import FIXTURES
+from tests.support.at_once import at_once
 from tests.support.schema import SINCE_BASELINE, drop_columns_since_baseline
 
 PRE_ALEMBIC = FIXTURES / "pre_alembic"
@@ -176,24 +176,8 @@ def test_ready_tasks_written_before_the_deadline_unit_get_one(db_url: str) -> No
 
 def test_stores_starting_at_once_upgrade_once(db_url: str) -> None:
     engines = [make_engine(db_url) for _ in range(4)]
-    start = threading.Barrier(len(engines))
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-
-    def run(engine: Engine) -> None:
-        start.wait()
-        try:
-            outcomes.append(migrations.upgrade(engine).how)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assert sorted(outcomes) == ["created", "current", "current", "current"]
+    outcomes = at_once(lambda engine: migrations.upgrade(engine).how, engines)
+    assert sorted(map(str, outcomes)) == ["created", "current", "current", "current"]
     assert drift(engines[0]) == []
     for e in engines:
         e.dispose()
