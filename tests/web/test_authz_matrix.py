@@ -122,9 +122,11 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/api/deployments"): role("designer", "admin"),
     ("GET", "/api/processes"): anyone,
     ("GET", "/api/processes/{process_id}/versions"): anyone,
-    # Token callers keep the route's roles; a signed-in user needs the model's starterRoles, which
-    # sla_skeleton does not declare (no person starts it), so only the administrator.
-    ("POST", "/api/processes/{process_id}/instances"): by_token_else(role_on_case(*STARTERS), role_on_case("admin")),
+    # The system token keeps the route's roles; a person (signed in or by their own token) needs the
+    # model's starterRoles, which sla_skeleton does not declare (no person starts it): only the administrator.
+    ("POST", "/api/processes/{process_id}/instances"): lambda c: (
+        role_on_case(*STARTERS)(c) if c.name == "machine" else role_on_case("admin")(c)
+    ),
     ("GET", "/api/instances"): role(*CASEWORKERS),
     ("GET", "/api/instances/{instance_id}"): role_on_case(*CASE_SEERS),
     ("GET", "/api/instances/{instance_id}/tasks"): role_on_case(*CASE_SEERS),
