@@ -279,10 +279,11 @@ def test_growing_list_hits_the_memory_budget() -> None:
 
 
 def test_infinite_loop_is_stopped_within_the_budget() -> None:
-    started = time.monotonic()
+    # The budget is CPU time: measured as such, a busy machine does not stretch it.
+    started = time.process_time()
     error = refused(Sandbox(cpu_seconds=1).execute, "while True: pass", {})
     assert error.code == "SCRIPT_TIMEOUT"
-    assert time.monotonic() - started < 3
+    assert time.process_time() - started < 3
 
 
 @pytest.mark.parametrize(
