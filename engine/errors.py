@@ -73,6 +73,17 @@ class JiuzhuError(Exception):
         return f"[{self.code}] {self.message}"
 
 
+class TransactionTimeout(JiuzhuError):
+    """A step ran past its transaction budget (or the server is stopping) and was rolled back.
+
+    Raised by the store (``integrations/sql/budget.py``); the engine parks a
+    timer firing that keeps running over as an incident.
+    """
+
+    kind = "unavailable"
+    default_code = "TRANSACTION_TIMEOUT"
+
+
 class InvalidRequestError(JiuzhuError):
     kind = "invalid"
     default_code = "INVALID_REQUEST"

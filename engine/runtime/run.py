@@ -249,6 +249,14 @@ class InstanceRun:
             )
         return events
 
+    def park(self, code: str, message: str) -> list[EventDraft]:
+        """Put a running instance into an incident without running anything (a firing over its budget)."""
+        if self.status != RUNNING:
+            return []
+        self.incident = Incident(None, None, code, message)
+        self.status = INCIDENT
+        return [self.incident.raised_event()]
+
     def terminate(self, reason: str, *, actor: str | None) -> list[EventDraft]:
         if self.status not in ACTIVE_STATES:
             raise InstanceStateError("实例已结束，不能终止", code="INSTANCE_ENDED")

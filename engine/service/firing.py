@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from engine.errors import ConflictError, NotFoundError
+from engine.errors import ConflictError, NotFoundError, TransactionTimeout
 from engine.events import EventDraft
 from engine.ports import InstanceRecord, Unit
 from engine.runtime.run import InstanceRun
@@ -141,7 +141,26 @@ def wake(core: Core, instance_id: str, now: datetime) -> bool:
         if core.wakeups is not None:
             core.wakeups.schedule(instance_id, None)
         return False
+    except TransactionTimeout as exc:
+        if exc.code != TransactionTimeout.default_code:
+            raise  # the server is stopping: the next sweep fires it
+        return _park(core, instance_id, exc, now)
     return view.changed
+
+
+def _park(core: Core, instance_id: str, exc: TransactionTimeout, now: datetime) -> bool:
+    """A firing over the transaction budget would run over on every sweep and
+    hold the database each time: the instance becomes an incident instead (a
+    person fixes the model or data, then retries)."""
+    message = f"定时器触发时运行超时，已回滚并暂停本案件：{exc.message}"
+
+    def park(run: InstanceRun, _now: datetime) -> list[EventDraft]:
+        return run.park(exc.code, message)
+
+    try:
+        return step(core, Step(instance_id, park, now=now)).changed
+    except (ConflictError, NotFoundError):
+        return False
 
 
 def wake_many(core: Core, instance_ids: Sequence[str], now: datetime) -> int:

@@ -26,15 +26,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.errors import JiuzhuError
+from engine.errors import TransactionTimeout
 from engine.sandbox.interrupt import WATCHDOG, Interrupted, Watchdog, wall_deadline
 
-
-class TransactionTimeout(JiuzhuError):
-    """A transaction ran past its budget and was rolled back."""
-
-    kind = "unavailable"
-    default_code = "TRANSACTION_TIMEOUT"
+__all__ = ["DbBudget", "TransactionTimeout", "budgeted"]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from engine.service.facade import Engine
 from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore
 from integrations.sql.budget import DbBudget, TransactionTimeout
+from integrations.sql.store import SqlUnit
 from tests.conftest import FIXTURES, deploy
 
 BUDGET = DbBudget(transaction_seconds=0.5, busy_seconds=60, idle_in_transaction_seconds=60)
@@ -41,7 +43,7 @@ def probes(store: SqlStore) -> list[int]:
         return [n for (n,) in conn.execute(text("SELECT n FROM probe ORDER BY n"))]
 
 
-def runaway_and_writer(store: SqlStore, body: Callable[[SqlStore], None]) -> BaseException | None:
+def runaway_and_writer(store: SqlStore, body: Callable[[SqlUnit], object]) -> BaseException | None:
     """Run `body` in a unit (after writing 1), and meanwhile write 2 in another unit; the body's exception."""
     began, caught = threading.Event(), []
 
@@ -50,7 +52,7 @@ def runaway_and_writer(store: SqlStore, body: Callable[[SqlStore], None]) -> Bas
             with store.unit() as unit:
                 unit.conn.execute(text("INSERT INTO probe VALUES (1)"))
                 began.set()
-                body(store)
+                body(unit)
         except BaseException as exc:  # handed to the test
             caught.append(exc)
         finally:
@@ -66,35 +68,15 @@ def runaway_and_writer(store: SqlStore, body: Callable[[SqlStore], None]) -> Bas
 
 
 def test_a_slow_statement_is_stopped_and_another_writer_writes(store: SqlStore) -> None:
-    statement = slow_statement(store.engine.dialect.name)
-
-    caught: list[BaseException] = []
-    began = threading.Event()
-
-    def runaway() -> None:
-        try:
-            with store.unit() as unit:
-                unit.conn.execute(text("INSERT INTO probe VALUES (1)"))
-                began.set()
-                unit.conn.execute(text(statement))
-        except BaseException as exc:  # handed to the test
-            caught.append(exc)
-        finally:
-            began.set()
-
-    thread = threading.Thread(target=runaway)
-    thread.start()
-    began.wait()
-    with store.unit() as unit:
-        unit.conn.execute(text("INSERT INTO probe VALUES (2)"))
-    thread.join()
-    assert len(caught) == 1 and isinstance(caught[0], TransactionTimeout), caught
-    assert caught[0].code == "TRANSACTION_TIMEOUT" and "0.5 秒" in caught[0].message
+    statement = text(slow_statement(store.engine.dialect.name))
+    caught = runaway_and_writer(store, lambda unit: unit.conn.execute(statement))
+    assert isinstance(caught, TransactionTimeout), caught
+    assert caught.code == "TRANSACTION_TIMEOUT" and "0.5 秒" in caught.message
     assert probes(store) == [2]  # the runaway's write was rolled back
 
 
 def test_a_python_loop_inside_a_transaction_is_interrupted(store: SqlStore) -> None:
-    def spin(_store: SqlStore) -> None:
+    def spin(_unit: SqlUnit) -> None:
         n = 0
         while n >= 0:
             n += 1
@@ -153,7 +135,7 @@ def test_a_runaway_step_is_refused_and_other_instances_start(db_url: str, clock:
 def test_shutting_down_rolls_back_the_transactions_in_flight(store: SqlStore) -> None:
     from engine.sandbox.interrupt import WATCHDOG
 
-    def stopped_at_shutdown(_store: SqlStore) -> None:
+    def stopped_at_shutdown(_unit: SqlUnit) -> None:
         WATCHDOG.interrupt_all()  # what SIGTERM does (jiuzhu/shutdown.py::stop_in_flight)
         n = 0
         while n >= 0:
@@ -162,3 +144,48 @@ def test_shutting_down_rolls_back_the_transactions_in_flight(store: SqlStore) ->
     caught = runaway_and_writer(store, stopped_at_shutdown)
     assert isinstance(caught, TransactionTimeout) and caught.code == "SHUTTING_DOWN"
     assert probes(store) == [2]
+
+
+LOOP_AFTER_TIMER = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="https://jiuzhu.example/tests">
+  <bpmn:process id="loop_after_timer" name="定时后死循环" isExecutable="true">
+    <bpmn:startEvent id="start" name="开始"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="wait" name="等待">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="wait_timer">
+        <bpmn:timeDuration>"PT1H"</bpmn:timeDuration>
+      </bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:scriptTask id="spin" name="计算"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:script>n = 0
+while n &gt;= 0:
+    n = n + 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end" name="结束"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="spin"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="spin" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_timer_firing_over_budget_becomes_an_incident_instead_of_running_over_every_sweep(
+    db_url: str, clock: FixedClock, tmp_path: Path
+) -> None:
+    model = tmp_path / "loop_after_timer.bpmn"
+    model.write_text(LOOP_AFTER_TIMER, encoding="utf-8")
+    store = SqlStore.from_url(db_url, BUDGET)
+    store.create_schema()
+    engine = Engine(store, clock, Sandbox(helpers=HELPERS, cpu_seconds=600))
+    try:
+        deploy(engine, model)
+        iid = engine.start("loop_after_timer", {}, actor="a").record.id
+        clock.advance(timedelta(hours=2))
+        engine.fire_due_timers()
+        view = engine.get(iid)
+        assert view.record.status == "incident" and view.incident is not None
+        assert view.incident.code == "TRANSACTION_TIMEOUT" and "定时器触发时运行超时" in view.incident.message
+        assert engine.fire_due_timers() == 0  # parked: the next sweep does not run it again
+        assert engine.verify(iid)[0].ok
+    finally:
+        store.close()
