@@ -7,11 +7,8 @@ uvicorn started the way ``jiuzhu serve`` starts it."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from base64 import b64encode
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -20,8 +17,6 @@ from typing import Any, cast
 import httpx
 import httpx2
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
@@ -37,6 +32,7 @@ from jiuzhu.demo_clock import DemoClock
 from jiuzhu.settings import Settings
 from jiuzhu.web.throttle import UVICORN_PROXY_OPTIONS
 from jiuzhu.wiring import build_engine
+from tests.support.browser_support import serving
 from tests.support.web_support import PASSWORD, WebWorld, csrf_of, make_world, web_over
 
 HERE = Path(__file__).resolve().parent / "sessions"
@@ -328,28 +324,11 @@ def test_trusted_proxies_are_read_from_the_environment() -> None:
     assert configured.trusted_proxies == ("10.0.0.1", "192.168.0.0/16")
 
 
-@contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """The app on uvicorn with the options ``jiuzhu serve`` gives it."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **UVICORN_PROXY_OPTIONS)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def test_under_uvicorn_as_jiuzhu_serve_runs_it_a_local_peer_cannot_forge_its_address(world: WebWorld) -> None:
-    with served(world.app) as base, httpx.Client(base_url=base, follow_redirects=False) as http:
+    with (
+        serving(world.app, **UVICORN_PROXY_OPTIONS) as base,
+        httpx.Client(base_url=base, follow_redirects=False) as http,
+    ):
         answers = []
         for value in FORGED:
             token = csrf_of(http.get("/signin").text)
