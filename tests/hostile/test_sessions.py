@@ -22,6 +22,9 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from engine.clock import FixedClock
+from engine.errors import ConflictError
+from engine.events import EventDraft
+from engine.ports import Unit
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import Engine
 from engine.sla.functions import HELPERS
@@ -352,3 +355,23 @@ def test_moving_a_demos_clock_a_week_ahead_signs_nobody_out(
     assert signed_in(client.get("/inbox"))
     clock.advance(timedelta(minutes=61))
     assert not signed_in(client.get("/inbox"))
+
+
+def test_a_sign_out_that_meets_a_concurrent_audit_write_is_tried_again(
+    world: WebWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sign-outs at one moment conflict on the system audit chain (PostgreSQL); neither may fail."""
+    client = world.signed_in("jb_dongcheng")
+    thief = copy_of(client, world)
+    real = world.engine.audit_system
+    conflicts = [ConflictError("系统审计链并发写入冲突，请重试", code="REVISION_MISMATCH")]
+
+    def audit_once_late(draft: EventDraft, write: Callable[[Unit], None] | None = None) -> None:
+        if conflicts:
+            raise conflicts.pop()
+        real(draft, write)
+
+    monkeypatch.setattr(world.engine, "audit_system", audit_once_late)
+    assert client.post("/signout", data={"csrf_token": csrf_of(client.get("/inbox").text)}).status_code == 303
+    assert conflicts == [] and not signed_in(thief.get("/inbox"))
+    assert [kind for kind, _, _ in revocations(world)] == ["web_session_revoked"]
