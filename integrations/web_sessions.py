@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -20,6 +21,7 @@ from typing import Any, cast
 from sqlalchemy import delete, insert, select, update
 
 from engine.clock import Clock
+from engine.errors import ConflictError
 from engine.events import EventDraft
 from engine.ports import Unit
 from engine.service.facade import Engine
@@ -31,6 +33,7 @@ from integrations.sql.times import aware, to_db
 S = WebSessionRow.__table__  # type: ignore[attr-defined]
 U = UserAccount.__table__  # type: ignore[attr-defined]
 LAST_SEEN_GRANULARITY = timedelta(minutes=1)
+AUDIT_ATTEMPTS = 5
 # Why a session was ended, in the audit payload and on the administrators' page.
 REASONS = {"signout": "退出登录", "admin": "管理员终止", "password_changed": "修改密码"}
 
@@ -153,7 +156,19 @@ class SessionBook:
             live = (S.c.id.in_(ids), S.c.revoked_at.is_(None))
             _conn(unit).execute(update(S).where(*live).values(revoked_at=now, revoked_by=actor, reason=reason))
 
-        self.engine.audit_system(EventDraft("web_session_revoked", payload, actor=actor), write)
+        self._audited(EventDraft("web_session_revoked", payload, actor=actor), write)
+
+    def _audited(self, draft: EventDraft, write: Callable[[Unit], None]) -> None:
+        # The system chain is appended optimistically: two sign-outs at the same
+        # moment (PostgreSQL) make one of them conflict. A sign-out must not fail
+        # for that; the whole transaction is simply tried again.
+        for attempt in range(AUDIT_ATTEMPTS):
+            try:
+                self.engine.audit_system(draft, write)
+                return
+            except ConflictError:
+                if attempt == AUDIT_ATTEMPTS - 1:
+                    raise
 
     def change_password(self, username: str, password_hash: str, *, actor: str, keep: str | None = None) -> int:
         """Store a new password hash and end every other session of the user, in
@@ -165,6 +180,7 @@ class SessionBook:
 
         def write(unit: Unit) -> None:
             conn = _conn(unit)
+            ended.clear()  # a retried transaction starts again
             conn.execute(update(U).where(U.c.username == username).values(password_hash=password_hash))
             live = (S.c.username == username, S.c.revoked_at.is_(None), S.c.id != (keep or ""))
             ended.extend(r.id for r in conn.execute(select(S.c.id).where(*live)))
@@ -176,5 +192,5 @@ class SessionBook:
                 )
             payload["sessions"] = [i[:12] for i in ended]  # the event is appended after write, in the transaction
 
-        self.engine.audit_system(EventDraft("password_changed", payload, actor=actor), write)
+        self._audited(EventDraft("password_changed", payload, actor=actor), write)
         return len(ended)

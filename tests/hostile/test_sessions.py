@@ -7,11 +7,8 @@ uvicorn started the way ``jiuzhu serve`` starts it."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from base64 import b64encode
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -20,13 +17,14 @@ from typing import Any, cast
 import httpx
 import httpx2
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from engine.clock import FixedClock
+from engine.errors import ConflictError
+from engine.events import EventDraft
+from engine.ports import Unit
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import Engine
 from engine.sla.functions import HELPERS
@@ -37,6 +35,7 @@ from jiuzhu.demo_clock import DemoClock
 from jiuzhu.settings import Settings
 from jiuzhu.web.throttle import UVICORN_PROXY_OPTIONS
 from jiuzhu.wiring import build_engine
+from tests.support.browser_support import serving
 from tests.support.web_support import PASSWORD, WebWorld, csrf_of, make_world, web_over
 
 HERE = Path(__file__).resolve().parent / "sessions"
@@ -328,28 +327,11 @@ def test_trusted_proxies_are_read_from_the_environment() -> None:
     assert configured.trusted_proxies == ("10.0.0.1", "192.168.0.0/16")
 
 
-@contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """The app on uvicorn with the options ``jiuzhu serve`` gives it."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **UVICORN_PROXY_OPTIONS)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 def test_under_uvicorn_as_jiuzhu_serve_runs_it_a_local_peer_cannot_forge_its_address(world: WebWorld) -> None:
-    with served(world.app) as base, httpx.Client(base_url=base, follow_redirects=False) as http:
+    with (
+        serving(world.app, **UVICORN_PROXY_OPTIONS) as base,
+        httpx.Client(base_url=base, follow_redirects=False) as http,
+    ):
         answers = []
         for value in FORGED:
             token = csrf_of(http.get("/signin").text)
@@ -373,3 +355,23 @@ def test_moving_a_demos_clock_a_week_ahead_signs_nobody_out(
     assert signed_in(client.get("/inbox"))
     clock.advance(timedelta(minutes=61))
     assert not signed_in(client.get("/inbox"))
+
+
+def test_a_sign_out_that_meets_a_concurrent_audit_write_is_tried_again(
+    world: WebWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sign-outs at one moment conflict on the system audit chain (PostgreSQL); neither may fail."""
+    client = world.signed_in("jb_dongcheng")
+    thief = copy_of(client, world)
+    real = world.engine.audit_system
+    conflicts = [ConflictError("系统审计链并发写入冲突，请重试", code="REVISION_MISMATCH")]
+
+    def audit_once_late(draft: EventDraft, write: Callable[[Unit], None] | None = None) -> None:
+        if conflicts:
+            raise conflicts.pop()
+        real(draft, write)
+
+    monkeypatch.setattr(world.engine, "audit_system", audit_once_late)
+    assert client.post("/signout", data={"csrf_token": csrf_of(client.get("/inbox").text)}).status_code == 303
+    assert conflicts == [] and not signed_in(thief.get("/inbox"))
+    assert [kind for kind, _, _ in revocations(world)] == ["web_session_revoked"]
