@@ -58,16 +58,19 @@ def test_bounded_loops_and_data_driven_loops_pass_deploy() -> None:
         ("{{ 'a' * n }}", {"n": 10**10}, "SCRIPT_MEMORY"),
         ("{% for a in xs %}{% for b in xs %}{% for c in xs %}{% endfor %}{% endfor %}{% endfor %}",
          {"xs": list(range(3000))}, "SCRIPT_TIMEOUT"),
+        # The output cap stops it, or on a busy machine the watchdog's wall clock first (either is bounded).
         ("{% for a in xs %}{% for b in xs %}{{ a }}{{ b }}{% endfor %}{% endfor %}",
-         {"xs": list(range(3000))}, "TEMPLATE_OUTPUT"),
+         {"xs": list(range(3000))}, ("TEMPLATE_OUTPUT", "SCRIPT_TIMEOUT")),
         ("{{ s | center(n) }}", {"s": "a", "n": 10**9}, "TEMPLATE_OUTPUT"),
         ("{{ s.ljust(n) }}", {"s": "a", "n": 10**9}, "SCRIPT_MEMORY"),
         ("{{ s | replace('a', t) }}", {"s": "a" * 60000, "t": "b" * 60000}, "SCRIPT_MEMORY"),
     ],
 )  # fmt: skip
 def test_data_that_makes_a_template_run_over_its_budget_shows_the_message(
-    text: str, data: dict[str, object], code: str
+    text: str, data: dict[str, object], code: str | tuple[str, ...]
 ) -> None:
     assert syntax_error(text) is None  # nothing to see at deploy: it is the data
     shown = render(text, data, where="流程 p 任务 t", limits=TemplateLimits(cpu_seconds=0.5))
-    assert shown.startswith('<p class="instructions-error">办理说明无法显示：流程 p 任务 t') and code in shown, shown
+    assert shown.startswith('<p class="instructions-error">办理说明无法显示：流程 p 任务 t') and any(
+        c in shown for c in (code if isinstance(code, tuple) else (code,))
+    ), shown
