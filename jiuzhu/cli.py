@@ -16,7 +16,7 @@ from engine.service.facade import Engine
 from integrations.sql import make_engine, migrations
 from jiuzhu import cli_calendar, cli_partner
 from jiuzhu.accounts import demo_accounts_table
-from jiuzhu.scheduler import run_scheduler
+from jiuzhu.scheduler import redis_prefix, run_scheduler
 from jiuzhu.settings import ROOT, Settings
 from jiuzhu.wiring import build_engine, build_web_context, deploy_paths, load_demo_accounts
 
@@ -151,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("calendar", "sla"):
             return cli_calendar.run(engine, args)
         if args.command in ("partner", "deliver"):
-            return cli_partner.run(engine, args, Redis.from_url(settings.redis_url) if settings.redis_url else None)
+            redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+            return cli_partner.run(engine, args, redis, prefix=redis_prefix())
         return _serve(engine, settings, args.host, args.port, args.demo)
     except JiuzhuError as exc:
         print(str(exc), file=sys.stderr)
