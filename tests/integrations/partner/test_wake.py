@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from integrations.partner import webhooks
+from integrations.partner import attach, webhooks
 from integrations.partner.wake import HandoffSignal, channel_key, stream_key
 from jiuzhu import cli_partner
 from jiuzhu.settings import Settings
@@ -45,8 +45,7 @@ def test_the_built_engine_pokes_its_own_prefix(
     listener.subscribe(f"{prefix}:handoffs")
     try:
         _until(lambda: listener.get_message(timeout=0.1) is None)  # the subscription is in place
-        for hook in engine.after_commit_hooks:
-            hook()
+        attach(engine).poke()  # the signal build_engine attached, as after a commit
         _until(lambda: redis_client.xlen(f"{prefix}:outbox") >= 1)
         message = None
 
@@ -65,7 +64,12 @@ def test_the_delivery_worker_wakes_on_its_own_prefix(
     redis_client: Redis, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rounds: list[int] = []
-    monkeypatch.setattr(webhooks, "deliver_due", lambda *_args: rounds.append(1) or 0)
+
+    def deliver_due(*_args: object) -> int:
+        rounds.append(1)
+        return 0
+
+    monkeypatch.setattr(webhooks, "deliver_due", deliver_due)
     stop = threading.Event()
     # An interval far past the test: only a message on the stream can start a second round.
     worker = threading.Thread(
