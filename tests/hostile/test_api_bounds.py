@@ -121,6 +121,8 @@ def test_the_range_itself_is_answered(world: WebWorld) -> None:
     client = world.client()
     assert client.get("/api/sla/report?since=1900-01-01&until=2100-12-31", headers=MACHINE).status_code == 200
     assert client.get("/api/calendar/2100", headers=MACHINE).status_code == 200
+    # Not only for the system token: the guard finds the route behind its {year:int} convertor.
+    assert world.signed_in("xl_yangliu").get("/api/calendar/2026").status_code == 200
 
 
 def test_a_get_on_a_post_only_path_is_405_and_an_unknown_path_404(world: WebWorld) -> None:
