@@ -43,7 +43,7 @@ def tokens_router() -> APIRouter:
         return [token_json(t) for t in visible(web(request), caller, username)]
 
     @router.post(
-        "/tokens", status_code=201, summary="创建 API 令牌（令牌只在此响应中出现一次）", responses=errors(400, 404)
+        "/tokens", status_code=201, summary="创建 API 令牌（令牌只在此响应中出现一次）", responses=errors(400, 404, 409)
     )
     def create(request: Request, body: TokenRequest, caller: Caller) -> dict[str, Any]:
         info, token = issue(web(request), caller, body.name, username=body.username, system=body.system)

@@ -57,7 +57,7 @@ class Tally:
 
     def fail(self, label: str, case: Case, exc: BaseException) -> None:
         found = self.failures.setdefault(label, [])
-        lines = str(exc).strip().splitlines()[:14]
+        lines = str(exc).strip().split("Reproduce with:")[0].splitlines()[:14]
         if len(found) < 3:  # a few reproductions per operation are enough to act on
             found.append("\n".join(lines) + f"\n  {case.as_curl_command()}")
 
