@@ -6,11 +6,13 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from engine.deploy.model import SourceFile
 from engine.errors import InvalidRequestError, JiuzhuError
@@ -28,7 +30,7 @@ from jiuzhu.api_common import (
     parse_body,
     version_json,
 )
-from jiuzhu.api_hygiene import TEXT_LIMIT, BodyLimit, chinese, error_body
+from jiuzhu.api_hygiene import REASON_LIMIT, TEXT_LIMIT, BodyLimit, JsonObject, JsonValue, chinese, error_body, errors
 from jiuzhu.api_partner import outbox_router, partner_router
 from jiuzhu.api_sla import sla_router
 from jiuzhu.api_tokens import tokens_router
@@ -39,7 +41,7 @@ from jiuzhu.web.auth import can_see_instance, task_guard
 from jiuzhu.web.context import WebContext
 from jiuzhu.web.starting import checked_unit, refuse_unless_starter
 from jiuzhu.web.throttle import trust_proxies
-from jiuzhu.wiring import build_web_context
+from jiuzhu.wiring import build_web_context, deploy_sources
 
 log = logging.getLogger("jiuzhu.api")
 
@@ -51,14 +53,20 @@ STATUS = {
     "unauthorized": 401,
     "unavailable": 503,  # a transaction over its budget, rolled back (integrations/sql/budget.py)
 }
+# Starlette's own refusals (no route, wrong method, an unreadable body) in the standard shape.
+HTTP_ANSWERS = {
+    400: ("REQUEST_BODY_UNREADABLE", "请求体无法解析：须为 UTF-8 编码的 JSON，且嵌套不能过深", "invalid"),
+    404: ("NOT_FOUND", "没有这个接口", "not_found"),
+    405: ("METHOD_NOT_ALLOWED", "此接口不支持该请求方法", "invalid"),
+}
 
 
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters in keys and codes
 
 
 class StartRequest(BaseModel):
-    data: dict[str, Any] = Field(default_factory=dict, description="启动数据（JSON 对象），须为开始表单声明的字段")
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1, description="指定流程版本；缺省为最新版本")
+    data: JsonObject = Field(default_factory=dict, description="启动数据（JSON 对象），须为开始表单声明的字段")
+    version: StrictInt | None = Field(default=None, ge=1, le=2**31 - 1, description="指定流程版本；缺省为最新版本")
     business_key: str | None = Field(
         default=None, max_length=TEXT_LIMIT, pattern=PLAIN_TEXT, description="业务编号，例如案件号"
     )
@@ -74,16 +82,18 @@ class StartRequest(BaseModel):
 
 
 class CompleteRequest(BaseModel):
-    data: Any = Field(default_factory=dict, description="表单数据，按任务的 JSON Schema 校验")
-    expected_revision: int | None = Field(default=None, description="乐观并发：期望的实例修订号")
+    data: JsonValue = Field(default_factory=dict, description="表单数据，按任务的 JSON Schema 校验")
+    expected_revision: StrictInt | None = Field(
+        default=None, ge=0, le=2**63 - 1, description="乐观并发：期望的实例修订号"
+    )
 
 
 class RetryRequest(BaseModel):
-    data_patch: dict[str, Any] = Field(default_factory=dict, description="修正后的数据，写入失败任务后重试")
+    data_patch: JsonObject = Field(default_factory=dict, description="修正后的数据，写入失败任务后重试")
 
 
 class TerminateRequest(BaseModel):
-    reason: str = Field(min_length=1, description="终止原因")
+    reason: str = Field(min_length=1, max_length=REASON_LIMIT, description="终止原因")
 
 
 def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | None = None) -> FastAPI:
@@ -96,6 +106,14 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         if not request.url.path.startswith("/api"):
             return page_error(request, exc, status)
         return JSONResponse(exc.to_dict(), status_code=status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if not request.url.path.startswith("/api"):
+            return await http_exception_handler(request, exc)
+        code, message, kind = HTTP_ANSWERS.get(exc.status_code, ("REQUEST_REFUSED", "请求无法处理", "invalid"))
+        body = error_body(code, message, kind)
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, exc: RequestValidationError) -> Response:
@@ -135,36 +153,35 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
     install_web(app, context)
     app.add_middleware(BodyLimit)
     trust_proxies(app, settings.trusted_proxies)  # outermost: everything inside sees the client's address
-    api = APIRouter(prefix="/api", dependencies=[Depends(api_guard(settings))])
+    # Every /api route answers 401 without a principal, 403 outside its roles,
+    # 413 past the body limit, 422 for a parameter out of bounds and 503 for a step
+    # over its transaction budget (rolled back) or cut short by shutdown.
+    api = APIRouter(
+        prefix="/api", dependencies=[Depends(api_guard(settings))], responses=errors(401, 403, 413, 422, 503)
+    )
 
-    @api.post("/deployments", status_code=201, summary="部署流程模型与表单")
+    @api.post("/deployments", status_code=201, summary="部署流程模型与表单", responses=errors(400))
     async def deploy(
         files: Annotated[list[UploadFile], File(description="BPMN、DMN 与表单 JSON 文件")], who: Actor
     ) -> dict[str, Any]:
         sources = [SourceFile(f.filename or f"file{i}", await f.read()) for i, f in enumerate(files)]
-        policies = [(s.name, s.content) for s in sources if s.name.endswith(".sla.json")]
-        loaded = engine.load_policies(policies, actor=who) if policies else []
-        sources = [s for s in sources if not s.name.endswith(".sla.json")]
-        if policies and not sources:
+        result, loaded = await run_in_threadpool(deploy_sources, engine, sources, actor=who)
+        if result is None:
             return {"content_hash": None, "created": False, "versions": [], "documentation_only": [], "warnings": [],
                     "policies": [f"{p.id}@{p.version}" for p in loaded]}  # fmt: skip
-        by_name = {s.name.rsplit("/", 1)[-1]: s for s in sources}
-        result = engine.deploy(
-            [s for s in sources if not s.name.endswith(".json")],
-            lambda _bpmn, form: by_name.get(form),
-            actor=who,
-        )
         return deploy_json(result)
 
     @api.get("/processes", summary="流程及其版本")
     def processes() -> list[dict[str, Any]]:
         return [version_json(v) for v in engine.versions()]
 
-    @api.get("/processes/{process_id}/versions", summary="某流程的全部版本")
+    @api.get("/processes/{process_id}/versions", summary="某流程的全部版本", responses=errors(404))
     def versions(process_id: str) -> list[dict[str, Any]]:
         return [version_json(v) for v in engine.versions(process_id)]
 
-    @api.post("/processes/{process_id}/instances", status_code=201, summary="发起流程实例")
+    @api.post(
+        "/processes/{process_id}/instances", status_code=201, summary="发起流程实例", responses=errors(400, 404, 409)
+    )
     def start(process_id: str, body: StartRequest, who: Actor, caller: Caller) -> dict[str, Any]:
         if not caller.is_system:  # a person, signed in or by their own token: the model's starterRoles
             refuse_unless_starter(caller, engine.versions(process_id), body.version)
@@ -202,11 +219,11 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
             if can_see_instance(caller, r)
         ]
 
-    @api.get("/instances/{instance_id}", summary="实例状态")
+    @api.get("/instances/{instance_id}", summary="实例状态", responses=errors(404))
     def instance(instance_id: str) -> dict[str, Any]:
         return instance_json(engine.get(instance_id))
 
-    @api.get("/instances/{instance_id}/tasks", summary="待办任务")
+    @api.get("/instances/{instance_id}/tasks", summary="待办任务", responses=errors(404))
     def tasks(instance_id: str) -> list[dict[str, Any]]:
         ready: list[dict[str, Any]] = instance_json(engine.get(instance_id))["ready_tasks"]
         return ready
@@ -215,6 +232,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         "/instances/{instance_id}/tasks/{task_id}/complete",
         summary="办理任务（提交表单）",
         response_model=dict[str, Any],
+        responses=errors(400, 404, 409),
         openapi_extra=json_body_doc(CompleteRequest),
     )
     async def complete(instance_id: str, task_id: str, request: Request, who: Actor, caller: Caller) -> Response:
@@ -234,19 +252,19 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
 
         return await run_in_threadpool(run)
 
-    @api.post("/instances/{instance_id}/retry", summary="修正数据后重试故障任务")
+    @api.post("/instances/{instance_id}/retry", summary="修正数据后重试故障任务", responses=errors(400, 404, 409))
     def retry(instance_id: str, body: RetryRequest, who: Actor) -> dict[str, Any]:
         return instance_json(engine.retry_incident(instance_id, body.data_patch, actor=who))
 
-    @api.post("/instances/{instance_id}/terminate", summary="终止实例")
+    @api.post("/instances/{instance_id}/terminate", summary="终止实例", responses=errors(400, 404, 409))
     def terminate(instance_id: str, body: TerminateRequest, who: Actor) -> dict[str, Any]:
         return instance_json(engine.terminate(instance_id, body.reason, actor=who))
 
-    @api.get("/instances/{instance_id}/events", summary="审计事件")
+    @api.get("/instances/{instance_id}/events", summary="审计事件", responses=errors(404))
     def events(instance_id: str) -> list[dict[str, Any]]:
         return [event_json(e) for e in engine.events(instance_id)]
 
-    @api.get("/instances/{instance_id}/verify", summary="校验审计链")
+    @api.get("/instances/{instance_id}/verify", summary="校验审计链", responses=errors(404))
     def verify_one(instance_id: str) -> dict[str, Any]:
         engine.get(instance_id)
         verdict = engine.verify(instance_id)[0]
@@ -270,7 +288,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
     api.include_router(outbox_router(engine))
     api.include_router(tokens_router())
     app.include_router(api)
-    app.include_router(partner_router(engine, attach(engine)))
+    app.include_router(partner_router(engine, attach(engine)), responses=errors(400, 401, 404, 409, 413, 422))
     document_bodies(app, CompleteRequest)
 
     @app.get("/healthz", include_in_schema=False)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 
 from engine.audit import AuditEvent
 from engine.ports import VersionRecord
@@ -38,6 +39,8 @@ async def parse_body(request: Request, model: type[M]) -> M:
         value = json.loads(await request.body())
     except ValueError:
         raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]) from None
+    except RecursionError:  # nested deeper than the parser goes: FastAPI's own answer for a body it cannot read
+        raise HTTPException(400, "There was an error parsing the body") from None
     try:
         return model.model_validate(value)
     except ValidationError as exc:

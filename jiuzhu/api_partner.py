@@ -8,8 +8,9 @@ import time
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from engine.service.facade import Engine
@@ -18,6 +19,9 @@ from integrations.partner.idempotency import Remember, once
 from integrations.partner.keys import Partner
 from integrations.partner.wake import HandoffSignal
 from jiuzhu.api_common import Actor
+from jiuzhu.api_hygiene import JsonObject, errors
+
+Short = Annotated[str, Field(max_length=200)]  # tokens, ids and topic codes
 
 # Policy values of the channel (seconds).
 MAX_LEASE, MAX_WAIT, DB_POLL = 3600, 60, 1.0
@@ -25,32 +29,43 @@ MAX_LEASE, MAX_WAIT, DB_POLL = 3600, 60, 1.0
 
 class FetchRequest(BaseModel):
     worker_id: str = Field(min_length=1, max_length=100, description="工作者标识")
-    topics: list[str] = Field(default_factory=list, description="事项编码（如 power），空为全部")
-    handoff_ids: list[str] = Field(default_factory=list, description="只锁定这些推送（收到推送后确认用）")
-    max_tasks: int = Field(default=10, ge=1, le=100)
-    lock_duration: int = Field(default=300, ge=1, le=MAX_LEASE, description="锁定时长（秒）")
-    async_response_timeout: int = Field(default=0, ge=0, le=MAX_WAIT * 1000, description="长轮询等待（毫秒）")
+    topics: list[Short] = Field(default_factory=list, max_length=100, description="事项编码（如 power），空为全部")
+    handoff_ids: list[Short] = Field(
+        default_factory=list, max_length=100, description="只锁定这些推送（收到推送后确认用）"
+    )
+    max_tasks: StrictInt = Field(default=10, ge=1, le=100)
+    lock_duration: StrictInt = Field(default=300, ge=1, le=MAX_LEASE, description="锁定时长（秒）")
+    async_response_timeout: StrictInt = Field(default=0, ge=0, le=MAX_WAIT * 1000, description="长轮询等待（毫秒）")
 
 
 class LockRequest(BaseModel):
-    lock_token: str
-    lock_duration: int = Field(default=300, ge=1, le=MAX_LEASE)
+    lock_token: Short
+    lock_duration: StrictInt = Field(default=300, ge=1, le=MAX_LEASE)
 
 
 class HandoffCompleteRequest(BaseModel):
-    lock_token: str
-    result: dict[str, Any] = Field(
-        description="办理结果：granted、benefit、amount、amount_unit、effective_from、reason"
-    )
+    lock_token: Short
+    result: JsonObject = Field(description="办理结果：granted、benefit、amount、amount_unit、effective_from、reason")
 
 
 class ReturnRequest(BaseModel):
-    lock_token: str
+    lock_token: Short
     reason: str = Field(min_length=2, max_length=500, description="退回原因")
 
 
+PARTNER_KEY = HTTPBearer(
+    scheme_name="PartnerKey", description="联办部门 API 密钥：Authorization: Bearer jzp_…", auto_error=False
+)
+
+
+async def _authorization(
+    request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(PARTNER_KEY)] = None
+) -> str | None:
+    return request.headers.get("authorization")
+
+
 # Module level: with postponed annotations FastAPI resolves these names in the module's globals.
-Auth = Annotated[str | None, Header(description="Bearer jzp_…（联办部门 API 密钥）")]
+Auth = Annotated[str | None, Depends(_authorization)]
 Key = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -62,9 +77,7 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
         return keys.authenticate(engine, token)
 
     @router.post("/fetch-and-lock", summary="获取并锁定待办推送（可长轮询）")
-    async def fetch(
-        body: FetchRequest, authorization: Auth = None, idempotency_key: Key = None
-    ) -> list[dict[str, Any]]:
+    async def fetch(body: FetchRequest, authorization: Auth, idempotency_key: Key = None) -> list[dict[str, Any]]:
         partner = await run_in_threadpool(who, authorization)
         lease = timedelta(seconds=body.lock_duration)
 
@@ -94,9 +107,7 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
                     pass
 
     @router.post("/{handoff_id}/extend-lock", summary="延长锁定")
-    def extend(
-        handoff_id: str, body: LockRequest, authorization: Auth = None, idempotency_key: Key = None
-    ) -> dict[str, Any]:
+    def extend(handoff_id: str, body: LockRequest, authorization: Auth, idempotency_key: Key = None) -> dict[str, Any]:
         partner = who(authorization)
         lease = timedelta(seconds=body.lock_duration)
 
@@ -107,7 +118,7 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
 
     @router.post("/{handoff_id}/complete", summary="反馈办理结果")
     def complete(
-        handoff_id: str, body: HandoffCompleteRequest, authorization: Auth = None, idempotency_key: Key = None
+        handoff_id: str, body: HandoffCompleteRequest, authorization: Auth, idempotency_key: Key = None
     ) -> dict[str, Any]:
         partner = who(authorization)
 
@@ -118,7 +129,7 @@ def partner_router(engine: Engine, signal: HandoffSignal) -> APIRouter:
 
     @router.post("/{handoff_id}/return", summary="退回民政（说明原因）")
     def return_(
-        handoff_id: str, body: ReturnRequest, authorization: Auth = None, idempotency_key: Key = None
+        handoff_id: str, body: ReturnRequest, authorization: Auth, idempotency_key: Key = None
     ) -> dict[str, Any]:
         partner = who(authorization)
 
@@ -140,7 +151,7 @@ def outbox_router(engine: Engine) -> APIRouter:
     ) -> list[dict[str, Any]]:
         return webhooks.outbox(engine, status=status)
 
-    @router.post("/{event_id}/requeue", summary="死信重新投递")
+    @router.post("/{event_id}/requeue", summary="死信重新投递", responses=errors(404))
     def requeue(event_id: str, who: Actor) -> dict[str, str]:
         webhooks.requeue(engine, event_id, actor=who)
         return {"id": event_id, "status": "pending"}

@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query
 from pydantic import BaseModel, Field
 
 from engine.clock import SHANGHAI
@@ -15,13 +15,14 @@ from engine.sla.clocks import STATE_LABELS
 from engine.workcal.view import schedule_for_year
 from jiuzhu import timefmt
 from jiuzhu.api_common import Actor, Caller, instance_json
+from jiuzhu.api_hygiene import FIRST_DAY, LAST_DAY, REASON_LIMIT, TEXT_LIMIT, Day, JsonObject, errors
 from jiuzhu.overdue_alerts import overdue_alerts_for
 
 
 class ExtendRequest(BaseModel):
-    reason: str = Field(min_length=1, description="延期理由")
-    approver: str = Field(min_length=1, description="批准人")
-    approver_role: str = Field(min_length=1, description="批准人角色，须与时限政策规定一致")
+    reason: str = Field(min_length=1, max_length=REASON_LIMIT, description="延期理由")
+    approver: str = Field(min_length=1, max_length=TEXT_LIMIT, description="批准人")
+    approver_role: str = Field(min_length=1, max_length=TEXT_LIMIT, description="批准人角色，须与时限政策规定一致")
 
 
 class ClockAnswer(BaseModel):
@@ -85,6 +86,9 @@ def clock_json(status: ClockStatus) -> dict[str, Any]:
     }
 
 
+WORKDAYS_LIMIT = 2500  # about ten years of working days
+
+
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), SHANGHAI)
 
@@ -92,11 +96,20 @@ def _day_start(day: date) -> datetime:
 def sla_router(engine: Engine) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/instances/{instance_id}/sla", summary="实例及各环节的时限状态", response_model=list[ClockAnswer])
+    @router.get(
+        "/instances/{instance_id}/sla",
+        summary="实例及各环节的时限状态",
+        response_model=list[ClockAnswer],
+        responses=errors(404),
+    )
     def instance_sla(instance_id: str) -> list[dict[str, Any]]:
         return [clock_json(s) for s in engine.sla_status(instance_id)]
 
-    @router.post("/instances/{instance_id}/sla/extend", summary="延长总时限（如 30→45 个工作日）")
+    @router.post(
+        "/instances/{instance_id}/sla/extend",
+        summary="延长总时限（如 30→45 个工作日）",
+        responses=errors(400, 404, 409),
+    )
     def extend(instance_id: str, body: ExtendRequest, who: Actor) -> dict[str, Any]:
         view = engine.extend_sla(
             instance_id, reason=body.reason, approver=body.approver, approver_role=body.approver_role, actor=who
@@ -109,19 +122,24 @@ def sla_router(engine: Engine) -> APIRouter:
 
     @router.get("/sla/report", summary="按流程、单位、环节统计按时办结率")
     def report(
-        since: Annotated[date, Query(description="起始日期（含），北京时间")],
-        until: Annotated[date, Query(description="截止日期（含），北京时间")],
+        since: Annotated[Day, Query(description="起始日期（含），北京时间，1900-01-01 至 2100-12-31")],
+        until: Annotated[Day, Query(description="截止日期（含），北京时间，1900-01-01 至 2100-12-31")],
         process_id: str | None = None,
         org_unit: str | None = None,
     ) -> list[dict[str, Any]]:
         end = _day_start(until + timedelta(days=1))
         return engine.sla_report(_day_start(since), end, process_id=process_id, org_unit=org_unit)
 
-    @router.post("/calendar/schedules", status_code=201, summary="载入某年国务院节假日安排（新日历版本）")
+    @router.post(
+        "/calendar/schedules",
+        status_code=201,
+        summary="载入某年国务院节假日安排（新日历版本）",
+        responses=errors(400, 409),
+    )
     def load_schedule(
         who: Actor,
-        schedule: Annotated[dict[str, Any], Body(description="节假日安排 JSON，格式见 README")],
-        source: Annotated[str, Query(description="来源说明，例如文件名或文号")] = "api",
+        schedule: Annotated[JsonObject, Body(description="节假日安排 JSON，格式见 README")],
+        source: Annotated[str, Query(max_length=REASON_LIMIT, description="来源说明，例如文件名或文号")] = "api",
     ) -> dict[str, Any]:
         loaded, recomputed = engine.load_calendar(json.dumps(schedule, ensure_ascii=False), source=source, actor=who)
         return {
@@ -132,7 +150,11 @@ def sla_router(engine: Engine) -> APIRouter:
         }
 
     @router.get("/calendar/add-workdays", summary="计算 N 个工作日后的日期")
-    def add_workdays(start: date, n: Annotated[int, Query(ge=0)], region: str | None = None) -> dict[str, Any]:
+    def add_workdays(
+        start: Annotated[Day, Query(description="起算日期，1900-01-01 至 2100-12-31")],
+        n: Annotated[int, Query(ge=0, le=WORKDAYS_LIMIT, description="工作日数")],
+        region: str | None = None,
+    ) -> dict[str, Any]:
         result = engine.calendar().add_working_days(start, n, region=region)
         return {
             "date": result.date.isoformat(),
@@ -140,8 +162,13 @@ def sla_router(engine: Engine) -> APIRouter:
             "calendar_version": result.calendar_version,
         }
 
-    @router.get("/calendar/{year}", summary="某年的节假日与调休安排")
-    def show(year: int, region: str | None = None) -> dict[str, Any]:
+    # ``{year:int}``: a word after /calendar/ (``schedules``) is another route, so
+    # GET /api/calendar/schedules answers 405, not a 422 about a year.
+    @router.get("/calendar/{year:int}", summary="某年的节假日与调休安排", responses=errors(404))
+    def show(
+        year: Annotated[int, Path(ge=FIRST_DAY.year, le=LAST_DAY.year, description="年份，1900 至 2100")],
+        region: str | None = None,
+    ) -> dict[str, Any]:
         return schedule_for_year(engine.calendar(), year, region=region).to_dict()
 
     return router

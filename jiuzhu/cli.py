@@ -19,7 +19,7 @@ from integrations.sql.store import SqlStore
 from jiuzhu import cli_calendar, cli_partner, cli_sessions
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.cli_actor import ACTOR_HELP, ADMIN_ROLES, DEPLOY_ROLES, actor_for
-from jiuzhu.scheduler import run_scheduler
+from jiuzhu.scheduler import redis_prefix, run_scheduler
 from jiuzhu.settings import ROOT, Settings
 from jiuzhu.web.throttle import UVICORN_PROXY_OPTIONS
 from jiuzhu.wiring import build_engine, build_web_context, deploy_paths, load_demo_accounts
@@ -166,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "session":
             return cli_sessions.run(engine, settings, args)
         if args.command in ("partner", "deliver"):
-            return cli_partner.run(engine, args, Redis.from_url(settings.redis_url) if settings.redis_url else None)
+            redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+            return cli_partner.run(engine, args, redis, prefix=redis_prefix())
         return _serve(engine, settings, args.host, args.port, args.demo)
     except JiuzhuError as exc:
         print(str(exc), file=sys.stderr)

@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.service.facade import Engine
 from integrations.partner import keys, webhooks
-from integrations.partner.wake import STREAM
+from integrations.partner.wake import PREFIX, stream_key
 from jiuzhu.cli_actor import ACTOR_HELP
 
 
@@ -55,9 +55,11 @@ def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
 
 
 def deliver_loop(engine: Engine, policy: webhooks.DeliveryPolicy, *, interval: float, redis: Any = None,
-                 stop: threading.Event | None = None) -> None:  # fmt: skip
-    """Deliver until stopped; woken by the Redis stream when there is one, else by polling the database."""
+                 stop: threading.Event | None = None, prefix: str = PREFIX) -> None:  # fmt: skip
+    """Deliver until stopped; woken by the Redis stream (its key under ``prefix``) when there is one, else by
+    polling the database."""
     stop = stop or threading.Event()
+    stream = stream_key(prefix)
     last = "$"
     while not stop.is_set():
         webhooks.deliver_due(engine, http_post, policy)
@@ -65,14 +67,14 @@ def deliver_loop(engine: Engine, policy: webhooks.DeliveryPolicy, *, interval: f
             stop.wait(interval)
             continue
         try:
-            got = redis.xread({STREAM: last}, block=int(interval * 1000), count=100)
+            got = redis.xread({stream: last}, block=int(interval * 1000), count=100)
             if got:
                 last = got[-1][1][-1][0]
         except Exception:  # Redis only wakes the loop; the outbox is in the database
             stop.wait(interval)
 
 
-def run(engine: Engine, args: argparse.Namespace, redis: Any = None) -> int:
+def run(engine: Engine, args: argparse.Namespace, redis: Any = None, *, prefix: str = PREFIX) -> int:
     if args.command == "deliver":
         policy = webhooks.DeliveryPolicy(backoff_base=timedelta(seconds=args.backoff_seconds),
                                          max_attempts=args.max_attempts,
@@ -80,7 +82,7 @@ def run(engine: Engine, args: argparse.Namespace, redis: Any = None) -> int:
         if args.once:
             print(f"已投递 {webhooks.deliver_due(engine, http_post, policy)} 条")
             return 0
-        deliver_loop(engine, policy, interval=args.interval, redis=redis)
+        deliver_loop(engine, policy, interval=args.interval, redis=redis, prefix=prefix)
         return 0
     command = args.partner_command
     if command == "outbox":

@@ -62,6 +62,12 @@ PREFIX_ENV = "JIUZHU_REDIS_PREFIX"
 LEASE_ENV = "JIUZHU_WAKEUP_LEASE_SECONDS"
 
 
+def redis_prefix(environ: Mapping[str, str] | None = None) -> str:
+    """``JIUZHU_REDIS_PREFIX`` (default ``jiuzhu``): every Redis key and channel of this deployment starts with it."""
+    env = os.environ if environ is None else environ
+    return env.get(PREFIX_ENV) or "jiuzhu"
+
+
 def database_due(store: Store) -> Fallback:
     """The database's own due list: what the index falls back to."""
 
@@ -86,7 +92,7 @@ def build_wakeups(
     client = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30)
     return RedisWakeups(
         client,
-        key_prefix=env.get(PREFIX_ENV) or "jiuzhu",
+        key_prefix=redis_prefix(env),
         lease_seconds=float(env.get(LEASE_ENV) or 30.0),
         fallback=database_due(store) if store is not None else None,
     )

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from redis import Redis
 
 from engine.clock import Clock, SystemClock
-from engine.deploy.model import load_files
+from engine.deploy.model import SourceFile, load_files
 from engine.runtime.connectors import Connectors
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import DeployResult, Engine
 from engine.sla.functions import HELPERS
+from engine.sla.policy import SlaPolicy
 from integrations.hedui import HeduiConnector, SimulatedCheck
 from integrations.partner import attach
 from integrations.sql import SqlStore
@@ -22,7 +23,7 @@ from integrations.sql.budget import DbBudget
 from integrations.web_sessions import SessionBook
 from integrations.yijianshi_catalogue import CatalogueConnector
 from jiuzhu.accounts import role_names_from
-from jiuzhu.scheduler import build_wakeups
+from jiuzhu.scheduler import build_wakeups, redis_prefix
 from jiuzhu.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: 
         time_limits=settings.time_limits,
     )
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    attach(engine, redis).listen_to_redis()
+    attach(engine, redis, prefix=redis_prefix()).listen_to_redis()
     return engine
 
 
@@ -97,6 +98,23 @@ def deploy_paths(engine: Engine, paths: Sequence[Path], forms_dir: Path | None, 
         return DeployResult("", False, [], ())
     files, resolve = load_files(models, forms_dir)
     return engine.deploy(files, resolve, actor=actor)
+
+
+def deploy_sources(
+    engine: Engine, sources: Sequence[SourceFile], *, actor: str | None
+) -> tuple[DeployResult | None, list[SlaPolicy]]:
+    """Uploaded files, deployed as :func:`deploy_paths` deploys folders: the
+    policies (``*.sla.json``) first, then the models with the uploaded forms
+    (``*.json``) resolved by name. Refused alike: a deployment with no model
+    (``DEPLOY_NO_MODEL``). The result is None when only policies were sent."""
+    policies = [(s.name, s.content) for s in sources if s.name.endswith(".sla.json")]
+    loaded = engine.load_policies(policies, actor=actor) if policies else []
+    rest = [s for s in sources if not s.name.endswith(".sla.json")]
+    if policies and not rest:
+        return None, loaded
+    by_name = {s.name.rsplit("/", 1)[-1]: s for s in rest}
+    models = [s for s in rest if not s.name.endswith(".json")]
+    return engine.deploy(models, lambda _bpmn, form: by_name.get(form), actor=actor), loaded
 
 
 def build_web_context(engine: Engine, settings: Settings) -> WebContext:

@@ -117,6 +117,11 @@ class DeploymentBuilder:
         if not self.files:
             raise DeploymentRefused([Problem("DEPLOY_EMPTY", "部署中没有任何文件", Location("<部署>", "#document"))])
         self._read()
+        if not self.bpmn and not self.dmn and not self.problems:
+            # Forms or stray files alone deploy nothing: refused, as a deployment that adds no model is a mistake.
+            names = "、".join(f.name for f in self.files[:5])
+            message = f"部署中没有 BPMN 或 DMN 模型（收到：{names}）；模型文件名须以 .bpmn、.bpmn20.xml 或 .dmn 结尾"
+            raise DeploymentRefused([Problem("DEPLOY_NO_MODEL", message, Location(self.files[0].name, "#document"))])
         for doc in self.bpmn.values():
             self._split(doc)
         for doc in self.dmn.values():

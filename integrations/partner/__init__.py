@@ -7,16 +7,17 @@ from weakref import WeakKeyDictionary
 
 from engine.service.facade import Engine
 from integrations.partner.handoffs import record_handoffs
-from integrations.partner.wake import HandoffSignal
+from integrations.partner.wake import PREFIX, HandoffSignal
 
 _signals: WeakKeyDictionary[Engine, HandoffSignal] = WeakKeyDictionary()
 
 
-def attach(engine: Engine, redis: Any = None) -> HandoffSignal:
-    """Hook the handoff recorder into the engine's commits (once) and return its wake-up signal."""
+def attach(engine: Engine, redis: Any = None, *, prefix: str = PREFIX) -> HandoffSignal:
+    """Hook the handoff recorder into the engine's commits (once) and return its
+    wake-up signal, its Redis keys under ``prefix``."""
     signal = _signals.get(engine)
     if signal is None:
-        signal = _signals[engine] = HandoffSignal(redis)
+        signal = _signals[engine] = HandoffSignal(redis, prefix=prefix)
         engine.commit_hooks.append(record_handoffs)
         engine.after_commit_hooks.append(signal.poke)
     return signal

@@ -11,16 +11,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-CHANNEL = "jiuzhu:handoffs"
-STREAM = "jiuzhu:outbox"  # wakes `jiuzhu deliver`; the outbox rows are the truth
+PREFIX = "jiuzhu"  # JIUZHU_REDIS_PREFIX's default: several deployments may share one Redis
+
+
+def channel_key(prefix: str = PREFIX) -> str:
+    """The pub/sub channel that wakes long polls in other server processes."""
+    return f"{prefix}:handoffs"
+
+
+def stream_key(prefix: str = PREFIX) -> str:
+    """The stream that wakes ``jiuzhu deliver``; the outbox rows are the truth."""
+    return f"{prefix}:outbox"
 
 
 class HandoffSignal:
-    def __init__(self, redis: Any = None, *, channel: str = CHANNEL) -> None:
+    def __init__(self, redis: Any = None, *, prefix: str = PREFIX) -> None:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._lock = threading.Lock()
         self.redis = redis
-        self.channel = channel
+        self.channel = channel_key(prefix)
+        self.stream = stream_key(prefix)
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -30,7 +40,7 @@ class HandoffSignal:
         if self.redis is not None:
             try:
                 self.redis.publish(self.channel, "1")
-                self.redis.xadd(STREAM, {"w": "1"}, maxlen=1000, approximate=True)
+                self.redis.xadd(self.stream, {"w": "1"}, maxlen=1000, approximate=True)
             except Exception:  # Redis only accelerates; waiters still poll the database
                 pass
 

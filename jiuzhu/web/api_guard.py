@@ -17,7 +17,8 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from engine.errors import UnauthorizedError
@@ -75,8 +76,20 @@ API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+# Declares the token in the OpenAPI (a security scheme, not a parameter to fuzz);
+# the guard reads the header itself, so a non-Bearer value is refused, not ignored.
+BEARER = HTTPBearer(
+    scheme_name="ApiToken",
+    description="API 令牌：Authorization: Bearer <令牌>。已登录的浏览器会话亦可调用（修改类请求须带 X-CSRF-Token）",
+    auto_error=False,
+)
+
+
 def api_guard(settings: Settings):  # type: ignore[no-untyped-def]
-    async def guard(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    async def guard(
+        request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None
+    ) -> None:
+        authorization = request.headers.get("authorization")
         if authorization is not None:
             viewer = await _token_holder(request, settings, authorization)
         else:

@@ -14,9 +14,14 @@ from jiuzhu.web.auth import Viewer
 
 @dataclass(frozen=True)
 class RouteInfo:
-    path: str
+    path: str  # the template as documented: ``/api/calendar/{year}``
     methods: frozenset[str]
     mount: bool = False
+    pattern: str = ""  # as declared, with any convertor: ``/api/calendar/{year:int}``
+
+
+def _template(path: str) -> str:
+    return compile_path(path)[1]  # Starlette's path format: the convertors taken out
 
 
 def flat_routes(app: FastAPI) -> list[RouteInfo]:
@@ -32,7 +37,8 @@ def flat_routes(app: FastAPI) -> list[RouteInfo]:
     for route, effective in pairs:
         holder = effective if effective is not None else route
         methods = frozenset(getattr(holder, "methods", None) or ())
-        found.append(RouteInfo(getattr(holder, "path", ""), methods, isinstance(route, Mount)))
+        declared = getattr(holder, "path", "")
+        found.append(RouteInfo(_template(declared), methods, isinstance(route, Mount), declared))
     return found
 
 
@@ -48,7 +54,7 @@ def route_template(app: FastAPI, method: str, path: str) -> str | None:
     """The path template (``/api/instances/{instance_id}``) a request matches."""
     table: list[tuple[Any, frozenset[str], str]] | None = getattr(app.state, "route_table", None)
     if table is None:
-        table = [(compile_path(r.path)[0], r.methods, r.path) for r in flat_routes(app) if not r.mount]
+        table = [(compile_path(r.pattern)[0], r.methods, r.path) for r in flat_routes(app) if not r.mount]
         app.state.route_table = table
     for regex, methods, template in table:
         if method in methods and regex.match(path):

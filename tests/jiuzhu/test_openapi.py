@@ -4,6 +4,7 @@ reference resolving."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -80,3 +81,56 @@ def test_a_days_left_is_answered_with_its_unit(make_engine_for: Callable[..., En
     fields = doc["components"]["schemas"]["ClockAnswer"]["properties"]
     assert {"days_left", "unit"} <= set(fields) and "working_days_left" not in fields
     assert fields["unit"]["enum"] == ["working_days", "natural_days"]
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            yield method.upper(), path, operation
+
+
+def test_every_error_answer_is_declared_with_the_error_schema(
+    make_engine_for: Callable[..., Engine], db_url: str
+) -> None:
+    doc = _document(make_engine_for, db_url)
+    assert set(doc["components"]["schemas"]["ErrorBody"]["required"]) == {"code", "message", "kind", "problems"}
+    assert "HTTPValidationError" not in doc["components"]["schemas"]  # FastAPI's 422 shape is not ours
+    for method, path, operation in _operations(doc):
+        responses = operation["responses"]
+        declared = {int(status) for status in responses}
+        assert {401, 413, 422} <= declared, (method, path, sorted(declared))
+        if "{" in path and not path.startswith("/api/calendar/"):
+            assert 404 in declared, (method, path)  # a named thing that may not exist
+        if "requestBody" in operation:
+            assert 400 in declared, (method, path)  # a body that cannot be read
+        for status in declared - {200, 201}:
+            assert responses[str(status)]["content"]["application/json"]["schema"] == ERROR_REF, (method, path, status)
+        assert not any(
+            p["in"] == "header" and p["name"].lower() == "authorization" for p in operation.get("parameters", [])
+        )
+        assert operation["security"] in ([{"ApiToken": []}], [{"PartnerKey": []}]), (method, path)
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["ApiToken"]["scheme"] == schemes["PartnerKey"]["scheme"] == "bearer"
+
+
+def test_dates_declare_the_1900_to_2100_range(make_engine_for: Callable[..., Engine], db_url: str) -> None:
+    doc = _document(make_engine_for, db_url)
+    dated = {
+        (path, p["name"]): p["schema"]
+        for _method, path, operation in _operations(doc)
+        for p in operation.get("parameters", [])
+        if p["schema"].get("format") == "date"
+    }
+    assert set(dated) == {
+        ("/api/sla/report", "since"),
+        ("/api/sla/report", "until"),
+        ("/api/calendar/add-workdays", "start"),
+    }
+    for schema in dated.values():
+        assert (schema["formatMinimum"], schema["formatMaximum"]) == ("1900-01-01", "2100-12-31")
+        assert re.fullmatch(schema["pattern"], "2100-12-31") and not re.fullmatch(schema["pattern"], "0001-01-01")
+    [year] = doc["paths"]["/api/calendar/{year}"]["get"]["parameters"][:1]
+    assert (year["schema"]["minimum"], year["schema"]["maximum"]) == (1900, 2100)
