@@ -288,7 +288,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
     api.include_router(outbox_router(engine))
     api.include_router(tokens_router())
     app.include_router(api)
-    app.include_router(partner_router(engine, attach(engine)), responses=errors(400, 401, 404, 409, 413, 422))
+    app.include_router(partner_router(engine, attach(engine)), responses=errors(400, 401, 404, 409, 413, 422, 503))
     document_bodies(app, CompleteRequest)
 
     @app.get("/healthz", include_in_schema=False)
