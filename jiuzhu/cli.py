@@ -14,7 +14,7 @@ from redis import Redis
 from engine.errors import DeploymentRefused, JiuzhuError
 from engine.service.facade import Engine
 from integrations.sql import make_engine, migrations
-from jiuzhu import cli_calendar, cli_partner
+from jiuzhu import cli_audit, cli_calendar, cli_partner
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.scheduler import run_scheduler
 from jiuzhu.settings import ROOT, Settings
@@ -130,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("worker", help="只运行定时器调度（可多进程，配合 REDIS_URL）", add_help=False)
     cli_calendar.add_parsers(sub)
     cli_partner.add_parsers(sub)
+    cli_audit.add_parsers(sub)
     args, rest = parser.parse_known_args(argv)
     if args.command == "worker":
         from jiuzhu import worker
@@ -138,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest:
         parser.error(f"无法识别的参数：{' '.join(rest)}")
 
+    if args.command == "audit" and (code := cli_audit.offline(args)) is not None:
+        return code
     settings = Settings.from_env()
     if args.command == "db":
         return _db_upgrade(settings)  # the only db subcommand
@@ -150,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _verify(engine, args.instance)
         if args.command in ("calendar", "sla"):
             return cli_calendar.run(engine, args)
+        if args.command == "audit":
+            return cli_audit.run(engine, settings, args)
         if args.command in ("partner", "deliver"):
             return cli_partner.run(engine, args, Redis.from_url(settings.redis_url) if settings.redis_url else None)
         return _serve(engine, settings, args.host, args.port, args.demo)

@@ -35,6 +35,7 @@ SETTINGS = (
     Setting("JIUZHU_SECURE_COOKIES", "", "设为 1 时会话 Cookie 只经 HTTPS 发送"),
     Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
     Setting("JIUZHU_NOTICES_FILE", "demo/notices.json", "书面通知的出具机关、复议机关、法院与期限（各地不同）"),
+    Setting("JIUZHU_RETENTION_FILE", "demo/retention.json", "档案保管期限（办结后至少 5 年；救助对象退出后年数）"),
     Setting("JIUZHU_ATTACHMENTS_DIR", "var/attachments", "表单附件的存放目录（按 SHA-256 存放）"),
 )
 
@@ -60,6 +61,7 @@ class Settings:
     notices_file: Path = ROOT / "demo" / "notices.json"
     attachments_dir: Path = ROOT / "var" / "attachments"
     api_token_name: str = "machine"
+    retention_file: Path = ROOT / "demo" / "retention.json"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -100,4 +102,5 @@ class Settings:
             notices_file=path("JIUZHU_NOTICES_FILE"),
             attachments_dir=path("JIUZHU_ATTACHMENTS_DIR"),
             api_token_name=get("JIUZHU_API_TOKEN_NAME") or "machine",
+            retention_file=path("JIUZHU_RETENTION_FILE"),
         )

@@ -51,6 +51,7 @@ def _text(
         "task_unclaimed": (f"取消认领{_q(p.get('name'))}", PEOPLE),
         "id_number_viewed": ("查看了完整身份证号", PEOPLE),
         "document_downloaded": (f"下载了材料{_q(p.get('name'))}", PEOPLE),
+        "dossier_exported": ("导出了一户一档", PEOPLE),
         "incident_retried": ("修正数据后重试故障环节", PEOPLE),
         "incident_resolved": ("故障已排除", SYSTEM),
     }
