@@ -16,7 +16,7 @@ from engine.service.facade import Engine
 from integrations.sql import make_engine, migrations
 from integrations.sql.accounts import SqlAccounts
 from integrations.sql.store import SqlStore
-from jiuzhu import cli_calendar, cli_partner, cli_sessions
+from jiuzhu import cli_audit, cli_calendar, cli_partner, cli_sessions
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.cli_actor import ACTOR_HELP, ADMIN_ROLES, DEPLOY_ROLES, actor_for
 from jiuzhu.scheduler import redis_prefix, run_scheduler
@@ -140,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli_calendar.add_parsers(sub)
     cli_partner.add_parsers(sub)
     cli_sessions.add_parsers(sub)
+    cli_audit.add_parsers(sub)
     args, rest = parser.parse_known_args(argv)
     if args.command == "worker":
         from jiuzhu import worker
@@ -148,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest:
         parser.error(f"无法识别的参数：{' '.join(rest)}")
 
+    if args.command == "audit" and (code := cli_audit.offline(args)) is not None:
+        return code
     settings = Settings.from_env()
     if args.command == "db":
         return _db_upgrade(settings)  # the only db subcommand
@@ -165,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_calendar.run(engine, args)
         if args.command == "session":
             return cli_sessions.run(engine, settings, args)
+        if args.command == "audit":
+            return cli_audit.run(engine, settings, args)
         if args.command in ("partner", "deliver"):
             redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
             return cli_partner.run(engine, args, redis, prefix=redis_prefix())

@@ -49,6 +49,7 @@ SETTINGS = (
     Setting("JIUZHU_SECURE_COOKIES", "", "设为 1 时会话 Cookie 只经 HTTPS 发送"),
     Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
     Setting("JIUZHU_NOTICES_FILE", "demo/notices.json", "书面通知的出具机关、复议机关、法院与期限（各地不同）"),
+    Setting("JIUZHU_RETENTION_FILE", "demo/retention.json", "档案保管期限（办结后至少 5 年；救助对象退出后年数）"),
     Setting("JIUZHU_ATTACHMENTS_DIR", "var/attachments", "表单附件的存放目录（按 SHA-256 存放）"),
     Setting("JIUZHU_TIMER_MAX_YEARS", "10", "计时器时长（及循环间隔）的上限（年）；超出的在部署时拒绝、运行时转为故障"),
     Setting("JIUZHU_TIMER_YEAR_MIN", "1900", "计时器日期时间允许的最早年份"),
@@ -88,6 +89,7 @@ class Settings:
     db_busy_seconds: float = 20.0
     idle_in_transaction_seconds: float = 60.0
     shutdown_seconds: float = 5.0
+    retention_file: Path = ROOT / "demo" / "retention.json"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -143,4 +145,5 @@ class Settings:
             db_busy_seconds=float(get("JIUZHU_DB_BUSY_SECONDS") or 20),
             idle_in_transaction_seconds=float(get("JIUZHU_IDLE_IN_TRANSACTION_SECONDS") or 0),
             shutdown_seconds=float(get("JIUZHU_SHUTDOWN_SECONDS") or 5),
+            retention_file=path("JIUZHU_RETENTION_FILE"),
         )

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from engine.errors import NotFoundError
 from engine.runtime.task_facts import mask_id
 from engine.sla.clocks import STATE_LABELS
+from jiuzhu.web.access_log import accesses
 from jiuzhu.web.case_data import documents, household, id_numbers, masked
 from jiuzhu.web.case_decision import OUTCOME_LABELS, rules_for
 from jiuzhu.web.case_items import case_items
@@ -22,6 +23,7 @@ from jiuzhu.web.case_view import Case, accepted_at, element_names, load_case, vi
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.deps import CurrentUser, authorize_case, may_open, sees_full_id
 from jiuzhu.web.ledger import COLUMNS, STATUS_LABELS, ledger_xlsx
+from jiuzhu.web.pages_dossier import ACCESS_LOG_ROLES, DOSSIER_ROLES, who_is
 from jiuzhu.web.pages_notices import available_notices
 from jiuzhu.web.privacy import ID_VIEWED
 from jiuzhu.web.templating import render
@@ -148,6 +150,8 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
             "extensions": extensions,
             "state_labels": STATE_LABELS,
             "status_label": STATUS_LABELS.get(record.status, record.status),
+            "dossier": user.has(*DOSSIER_ROLES),
+            "accesses": accesses(events, who_is(context)) if user.has(*ACCESS_LOG_ROLES) else None,
         },
     )
 

@@ -56,8 +56,14 @@ def referral(data: dict[str, Any]) -> dict[str, str] | None:
     return {"org": org, "procedure": procedure if isinstance(procedure, str) else ""}
 
 
-def numbered(context: WebContext, notice: Notice, *, key: str, body: str, year: int, actor: str) -> str:
-    """The notice's 文号, given the first time it is issued and the same on every reprint."""
+def numbered(context: WebContext, notice: Notice, *, key: str, body: str, year: int, actor: str | None) -> str:
+    """The notice's 文号, given the first time it is issued and the same on every reprint;
+    without an ``actor`` (an archive copying what was issued) only a number already given."""
+    if actor is None:
+        found = notice_numbers.find(context.engine, notice)
+        if found is None:
+            raise ConflictError("该通知书尚未出具", code="NOTICE_NOT_ISSUED")
+        return found.number
     prefix = document_prefix(notices_profile(context.settings.notices_file), key, body)
     return notice_numbers.issue(context.engine, notice, issuer=prefix, year=year, actor=actor).number
 
@@ -89,7 +95,9 @@ def notice_values(context: WebContext, case: Case, decided: Decision, title: str
     }
 
 
-def decision_notice(context: WebContext, case: Case, kind: str, *, actor: str) -> tuple[str, str, dict[str, Any]]:
+def decision_notice(
+    context: WebContext, case: Case, kind: str, *, actor: str | None
+) -> tuple[str, str, dict[str, Any]]:
     """(template, title, values) of a decision notice, or 409 when the record shows no such decision;
     the notice's 文号 is allocated the first time it is issued."""
     rules = rules_for(context.settings.processes_dir, case.view.record.process_id)
@@ -154,7 +162,7 @@ def happiness_record(events: Sequence[AuditEvent]) -> tuple[int, list[dict[str, 
     return 0, []
 
 
-def happiness_values(context: WebContext, case: Case, *, actor: str) -> dict[str, Any]:
+def happiness_values(context: WebContext, case: Case, *, actor: str | None) -> dict[str, Any]:
     record, data = case.view.record, case.view.data
     recorded_seq, rows = happiness_record(case.events)
     if not rows:

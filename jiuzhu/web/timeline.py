@@ -52,6 +52,7 @@ def _text(
         "id_number_viewed": ("查看了完整身份证号", PEOPLE),
         "document_downloaded": (f"下载了材料{_q(p.get('name'))}", PEOPLE),
         "notice_numbered": (f"出具{_q(p.get('title'))}，文号 {p.get('number')}", PEOPLE),
+        "dossier_exported": ("导出了一户一档", PEOPLE),
         "incident_retried": ("修正数据后重试故障环节", PEOPLE),
         "incident_resolved": ("故障已排除", SYSTEM),
     }

@@ -168,6 +168,7 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/cases/{instance_id}/diagram.bpmn"): session_only(role_on_case(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}/documents/{sha256}"): session_only(role_on_case(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}/notices/{kind}.pdf"): session_only(role_on_case(*CASE_PAGES)),  # 409: no decision
+    ("GET", "/cases/{instance_id}/dossier.zip"): session_only(role_on_case("auditor", "county_officer", "admin")),
     # 联办待办: partner department users only; the matrix's id is no handoff, so 404 after authorization.
     ("GET", "/partner"): session_only(role("partner", "partner_supervisor")),
     ("GET", "/partner/handoffs/{handoff_id}"): session_only(role("partner", "partner_supervisor")),

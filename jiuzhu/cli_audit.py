@@ -1,0 +1,52 @@
+"""``jiuzhu audit …``: auditors' commands (档案保管期限 report, offline check of a 一户一档 export)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from engine.errors import InvalidRequestError
+from engine.service.facade import Engine
+from jiuzhu import dossier_verify
+from jiuzhu.retention import Retention, due_before, load_policy, retention
+from jiuzhu.settings import Settings
+from jiuzhu.web.case_decision import decision_of
+
+REPORT_LIMIT = 100_000  # cases read for one report
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    audit = sub.add_parser("audit", help="审计").add_subparsers(dest="audit_command", required=True)
+    report = audit.add_parser("retention", help="列出保管期限在某日之前届满的案件档案")
+    report.add_argument("--before", required=True, help="YYYY-MM-DD（不含）")
+    check = audit.add_parser("verify-file", help="离线校验一户一档 zip（或 events.json）中的审计链")
+    check.add_argument("file")
+
+
+def retentions(engine: Engine, settings: Settings) -> list[Retention]:
+    policy = load_policy(settings.retention_file)
+    out = []
+    for record in engine.list_instances(limit=REPORT_LIMIT):
+        events = engine.events(record.id)
+        decided = decision_of(settings.processes_dir, record, events)
+        data = dict(engine.get(record.id).data)
+        out.append(retention(policy, record.id, events, data, decided.outcome if decided else None))
+    return out
+
+
+def offline(args: argparse.Namespace) -> int | None:
+    """A command that needs no database (verify-file runs anywhere an auditor keeps the zip)."""
+    return dossier_verify.main([args.file]) if args.audit_command == "verify-file" else None
+
+
+def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        before = date.fromisoformat(args.before)
+    except ValueError as exc:
+        raise InvalidRequestError(f"日期 {args.before} 无效，应为 YYYY-MM-DD", code="INVALID_DATE") from exc
+    due = due_before(retentions(engine, settings), before)
+    for r in due:
+        exited = f"  退出 {r.exited_on}" if r.exited_on else ""
+        print(f"{r.instance_id}  办结 {r.ended_on}{exited}  保管至 {r.due_on}  {r.reason}")
+    print(f"共 {len(due)} 件档案的保管期限在 {before} 之前届满")
+    return 0
