@@ -14,11 +14,11 @@ from redis import Redis
 from engine.errors import DeploymentRefused, JiuzhuError
 from engine.service.facade import Engine
 from integrations.sql import make_engine, migrations
-from jiuzhu import cli_calendar, cli_partner
+from jiuzhu import cli_audit, cli_calendar, cli_partner
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.scheduler import run_scheduler
 from jiuzhu.settings import ROOT, Settings
-from jiuzhu.wiring import build_engine, build_web_context, deploy_paths, load_demo_accounts
+from jiuzhu.wiring import build_engine, build_web_context, demo_digest_key, deploy_paths, load_demo_accounts
 
 
 def _deploy(engine: Engine, settings: Settings, paths: Sequence[str], actor: str | None) -> int:
@@ -62,6 +62,9 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
         from jiuzhu.demo_cases import seed_demo_cases
 
         print(f"演示案件：新建 {len(seed_demo_cases(engine))} 件", flush=True)
+        key_line = demo_digest_key(engine)
+        if key_line:
+            print(key_line, flush=True)
     if settings.api_token is None:
         # Never an open API: machine clients get a token for this run.
         settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})
@@ -129,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     db_sub.add_parser("upgrade", help="把数据库结构升级到最新版本（serve 启动时也会自动执行）")
     sub.add_parser("worker", help="只运行定时器调度（可多进程，配合 REDIS_URL）", add_help=False)
     cli_calendar.add_parsers(sub)
+    cli_audit.add_parsers(sub)
     cli_partner.add_parsers(sub)
     args, rest = parser.parse_known_args(argv)
     if args.command == "worker":
@@ -148,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _deploy(engine, settings, args.paths, args.actor)
         if args.command == "verify":
             return _verify(engine, args.instance)
+        if args.command == "audit":
+            return cli_audit.run(engine, args)
         if args.command in ("calendar", "sla"):
             return cli_calendar.run(engine, args)
         if args.command in ("partner", "deliver"):

@@ -36,6 +36,12 @@ SETTINGS = (
     Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
     Setting("JIUZHU_NOTICES_FILE", "demo/notices.json", "书面通知的出具机关、复议机关、法院与期限（各地不同）"),
     Setting("JIUZHU_ATTACHMENTS_DIR", "var/attachments", "表单附件的存放目录（按 SHA-256 存放）"),
+    Setting(
+        "JIUZHU_DIGEST_KEY_FILE",
+        None,
+        "审计链头签名摘要的 Ed25519 私钥文件（PEM，放在数据库之外）；serve --demo 未配置时生成 var/digest-key.pem",
+    ),
+    Setting("JIUZHU_DIGEST_KEY", None, "同上，以 64 位十六进制给出私钥（优先于密钥文件）"),
 )
 
 
@@ -60,6 +66,8 @@ class Settings:
     notices_file: Path = ROOT / "demo" / "notices.json"
     attachments_dir: Path = ROOT / "var" / "attachments"
     api_token_name: str = "machine"
+    digest_key_file: Path | None = None
+    digest_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -100,4 +108,6 @@ class Settings:
             notices_file=path("JIUZHU_NOTICES_FILE"),
             attachments_dir=path("JIUZHU_ATTACHMENTS_DIR"),
             api_token_name=get("JIUZHU_API_TOKEN_NAME") or "machine",
+            digest_key_file=path("JIUZHU_DIGEST_KEY_FILE") if get("JIUZHU_DIGEST_KEY_FILE") else None,
+            digest_key=get("JIUZHU_DIGEST_KEY"),
         )

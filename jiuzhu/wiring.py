@@ -10,16 +10,19 @@ from redis import Redis
 
 from engine.clock import Clock, SystemClock
 from engine.deploy.model import load_files
+from engine.digest import Anchors
 from engine.runtime.connectors import Connectors
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import DeployResult, Engine
 from engine.sla.functions import HELPERS
+from integrations.digest_keys import Ed25519Keys, ensure_key_file, load_keys
 from integrations.hedui import HeduiConnector, SimulatedCheck
 from integrations.partner import attach
 from integrations.sql import SqlStore
+from integrations.sql.digests import SqlDigestArchive
 from integrations.yijianshi_catalogue import CatalogueConnector
 from jiuzhu.scheduler import build_wakeups
-from jiuzhu.settings import Settings
+from jiuzhu.settings import ROOT, Settings
 
 if TYPE_CHECKING:
     from integrations.ports import User
@@ -49,7 +52,33 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: 
     )
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     attach(engine, redis).listen_to_redis()
+    anchor(engine, load_keys(settings.digest_key_file, settings.digest_key))
     return engine
+
+
+def anchor(engine: Engine, keys: Ed25519Keys | None) -> None:
+    """Turn signed chain-head digests on (None: off, and verify checks links only)."""
+    store = engine.store
+    if keys is None or not isinstance(store, SqlStore):
+        engine.anchors = None
+        return
+    engine.anchors = Anchors(keys, SqlDigestArchive(store.engine))
+
+
+DEMO_DIGEST_KEY = ROOT / "var" / "digest-key.pem"
+
+
+def demo_digest_key(engine: Engine) -> str | None:
+    """``serve --demo`` without a configured key: make one under var/ (once)
+    and say where; returns the line to print, or None when a key is configured."""
+    if engine.anchors is not None:
+        return None
+    keys, created = ensure_key_file(DEMO_DIGEST_KEY)
+    anchor(engine, keys)
+    state = "已生成" if created else "沿用"
+    return (
+        f"审计摘要签名密钥：{state} {DEMO_DIGEST_KEY}（公钥 {keys.public_key}；生产环境请设置 JIUZHU_DIGEST_KEY_FILE）"
+    )
 
 
 def default_connectors(processes_dir: Path, hedui_records: Path) -> Connectors:

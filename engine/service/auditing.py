@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.audit import AuditEvent, Verdict, verify_chain
-from engine.errors import NotFoundError
+from engine.digest import FORGED, MISMATCH, Digest, Leaf, head_problem, latest_covering, make_digest, signature_problem
+from engine.errors import InvalidRequestError, NotFoundError
 from engine.events import EventDraft
 from engine.ports import Unit
 from engine.service.core import Core
@@ -36,6 +37,11 @@ def events(core: Core, instance_id: str) -> list[AuditEvent]:
 
 
 def verify(core: Core, chain_id: str | None = None) -> list[Verdict]:
+    """Each chain's own links, then (when digests are configured) the latest
+    signed digest that covers it: a chain rewritten with recomputed hashes
+    passes the first check but not the second."""
+    digests = core.anchors.archive.newest_first() if core.anchors is not None else []
+    forged: dict[int | None, str | None] = {}
     with core.store.reader() as unit:
         ids = [chain_id] if chain_id else unit.chain_ids()
         verdicts = []
@@ -47,5 +53,50 @@ def verify(core: Core, chain_id: str | None = None) -> list[Verdict]:
             if head is None:
                 verdicts.append(Verdict(cid, False, len(chained), 1, "实例记录已被删除，但其审计事件仍在"))
                 continue
-            verdicts.append(verify_chain(cid, chained, head_count=head.event_count, head_hash=head.head_hash))
+            verdict = verify_chain(cid, chained, head_count=head.event_count, head_hash=head.head_hash)
+            covering = latest_covering(digests, cid)
+            if verdict.ok and covering is not None:
+                verdict = _against(core, verdict, chained, *covering, forged)
+            verdicts.append(verdict)
         return verdicts
+
+
+def _against(
+    core: Core,
+    verdict: Verdict,
+    chained: list[AuditEvent],
+    digest: Digest,
+    leaf: Leaf,
+    forged: dict[int | None, str | None],
+) -> Verdict:
+    assert core.anchors is not None
+    if digest.id not in forged:
+        forged[digest.id] = signature_problem(digest, core.anchors.keys)
+    problem = forged[digest.id]
+    if problem is not None:
+        return Verdict(verdict.chain_id, False, verdict.events, None, problem, FORGED)
+    mismatch = head_problem([e.hash for e in chained], leaf, digest)
+    if mismatch is not None:
+        return Verdict(verdict.chain_id, False, verdict.events, mismatch[0], mismatch[1], MISMATCH)
+    return verdict
+
+
+def chain_heads(core: Core) -> list[Leaf]:
+    """Every chain's head as recorded on its instance (the system chain included)."""
+    with core.store.reader() as unit:
+        heads = []
+        for cid in unit.chain_ids():
+            record = unit.get_instance(cid)
+            if record is not None and record.event_count:
+                heads.append(Leaf(cid, record.event_count, record.head_hash))
+        return heads
+
+
+def write_digest(core: Core) -> Digest:
+    """Sign and store a digest of every chain head, now."""
+    if core.anchors is None:
+        raise InvalidRequestError(
+            "未配置摘要签名密钥（JIUZHU_DIGEST_KEY_FILE 或 JIUZHU_DIGEST_KEY）", code="DIGEST_KEY_MISSING"
+        )
+    digest = make_digest(chain_heads(core), core.anchors.keys, core.clock.now())
+    return core.anchors.archive.save(digest)

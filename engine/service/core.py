@@ -19,6 +19,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.deploy.definitions import definition_from_dict
 from engine.deploy.model import ProcessDefinition
+from engine.digest import Anchors
 from engine.errors import ConflictError, NotFoundError, Problem
 from engine.events import EventDraft
 from engine.ports import InstanceRecord, Store, Unit, VersionRecord, WakeupIndex
@@ -121,6 +122,7 @@ class Core:
     commit_hooks: list[CommitHook] = field(default_factory=list)
     after_commit_hooks: list[Callable[[InstanceView], None]] = field(default_factory=list)
     sla: SlaDesk = field(default_factory=SlaDesk)
+    anchors: Anchors | None = None  # signed chain-head digests, when a key is configured
 
     def __post_init__(self) -> None:
         self.script_engine = self.sandbox.script_engine(self.connectors)
