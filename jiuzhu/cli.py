@@ -62,9 +62,7 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
         from jiuzhu.demo_cases import seed_demo_cases
 
         print(f"演示案件：新建 {len(seed_demo_cases(engine))} 件", flush=True)
-        key_line = demo_digest_key(engine)
-        if key_line:
-            print(key_line, flush=True)
+        print(demo_digest_key(engine, settings), flush=True)
     if settings.api_token is None:
         # Never an open API: machine clients get a token for this run.
         settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})

@@ -52,7 +52,10 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: 
     )
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     attach(engine, redis).listen_to_redis()
-    anchor(engine, load_keys(settings.digest_key_file, settings.digest_key))
+    key_file = settings.digest_key_file
+    if demo_clock and key_file is not None and not key_file.exists():
+        key_file = None  # serve --demo makes it (demo_digest_key)
+    anchor(engine, load_keys(key_file, settings.digest_key))
     return engine
 
 
@@ -68,17 +71,18 @@ def anchor(engine: Engine, keys: Ed25519Keys | None) -> None:
 DEMO_DIGEST_KEY = ROOT / "var" / "digest-key.pem"
 
 
-def demo_digest_key(engine: Engine) -> str | None:
-    """``serve --demo`` without a configured key: make one under var/ (once)
-    and say where; returns the line to print, or None when a key is configured."""
+def demo_digest_key(engine: Engine, settings: Settings) -> str:
+    """``serve --demo``: the digest key in use, made first when none is
+    configured or the configured file is missing (default var/digest-key.pem);
+    returns the line to print."""
     if engine.anchors is not None:
-        return None
-    keys, created = ensure_key_file(DEMO_DIGEST_KEY)
+        return f"审计摘要签名公钥：{engine.anchors.keys.public_key}"
+    path = settings.digest_key_file or DEMO_DIGEST_KEY
+    keys, created = ensure_key_file(path)
     anchor(engine, keys)
     state = "已生成" if created else "沿用"
-    return (
-        f"审计摘要签名密钥：{state} {DEMO_DIGEST_KEY}（公钥 {keys.public_key}；生产环境请设置 JIUZHU_DIGEST_KEY_FILE）"
-    )
+    advice = "生产环境请用 JIUZHU_DIGEST_KEY_FILE 指向库外保管的密钥"
+    return f"审计摘要签名密钥：{state} {path}（公钥 {keys.public_key}；{advice}）"
 
 
 def default_connectors(processes_dir: Path, hedui_records: Path) -> Connectors:
