@@ -25,6 +25,10 @@ Each pass:
 3. sleeps until the next wake-up in the index or ``interval``, whichever is
    sooner, so due timers fire promptly rather than at the next sweep.
 
+With a digest key configured, the first pass of each Beijing day (by the
+engine's clock) also signs a digest of every audit chain head
+(:mod:`engine.digest`) unless the archive already has one for that day.
+
 Firing is idempotent (``Engine.wake``: a revision-guarded transaction that
 finds nothing due the second time), so at-least-once delivery from here gives
 exactly-once effect in the database.

@@ -39,9 +39,9 @@ def events(core: Core, instance_id: str) -> list[AuditEvent]:
 def verify(core: Core, chain_id: str | None = None) -> list[Verdict]:
     """Each chain's own links, then (when digests are configured) the latest
     signed digest that covers it: a chain rewritten with recomputed hashes
-    passes the first check but not the second."""
-    digests = core.anchors.archive.newest_first() if core.anchors is not None else []
-    forged: dict[int | None, str | None] = {}
+    passes the first check but not the second. Checking every chain also
+    names chains the latest digest covers that are gone altogether."""
+    covering = _Covering(core)
     with core.store.reader() as unit:
         ids = [chain_id] if chain_id else unit.chain_ids()
         verdicts = []
@@ -54,11 +54,37 @@ def verify(core: Core, chain_id: str | None = None) -> list[Verdict]:
                 verdicts.append(Verdict(cid, False, len(chained), 1, "实例记录已被删除，但其审计事件仍在"))
                 continue
             verdict = verify_chain(cid, chained, head_count=head.event_count, head_hash=head.head_hash)
-            covering = latest_covering(digests, cid)
-            if verdict.ok and covering is not None:
-                verdict = _against(core, verdict, chained, *covering, forged)
+            found = covering.of(cid)
+            if verdict.ok and found is not None:
+                verdict = _against(core, verdict, chained, *found, covering.forged)
             verdicts.append(verdict)
+        if chain_id is None and covering.latest is not None:
+            for leaf in covering.latest.leaves:
+                if leaf.chain_id not in ids:
+                    gone = f"与 {covering.latest.day} 的签名摘要不符：该审计链已不存在"
+                    verdicts.append(Verdict(leaf.chain_id, False, 0, 1, gone, MISMATCH))
         return verdicts
+
+
+class _Covering:
+    """The latest digest covering a chain. Most chains are in the latest
+    digest; older ones are read only for a chain it lacks."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.latest = core.anchors.archive.latest() if core.anchors is not None else None
+        self.older: list[Digest] | None = None
+        self.forged: dict[int | None, str | None] = {}
+
+    def of(self, chain_id: str) -> tuple[Digest, Leaf] | None:
+        if self.latest is None or self.core.anchors is None:
+            return None
+        found = latest_covering([self.latest], chain_id)
+        if found is None:
+            if self.older is None:
+                self.older = self.core.anchors.archive.newest_first()
+            found = latest_covering(self.older, chain_id)
+        return found
 
 
 def _against(

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from engine.clock import FixedClock
-from engine.digest import FORGED, MISMATCH, make_digest
+from engine.digest import FORGED, MISMATCH, Digest, make_digest
 from engine.service.auditing import chain_heads
 from engine.service.facade import Engine
 from integrations.digest_keys import Ed25519Keys
@@ -28,6 +28,14 @@ def anchored(make_engine_for: Callable[..., Engine], keys: Ed25519Keys = KEYS) -
     engine = make_engine_for()
     anchor(engine, keys)
     return engine
+
+
+def digested_sample(make_engine_for: Callable[..., Engine], clock: FixedClock) -> tuple[Engine, str, Digest]:
+    """A finished sample case and a digest covering it."""
+    engine = anchored(make_engine_for)
+    deploy(engine, SAMPLE)
+    iid = run_sample(engine, clock)
+    return engine, iid, engine.write_digest()
 
 
 def test_a_rewritten_chain_passes_its_links_but_not_the_digest(
@@ -73,13 +81,21 @@ def test_a_shortened_chain_is_named_and_later_events_are_fine(
     assert (verdict.ok, verdict.code, verdict.broken_seq) == (False, MISMATCH, count)
 
 
+def test_a_chain_deleted_altogether_is_named(make_engine_for: Callable[..., Engine], clock: FixedClock) -> None:
+    engine, iid, digest = digested_sample(make_engine_for, clock)
+    with engine.store.engine.begin() as conn:  # type: ignore[attr-defined]
+        for table, column in (("audit_event", "chain_id"), ("ready_task", "instance_id"), ("instance", "id")):
+            conn.execute(text(f"DELETE FROM {table} WHERE {column} = :c"), {"c": iid})
+    assert all(v.ok for v in make_engine_for().verify())
+    broken = [v for v in anchored(make_engine_for).verify() if not v.ok]
+    assert [(v.chain_id, v.code) for v in broken] == [(iid, MISMATCH)]
+    assert f"与 {digest.day} 的签名摘要不符：该审计链已不存在" in (broken[0].reason or "")
+
+
 def test_the_latest_covering_digest_is_the_one_checked(
     make_engine_for: Callable[..., Engine], clock: FixedClock
 ) -> None:
-    engine = anchored(make_engine_for)
-    deploy(engine, SAMPLE)
-    iid = run_sample(engine, clock)
-    engine.write_digest()
+    engine, iid, _ = digested_sample(make_engine_for, clock)
     clock.advance(timedelta(days=1))
     rewrite_chain(engine.store.engine, iid, 2, {"note": "x"})  # type: ignore[attr-defined]
     # A digest signed after the rewrite anchors the rewritten chain: what was
@@ -89,10 +105,7 @@ def test_the_latest_covering_digest_is_the_one_checked(
 
 
 def test_forged_digests_are_refused(make_engine_for: Callable[..., Engine], clock: FixedClock) -> None:
-    engine = anchored(make_engine_for)
-    deploy(engine, SAMPLE)
-    iid = run_sample(engine, clock)
-    digest = engine.write_digest()
+    engine, iid, digest = digested_sample(make_engine_for, clock)
     store = engine.store.engine  # type: ignore[attr-defined]
 
     with store.begin() as conn:  # the insider signs with a key of their own
@@ -116,10 +129,7 @@ def test_forged_digests_are_refused(make_engine_for: Callable[..., Engine], cloc
 def test_a_rewrite_covered_by_a_digest_of_the_insiders_own_is_refused(
     make_engine_for: Callable[..., Engine], clock: FixedClock
 ) -> None:
-    engine = anchored(make_engine_for)
-    deploy(engine, SAMPLE)
-    iid = run_sample(engine, clock)
-    engine.write_digest()
+    engine, iid, _ = digested_sample(make_engine_for, clock)
     clock.advance(timedelta(days=1))
     store = engine.store.engine  # type: ignore[attr-defined]
     rewrite_chain(store, iid, 3, {"note": "x"})
