@@ -93,11 +93,15 @@ class Verdict:
     events: int
     broken_seq: int | None = None
     reason: str | None = None
+    code: str | None = None  # stable, for machines: CHAIN_DIGEST_MISMATCH, CHAIN_DIGEST_SIGNATURE_INVALID
 
     def describe(self) -> str:
         if self.ok:
             return f"{self.chain_id}: ok ({self.events} 条事件)"
-        return f"{self.chain_id}: 第 {self.broken_seq} 条事件被篡改：{self.reason}"
+        tag = f" [{self.code}]" if self.code else ""
+        if self.broken_seq is None:
+            return f"{self.chain_id}: {self.reason}{tag}"
+        return f"{self.chain_id}: 第 {self.broken_seq} 条事件被篡改：{self.reason}{tag}"
 
 
 def verify_chain(chain_id: str, events: Iterable[AuditEvent], *, head_count: int, head_hash: str) -> Verdict:

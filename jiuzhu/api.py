@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from engine.deploy.model import SourceFile
+from engine.digest import ALGORITHM
 from engine.errors import InvalidRequestError, JiuzhuError
 from engine.service.facade import Engine
 from integrations.partner import attach
@@ -268,7 +269,13 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
     def verify_one(instance_id: str) -> dict[str, Any]:
         engine.get(instance_id)
         verdict = engine.verify(instance_id)[0]
-        return {"ok": verdict.ok, "events": verdict.events, "broken_seq": verdict.broken_seq, "reason": verdict.reason}
+        return {
+            "ok": verdict.ok,
+            "events": verdict.events,
+            "broken_seq": verdict.broken_seq,
+            "reason": verdict.reason,
+            "code": verdict.code,
+        }
 
     @api.get("/verify", summary="校验全部审计链")
     def verify_all() -> dict[str, Any]:
@@ -277,8 +284,15 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
         return {
             "ok": not broken,
             "chains": len(verdicts),
-            "broken": [{"chain_id": v.chain_id, "broken_seq": v.broken_seq, "reason": v.reason} for v in broken],
+            "broken": [
+                {"chain_id": v.chain_id, "broken_seq": v.broken_seq, "reason": v.reason, "code": v.code} for v in broken
+            ],
         }
+
+    @api.get("/audit/digest-key", summary="审计链头签名摘要的公钥（未配置密钥时为 null）")
+    def digest_key() -> dict[str, Any]:
+        anchors = engine.anchors
+        return {"algorithm": ALGORITHM, "public_key": anchors.keys.public_key if anchors is not None else None}
 
     @api.post("/timers/fire", summary="立即处理到期定时器")
     def fire() -> dict[str, int]:

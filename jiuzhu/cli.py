@@ -22,7 +22,7 @@ from jiuzhu.cli_actor import ACTOR_HELP, ADMIN_ROLES, DEPLOY_ROLES, actor_for
 from jiuzhu.scheduler import redis_prefix, run_scheduler
 from jiuzhu.settings import ROOT, Settings
 from jiuzhu.web.throttle import UVICORN_PROXY_OPTIONS
-from jiuzhu.wiring import build_engine, build_web_context, deploy_paths, load_demo_accounts
+from jiuzhu.wiring import build_engine, build_web_context, demo_digest_key, deploy_paths, load_demo_accounts
 
 
 def _deploy(engine: Engine, settings: Settings, paths: Sequence[str], actor: str | None) -> int:
@@ -71,6 +71,7 @@ def _serve(engine: Engine, settings: Settings, host: str, port: int, demo: bool)
         from jiuzhu.demo_cases import seed_demo_cases
 
         print(f"演示案件：新建 {len(seed_demo_cases(engine))} 件", flush=True)
+        print(demo_digest_key(engine, settings), flush=True)
     if settings.api_token is None:
         # Never an open API: machine clients get a token for this run.
         settings = Settings(**{**settings.__dict__, "api_token": secrets.token_urlsafe(18)})

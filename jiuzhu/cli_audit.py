@@ -1,15 +1,20 @@
-"""``jiuzhu audit …``: auditors' commands (档案保管期限 report, offline check of a 一户一档 export)."""
+"""``jiuzhu audit …``: auditors' commands (signed chain-head digests, 档案保管期限 report,
+offline check of a 一户一档 export)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from datetime import date
+from pathlib import Path
 
 from engine.errors import InvalidRequestError
 from engine.service.facade import Engine
 from jiuzhu import dossier_verify
 from jiuzhu.retention import Retention, due_before, load_policy, retention
 from jiuzhu.settings import Settings
+from jiuzhu.timefmt import moment
 from jiuzhu.web.case_decision import decision_of
 
 REPORT_LIMIT = 100_000  # cases read for one report
@@ -17,6 +22,9 @@ REPORT_LIMIT = 100_000  # cases read for one report
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     audit = sub.add_parser("audit", help="审计").add_subparsers(dest="audit_command", required=True)
+    digest = audit.add_parser("digest", help="立即为全部审计链头写一份签名摘要，并打印其根哈希")
+    digest.add_argument("--out", type=Path, default=None, help="另存为 JSON 文件（交审计员在库外保存）")
+    audit.add_parser("digest-key", help="打印验证签名摘要用的公钥")
     report = audit.add_parser("retention", help="列出保管期限在某日之前届满的案件档案")
     report.add_argument("--before", required=True, help="YYYY-MM-DD（不含）")
     check = audit.add_parser("verify-file", help="离线校验一户一档 zip（或 events.json）中的审计链")
@@ -40,6 +48,8 @@ def offline(args: argparse.Namespace) -> int | None:
 
 
 def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    if args.audit_command in ("digest", "digest-key"):
+        return _digest(engine, args)
     try:
         before = date.fromisoformat(args.before)
     except ValueError as exc:
@@ -49,4 +59,21 @@ def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
         exited = f"  退出 {r.exited_on}" if r.exited_on else ""
         print(f"{r.instance_id}  办结 {r.ended_on}{exited}  保管至 {r.due_on}  {r.reason}")
     print(f"共 {len(due)} 件档案的保管期限在 {before} 之前届满")
+    return 0
+
+
+def _digest(engine: Engine, args: argparse.Namespace) -> int:
+    if engine.anchors is None:
+        print("未配置摘要签名密钥：请设置 JIUZHU_DIGEST_KEY_FILE 或 JIUZHU_DIGEST_KEY", file=sys.stderr)
+        return 2
+    if args.audit_command == "digest-key":
+        print(f"Ed25519 {engine.anchors.keys.public_key}")
+        return 0
+    digest = engine.write_digest()
+    print(f"签名摘要 #{digest.id}：{len(digest.leaves)} 条审计链，{moment(digest.created_at)}")
+    print(f"根哈希 {digest.root}")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(digest.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"已写入 {args.out}")
     return 0

@@ -25,6 +25,10 @@ Each pass:
 3. sleeps until the next wake-up in the index or ``interval``, whichever is
    sooner, so due timers fire promptly rather than at the next sweep.
 
+With a digest key configured, the first pass of each Beijing day (by the
+engine's clock) also signs a digest of every audit chain head
+(:mod:`engine.digest`) unless the archive already has one for that day.
+
 Firing is idempotent (``Engine.wake``: a revision-guarded transaction that
 finds nothing due the second time), so at-least-once delivery from here gives
 exactly-once effect in the database.
@@ -37,10 +41,11 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from redis import Redis
 
+from engine.digest import BEIJING
 from engine.ports import Store
 from engine.service.facade import Engine
 from integrations.redis_wakeups import Fallback, RedisWakeups
@@ -125,6 +130,7 @@ class Scheduler:
         self._last_error = ""
         self._last_error_at = 0.0
         self.fired = 0  # firings by this loop, for operators and tests
+        self.digest_day: date | None = None  # the Beijing day a chain-head digest is known to exist for
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
@@ -138,6 +144,10 @@ class Scheduler:
         try:
             self._maintain()
         except Exception as exc:  # upkeep failing must not stop firing
+            self._report(exc)
+        try:
+            self._daily_digest()
+        except Exception as exc:  # a digest failing must not stop firing
             self._report(exc)
         try:
             fired = self._drain(stop)
@@ -195,6 +205,24 @@ class Scheduler:
         restored = index.restore([(instance_id, cutoff) for instance_id in overdue], now)
         if restored:
             log.warning("唤醒索引缺少 %d 个已到期实例（超过 %.1f 秒），已按数据库补回", restored, self.grace)
+
+    # -- the daily signed digest of chain heads --------------------------------------
+
+    def _daily_digest(self) -> None:
+        """Once per Beijing day (by the engine's clock), when a digest key is
+        configured: sign every chain head. The archive is asked once per day per
+        process, so a restart or a second worker does not write a second one."""
+        anchors = self.engine.anchors
+        if anchors is None:
+            return
+        today = self.engine.clock.now().astimezone(BEIJING).date()
+        if self.digest_day == today:
+            return
+        latest = anchors.archive.latest()
+        if latest is None or latest.day != today.isoformat():
+            digest = self.engine.write_digest()
+            log.info("已写入审计链头签名摘要：%d 条链，根 %s", len(digest.leaves), digest.root)
+        self.digest_day = today
 
     # -- firing -----------------------------------------------------------------------
 

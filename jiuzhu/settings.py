@@ -56,6 +56,12 @@ SETTINGS = (
     Setting("JIUZHU_TIMER_YEAR_MAX", "2100", "计时器日期时间允许的最晚年份"),
     Setting("JIUZHU_TIMER_MAX_REPEATS", "1000", "循环计时器（R次数/间隔）允许的最多重复次数"),
     Setting("JIUZHU_TIMER_MIN_INTERVAL_SECONDS", "60", "循环计时器允许的最短间隔（秒）"),
+    Setting(
+        "JIUZHU_DIGEST_KEY_FILE",
+        None,
+        "审计链头签名摘要的 Ed25519 私钥文件（PEM，放在数据库之外）；serve --demo 未配置时生成 var/digest-key.pem",
+    ),
+    Setting("JIUZHU_DIGEST_KEY", None, "同上，以 64 位十六进制给出私钥（优先于密钥文件）"),
 )
 
 
@@ -90,6 +96,8 @@ class Settings:
     idle_in_transaction_seconds: float = 60.0
     shutdown_seconds: float = 5.0
     retention_file: Path = ROOT / "demo" / "retention.json"
+    digest_key_file: Path | None = None
+    digest_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -146,4 +154,6 @@ class Settings:
             idle_in_transaction_seconds=float(get("JIUZHU_IDLE_IN_TRANSACTION_SECONDS") or 0),
             shutdown_seconds=float(get("JIUZHU_SHUTDOWN_SECONDS") or 5),
             retention_file=path("JIUZHU_RETENTION_FILE"),
+            digest_key_file=path("JIUZHU_DIGEST_KEY_FILE") if get("JIUZHU_DIGEST_KEY_FILE") else None,
+            digest_key=get("JIUZHU_DIGEST_KEY"),
         )

@@ -11,20 +11,23 @@ from redis import Redis
 
 from engine.clock import Clock, SystemClock
 from engine.deploy.model import SourceFile, load_files
+from engine.digest import Anchors
 from engine.runtime.connectors import Connectors
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import DeployResult, Engine
 from engine.sla.functions import HELPERS
 from engine.sla.policy import SlaPolicy
+from integrations.digest_keys import Ed25519Keys, ensure_key_file, load_keys
 from integrations.hedui import HeduiConnector, SimulatedCheck
 from integrations.partner import attach
 from integrations.sql import SqlStore
 from integrations.sql.budget import DbBudget
+from integrations.sql.digests import SqlDigestArchive
 from integrations.web_sessions import SessionBook
 from integrations.yijianshi_catalogue import CatalogueConnector
 from jiuzhu.accounts import role_names_from
 from jiuzhu.scheduler import build_wakeups, redis_prefix
-from jiuzhu.settings import Settings
+from jiuzhu.settings import ROOT, Settings
 
 if TYPE_CHECKING:
     from integrations.ports import User
@@ -56,7 +59,37 @@ def build_engine(settings: Settings, *, clock: Clock | None = None, demo_clock: 
     )
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     attach(engine, redis, prefix=redis_prefix()).listen_to_redis()
+    key_file = settings.digest_key_file
+    if demo_clock and key_file is not None and not key_file.exists():
+        key_file = None  # serve --demo makes it (demo_digest_key)
+    anchor(engine, load_keys(key_file, settings.digest_key))
     return engine
+
+
+def anchor(engine: Engine, keys: Ed25519Keys | None) -> None:
+    """Turn signed chain-head digests on (None: off, and verify checks links only)."""
+    store = engine.store
+    if keys is None or not isinstance(store, SqlStore):
+        engine.anchors = None
+        return
+    engine.anchors = Anchors(keys, SqlDigestArchive(store.engine))
+
+
+DEMO_DIGEST_KEY = ROOT / "var" / "digest-key.pem"
+
+
+def demo_digest_key(engine: Engine, settings: Settings) -> str:
+    """``serve --demo``: the digest key in use, made first when none is
+    configured or the configured file is missing (default var/digest-key.pem);
+    returns the line to print."""
+    if engine.anchors is not None:
+        return f"审计摘要签名公钥：{engine.anchors.keys.public_key}"
+    path = settings.digest_key_file or DEMO_DIGEST_KEY
+    keys, created = ensure_key_file(path)
+    anchor(engine, keys)
+    state = "已生成" if created else "沿用"
+    advice = "生产环境请用 JIUZHU_DIGEST_KEY_FILE 指向库外保管的密钥"
+    return f"审计摘要签名密钥：{state} {path}（公钥 {keys.public_key}；{advice}）"
 
 
 def db_budget(settings: Settings) -> DbBudget:

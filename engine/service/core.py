@@ -19,6 +19,7 @@ from typing import Any
 from engine.clock import Clock
 from engine.deploy.definitions import definition_from_dict
 from engine.deploy.model import ProcessDefinition
+from engine.digest import Anchors
 from engine.errors import ConflictError, NotFoundError, Problem
 from engine.events import EventDraft
 from engine.ports import InstanceRecord, Store, Unit, VersionRecord, WakeupIndex
@@ -125,6 +126,7 @@ class Core:
     # Role codes a model's ``starterRoles`` may name (None: not checked against a list).
     roles: frozenset[str] | None = None
     time_limits: TimeLimits = field(default_factory=TimeLimits)  # how far a timer may reach
+    anchors: Anchors | None = None  # signed chain-head digests, when a key is configured
 
     def __post_init__(self) -> None:
         self.script_engine = self.sandbox.script_engine(self.connectors)

@@ -13,6 +13,7 @@ from typing import Any
 from engine.audit import AuditEvent, Verdict
 from engine.clock import Clock
 from engine.deploy.model import FormResolver, SourceFile
+from engine.digest import Anchors, Digest
 from engine.events import EventDraft
 from engine.ports import InstanceRecord, Store, TaskRow, Unit, VersionRecord, WakeupIndex
 from engine.runtime.connectors import Connectors, StartProcess
@@ -264,3 +265,16 @@ class Engine:
 
     def verify(self, chain_id: str | None = None) -> list[Verdict]:
         return auditing.verify(self.core, chain_id)
+
+    @property
+    def anchors(self) -> Anchors | None:
+        """Signing key and archive of chain-head digests (None: digests off)."""
+        return self.core.anchors
+
+    @anchors.setter
+    def anchors(self, anchors: Anchors | None) -> None:
+        self.core.anchors = anchors
+
+    def write_digest(self) -> Digest:
+        """Sign and store a digest of every audit chain's head, now."""
+        return auditing.write_digest(self.core)

@@ -119,7 +119,13 @@ def _free_port() -> int:
 
 def test_jiuzhu_serve_demo_starts_and_answers(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}", "JIUZHU_API_TOKEN": "t"}
+    key_file = tmp_path / "digest-key.pem"  # missing: serve --demo makes it and says where
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "JIUZHU_API_TOKEN": "t",
+        "JIUZHU_DIGEST_KEY_FILE": str(key_file),
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "jiuzhu.cli", "serve", "--demo", "--port", str(port)],
         cwd=ROOT,
@@ -140,10 +146,14 @@ def test_jiuzhu_serve_demo_starts_and_answers(tmp_path: Path) -> None:
             raise AssertionError("server did not start")
         assert r.status_code == 200
         assert "material_review" in {v["process_id"] for v in r.json()}
+        key = httpx.get(f"http://127.0.0.1:{port}/api/audit/digest-key", headers={"Authorization": "Bearer t"})
+        assert key.status_code == 200 and key.json()["algorithm"] == "Ed25519"
     finally:
         proc.terminate()
         output = proc.communicate(timeout=10)[0]
     assert f"http://127.0.0.1:{port}/docs" in output
+    assert f"审计摘要签名密钥：已生成 {key_file}（公钥 {key.json()['public_key']}" in output
+    assert key_file.exists() and key_file.stat().st_mode & 0o077 == 0
 
 
 def test_bad_values_are_422_not_500(make_engine_for: Callable[..., Engine], db_url: str) -> None:

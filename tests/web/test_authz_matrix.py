@@ -136,6 +136,7 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/api/instances/{instance_id}/events"): role_on_case(*CASE_SEERS),
     ("GET", "/api/instances/{instance_id}/verify"): role_on_case("auditor", "admin"),
     ("GET", "/api/verify"): role("auditor", "admin"),
+    ("GET", "/api/audit/digest-key"): anyone,
     ("POST", "/api/timers/fire"): role("admin"),
     ("GET", "/api/instances/{instance_id}/sla"): role_on_case(*CASE_SEERS),
     ("POST", "/api/instances/{instance_id}/sla/extend"): role_on_case("county_officer", "admin"),
