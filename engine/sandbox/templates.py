@@ -59,11 +59,18 @@ class TemplateLimits:
 
 
 class _Generator(CodeGenerator):
-    """Jinja's code generator, with ``a ~ b`` sized before it is joined.
+    """Jinja's code generator, with ``a ~ b`` sized before it is joined and
+    every ``{% for %}`` walking its items through :meth:`BudgetedEnvironment.ticking`.
 
     ``~`` compiles to a join no sandbox hook sees; doubling a text forty
     times in a ``namespace`` would ask for a terabyte between two ticks.
     """
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        ticking = nodes.Call(nodes.EnvironmentAttribute("ticking"), [node.iter], [], None, None, lineno=node.lineno)
+        loop = nodes.For(node.target, ticking, node.body, node.else_, node.test, node.recursive, lineno=node.lineno)
+        loop.set_environment(self.environment)
+        super().visit_For(loop, frame)
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         if frame.eval_ctx.volatile:
@@ -106,6 +113,14 @@ class BudgetedEnvironment(ImmutableSandboxedEnvironment):
         if len(r) > MAX_RANGE:
             raise Abort("TEMPLATE_RANGE", f"的 range() 过长：{len(r)} 项，上限 {MAX_RANGE} 项")
         return r
+
+    def ticking(self, iterable: Any) -> Iterator[Any]:
+        """What a ``{% for %}`` walks: one tick per item, as a script's loop ticks, so an
+        empty nested loop is stopped by the budget too (not only by the watchdog, whose
+        interrupt a tracer such as coverage's can keep from landing)."""
+        for item in iterable:
+            self._tick()
+            yield item
 
     def _metered(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         check = _FILTER_CHECKS.get(name)
