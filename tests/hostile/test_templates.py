@@ -14,7 +14,7 @@ import pytest
 from jinja2 import DictLoader, StrictUndefined
 
 from engine.errors import DeploymentRefused, InvalidRequestError
-from engine.sandbox.templates import environment
+from engine.sandbox.templates import TemplateLimits, environment
 from engine.service.facade import Engine
 from jiuzhu.web import notice_pdf
 from jiuzhu.wiring import deploy_paths
@@ -98,7 +98,8 @@ def test_a_template_over_budget_on_the_data_shows_a_located_message_and_the_task
 def test_a_notice_template_over_budget_is_a_located_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
     flood = "@p {% for a in rows %}{% for b in rows %}{{ a }}{{ b }}{% endfor %}{% endfor %}"
     loader = DictLoader({"flood.txt": flood})
-    env = environment(loader=loader, autoescape=True, undefined=StrictUndefined)
+    # CPU to spare (coverage on a busy machine is slow): what must stop it is the output cap.
+    env = environment(TemplateLimits(cpu_seconds=60), loader=loader, autoescape=True, undefined=StrictUndefined)
     monkeypatch.setattr(notice_pdf, "_env", env)
     with pytest.raises(InvalidRequestError) as refused:
         notice_pdf.notice_lines("flood.txt", {"rows": list(range(5000))})
