@@ -59,9 +59,10 @@ def checked_unit(viewer: Viewer, directory: Directory, org_unit: str | None) -> 
 
 
 def refuse_unless_starter(viewer: Viewer, versions: list[VersionRecord], version: int | None) -> None:
-    """A signed-in user starting through the API, like one on 新建申请: the
-    version started (the newest unless ``version`` is given) must name one of
-    the user's roles in ``starterRoles``. An administrator starts any procedure."""
+    """A person starting through the API (signed in, or by their own API token),
+    like one on 新建申请: the version started (the newest unless ``version`` is
+    given) must name one of the user's roles in ``starterRoles``. An
+    administrator starts any procedure; the system token is not held to it."""
     if viewer.has(ADMIN) or not versions:
         return  # no such process: the engine answers PROCESS_NOT_FOUND
     if version is None:
