@@ -3,6 +3,7 @@ and factories for engines, deployments and apps."""
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,6 +31,30 @@ REDIS_URL = os.environ.get("JIUZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("JIUZHU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SAMPLE = PROCESSES / "sample" / "material_review.bpmn"
 START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Beijing
+
+
+# pytest-timeout raises in the main thread, which a test deadlocked in C (or a
+# thread holding the GIL) never gets back to; then the whole run would stall
+# until CI kills it, silently. faulthandler's own thread needs no GIL: a
+# minute past its timeout, a test prints every thread's stack and ends the run.
+HANG_GRACE_SECONDS = 60
+_hang_report_fd: list[int] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _hang_report_fd.append(os.dup(2))  # the terminal's stderr: during a test, fd 2 is captured
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    marker = item.get_closest_marker("timeout")
+    limit = float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout") or 0)
+    if limit > 0:
+        faulthandler.dump_traceback_later(limit + HANG_GRACE_SECONDS, exit=True, file=_hang_report_fd[-1])
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def _postgres_available() -> None:

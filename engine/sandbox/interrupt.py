@@ -1,13 +1,18 @@
 """Stopping a thread whose work has run past its budget, from another thread.
 
-The sandbox's ticks stop user code that loops (:mod:`engine.sandbox.watch`),
-but not a loop in library code: SpiffWorkflow walking a duration month by
-month, a Jinja template's nested ``for`` over a list, a step that waits in
-Python while it holds the database's write lock. One watchdog thread checks
-every open :class:`Guard` a few times a second; when one has expired it calls
-the guard's ``on_expire`` (to cancel a database statement running in C) and
+The sandbox's ticks stop user code and templates that loop
+(:mod:`engine.sandbox.watch`), but not a loop in library code: SpiffWorkflow
+walking a duration month by month, a step that waits in Python while it holds
+the database's write lock. One watchdog thread checks every open
+:class:`Guard` a few times a second; when one has expired it calls the
+guard's ``on_expire`` (to cancel a database statement running in C) and
 raises :class:`Interrupted` in the guarded thread, which Python delivers at
 the thread's next bytecode.
+
+Not while a tracer is installed (coverage, a debugger): traced, Python checks
+for the interrupt between taking a lock and entering the ``with`` that would
+release it, and the process deadlocks. Traced, only ``on_expire`` runs and
+the guard still reports it fired, so the work is rolled back when it ends.
 
 ``Interrupted`` is a BaseException, so no ``except Exception`` in a library
 swallows it; whoever opened the guard turns it into a located JiuzhuError.
@@ -19,6 +24,7 @@ delivered, under the guard's lock, so nothing lands after the guarded work
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +40,11 @@ def _set_async(thread_id: int, exc: type[BaseException] | None) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc else None)
 
 
+def _traced() -> bool:
+    """A tracer is installed for this process's threads (the watchdog's own included)."""
+    return sys.gettrace() is not None or threading.gettrace() is not None
+
+
 class Guard:
     """One stretch of guarded work in one thread."""
 
@@ -47,24 +58,6 @@ class Guard:
         self.reason = ""  # why it fired: "budget", or what interrupt_all was told
         self.closed = False
         self.lock = threading.Lock()
-
-
-def cpu_deadline(cpu_seconds: float) -> Callable[[], bool]:
-    """Expired once the calling thread has used `cpu_seconds` more CPU time (read from the watchdog's thread)."""
-    try:
-        clock = time.pthread_getcpuclockid(threading.get_ident())
-    except (AttributeError, OSError):  # not POSIX: wall time stands in
-        deadline = time.monotonic() + cpu_seconds
-        return lambda: time.monotonic() > deadline
-    deadline = time.clock_gettime(clock) + cpu_seconds
-
-    def expired() -> bool:
-        try:
-            return time.clock_gettime(clock) > deadline
-        except OSError:  # the thread is gone
-            return False
-
-    return expired
 
 
 def wall_deadline(seconds: float) -> Callable[[], bool]:
@@ -138,7 +131,8 @@ class Watchdog:
                     guard.on_expire()
                 except Exception:  # cancelling a statement is a courtesy; the interrupt follows
                     pass
-            _set_async(guard.thread_id, Interrupted)
+            if not _traced():
+                _set_async(guard.thread_id, Interrupted)
 
 
 WATCHDOG = Watchdog()

@@ -189,3 +189,24 @@ def test_a_timer_firing_over_budget_becomes_an_incident_instead_of_running_over_
         assert engine.verify(iid)[0].ok
     finally:
         store.close()
+
+
+def test_under_a_tracer_the_watchdog_only_cancels_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Traced (coverage, a debugger), no interrupt is delivered: the guard fires, the work ends on its own."""
+    from engine.sandbox import interrupt
+
+    watchdog = interrupt.Watchdog(poll=0.01)
+    cancelled = threading.Event()
+    monkeypatch.setattr(interrupt, "_traced", lambda: True)
+    guard = watchdog.guard(lambda: True, cancelled.set)
+    assert cancelled.wait(5)
+    for _ in range(200_000):  # bytecode enough for a delivered interrupt to land
+        pass
+    assert watchdog.release(guard) and guard.reason == "budget"
+
+    monkeypatch.setattr(interrupt, "_traced", lambda: False)
+    guard = watchdog.guard(lambda: True)
+    with pytest.raises(interrupt.Interrupted):
+        while True:
+            pass
+    assert watchdog.release(guard)

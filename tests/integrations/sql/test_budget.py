@@ -1,10 +1,12 @@
 """The transaction budget (``budget_cases.py``), run in a pytest of its own without
 coverage's tracer.
 
-Under the tracer, the watchdog's asynchronous interrupt is delivered at points
-an untraced server never stops at (between taking a lock and entering the
-``with`` that would release it) and the cases deadlock; untraced, as the server
-runs, they pass. Each database runs as its own case, so a failure names it.
+Under a tracer, the watchdog's asynchronous interrupt would be delivered at
+points an untraced server never stops at (between taking a lock and entering
+the ``with`` that would release it), so traced it only cancels statements
+(:mod:`engine.sandbox.interrupt`) and the cases of a runaway Python loop would
+run on. Untraced, as the server runs, they are stopped. Each database runs as
+its own case, so a failure names it.
 """
 
 from __future__ import annotations
