@@ -89,8 +89,8 @@ def try_input(
     """
     problems = form_problems(schema, ui_schema, name=name)
     if problems:
-        html = render_refusal(FormRefused(name, problems))
-        return {"valid": False, "data": None, "errors": [], "html": str(html),
+        refusal = render_refusal(FormRefused(name, problems))
+        return {"valid": False, "data": None, "errors": [], "html": str(refusal),
                 "problems": [problem_dict(p) for p in problems]}  # fmt: skip
     ref = _ref(schema, ui_schema, name)
     form = compile_ref(ref)

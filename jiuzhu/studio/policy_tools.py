@@ -20,7 +20,7 @@ from engine.clock import SHANGHAI
 from engine.errors import Location, Problem
 from engine.service.deploying import policy_conflicts
 from engine.service.facade import Engine
-from engine.sla.clocks import STATE_LABELS, PROVISIONAL, local_date, start_clock
+from engine.sla.clocks import PROVISIONAL, STATE_LABELS, local_date, start_clock
 from engine.sla.policy import Limit, PolicyInvalid, SlaPolicy, load_policy
 from engine.workcal.calendar import PeriodKind, WorkCalendar
 from jiuzhu.studio.form_tools import problem_dict
@@ -52,7 +52,8 @@ def check(engine: Engine, text: str, *, name: str, regions: Iterable[str] = ()) 
 def _in_file(problem: Problem, name: str) -> Problem:
     # A conflict is located in the deployed model; the editor shows it on the policy it edits.
     where = problem.location
-    message = f"{problem.message}（已部署的 {where.file}" + (f" 环节 {where.element_id}）" if where.element_id else "）")
+    element = f" 环节 {where.element_id}" if where.element_id else ""
+    message = f"{problem.message}（已部署的 {where.file}{element}）"
     return Problem(problem.code, message, Location(file=name, element_id=where.element_id, field=where.field))
 
 
@@ -146,7 +147,7 @@ def _days_between(calendar: WorkCalendar, start: date, end: date, region: str) -
         schedules = [calendar.national_schedule(year), calendar.regional_schedule(region, year)]
         for schedule in filter(None, schedules):
             for block in (*schedule.holidays, *schedule.workdays):
-                names.update({d: block.name for d in block.dates})
+                names.update(dict.fromkeys(block.dates, block.name))
     out, day = [], start + _ONE_DAY
     while day <= end:
         working = calendar.is_working_day(day, region=region)

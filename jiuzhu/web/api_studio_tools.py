@@ -17,7 +17,9 @@ from jiuzhu.studio import form_tools, policy_tools
 from jiuzhu.web.context import WebContext
 
 PLAIN_TEXT = r"^[^\x00-\x1f\x7f]*$"
-FileName = Annotated[str, Field(min_length=1, max_length=REASON_LIMIT, pattern=PLAIN_TEXT, description="草稿中的文件名")]
+FileName = Annotated[
+    str, Field(min_length=1, max_length=REASON_LIMIT, pattern=PLAIN_TEXT, description="草稿中的文件名")
+]
 
 
 class FormPreviewRequest(BaseModel):

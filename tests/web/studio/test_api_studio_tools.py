@@ -4,26 +4,18 @@ a signed-in designer's session with its CSRF header."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from engine.clock import FixedClock
 from engine.deploy.model import SourceFile
-from engine.sandbox.scripts import Sandbox
-from engine.service.facade import Engine
-from engine.sla.functions import HELPERS
 from engine.workcal.calendar import PeriodKind
-from integrations.sql import SqlStore
-from jiuzhu.wiring import deploy_paths
-from tests.conftest import FORMS, PROCESSES, START
-from tests.support.web_support import WebWorld, csrf_of, web_over
+from tests.conftest import PROCESSES
+from tests.support.web_support import WebWorld, csrf_of
 
 SKELETON_POLICY = PROCESSES / "sla" / "dibao.national.sla.json"
-ID_FORM = {
+ID_FORM: dict[str, Any] = {
     "type": "object",
     "title": "探访关爱登记",
     "required": ["name", "id_number"],
@@ -40,19 +32,6 @@ ID_FORM = {
         }
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
-    # Stateless tools: one database (SQLite) shared by the module is enough; the policy check reads the
-    # deployed versions, which only the last test adds to (with the same stages).
-    url = f"sqlite:///{tmp_path_factory.mktemp('studio') / 'studio.db'}"
-    store = SqlStore.from_url(url)
-    store.create_schema()
-    engine = Engine(store, FixedClock(START), Sandbox(helpers=HELPERS))
-    deploy_paths(engine, [PROCESSES / "sla", PROCESSES / "sla_skeleton"], FORMS, actor="designer")
-    yield web_over(engine, url)
-    store.engine.dispose()
 
 
 _sessions: dict[tuple[int, str], tuple[TestClient, dict[str, str]]] = {}
@@ -87,8 +66,8 @@ def test_preview_is_drawn_by_the_task_pages_renderer(world: WebWorld) -> None:
     answer = call(world, "form-preview", {"name": "forms/tanfang-schema.json", "schema": ID_FORM})
     assert answer["problems"] == []
     html = answer["html"]
-    for key, title in (("name", "被探访人姓名"), ("id_number", "被探访人身份证号"), ("found_difficulty", "是否发现困难")):
-        assert f'name="f/{key}"' in html and title in html
+    for key, field in ID_FORM["properties"].items():
+        assert f'name="f/{key}"' in html and field["title"] in html
     assert "试填" in html
 
 

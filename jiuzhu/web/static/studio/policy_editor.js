@@ -218,8 +218,22 @@
     });
   };
 
+  function md(iso) { return +iso.slice(5, 7) + "月" + +iso.slice(8, 10) + "日"; }
+
+  // "国庆节 10月1日–10月7日（7天）": consecutive dates as one run.
   function days(blocks) {
-    return (blocks || []).map(function (b) { return b.name + "：" + b.dates.map(function (d) { return d.slice(5).replace("-", "月") + "日"; }).join("、"); }).join("；") || "—";
+    return (blocks || []).map(function (b) {
+      var runs = [], first = null, last = null;
+      b.dates.forEach(function (d) {
+        var t = Date.parse(d);
+        if (last !== null && t - Date.parse(last) === 86400000) { last = d; return; }
+        if (first) runs.push([first, last]);
+        first = last = d;
+      });
+      if (first) runs.push([first, last]);
+      return b.name + " " + runs.map(function (r) { return r[0] === r[1] ? md(r[0]) : md(r[0]) + "–" + md(r[1]); }).join("、") +
+        "（" + b.dates.length + "天）";
+    }).join("；") || "—";
   }
 
   PolicyEditor.prototype.dryRun = function () {
