@@ -55,7 +55,7 @@ def _regions(request: Request) -> set[str]:
 
 
 def studio_tools_router(engine: Engine) -> APIRouter:
-    router = APIRouter(prefix="/studio", tags=["流程设计"])
+    router = APIRouter(prefix="/studio", tags=["流程设计"], responses=errors(400))
 
     @router.post("/form-preview", summary="表单预览：按办理页面的方式绘制草稿表单，并列出部署时会报告的问题")
     def form_preview(body: FormPreviewRequest) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def studio_tools_router(engine: Engine) -> APIRouter:
     def policy_check(body: PolicyCheckRequest, request: Request) -> dict[str, Any]:
         return policy_tools.check(engine, body.text, name=body.name, regions=_regions(request))
 
-    @router.post("/policy-dryrun", summary="时限试算：按工作日历计算各环节的到期日", responses=errors(422))
+    @router.post("/policy-dryrun", summary="时限试算：按工作日历计算各环节的到期日")
     def policy_dryrun(body: PolicyDryRunRequest) -> dict[str, Any]:
         return policy_tools.dry_run(engine, body.text, name=body.name, region=body.region, accepted_on=body.accepted_on)
 
