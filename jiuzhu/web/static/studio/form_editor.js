@@ -169,7 +169,7 @@
   FormEditor.prototype.open = function (name) {
     if (this.dirty && this.name && !window.confirm("表单 " + this.name + " 有未保存的修改，仍要切换吗？")) return;
     var files = this.files(), parsed = parseJson(files[name] || "{}"), ui = files[uiName(name)];
-    this.name = name; this.dirty = false; this.codeError = null;
+    this.name = name; this.dirty = false; this.codeError = null; this.lastData = null;
     this.schema = parsed.error ? null : parsed.value;
     this.hadUi = ui !== undefined;
     var parsedUi = ui !== undefined ? parseJson(ui) : { value: {} };
@@ -379,7 +379,9 @@
   FormEditor.prototype.preview = function () {
     var self = this;
     if (!this.name || !this.schema) return;
-    post(this.studio, "/api/studio/form-preview", this.request()).then(function (r) {
+    var body = this.request();
+    if (this.lastData) body.data = this.lastData;  // what was typed for 试填 stays in the redrawn preview
+    post(this.studio, "/api/studio/form-preview", body).then(function (r) {
       self.showProblems(r.ok ? r.body.problems : r.body.problems || [{ message: r.body.message, code: r.body.code }]);
       if (r.ok) self.draw(r.body.html);
     }).catch(function (e) { self.showProblems([{ message: "预览失败：" + e.message, code: "NETWORK" }]); });
@@ -418,6 +420,7 @@
       if (!r.ok) { out.appendChild(el("p", { "class": "sf-bad", text: r.body.message || "试填失败" })); return; }
       self.showProblems(r.body.problems);
       self.draw(r.body.html);
+      if (r.body.data) self.lastData = r.body.data;
       if (r.body.valid) {
         out.appendChild(el("p", { "class": "sf-ok", text: "校验通过，提交的数据：" }));
         out.appendChild(el("pre", { text: JSON.stringify(r.body.data, null, 2) }));
