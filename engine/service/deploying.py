@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from engine.deploy.builder import build_deployment
 from engine.deploy.definitions import definition_to_dict
 from engine.deploy.model import FormResolver, SourceFile
-from engine.errors import DeploymentRefused, NotFoundError
+from engine.errors import DeploymentRefused, NotFoundError, Problem
 from engine.events import EventDraft
 from engine.ports import DeploymentRecord, VersionRecord
 from engine.service.core import Core, DeployResult
@@ -91,6 +91,19 @@ def _latest(versions: Sequence[VersionRecord]) -> list[VersionRecord]:
     return list(newest.values())
 
 
+def policy_conflicts(versions: Sequence[VersionRecord], policies: Sequence[SlaPolicy]) -> list[Problem]:
+    """What loading ``policies`` would break in the latest deployed versions:
+    a stage a process names that the policy governing it drops, or a
+    ``starts_at`` the process lacks. The studio's policy check asks the same."""
+    problems: list[Problem] = []
+    for version in _latest(versions):
+        references = stage_references(version.definition["spec"])
+        file = version.definition.get("file", version.process_id)
+        problems += stage_problems(version.process_id, file, references, policies)
+        problems += start_problems(version.process_id, file, version.definition["spec"], policies)
+    return problems
+
+
 def load_policies(core: Core, files: Sequence[tuple[str, bytes]], *, actor: str | None) -> list[SlaPolicy]:
     """Validate and store SLA policy files (``*.sla.json``); every stage a
     deployed process names must exist in the policies that govern it."""
@@ -98,13 +111,7 @@ def load_policies(core: Core, files: Sequence[tuple[str, bytes]], *, actor: str 
     now = core.clock.now()
     loaded = []
     with core.store.unit() as unit:
-        problems = []
-        for version in _latest(unit.list_versions()):
-            references = stage_references(version.definition["spec"])
-            file = version.definition.get("file", version.process_id)
-            governing = [p for _, _, p in policies]
-            problems += stage_problems(version.process_id, file, references, governing)
-            problems += start_problems(version.process_id, file, version.definition["spec"], governing)
+        problems = policy_conflicts(unit.list_versions(), [p for _, _, p in policies])
         if problems:
             raise DeploymentRefused(problems)
         for name, body, policy in policies:

@@ -74,6 +74,11 @@ API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/tokens"): ANYONE,
     ("POST", "/api/tokens"): ANYONE,
     ("POST", "/api/tokens/{token_id}/revoke"): ANYONE,
+    # The studio's form and time-limit editors: stateless checks of a draft file.
+    ("POST", "/api/studio/form-preview"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/form-try"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/policy-check"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/policy-dryrun"): (DESIGNER, ADMIN),
 }
 
 

@@ -192,6 +192,11 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/api/tokens"): anyone,
     ("POST", "/api/tokens"): anyone,
     ("POST", "/api/tokens/{token_id}/revoke"): anyone,
+    # The studio's stateless form and time-limit tools.
+    ("POST", "/api/studio/form-preview"): role("designer", "admin"),
+    ("POST", "/api/studio/form-try"): role("designer", "admin"),
+    ("POST", "/api/studio/policy-check"): role("designer", "admin"),
+    ("POST", "/api/studio/policy-dryrun"): role("designer", "admin"),
     ("GET", "/account/tokens"): session_only(anyone),
     ("POST", "/account/tokens"): session_only(anyone),
     ("POST", "/account/tokens/{token_id}/revoke"): session_only(anyone),

@@ -1,0 +1,30 @@
+"""A web for the studio's tool tests: one SQLite database per module, the
+时限 skeleton and its policies deployed, the demo accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from engine.clock import FixedClock
+from engine.sandbox.scripts import Sandbox
+from engine.service.facade import Engine
+from engine.sla.functions import HELPERS
+from integrations.sql import SqlStore
+from jiuzhu.wiring import deploy_paths
+from tests.conftest import FORMS, PROCESSES, START
+from tests.support.web_support import WebWorld, web_over
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
+    # The tools are stateless: one database (SQLite) shared by a module is enough; the policy
+    # check reads the deployed versions.
+    url = f"sqlite:///{tmp_path_factory.mktemp('studio') / 'studio.db'}"
+    store = SqlStore.from_url(url)
+    store.create_schema()
+    engine = Engine(store, FixedClock(START), Sandbox(helpers=HELPERS))
+    deploy_paths(engine, [PROCESSES / "sla", PROCESSES / "sla_skeleton"], FORMS, actor="designer")
+    yield web_over(engine, url)
+    store.engine.dispose()
