@@ -16,6 +16,7 @@ from engine.clock import FixedClock
 from engine.service.core import SYSTEM_CHAIN
 from engine.service.facade import Engine
 from integrations.sql.store import SqlStore
+from jiuzhu import cli
 from jiuzhu.audit_policy import load_audit_policy
 from jiuzhu.audit_sample import SAMPLE_EVENT, draw
 from jiuzhu.audit_search import Terms, search
@@ -62,7 +63,9 @@ def found(world: AuditWorld, user: str = "audit", **terms: str) -> set[str]:
 
 
 @REAL_CASES
-def test_every_search_term_and_the_scope_of_each_auditor(world: AuditWorld) -> None:
+def test_every_search_term_and_the_scope_of_each_auditor(
+    world: AuditWorld, db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     zhou, zhao = world.ids[ZHOU], world.ids[ZHAO]
     assert found(world, id_number=world.id_number(ZHOU)) == {ZHOU, ZHOU_JOINT}  # his 一件事 case too
     page = world.client("audit").get("/audit", params={"id_number": world.id_number(ZHOU), "process": "dibao"})
@@ -103,6 +106,14 @@ def test_every_search_term_and_the_scope_of_each_auditor(world: AuditWorld) -> N
     bad = world.client("audit").get("/audit", params={"decided_from": "2026-13-01"})
     assert bad.status_code == 422 and "决定起始日「2026-13-01」无效" in visible_text(bad.text)
     sample_is_drawn_from_a_recorded_seed_stored_audited_and_drawn_again_the_same(world)
+
+    # The command line draws the same sample from the same seed, and records it as well.
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    capsys.readouterr()
+    assert cli.main(["audit", "sample", "--seed", "20261207", "--process", "dibao", "--actor", "mz_county"]) == 0
+    out = capsys.readouterr().out
+    assert "清河县，比例 30%，种子 20261207" in out and out.endswith(f"  {world.ids[ZHOU]}\n")
+    assert [e.actor for e in system_events(world, SAMPLE_EVENT)] == ["audit", "audit", "mz_county"]
 
 
 def sample_is_drawn_from_a_recorded_seed_stored_audited_and_drawn_again_the_same(world: AuditWorld) -> None:
