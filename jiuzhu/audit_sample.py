@@ -77,9 +77,7 @@ def draw(population: Sequence[str], share_percent: float, seed: int) -> list[str
     return random.Random(seed).sample(ordered, sample_size(len(ordered), share_percent))
 
 
-def population(
-    context: WebContext, request: SampleRequest, outcomes: Sequence[str], policy: AuditPolicy
-) -> list[str]:
+def population(context: WebContext, request: SampleRequest, outcomes: Sequence[str], policy: AuditPolicy) -> list[str]:
     """Every decided case of the request's scope, sorted by instance id."""
     terms = Terms(
         org_unit=request.org_unit,
