@@ -167,6 +167,7 @@ def matching(
         overdue=terms.overdue,
         relatives=terms.relatives,
         filing_tasks=policy.all_filing_tasks(),
+        mentions=terms.name,
     )
     hits = find_cases(context.engine, query, limit=limit)
     found = [Candidate(context, h, policy) for h in hits]

@@ -5,6 +5,7 @@ over the indexed tables (``applicant_case``, the ``audit_event`` chain)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,9 @@ class CaseFilter:
     overdue: bool | None = None  # a limit ran out (an ``sla_overdue`` event), or none did
     relatives: bool | None = None  # a 近亲属 filing task completed, or none did
     filing_tasks: Sequence[str] = ()  # the element ids of those filing tasks
+    # Some event on the chain carries this text (a name in the start data or a submitted form): narrows a
+    # name search in the database; the caller still checks the case's data.
+    mentions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ def find_cases(engine: Engine, f: CaseFilter, *, limit: int) -> list[CaseHit]:
     if f.relatives is not None:
         filed = _on_chain(E.c.type == "task_completed", E.c.element_id.in_(list(f.filing_tasks)))
         query = query.where(filed if f.relatives else ~filed)
+    if f.mentions:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", f.mentions) + "%"
+        query = query.where(_on_chain(E.c.body.like(pattern, escape="\\")))
     query = query.order_by(I.c.created_at.desc(), I.c.id.desc()).limit(limit)
     with engine.store.reader() as unit:
         rows = cast(Any, unit).conn.execute(query).all()

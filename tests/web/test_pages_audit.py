@@ -197,6 +197,7 @@ def test_paging_the_bound_and_the_databases_own_terms(
     assert listed(started_from=today, started_until=today) == list(reversed(ids))
     assert listed(started_until=today - timedelta(days=1)) == []
     assert listed(name="李") == [ids[2]]
+    assert listed(name="%") == listed(name="_") == []  # a name, never a pattern
     first = search(world.context, None, Terms(process_id="sla_skeleton"), policy, page=1, page_size=2)
     second = search(world.context, None, Terms(process_id="sla_skeleton"), policy, page=2, page_size=2)
     assert (first.total, first.pages, second.page) == (3, 2, 2)
