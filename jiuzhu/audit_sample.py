@@ -50,6 +50,7 @@ class SampleRequest:
             "share_percent": self.share_percent,
             "outcomes": list(policy.sample.outcomes),
             "policy_share_percent": policy.sample.share_percent,
+            "policy_source": policy.sample.source,  # the policy file may change; the sample keeps its basis
         }
 
     @classmethod
