@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = build_engine(settings, demo_clock=demo)
     try:
         if hasattr(args, "actor"):  # every command that changes something names who did it
-            roles = DEPLOY_ROLES if args.command == "deploy" else ADMIN_ROLES
+            roles = {"deploy": DEPLOY_ROLES, "audit": cli_audit.ACTOR_ROLES}.get(args.command, ADMIN_ROLES)
             args.actor = actor_for(_accounts(engine), args.actor, roles)
         if args.command == "deploy":
             return _deploy(engine, settings, args.paths, args.actor)

@@ -1,5 +1,6 @@
 """``jiuzhu audit …``: auditors' commands (signed chain-head digests, 档案保管期限 report,
-offline check of a 一户一档 export)."""
+offline check of a 一户一档 export; case search, 入户抽查 samples, a case's events and its
+一户一档 export in ``jiuzhu/cli_audit_cases.py``)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from pathlib import Path
 
 from engine.errors import InvalidRequestError
 from engine.service.facade import Engine
-from jiuzhu import dossier_verify
+from jiuzhu import cli_audit_cases, dossier_verify
 from jiuzhu.retention import Retention, due_before, load_policy, retention
 from jiuzhu.settings import Settings
 from jiuzhu.timefmt import moment
+from jiuzhu.web.auth import AUDIT_ROLES
 from jiuzhu.web.case_decision import decision_of
+from jiuzhu.wiring import build_web_context
 
 REPORT_LIMIT = 100_000  # cases read for one report
+ACTOR_ROLES = AUDIT_ROLES  # whom --actor may name for a sample drawn or a 一户一档 exported
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--before", required=True, help="YYYY-MM-DD（不含）")
     check = audit.add_parser("verify-file", help="离线校验一户一档 zip（或 events.json）中的审计链")
     check.add_argument("file")
+    cli_audit_cases.add_parsers(audit)
 
 
 def retentions(engine: Engine, settings: Settings) -> list[Retention]:
@@ -48,6 +53,8 @@ def offline(args: argparse.Namespace) -> int | None:
 
 
 def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
+    if args.audit_command in cli_audit_cases.COMMANDS:
+        return cli_audit_cases.run(build_web_context(engine, settings), settings, args)
     if args.audit_command in ("digest", "digest-key"):
         return _digest(engine, args)
     try:

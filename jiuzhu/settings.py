@@ -50,6 +50,7 @@ SETTINGS = (
     Setting("JIUZHU_INBOX_PAGE_SIZE", "20", "待办列表每页条数"),
     Setting("JIUZHU_NOTICES_FILE", "demo/notices.json", "书面通知的出具机关、复议机关、法院与期限（各地不同）"),
     Setting("JIUZHU_RETENTION_FILE", "demo/retention.json", "档案保管期限（办结后至少 5 年；救助对象退出后年数）"),
+    Setting("JIUZHU_AUDIT_FILE", "demo/audit.json", "审计：入户抽查的抽取比例（及其依据）与近亲属备案环节"),
     Setting("JIUZHU_ATTACHMENTS_DIR", "var/attachments", "表单附件的存放目录（按 SHA-256 存放）"),
     Setting("JIUZHU_TIMER_MAX_YEARS", "10", "计时器时长（及循环间隔）的上限（年）；超出的在部署时拒绝、运行时转为故障"),
     Setting("JIUZHU_TIMER_YEAR_MIN", "1900", "计时器日期时间允许的最早年份"),
@@ -96,6 +97,7 @@ class Settings:
     idle_in_transaction_seconds: float = 60.0
     shutdown_seconds: float = 5.0
     retention_file: Path = ROOT / "demo" / "retention.json"
+    audit_file: Path = ROOT / "demo" / "audit.json"
     digest_key_file: Path | None = None
     digest_key: str | None = None
 
@@ -154,6 +156,7 @@ class Settings:
             idle_in_transaction_seconds=float(get("JIUZHU_IDLE_IN_TRANSACTION_SECONDS") or 0),
             shutdown_seconds=float(get("JIUZHU_SHUTDOWN_SECONDS") or 5),
             retention_file=path("JIUZHU_RETENTION_FILE"),
+            audit_file=path("JIUZHU_AUDIT_FILE"),
             digest_key_file=path("JIUZHU_DIGEST_KEY_FILE") if get("JIUZHU_DIGEST_KEY_FILE") else None,
             digest_key=get("JIUZHU_DIGEST_KEY"),
         )

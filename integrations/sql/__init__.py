@@ -1,6 +1,7 @@
 """The SQL adapter of the storage port: SQLite (embedded) or PostgreSQL."""
 
 from integrations.sql import (  # noqa: F401  (registers their tables with the metadata)
+    audit_samples,
     digests,
     notice_tables,
     partner_tables,

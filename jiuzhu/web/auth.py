@@ -38,6 +38,8 @@ FULL_ID_ROLES = (
     ADMIN,
 )
 COUNTY_ROLES = ("county_officer", ADMIN)
+# Who searches cases and draws 入户抽查 samples (审计 pages).
+AUDIT_ROLES = (AUDITOR, "county_officer", ADMIN)
 # Roles that work on or oversee cases (a process designer does neither).
 CASE_ROLES = (
     "village_assistant",

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from jiuzhu.accounts import ADMIN, AUDITOR, PARTNER_SIDE
-from jiuzhu.web.auth import CASE_ROLES, Viewer
+from jiuzhu.accounts import ADMIN, PARTNER_SIDE
+from jiuzhu.web.auth import AUDIT_ROLES, CASE_ROLES, Viewer
 from jiuzhu.web.starting import START_ROLES
 
 
@@ -32,7 +32,7 @@ MENU = (
     Entry("/inbox", "待办", _caseworker),  # pages_inbox.inbox: partners are sent to /partner
     Entry("/cases", "案件", lambda v: v.has(*CASE_ROLES)),  # deps.CurrentUser
     Entry("/dashboard", "统计", lambda v: v.has(*CASE_ROLES)),  # deps.CurrentUser
-    Entry("/audit", "审计", lambda v: v.has(AUDITOR, ADMIN)),
+    Entry("/audit", "审计", lambda v: v.has(*AUDIT_ROLES)),  # pages_audit.Auditor
     Entry("/outbox", "推送投递", lambda v: v.has(ADMIN)),  # pages_outbox: require_role(ADMIN)
     Entry("/admin/sessions", "登录会话", lambda v: v.has(ADMIN)),  # pages_sessions: require_role(ADMIN)
     Entry("/admin/demo-clock", "演示时钟", lambda v: v.has(ADMIN)),  # demo mode only: the route exists then

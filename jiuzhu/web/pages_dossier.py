@@ -138,14 +138,20 @@ def dossier_zip(context: WebContext, instance_id: str) -> tuple[str, bytes]:
     return f"dossier-{case.row.case_no}.zip", out.getvalue()
 
 
+def export_dossier(context: WebContext, instance_id: str, *, actor: str) -> tuple[str, bytes]:
+    """The archive as :func:`dossier_zip` builds it, its export first recorded on the
+    case's chain (``dossier_exported``): the page's download and ``jiuzhu audit export``."""
+    record = context.engine.instance_record(instance_id)
+    detail = {"files": [PDF_FILE, EVENTS_FILE], "at_event": record.event_count}
+    context.engine.record_access(record.id, DOSSIER_EXPORTED, actor=actor, detail=detail)
+    return dossier_zip(context, instance_id)
+
+
 @router.get("/cases/{instance_id}/dossier.zip")
 def dossier(request: Request, user: Exporter, instance_id: str) -> Response:
     context = web(request)
-    record = context.engine.instance_record(instance_id)
-    authorize_case(user, record)
-    detail = {"files": [PDF_FILE, EVENTS_FILE], "at_event": record.event_count}
-    context.engine.record_access(record.id, DOSSIER_EXPORTED, actor=user.username, detail=detail)
-    name, body = dossier_zip(context, instance_id)
+    authorize_case(user, context.engine.instance_record(instance_id))
+    name, body = export_dossier(context, instance_id, actor=user.username)
     return Response(
         body, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )

@@ -170,6 +170,11 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/cases/{instance_id}/documents/{sha256}"): session_only(role_on_case(*CASE_PAGES)),
     ("GET", "/cases/{instance_id}/notices/{kind}.pdf"): session_only(role_on_case(*CASE_PAGES)),  # 409: no decision
     ("GET", "/cases/{instance_id}/dossier.zip"): session_only(role_on_case("auditor", "county_officer", "admin")),
+    # 审计查询 and 入户抽查: the matrix's sample id is none (404 after authorization); a draw over a county
+    # with no decided case is refused (400) after authorization.
+    ("GET", "/audit"): session_only(role("auditor", "county_officer", "admin")),
+    ("POST", "/audit/samples"): session_only(role("auditor", "county_officer", "admin")),
+    ("GET", "/audit/samples/{sample_id}"): session_only(role("auditor", "county_officer", "admin")),
     # 联办待办: partner department users only; the matrix's id is no handoff, so 404 after authorization.
     ("GET", "/partner"): session_only(role("partner", "partner_supervisor")),
     ("GET", "/partner/handoffs/{handoff_id}"): session_only(role("partner", "partner_supervisor")),
@@ -216,6 +221,7 @@ ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue"), ("GET", "/cases/{instan
     ("POST", "/account/tokens/{token_id}/revoke"),
     ("POST", "/admin/sessions/{session_id}/end"),
     ("GET", "/partner/handoffs/{handoff_id}"),
+    ("GET", "/audit/samples/{sample_id}"),
     ("POST", "/partner/handoffs/{handoff_id}/accept"),
     ("POST", "/partner/handoffs/{handoff_id}/return"),
     ("POST", "/partner/handoffs/{handoff_id}/report"),
@@ -225,6 +231,7 @@ LISTS = {("GET", "/api/instances"), ("GET", "/inbox"), ("GET", "/api/supervision
     ("GET", "/partner"),
     ("GET", "/cases"),
     ("GET", "/dashboard"),
+    ("GET", "/audit"),
 }
 
 
@@ -251,6 +258,7 @@ def _request(
         .replace("{kind}", "rejection")
         .replace("{handoff_id}", case)
         .replace("{event_id}", "1")
+        .replace("{sample_id}", "0123456789ab")
         .replace("{token_id}", "0123456789ab")
         .replace("{session_id}", "0" * 64)
         .replace("{username}", "jb_dongcheng2")  # no caller: ending its sessions ends none of theirs
@@ -281,9 +289,12 @@ def _request(
         "/api/tokens": {"json": {"name": "矩阵"}} if method == "POST" else {},
         "/account/tokens": {"data": {"name": "矩阵"}} if method == "POST" else {},
         "/admin/tokens": {"data": {"name": "矩阵", "holder": "xl_yangliu"}} if method == "POST" else {},
+        "/audit/samples": {"data": {"org_unit": "qinghe", "share_percent": "30"}},
     }
     if template == "/api/calendar/add-workdays":
         path += "?start=2026-11-02&n=3"
+    if template == "/audit":
+        path += "?process=sla_skeleton"  # a search: the cases in scope are listed
     if template == "/api/sla/report":
         path += "?since=2026-01-01&until=2026-12-31"
     kwargs.update(bodies.get(template, {}))

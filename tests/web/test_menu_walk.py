@@ -25,8 +25,9 @@ EXPECTED_MENUS = {
     "designer": ["/inbox"],
     "partner": ["/partner"],
     "partner_supervisor": ["/partner"],
-    "auditor": ["/inbox", "/cases", "/dashboard"],
-    "admin": ["/cases/new", "/inbox", "/cases", "/dashboard", "/outbox", "/admin/sessions"],
+    "auditor": ["/inbox", "/cases", "/dashboard", "/audit"],
+    "county_officer": ["/inbox", "/cases", "/dashboard", "/audit"],
+    "admin": ["/cases/new", "/inbox", "/cases", "/dashboard", "/audit", "/outbox", "/admin/sessions"],
     "village_assistant": ["/cases/new", "/inbox", "/cases", "/dashboard"],
 }
 
