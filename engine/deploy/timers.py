@@ -118,9 +118,7 @@ def _adapt(
     return None
 
 
-def timer_problems(
-    kind: str, text: str, sandbox: ScriptChecker, limits: TimeLimits = DEFAULT_LIMITS
-) -> list[Problem]:
+def timer_problems(kind: str, text: str, sandbox: ScriptChecker, limits: TimeLimits = DEFAULT_LIMITS) -> list[Problem]:
     """What deploy would say about one timer's text (``kind``: timeDate, timeDuration or timeCycle).
 
     The studio checks a timer as it is typed with this, the very path

@@ -43,7 +43,9 @@ def studio_catalog_router(engine: Engine, settings: Settings) -> APIRouter:
         )
 
     @router.post(
-        "/studio/check-script", summary="流程设计：按部署时的沙箱规则检查脚本、条件、模板或计时器", responses=errors(400)
+        "/studio/check-script",
+        summary="流程设计：按部署的规则检查脚本、条件、模板或计时器",
+        responses=errors(400),
     )
     async def check_script(body: CheckRequest) -> dict[str, Any]:
         problems = await run_in_threadpool(

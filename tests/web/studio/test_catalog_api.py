@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 
 from engine.clock import FixedClock
 from engine.sandbox.scripts import Sandbox
@@ -27,7 +28,7 @@ def world(make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str) ->
     return web_over(engine, db_url)
 
 
-def _api_client(world: WebWorld, username: str):  # type: ignore[no-untyped-def]
+def _api_client(world: WebWorld, username: str) -> TestClient:
     client = world.signed_in(username)
     client.headers["X-CSRF-Token"] = csrf_of(client.get("/account/tokens").text)
     return client

@@ -67,6 +67,10 @@ ROUND_TRIP = """async (xml) => {
   const saved = await modeler.saveXML({format: true});
   return {xml: saved.xml, warnings: imported.warnings.map((w) => w.message)};
 }"""
+SELECT = """(id) => {
+  const m = window.jiuzhuStudio.modeler;
+  m.get("selection").select(m.get("elementRegistry").get(id));
+}"""
 LINK_EVENT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
@@ -76,8 +80,10 @@ LINK_EVENT = b"""<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:intermediateThrowEvent id="jump"><bpmn:linkEventDefinition id="l" name="a" /></bpmn:intermediateThrowEvent>
   </bpmn:process>
   <bpmndi:BPMNDiagram id="dg"><bpmndi:BPMNPlane id="pl" bpmnElement="p">
-    <bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="100" y="100" width="36" height="36" /></bpmndi:BPMNShape>
-    <bpmndi:BPMNShape id="j_di" bpmnElement="jump"><dc:Bounds x="200" y="100" width="36" height="36" /></bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="s_di" bpmnElement="s"><dc:Bounds x="100" y="100" width="36" height="36" />
+    </bpmndi:BPMNShape>
+    <bpmndi:BPMNShape id="j_di" bpmnElement="jump"><dc:Bounds x="200" y="100" width="36" height="36" />
+    </bpmndi:BPMNShape>
   </bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
 </bpmn:definitions>"""
 
@@ -162,7 +168,7 @@ def test_the_panel_writes_what_the_engine_reads_and_checks_scripts_as_deploy(bas
         # A user task: pick a form and a stage from the catalog; the model carries them.
         page.evaluate(ROUND_TRIP, (PROCESSES / "dibao" / "dibao.bpmn").read_text(encoding="utf-8"))
         page.wait_for_selector("#studio-properties[data-catalog=ready]")
-        select = "(id) => { const m = window.jiuzhuStudio.modeler; m.get('selection').select(m.get('elementRegistry').get(id)); }"
+        select = SELECT
         page.evaluate(select, "db_register_relatives")
         page.wait_for_selector("#studio-properties[data-element=db_register_relatives]")
         page.select_option("#studio-properties select[name=form]", "dibao-recheck-schema.json")
