@@ -16,10 +16,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from lxml import etree
+
 from engine.deploy.expressions import ScriptChecker, sandbox_problem
 from engine.deploy.model_xml import BPMN_NS, XmlDoc, local_name
 from engine.deploy.support import is_python, juel_or_feel
-from engine.errors import Problem, ScriptError
+from engine.errors import Location, Problem, ScriptError
 from engine.timebounds import KINDS, Cycle, TimeLimits, TimerValueError, checked
 
 DEFAULT_LIMITS = TimeLimits()
@@ -114,3 +116,17 @@ def _adapt(
     except Exception as exc:
         problems.append(Problem("SCRIPT_SYNTAX", f"无法检查计时器表达式「{text[:60]}」：{exc}", location))
     return None
+
+
+def timer_problems(kind: str, text: str, sandbox: ScriptChecker, limits: TimeLimits = DEFAULT_LIMITS) -> list[Problem]:
+    """What deploy would say about one timer's text (``kind``: timeDate, timeDuration or timeCycle).
+
+    The studio checks a timer as it is typed with this, the very path
+    :func:`adapt_timers` takes for each timer of a model."""
+    element = etree.Element(f"{{{BPMN_NS}}}{kind}")
+    element.text = text
+    problems: list[Problem] = []
+    error = _adapt(element, sandbox, Location(field=kind), problems, limits)
+    if error:
+        problems.append(Problem(error[0], error[1], Location(field=kind)))
+    return problems

@@ -34,6 +34,9 @@ class Parameter:
     name: str
     title: str
     required: bool = True
+    # What ``spiffworkflow:parameter type="…"`` a model should declare: list, dict, str, int, float, bool, any.
+    # The value is a sandboxed expression either way; the type tells the studio what to offer.
+    type: str = "any"
 
 
 class Connector(Protocol):
@@ -199,9 +202,9 @@ class StartProcess:
     name = "start_process"
     title = "启动关联流程"
     parameters: Sequence[Parameter] = (
-        Parameter("process_id", "流程标识"),
-        Parameter("data", "启动数据"),
-        Parameter("business_key", "业务编号", required=False),
+        Parameter("process_id", "流程标识", type="str"),
+        Parameter("data", "启动数据", type="dict"),
+        Parameter("business_key", "业务编号", required=False, type="str"),
     )
 
     def __init__(self, new_id: Callable[[], str]) -> None:

@@ -13,8 +13,8 @@ class HeduiConnector:
     name = "hedui"
     title = "家庭经济状况信息核对"
     parameters: Sequence[Parameter] = (
-        Parameter("members", "家庭成员（身份证号、姓名、是否成年、是否已授权核对）"),
-        Parameter("monthly_standard", "当地月低保标准（元/人·月）"),
+        Parameter("members", "家庭成员（身份证号、姓名、是否成年、是否已授权核对）", type="list"),
+        Parameter("monthly_standard", "当地月低保标准（元/人·月）", type="float"),
     )
 
     def __init__(self, check: HouseholdCheck) -> None:

@@ -79,6 +79,8 @@ API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/studio/form-try"): (DESIGNER, ADMIN),
     ("POST", "/api/studio/policy-check"): (DESIGNER, ADMIN),
     ("POST", "/api/studio/policy-dryrun"): (DESIGNER, ADMIN),
+    ("GET", "/api/studio/catalog"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/check-script"): (DESIGNER, ADMIN),
 }
 
 

@@ -120,6 +120,8 @@ CASE_SEERS = tuple(CASEWORKERS)
 CASE_PAGES = tuple(CASEWORKERS - {"partner"})  # case list, case page, 台账, dashboard, notices
 EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/api/deployments"): role("designer", "admin"),
+    ("GET", "/api/studio/catalog"): role("designer", "admin"),
+    ("POST", "/api/studio/check-script"): role("designer", "admin"),
     ("GET", "/api/processes"): anyone,
     ("GET", "/api/processes/{process_id}/versions"): anyone,
     # The system token keeps the route's roles; a person (signed in or by their own token) needs the
@@ -274,6 +276,7 @@ def _request(
         },
         "/api/calendar/schedules": {"json": {"year": 2031, "version": "v", "holidays": [], "workdays": []}},
         "/api/deployments": {"files": [("files", ("x.bpmn", b"<x/>"))]},
+        "/api/studio/check-script": {"json": {"kind": "condition", "text": "a > 1"}},
         "/inbox/claim": {"data": {"task_ids": [task]}},
         "/inbox/reassign": {"data": {"task_ids": [task], "to": "jb_dongcheng2", "reason": "休假"}},
         "/tasks/{task_id}": {"data": {"materials_complete": "true"}},
