@@ -1,0 +1,159 @@
+"""A draft's files laid out like the checkout (``processes/``, ``forms/``,
+``features/``) for a scenario run, and a procedure's scenarios as text.
+
+A draft names its files either flat, as a deployment does (``dibao.bpmn``,
+``dibao-apply-schema.json``, ``dibao.national.sla.json``, ``dibao.feature``),
+or already laid out (``processes/dibao/dibao.bpmn``). Each kind of file the
+draft carries replaces the shipped files of that kind for the procedure
+(a draft without policies runs on the shipped ones); everything else is the
+checkout's own, so the feature worlds find the other procedures they deploy
+(低保 starts 联办)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from engine.errors import InvalidRequestError
+from jiuzhu.settings import ROOT
+
+SAFE_PART = re.compile(r"^[\w][\w.\-（）()]*$")
+KINDS = ("models", "forms", "policies", "features")
+# Gherkin (zh-CN and English) keywords that open a scenario.
+SCENARIO_KEYWORDS = ("场景大纲", "剧本大纲", "场景", "剧本", "Scenario Outline", "Scenario Template", "Scenario", "Example")
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Where a procedure's scenarios live in the checkout."""
+
+    process_id: str
+    test_module: str  # relative to the checkout: tests/features/test_<id>.py
+    features: tuple[str, ...]  # file names under features/
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    feature: str  # file name under features/
+    line: int
+    text: str  # the scenario as written, its steps included
+
+
+def suite_of(process_id: str, root: Path = ROOT) -> Suite | None:
+    """The procedure's feature module and feature files, or None when it has no scenarios."""
+    if not SAFE_PART.match(process_id):
+        return None
+    module = root / "tests" / "features" / f"test_{process_id}.py"
+    if not module.is_file():
+        return None
+    features = sorted(
+        p.name for p in (root / "features").glob("*.feature") if _feature_of(p.name, process_id) and p.is_file()
+    )
+    return Suite(process_id, module.relative_to(root).as_posix(), tuple(features)) if features else None
+
+
+def _feature_of(name: str, process_id: str) -> bool:
+    return name == f"{process_id}.feature" or (name.startswith(f"{process_id}_") and name.endswith(".feature"))
+
+
+def _kind(relative: PurePosixPath, process_id: str) -> str | None:
+    top, name = relative.parts[0], relative.name
+    if top == "features":
+        return "features" if _feature_of(name, process_id) else None
+    if top == "forms":
+        return "forms" if name.endswith(".json") else None
+    if name.endswith(".sla.json"):
+        return "policies"
+    return "models" if name.endswith((".bpmn", ".dmn")) else None
+
+
+def placed(name: str, process_id: str, root: Path = ROOT) -> PurePosixPath:
+    """Where a draft file goes in the checkout's layout; a name that would
+    leave it, or a file no scenario reads, is refused (located by name)."""
+    path = PurePosixPath(name)
+    if not path.parts or not all(SAFE_PART.match(part) for part in path.parts):
+        raise InvalidRequestError(f"草稿文件名不合法：{name}", code="SCENARIO_FILE_NAME")
+    if path.parts[0] in ("processes", "forms", "features") and len(path.parts) > 1:
+        relative = path
+    elif path.name.endswith(".feature"):
+        relative = PurePosixPath("features", path.name)
+    elif path.name.endswith(".sla.json"):
+        relative = PurePosixPath("processes", "sla", path.name)
+    elif path.name.endswith((".bpmn", ".dmn")):
+        relative = PurePosixPath("processes", process_id, path.name)
+    elif path.name.endswith(".json") and not (root / "processes" / process_id / path.name).is_file():
+        relative = PurePosixPath("forms", process_id, path.name)
+    elif path.name.endswith(".json"):
+        relative = PurePosixPath("processes", process_id, path.name)
+    else:
+        raise InvalidRequestError(f"场景运行不使用此类文件：{name}", code="SCENARIO_FILE_KIND")
+    if _kind(relative, process_id) is None and relative.parts[0] == "features":
+        message = f"场景文件须命名为 {process_id}.feature 或 {process_id}_*.feature：{name}"
+        raise InvalidRequestError(message, code="SCENARIO_FILE_NAME")
+    return relative
+
+
+def _shipped(root: Path, process_id: str, kind: str) -> list[Path]:
+    if kind == "models":
+        folder = root / "processes" / process_id
+        return [p for p in folder.glob("*") if p.suffix in (".bpmn", ".dmn")]
+    if kind == "forms":
+        return list((root / "forms" / process_id).glob("*.json"))
+    if kind == "policies":
+        return list((root / "processes" / "sla").glob(f"{process_id}.*.sla.json"))
+    return [p for p in (root / "features").glob("*.feature") if _feature_of(p.name, process_id)]
+
+
+def lay_out(target: Path, process_id: str, files: Mapping[str, bytes], root: Path = ROOT) -> None:
+    """Copy the checkout's processes/, forms/ and features/ into ``target`` and
+    write the draft in, its kinds of files replacing the shipped ones."""
+    for folder in ("processes", "forms", "features"):
+        shutil.copytree(root / folder, target / folder)
+    destinations = {name: placed(name, process_id, root) for name in files}
+    for kind in {_kind(relative, process_id) for relative in destinations.values()} - {None}:
+        for shipped in _shipped(target, process_id, str(kind)):
+            shipped.unlink()
+    for name, relative in destinations.items():
+        destination = target.joinpath(*relative.parts)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(files[name])
+
+
+def feature_texts(process_id: str, files: Mapping[str, bytes], root: Path = ROOT) -> dict[str, str]:
+    """The procedure's feature files as a run would see them: the draft's when it carries any."""
+    drafted = {
+        relative.name: files[name].decode("utf-8", errors="replace")
+        for name in files
+        if (relative := placed(name, process_id, root)).parts[0] == "features"
+    }
+    if drafted:
+        return drafted
+    suite = suite_of(process_id, root)
+    if suite is None:
+        return {}
+    return {name: (root / "features" / name).read_text(encoding="utf-8") for name in suite.features}
+
+
+def scenarios_in(feature: str, text: str) -> list[Scenario]:
+    """The scenarios of a feature file, each with its own lines (a light reading of
+    Gherkin: enough to list and show them; the run itself uses pytest-bdd's parser)."""
+    lines = text.splitlines()
+    starts: list[tuple[int, str]] = []
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        for keyword in SCENARIO_KEYWORDS:
+            if stripped.startswith((f"{keyword}:", f"{keyword}：")):
+                starts.append((number, stripped[len(keyword) + 1 :].strip()))
+                break
+    found = []
+    for index, (number, name) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else len(lines)
+        block = lines[number:end]
+        while block and (not block[-1].strip() or block[-1].strip().startswith(("@", "#"))):
+            block.pop()
+        found.append(Scenario(name, feature, number + 1, "\n".join(block)))
+    return found
