@@ -21,9 +21,8 @@ from engine.errors import InvalidRequestError
 from jiuzhu.settings import ROOT
 
 SAFE_PART = re.compile(r"^[\w][\w.\-（）()]*$")
-KINDS = ("models", "forms", "policies", "features")
 # Gherkin (zh-CN and English) keywords that open a scenario.
-SCENARIO_KEYWORDS = ("场景大纲", "剧本大纲", "场景", "剧本", "Scenario Outline", "Scenario Template", "Scenario", "Example")
+SCENARIO_KEYWORDS = ("场景大纲", "剧本大纲", "场景", "剧本", "Scenario Outline", "Scenario Template", "Scenario")
 
 
 @dataclass(frozen=True)

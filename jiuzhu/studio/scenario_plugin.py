@@ -18,7 +18,8 @@ NAMES = "JIUZHU_SCENARIO_NAMES"
 def _scenario_name(item: Any) -> str | None:
     from pytest_bdd.scenario import scenario_wrapper_template_registry  # only ever inside that pytest
 
-    template = scenario_wrapper_template_registry.get(getattr(item, "function", None))
+    function = getattr(item, "function", None)
+    template = scenario_wrapper_template_registry.get(function) if callable(function) else None
     name = getattr(template, "name", None)
     return name if isinstance(name, str) else None
 
@@ -34,7 +35,8 @@ def _embedded(item: Any) -> bool:
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     raw = os.environ.get(NAMES)
     names = set(json.loads(raw)) if raw else None
-    kept, dropped = [], []
+    kept: list[Any] = []
+    dropped: list[Any] = []
     for item in items:
         wanted = _embedded(item) and (names is None or _scenario_name(item) in names)
         (kept if wanted else dropped).append(item)

@@ -52,8 +52,9 @@ def test_the_unchanged_draft_passes() -> None:
 @pytest.mark.timeout(300)
 def test_the_draft_with_its_scenario_updated_passes() -> None:
     feature = (ROOT / "features" / "dibao.feature").read_text(encoding="utf-8")
-    updated = feature.replace("「公示」的期限是 2026年3月10日（星期二）", "「公示」的期限是 2026年3月9日（星期一）", 1)
-    updated = updated.replace("定时器恰好触发 1 次，在 2026年3月10日 24点", "定时器恰好触发 1 次，在 2026年3月9日 24点", 1)
+    deadline, timer = "「公示」的期限是 2026年3月{}", "定时器恰好触发 1 次，在 2026年3月{} 24点"
+    updated = feature.replace(deadline.format("10日（星期二）"), deadline.format("9日（星期一）"), 1)
+    updated = updated.replace(timer.format("10日"), timer.format("9日"), 1)
     assert updated.count("2026年3月9日") == feature.count("2026年3月9日") + 2
     draft = five_day_publicity(dibao_draft()) | {"dibao.feature": updated.encode()}
     assert CHECK("dibao", draft) == []
