@@ -3,11 +3,11 @@
 
 A draft names its files either flat, as a deployment does (``dibao.bpmn``,
 ``dibao-apply-schema.json``, ``dibao.national.sla.json``, ``dibao.feature``),
-or already laid out (``processes/dibao/dibao.bpmn``). Each kind of file the
-draft carries replaces the shipped files of that kind for the procedure
-(a draft without policies runs on the shipped ones); everything else is the
-checkout's own, so the feature worlds find the other procedures they deploy
-(低保 starts 联办)."""
+or already laid out (``processes/dibao/dibao.bpmn``). The draft's files are
+written over the checkout's; a file it does not carry stays as shipped (a
+version holds only the forms its model names, while the feature worlds also
+read others, such as 联办's partner forms, and deploy the other procedures
+theirs start)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from engine.errors import InvalidRequestError
 from jiuzhu.settings import ROOT
 
+SUFFIXES = (".bpmn", ".dmn", ".json", ".feature")
 SAFE_PART = re.compile(r"^[\w][\w.\-（）()]*$")
 # Gherkin (zh-CN and English) keywords that open a scenario.
 SCENARIO_KEYWORDS = ("场景大纲", "剧本大纲", "场景", "剧本", "Scenario Outline", "Scenario Template", "Scenario")
@@ -59,23 +60,14 @@ def _feature_of(name: str, process_id: str) -> bool:
     return name == f"{process_id}.feature" or (name.startswith(f"{process_id}_") and name.endswith(".feature"))
 
 
-def _kind(relative: PurePosixPath, process_id: str) -> str | None:
-    top, name = relative.parts[0], relative.name
-    if top == "features":
-        return "features" if _feature_of(name, process_id) else None
-    if top == "forms":
-        return "forms" if name.endswith(".json") else None
-    if name.endswith(".sla.json"):
-        return "policies"
-    return "models" if name.endswith((".bpmn", ".dmn")) else None
-
-
 def placed(name: str, process_id: str, root: Path = ROOT) -> PurePosixPath:
     """Where a draft file goes in the checkout's layout; a name that would
     leave it, or a file no scenario reads, is refused (located by name)."""
     path = PurePosixPath(name)
     if not path.parts or not all(SAFE_PART.match(part) for part in path.parts):
         raise InvalidRequestError(f"草稿文件名不合法：{name}", code="SCENARIO_FILE_NAME")
+    if not path.name.endswith(SUFFIXES):
+        raise InvalidRequestError(f"场景运行不使用此类文件：{name}", code="SCENARIO_FILE_KIND")
     if path.parts[0] in ("processes", "forms", "features") and len(path.parts) > 1:
         relative = path
     elif path.name.endswith(".feature"):
@@ -86,36 +78,20 @@ def placed(name: str, process_id: str, root: Path = ROOT) -> PurePosixPath:
         relative = PurePosixPath("processes", process_id, path.name)
     elif path.name.endswith(".json") and not (root / "processes" / process_id / path.name).is_file():
         relative = PurePosixPath("forms", process_id, path.name)
-    elif path.name.endswith(".json"):
-        relative = PurePosixPath("processes", process_id, path.name)
     else:
-        raise InvalidRequestError(f"场景运行不使用此类文件：{name}", code="SCENARIO_FILE_KIND")
-    if _kind(relative, process_id) is None and relative.parts[0] == "features":
+        relative = PurePosixPath("processes", process_id, path.name)
+    if relative.parts[0] == "features" and not _feature_of(relative.name, process_id):
         message = f"场景文件须命名为 {process_id}.feature 或 {process_id}_*.feature：{name}"
         raise InvalidRequestError(message, code="SCENARIO_FILE_NAME")
     return relative
 
 
-def _shipped(root: Path, process_id: str, kind: str) -> list[Path]:
-    if kind == "models":
-        folder = root / "processes" / process_id
-        return [p for p in folder.glob("*") if p.suffix in (".bpmn", ".dmn")]
-    if kind == "forms":
-        return list((root / "forms" / process_id).glob("*.json"))
-    if kind == "policies":
-        return list((root / "processes" / "sla").glob(f"{process_id}.*.sla.json"))
-    return [p for p in (root / "features").glob("*.feature") if _feature_of(p.name, process_id)]
-
-
 def lay_out(target: Path, process_id: str, files: Mapping[str, bytes], root: Path = ROOT) -> None:
     """Copy the checkout's processes/, forms/ and features/ into ``target`` and
-    write the draft in, its kinds of files replacing the shipped ones."""
+    write the draft's files over them."""
+    destinations = {name: placed(name, process_id, root) for name in files}
     for folder in ("processes", "forms", "features"):
         shutil.copytree(root / folder, target / folder)
-    destinations = {name: placed(name, process_id, root) for name in files}
-    for kind in {_kind(relative, process_id) for relative in destinations.values()} - {None}:
-        for shipped in _shipped(target, process_id, str(kind)):
-            shipped.unlink()
     for name, relative in destinations.items():
         destination = target.joinpath(*relative.parts)
         destination.parent.mkdir(parents=True, exist_ok=True)
@@ -125,9 +101,9 @@ def lay_out(target: Path, process_id: str, files: Mapping[str, bytes], root: Pat
 def feature_texts(process_id: str, files: Mapping[str, bytes], root: Path = ROOT) -> dict[str, str]:
     """The procedure's feature files as a run would see them: the draft's when it carries any."""
     drafted = {
-        relative.name: files[name].decode("utf-8", errors="replace")
-        for name in files
-        if (relative := placed(name, process_id, root)).parts[0] == "features"
+        name.rsplit("/", 1)[-1]: content.decode("utf-8", errors="replace")
+        for name, content in files.items()
+        if name.endswith(".feature") and _feature_of(name.rsplit("/", 1)[-1], process_id)
     }
     if drafted:
         return drafted

@@ -1,5 +1,5 @@
 """A deployed version's own files, from the deployment store: its model, the
-DMN files deployed beside it, the forms it names, and the time-limit policies
+DMN files holding the decisions it calls, the forms it names, and the time-limit policies
 that governed it when it was published (policies are loaded on their own,
 not as part of a deployment: the latest body of each policy naming the process,
 loaded at or before the version)."""
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.deploy.model_xml import SPIFF_NS, XmlDoc, parse_xml
+from engine.deploy.model_xml import SPIFF_NS, XmlDoc, local_name, parse_xml
 from engine.errors import NotFoundError
 from engine.service.facade import Engine
 from integrations.sql.store import SqlUnit
@@ -30,22 +30,31 @@ class VersionFiles:
     files: dict[str, bytes]
 
 
-def _folder(name: str) -> str:
-    return name.rsplit("/", 1)[0] if "/" in name else ""
-
-
-def forms_named(name: str, content: bytes) -> set[str]:
+def _doc(name: str, content: bytes) -> XmlDoc | None:
     try:
         doc = parse_xml(name, content, code="DIFF_XML")
     except ValueError:
-        return set()
-    if not isinstance(doc, XmlDoc):
-        return set()
-    return {
+        return None
+    return doc if isinstance(doc, XmlDoc) else None
+
+
+def references(name: str, content: bytes) -> tuple[set[str], set[str]]:
+    """The form files and the DMN decisions a model names."""
+    doc = _doc(name, content)
+    if doc is None:
+        return set(), set()
+    forms = {
         prop.get("value")
         for prop in doc.root.iter(f"{{{SPIFF_NS}}}property")
         if prop.get("name") in FORM_PROPERTIES and prop.get("value")
     }
+    decisions = {" ".join((e.text or "").split()) for e in doc.root.iter(f"{{{SPIFF_NS}}}calledDecisionId")}
+    return forms, decisions
+
+
+def decisions_in(name: str, content: bytes) -> set[str]:
+    doc = _doc(name, content)
+    return {e.get("id") for e in doc.root.iter() if local_name(e) == "decision" and e.get("id")} if doc else set()
 
 
 def version_files(engine: Engine, process_id: str, version: int) -> VersionFiles:
@@ -59,12 +68,12 @@ def version_files(engine: Engine, process_id: str, version: int) -> VersionFiles
     stored = dict(deployment.files)
     if model not in stored:
         raise NotFoundError(f"流程版本 {process_id} v{version} 的模型文件缺失", code="VERSION_NOT_FOUND")
-    forms = forms_named(model, stored[model])
+    forms, decisions = references(model, stored[model])
     files = {
         name: content
         for name, content in stored.items()
         if name == model
-        or (name.endswith(".dmn") and _folder(name) == _folder(model))
+        or (name.endswith(".dmn") and decisions & decisions_in(name, content))
         or name in forms
         or name.rsplit("/", 1)[-1] in forms
     }

@@ -74,6 +74,8 @@ API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/tokens"): ANYONE,
     ("POST", "/api/tokens"): ANYONE,
     ("POST", "/api/tokens/{token_id}/revoke"): ANYONE,
+    ("GET", "/api/studio/procedures/{process_id}/diff"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/drafts/{process_id}/scenarios"): (DESIGNER, ADMIN),
 }
 
 

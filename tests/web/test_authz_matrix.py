@@ -197,6 +197,11 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/account/tokens/{token_id}/revoke"): session_only(anyone),
     ("GET", "/admin/tokens"): session_only(role("admin")),
     ("POST", "/admin/tokens"): session_only(role("admin")),
+    # 流程设计: the version diff and the scenarios (rules as tests), designers and administrators only.
+    ("GET", "/studio/{process_id}/diff"): session_only(role("designer", "admin")),
+    ("GET", "/studio/{process_id}/scenarios"): session_only(role("designer", "admin")),
+    ("GET", "/api/studio/procedures/{process_id}/diff"): role("designer", "admin"),
+    ("POST", "/api/studio/drafts/{process_id}/scenarios"): role("designer", "admin"),
     # Sessions: everyone changes their own password; administrators end anyone's sessions
     # (the matrix's session id is nobody's: 404 after authorization).
     ("GET", "/account/password"): session_only(anyone),
@@ -279,6 +284,8 @@ def _request(
     }
     if template == "/api/calendar/add-workdays":
         path += "?start=2026-11-02&n=3"
+    if template == "/api/studio/procedures/{process_id}/diff":
+        path += "?from=1&to=1"
     if template == "/api/sla/report":
         path += "?since=2026-01-01&until=2026-12-31"
     kwargs.update(bodies.get(template, {}))
