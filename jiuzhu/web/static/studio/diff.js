@@ -7,15 +7,20 @@
   var data = JSON.parse(document.getElementById("diff-data").textContent);
   var SCALE = 0.8;
 
-  function focus(viewer, id) {
-    var element = viewer.get("elementRegistry").get(id);
-    if (!element) return false;
-    var canvas = viewer.get("canvas");
-    canvas.zoom(SCALE);
-    var box = canvas.viewbox();
+  // Both sides show the same part of the diagram (versions share their
+  // coordinates), centred on the element wherever it exists.
+  function focus(viewers, id) {
+    var holder = viewers.filter(function (v) { return v.get("elementRegistry").get(id); })[0];
+    if (!holder) return false;
+    var element = holder.get("elementRegistry").get(id);
     var x = element.waypoints ? element.waypoints[0].x : element.x + element.width / 2;
     var y = element.waypoints ? element.waypoints[0].y : element.y + element.height / 2;
-    canvas.viewbox({ x: x - box.width / 2, y: y - box.height / 2, width: box.width, height: box.height });
+    viewers.forEach(function (v) {
+      var canvas = v.get("canvas");
+      canvas.zoom(SCALE);
+      var box = canvas.viewbox();
+      canvas.viewbox({ x: x - box.width / 2, y: y - box.height / 2, width: box.width, height: box.height });
+    });
     return true;
   }
 
@@ -44,11 +49,11 @@
   ])
     .then(function (viewers) {
       var first = m.added.concat(m.changed, m.removed)[0];
-      if (first) viewers.forEach(function (v) { focus(v, first); });
+      if (first) focus(viewers, first);
       document.querySelectorAll("[data-focus]").forEach(function (link) {
         link.addEventListener("click", function (event) {
           event.preventDefault();
-          viewers.forEach(function (v) { focus(v, link.dataset.focus); });
+          focus(viewers, link.dataset.focus);
         });
       });
       left.dataset.ready = right.dataset.ready = "true";
