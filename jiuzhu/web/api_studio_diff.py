@@ -78,12 +78,11 @@ def studio_diff_router(engine: Engine, settings: Settings) -> APIRouter:
         return {"process_id": process_id, "from": from_version, "to": to_version, **body}
 
     @router.post(
-        "/studio/drafts/{process_id}/scenarios", summary="对草稿运行流程场景（规则即测试）", responses=errors(404)
+        "/studio/drafts/{process_id}/scenarios",
+        summary="对草稿运行流程场景（规则即测试）",
+        responses=errors(400, 404),
     )
-    def scenarios(
-        request: Request, process_id: str, caller: Caller, body: ScenarioRunRequest | None = None
-    ) -> dict[str, Any]:
-        wanted = body or ScenarioRunRequest()
+    def scenarios(request: Request, process_id: str, caller: Caller, wanted: ScenarioRunRequest) -> dict[str, Any]:
         if wanted.files is not None:
             if any(len(text) > FILE_LIMIT for text in wanted.files.values()):
                 raise InvalidRequestError("草稿文件过大", code="SCENARIO_FILE_TOO_LARGE")

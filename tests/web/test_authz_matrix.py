@@ -279,6 +279,7 @@ def _request(
         "/api/external/{handoff_id}/fail": {"json": {"lock_token": "t", "reason": "不符合条件"}},
         "/api/external/{handoff_id}/return": {"json": {"lock_token": "t", "reason": "不符合条件"}},
         "/api/tokens": {"json": {"name": "矩阵"}} if method == "POST" else {},
+        "/api/studio/drafts/{process_id}/scenarios": {"json": {}},
         "/account/tokens": {"data": {"name": "矩阵"}} if method == "POST" else {},
         "/admin/tokens": {"data": {"name": "矩阵", "holder": "xl_yangliu"}} if method == "POST" else {},
     }
