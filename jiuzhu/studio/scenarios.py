@@ -162,6 +162,8 @@ def _run(
 
 
 def _error_line(output: str) -> str:
+    if "No module named pytest" in output:
+        return "场景运行需要测试依赖（pytest、pytest-bdd），本服务器未安装：pip install -e '.[test]'"
     for line in output.splitlines():
         if line.startswith(("E ", "ERROR", "FAILED")) or "Error" in line:
             return f"场景未能运行：{line.strip()[:MESSAGE_LIMIT]}"

@@ -82,3 +82,9 @@ def test_the_scenarios_listed_are_the_draft_feature_when_it_has_one() -> None:
     assert (only.name, only.line) == ("只有这一个", 4)
     assert only.text.splitlines()[1].strip() == "假如 已加载时限政策并部署低保和“一件事”联办流程"
     assert feature_texts("no_such_procedure", {}) == {}
+
+
+def test_a_run_past_its_time_limit_is_killed_and_refuses_the_publish() -> None:
+    [problem] = ScenarioCheck(timeout=1, names=(NORMAL,))("dibao", dibao_draft())
+    assert problem["code"] == "SCENARIO_TIMEOUT"
+    assert problem["message"] == "场景运行超过时限（1 秒）被终止"
