@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from jiuzhu.studio.scenarios import ScenarioCheck
-from tests.support.studio_versions import NEW_TASK, RENAMED
+from tests.support.studio_versions import NEW_TASK, NORMAL, RENAMED, dibao_draft
 from tests.support.studio_world import two_versions
 from tests.support.web_support import TOKEN, WebWorld, csrf_of
 
@@ -98,3 +98,19 @@ def test_bad_runs_are_refused_and_the_publish_check_is_registered(world: WebWorl
     checks = world.app.state.studio_publish_checks
     assert [type(c) for c in checks] == [ScenarioCheck] and checks[0].timeout == 300
     assert checks[0]("sla_skeleton", {}) == []  # no scenarios of its own: nothing to break
+
+
+@pytest.mark.timeout(300)
+def test_the_unchanged_draft_passes_its_scenario_through_the_api(world: WebWorld) -> None:
+    draft = {name: content.decode("utf-8") for name, content in dibao_draft().items()}
+    r = world.client().post(
+        "/api/studio/drafts/dibao/scenarios",
+        json={"files": draft, "scenarios": [NORMAL]},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["outcome"], body["passed"]) == ("passed", True), body
+    assert body["results"] == [
+        {"name": NORMAL, "feature": "dibao.feature", "passed": True, "step": None, "message": None}
+    ]

@@ -1,4 +1,5 @@
-"""Two real versions of 低保 for the studio's diff: v1 as shipped, v2 with a
+"""A 低保 draft as a designer holds it (the shipped files under their deployment
+names), and two real versions of 低保 for the studio's diff: v1 as shipped, v2 with a
 task added (上传公示照片, drawn below 登记公示结果), that task renamed, a form
 field retitled and one added, and the 公示 limit cut from 7 to 5 days."""
 
@@ -15,6 +16,7 @@ from tests.conftest import FORMS, PROCESSES
 NEW_TASK = "db_publicity_photo"
 RENAMED = "db_publicity_result"
 FORM = "dibao-publicity-result-schema.json"
+NORMAL = "正常办理——县级审核确认，按差额计发，次月起发放并启动“一件事”联办"  # the first 低保 scenario
 
 _TASK = (
     '<bpmn:userTask id="db_publicity_photo" name="上传公示照片">'
@@ -71,3 +73,9 @@ def deploy_v2(engine: Engine, tmp: Path) -> None:
     text = (PROCESSES / "sla" / "dibao.national.sla.json").read_text(encoding="utf-8")
     policy.write_text(_replace(text, '"name": "公示", "limit": 7', '"name": "公示", "limit": 5'), encoding="utf-8")
     deploy_paths(engine, [policy, models], tmp / "forms", actor="designer")
+
+
+def dibao_draft() -> dict[str, bytes]:
+    paths = [*(PROCESSES / "dibao").glob("*.bpmn"), *(PROCESSES / "dibao").glob("*.dmn")]
+    paths += [*(FORMS / "dibao").glob("*.json"), *(PROCESSES / "sla").glob("dibao.*.sla.json")]
+    return {p.name: p.read_bytes() for p in paths}
