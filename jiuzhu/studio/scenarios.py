@@ -116,7 +116,9 @@ def _command(test_module: str, work: Path) -> list[str]:
 
 
 def _environment(work: Path, names: Sequence[str] | None, root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JIUZHU_SCENARIO_", "PYTEST_"))}
+    # Nothing of a surrounding pytest (or its coverage) reaches the run.
+    inherited = ("JIUZHU_SCENARIO_", "PYTEST_", "COV_CORE_", "COVERAGE_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env |= {
         "PYTHONPATH": os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "JIUZHU_SCENARIO_PROCESSES_DIR": str(work / "processes"),
