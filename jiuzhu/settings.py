@@ -63,6 +63,11 @@ SETTINGS = (
         "审计链头签名摘要的 Ed25519 私钥文件（PEM，放在数据库之外）；serve --demo 未配置时生成 var/digest-key.pem",
     ),
     Setting("JIUZHU_DIGEST_KEY", None, "同上，以 64 位十六进制给出私钥（优先于密钥文件）"),
+    Setting(
+        "JIUZHU_STUDIO_SCENARIO_SECONDS",
+        "300",
+        "流程设计：对草稿运行流程场景（features/*.feature）的时限（秒），超时即终止并视为未通过",
+    ),
 )
 
 
@@ -100,6 +105,7 @@ class Settings:
     audit_file: Path = ROOT / "demo" / "audit.json"
     digest_key_file: Path | None = None
     digest_key: str | None = None
+    studio_scenario_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -159,4 +165,5 @@ class Settings:
             audit_file=path("JIUZHU_AUDIT_FILE"),
             digest_key_file=path("JIUZHU_DIGEST_KEY_FILE") if get("JIUZHU_DIGEST_KEY_FILE") else None,
             digest_key=get("JIUZHU_DIGEST_KEY"),
+            studio_scenario_seconds=float(get("JIUZHU_STUDIO_SCENARIO_SECONDS") or 300),
         )

@@ -24,8 +24,11 @@ from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-PROCESSES = ROOT / "processes"
-FORMS = ROOT / "forms"
+# The studio runs a draft's scenarios (jiuzhu/studio/scenarios.py) in a pytest of its own over a copy of
+# processes/ and forms/ with the draft written in; these two variables point the feature worlds there.
+# Unset (every ordinary run): the checkout's own folders.
+PROCESSES = Path(os.environ.get("JIUZHU_SCENARIO_PROCESSES_DIR") or ROOT / "processes")
+FORMS = Path(os.environ.get("JIUZHU_SCENARIO_FORMS_DIR") or ROOT / "forms")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REDIS_URL = os.environ.get("JIUZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get("JIUZHU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

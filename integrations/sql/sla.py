@@ -153,3 +153,8 @@ class SlaRows:
 
     def policies(self) -> list[tuple[str, str]]:
         return [(r.source, r.body) for r in self.conn.execute(select(POL.c.source, POL.c.body).order_by(POL.c.id))]
+
+    def policies_loaded(self) -> list[tuple[str, str, datetime]]:
+        """Every policy body as loaded, oldest first, with when: the policies in force at a moment."""
+        rows = self.conn.execute(select(POL.c.source, POL.c.body, POL.c.loaded_at).order_by(POL.c.id))
+        return [(r.source, r.body, aware(r.loaded_at)) for r in rows]

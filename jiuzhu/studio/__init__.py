@@ -1,1 +1,1 @@
-"""The process designer studio (issue 14): drafts, lint, publish, and what the editor offers."""
+"""The process designer studio (issue 14, 流程设计): drafts, lint, publish, the editor's catalog, diff, rules as tests."""

@@ -81,6 +81,8 @@ API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/studio/policy-dryrun"): (DESIGNER, ADMIN),
     ("GET", "/api/studio/catalog"): (DESIGNER, ADMIN),
     ("POST", "/api/studio/check-script"): (DESIGNER, ADMIN),
+    ("GET", "/api/studio/procedures/{process_id}/diff"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/drafts/{process_id}/scenarios"): (DESIGNER, ADMIN),
 }
 
 

@@ -93,6 +93,9 @@ def install_web(app: FastAPI, context: WebContext) -> None:
     app.include_router(pages_outbox.router)
     app.include_router(pages_tokens.router)
     app.include_router(pages_sessions.router)
+    from jiuzhu.web.pages_studio_diff import install_studio_diff
+
+    install_studio_diff(app, settings)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:

@@ -209,6 +209,11 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/account/tokens/{token_id}/revoke"): session_only(anyone),
     ("GET", "/admin/tokens"): session_only(role("admin")),
     ("POST", "/admin/tokens"): session_only(role("admin")),
+    # 流程设计: the version diff and the scenarios (rules as tests), designers and administrators only.
+    ("GET", "/studio/{process_id}/diff"): session_only(role("designer", "admin")),
+    ("GET", "/studio/{process_id}/scenarios"): session_only(role("designer", "admin")),
+    ("GET", "/api/studio/procedures/{process_id}/diff"): role("designer", "admin"),
+    ("POST", "/api/studio/drafts/{process_id}/scenarios"): role("designer", "admin"),
     # Sessions: everyone changes their own password; administrators end anyone's sessions
     # (the matrix's session id is nobody's: 404 after authorization).
     ("GET", "/account/password"): session_only(anyone),
@@ -290,6 +295,7 @@ def _request(
         "/api/external/{handoff_id}/fail": {"json": {"lock_token": "t", "reason": "不符合条件"}},
         "/api/external/{handoff_id}/return": {"json": {"lock_token": "t", "reason": "不符合条件"}},
         "/api/tokens": {"json": {"name": "矩阵"}} if method == "POST" else {},
+        "/api/studio/drafts/{process_id}/scenarios": {"json": {}},
         "/account/tokens": {"data": {"name": "矩阵"}} if method == "POST" else {},
         "/admin/tokens": {"data": {"name": "矩阵", "holder": "xl_yangliu"}} if method == "POST" else {},
         "/audit/samples": {"data": {"org_unit": "qinghe", "share_percent": "30"}},
@@ -298,6 +304,8 @@ def _request(
         path += "?start=2026-11-02&n=3"
     if template == "/audit":
         path += "?process=sla_skeleton"  # a search: the cases in scope are listed
+    if template == "/api/studio/procedures/{process_id}/diff":
+        path += "?from=1&to=1"
     if template == "/api/sla/report":
         path += "?since=2026-01-01&until=2026-12-31"
     kwargs.update(bodies.get(template, {}))
