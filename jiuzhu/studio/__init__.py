@@ -1,1 +1,1 @@
-"""The process designer studio (issue 14, 流程设计): drafts, lint, publish, the editor's catalog, diff, rules as tests."""
+"""The process designer studio (issue 14, 流程设计): drafts, lint, publish, catalog, diff, rules as tests."""
