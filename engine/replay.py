@@ -462,3 +462,8 @@ class Replayer:
             time_limits=self.time_limits,
         )
         return _Run(case, core, clock, unit)
+
+
+def recorded_connectors(events: Sequence[AuditEvent]) -> Connectors:
+    """A registry answering every connector call from ``events``' recorded responses."""
+    return _RecordedConnectors(events)

@@ -32,6 +32,7 @@ from jiuzhu.api_common import (
     version_json,
 )
 from jiuzhu.api_hygiene import REASON_LIMIT, TEXT_LIMIT, BodyLimit, JsonObject, JsonValue, chinese, error_body, errors
+from jiuzhu import replaying
 from jiuzhu.api_partner import outbox_router, partner_router
 from jiuzhu.api_sla import sla_router
 from jiuzhu.api_tokens import tokens_router
@@ -288,6 +289,12 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
                 {"chain_id": v.chain_id, "broken_seq": v.broken_seq, "reason": v.reason, "code": v.code} for v in broken
             ],
         }
+
+    @api.post(
+        "/audit/instances/{instance_id}/replay", summary="复算案件：重新执行并比对每条审计事件", responses=errors(400, 404)
+    )
+    def replay(instance_id: str, who: Actor) -> dict[str, Any]:
+        return replaying.replay_case(engine, instance_id, actor=who).to_dict()
 
     @api.get("/audit/digest-key", summary="审计链头签名摘要的公钥（未配置密钥时为 null）")
     def digest_key() -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.errors import InvalidRequestError
 from engine.service.facade import Engine
-from jiuzhu import dossier_verify
+from jiuzhu import cli_replay, dossier_verify
 from jiuzhu.retention import Retention, due_before, load_policy, retention
 from jiuzhu.settings import Settings
 from jiuzhu.timefmt import moment
@@ -29,6 +29,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--before", required=True, help="YYYY-MM-DD（不含）")
     check = audit.add_parser("verify-file", help="离线校验一户一档 zip（或 events.json）中的审计链")
     check.add_argument("file")
+    replay = audit.add_parser("replay", help="复算（重新执行）一件案件，比对每条审计事件")
+    replay.add_argument("instance")
+    cli_replay.add_arguments(replay)
 
 
 def retentions(engine: Engine, settings: Settings) -> list[Retention]:
@@ -50,6 +53,8 @@ def offline(args: argparse.Namespace) -> int | None:
 def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
     if args.audit_command in ("digest", "digest-key"):
         return _digest(engine, args)
+    if args.audit_command == "replay":
+        return cli_replay.run(engine, args.instance, args.max_events)
     try:
         before = date.fromisoformat(args.before)
     except ValueError as exc:

@@ -12,6 +12,7 @@ from engine.errors import NotFoundError
 from engine.ports import Store
 from engine.replay import CaseRecord
 from engine.replay_store import ScheduleLoad
+from engine.service.core import SYSTEM_CHAIN
 from integrations.sql.sla import CAL
 from integrations.sql.tables import Instance
 from integrations.sql.times import aware
@@ -34,7 +35,7 @@ class CaseReader:
     def case(self, instance_id: str) -> CaseRecord:
         with self.store.reader() as unit:
             record = unit.get_instance(instance_id)
-            if record is None or record.id.startswith("_"):
+            if record is None or record.id == SYSTEM_CHAIN:
                 raise NotFoundError(f"实例 {instance_id} 不存在", code="INSTANCE_NOT_FOUND")
             version = unit.get_version(record.process_id, record.version)
             if version is None:
