@@ -84,7 +84,7 @@ INPUTS = frozenset(
     }
 )  # fmt: skip
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_MISSING = object()
+_MISSING = "（无）"  # a field or event one side lacks
 
 
 class ReplayTooLong(InvalidRequestError):
@@ -159,8 +159,8 @@ class CaseRecord:
 
 
 def _show(value: Any) -> str:
-    if value is _MISSING:
-        return "（无）"
+    if value == _MISSING:
+        return _MISSING
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return text if len(text) <= 200 else text[:197] + "…"
 
