@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
-from engine.audit import GENESIS, AuditEvent, seal  # noqa: E402
+from engine.audit import GENESIS, seal  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.events import EventDraft  # noqa: E402
 from engine.replay import CaseRecord, Replayer, recorded_connectors  # noqa: E402

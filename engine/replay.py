@@ -35,8 +35,6 @@ both values, under the stable code ``REPLAY_MISMATCH``.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +45,7 @@ from engine.clock import FixedClock
 from engine.errors import InvalidRequestError, JiuzhuError
 from engine.events import EventDraft
 from engine.ports import InstanceRecord, Unit, VersionRecord
+from engine.replay_compare import MISSING, Difference, Ids, ReplayResult, compare
 from engine.replay_store import MemoryStore, MemoryUnit, ScheduleLoad
 from engine.runtime.connectors import ConnectorError, Connectors, Parameter
 from engine.runtime.run import InstanceRun
@@ -62,9 +61,7 @@ from engine.timebounds import TimeLimits
 from engine.workcal.calendar import WorkCalendar
 from engine.workcal.schedule import load_schedule
 
-MISMATCH = "REPLAY_MISMATCH"
 TOO_LONG = "REPLAY_TOO_LONG"
-CONSISTENT = "复算一致"
 DEFAULT_MAX_EVENTS = 20_000  # a replay holds one worker; past this the caller must opt in
 
 # Events the engine computes: the re-run must produce them itself.
@@ -83,67 +80,10 @@ INPUTS = frozenset(
         "instance_terminated", "sla_extended", "deadline_recomputed",
     }
 )  # fmt: skip
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_MISSING = "（无）"  # a field or event one side lacks
 
 
 class ReplayTooLong(InvalidRequestError):
     default_code = TOO_LONG
-
-
-@dataclass(frozen=True)
-class Difference:
-    seq: int
-    kind: str  # the recorded event's type ("" when the record ended first)
-    field: str  # e.g. "payload.data_diff.added.amount", "type", "(event)"
-    recorded: Any
-    replayed: Any
-    code: str = MISMATCH
-
-    def describe(self) -> str:
-        kind = f"（{self.kind}）" if self.kind else ""
-        return (
-            f"第 {self.seq} 条事件{kind}复算不一致：{self.field} 记录为 {_show(self.recorded)}，"
-            f"复算为 {_show(self.replayed)} [{self.code}]"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "kind": self.kind,
-            "field": self.field,
-            "recorded": self.recorded,
-            "replayed": self.replayed,
-            "code": self.code,
-            "message": self.describe(),
-        }
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    instance_id: str
-    events: int  # recorded events compared (or fed) before the answer
-    fed: int  # of which appended as recorded inputs (not computed by the engine)
-    first_difference: Difference | None = None
-
-    @property
-    def consistent(self) -> bool:
-        return self.first_difference is None
-
-    def describe(self) -> str:
-        if self.first_difference is None:
-            return f"{self.instance_id}: {CONSISTENT}（{self.events} 条事件）"
-        return f"{self.instance_id}: {self.first_difference.describe()}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "instance_id": self.instance_id,
-            "consistent": self.consistent,
-            "events": self.events,
-            "fed": self.fed,
-            "answer": CONSISTENT if self.consistent else "复算不一致",
-            "first_difference": None if self.first_difference is None else self.first_difference.to_dict(),
-        }
 
 
 @dataclass(frozen=True)
@@ -156,13 +96,6 @@ class CaseRecord:
     version: VersionRecord
     schedules: Sequence[ScheduleLoad]
     policies: Sequence[tuple[str, str]]  # (source, body)
-
-
-def _show(value: Any) -> str:
-    if value == _MISSING:
-        return _MISSING
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return text if len(text) <= 200 else text[:197] + "…"
 
 
 class _Parsed:
@@ -241,75 +174,13 @@ class _RecordedConnectors(Connectors):
         return super().call(task_id, element_id, operator, params)
 
 
-class _Ids:
-    """The re-run's task ids paired with the recorded ones, one to one."""
-
-    def __init__(self) -> None:
-        self.to_recorded: dict[str, str] = {}
-        self.to_replayed: dict[str, str] = {}
-
-    def pair(self, replayed: str, recorded: str) -> bool:
-        if replayed == recorded:
-            return self.to_recorded.get(replayed, recorded) == recorded
-        known = self.to_recorded.get(replayed)
-        if known is not None:
-            return known == recorded
-        if recorded in self.to_replayed:
-            return False
-        self.to_recorded[replayed], self.to_replayed[recorded] = recorded, replayed
-        return True
-
-    def replayed(self, recorded: str | None) -> str | None:
-        return None if recorded is None else self.to_replayed.get(recorded, recorded)
-
-
-def _first_diff(path: str, recorded: Any, replayed: Any) -> tuple[str, Any, Any] | None:
-    if isinstance(recorded, dict) and isinstance(replayed, dict):
-        for key in sorted(set(recorded) | set(replayed), key=str):
-            found = _first_diff(f"{path}.{key}", recorded.get(key, _MISSING), replayed.get(key, _MISSING))
-            if found is not None:
-                return found
-        return None
-    if isinstance(recorded, list) and isinstance(replayed, list) and len(recorded) == len(replayed):
-        for index, (a, b) in enumerate(zip(recorded, replayed, strict=True)):
-            found = _first_diff(f"{path}[{index}]", a, b)
-            if found is not None:
-                return found
-        return None
-    return None if recorded == replayed else (path, recorded, replayed)
-
-
-def compare(recorded: AuditEvent, replayed: AuditEvent, ids: _Ids) -> Difference | None:
-    """The first field in which ``replayed`` differs from ``recorded`` (task ids paired through ``ids``)."""
-
-    def differ(name: str, a: Any, b: Any) -> Difference:
-        return Difference(recorded.seq, recorded.type, name, a, b)
-
-    for name in ("type", "actor", "element_id"):
-        if getattr(recorded, name) != getattr(replayed, name):
-            return differ(name, getattr(recorded, name), getattr(replayed, name))
-    if recorded.occurred_at != replayed.occurred_at:
-        return differ("occurred_at", recorded.occurred_at.isoformat(), replayed.occurred_at.isoformat())
-    if (recorded.task_id is None) != (replayed.task_id is None) or (
-        recorded.task_id is not None and replayed.task_id is not None and not ids.pair(replayed.task_id, recorded.task_id)
-    ):
-        return differ("task_id", recorded.task_id, ids.to_recorded.get(replayed.task_id or "", replayed.task_id))
-    theirs, ours = json.loads(recorded.body)["payload"], json.loads(replayed.body)["payload"]
-    text = json.dumps(ours, ensure_ascii=False, sort_keys=True)
-    mine, recorded_ids = _UUID.findall(text), _UUID.findall(json.dumps(theirs, ensure_ascii=False, sort_keys=True))
-    if len(mine) == len(recorded_ids) and all(ids.pair(a, b) for a, b in zip(mine, recorded_ids, strict=True)):
-        ours = json.loads(_UUID.sub(lambda m: ids.to_recorded.get(m.group(0), m.group(0)), text))
-    found = _first_diff("payload", theirs, ours)
-    return None if found is None else differ(*found)
-
-
 @dataclass
 class _Run:
     case: CaseRecord
     core: Core
     clock: FixedClock
     unit: MemoryUnit
-    ids: _Ids = field(default_factory=_Ids)
+    ids: Ids = field(default_factory=Ids)
     fed: int = 0
 
     def chain(self) -> list[AuditEvent]:
@@ -425,19 +296,20 @@ class Replayer:
                 position += 1
                 continue
             if position == 0 and event.type != "instance_started":
-                return ReplayResult(iid, 0, 0, Difference(event.seq, event.type, "type", event.type, "instance_started"))
+                first = Difference(event.seq, event.type, "type", event.type, "instance_started")
+                return ReplayResult(iid, 0, 0, first)
             try:
                 run.step_for(event, recorded[position + 1 :])()
             except JiuzhuError as exc:
                 return ReplayResult(iid, position, run.fed, _refused(event, exc))
             produced = run.chain()[position:]
             if not produced:
-                missing = Difference(event.seq, event.type, "(event)", event.type, _MISSING)
+                missing = Difference(event.seq, event.type, "(event)", event.type, MISSING)
                 return ReplayResult(iid, position, run.fed, missing)
             for offset, ours in enumerate(produced):
                 index = position + offset
                 if index >= len(recorded):
-                    extra = Difference(index + 1, "", "(event)", _MISSING, ours.type)
+                    extra = Difference(index + 1, "", "(event)", MISSING, ours.type)
                     return ReplayResult(iid, index, run.fed, extra)
                 difference = compare(recorded[index], ours, run.ids)
                 if difference is not None:
@@ -453,7 +325,7 @@ class Replayer:
         unit.schedule_loads = list(case.schedules)
         unit.policy_rows = list(case.policies)
         core = Core(
-            store=MemoryStore(unit),  # type: ignore[arg-type]
+            store=MemoryStore(unit),
             clock=clock,
             sandbox=self.sandbox,
             connectors=_RecordedConnectors(recorded),

@@ -19,6 +19,7 @@ from engine.digest import ALGORITHM
 from engine.errors import InvalidRequestError, JiuzhuError
 from engine.service.facade import Engine
 from integrations.partner import attach
+from jiuzhu import replaying
 from jiuzhu.accounts import ADMIN
 from jiuzhu.api_common import (
     Actor,
@@ -32,7 +33,6 @@ from jiuzhu.api_common import (
     version_json,
 )
 from jiuzhu.api_hygiene import REASON_LIMIT, TEXT_LIMIT, BodyLimit, JsonObject, JsonValue, chinese, error_body, errors
-from jiuzhu import replaying
 from jiuzhu.api_partner import outbox_router, partner_router
 from jiuzhu.api_sla import sla_router
 from jiuzhu.api_tokens import tokens_router
@@ -290,9 +290,8 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
             ],
         }
 
-    @api.post(
-        "/audit/instances/{instance_id}/replay", summary="复算案件：重新执行并比对每条审计事件", responses=errors(400, 404)
-    )
+    @api.post("/audit/instances/{instance_id}/replay", summary="复算案件：重新执行并比对每条审计事件",
+              responses=errors(400, 404))  # fmt: skip
     def replay(instance_id: str, who: Actor) -> dict[str, Any]:
         return replaying.replay_case(engine, instance_id, actor=who).to_dict()
 

@@ -134,7 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--demo", action="store_true", help="启动前部署 processes/ 下的全部流程")
     p_verify = sub.add_parser("verify", help="校验审计链；不给实例则校验全部")
     p_verify.add_argument("instance", nargs="?")
-    p_verify.add_argument("--replay", action="store_true", help="并复算（重新执行）案件，比对每条事件；不给实例则复算全部已结束的案件")
+    replay_help = "并复算（重新执行）案件，比对每条事件；不给实例则复算全部已结束的案件"
+    p_verify.add_argument("--replay", action="store_true", help=replay_help)
     cli_replay.add_arguments(p_verify)
     p_db = sub.add_parser("db", help="数据库结构（版本迁移）")
     db_sub = p_db.add_subparsers(dest="db_command", required=True)

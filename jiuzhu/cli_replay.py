@@ -10,7 +10,7 @@ import importlib.util
 import sys
 from collections.abc import Iterable, Iterator
 
-from engine.replay import CONSISTENT, ReplayResult
+from engine.replay_compare import CONSISTENT, ReplayResult
 from engine.service.facade import Engine
 from jiuzhu.cli_actor import shell_principal
 from jiuzhu.replaying import replay_case, replay_finished

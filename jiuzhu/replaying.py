@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.events import EventDraft
-from engine.replay import DEFAULT_MAX_EVENTS, Replayer, ReplayResult
+from engine.replay import DEFAULT_MAX_EVENTS, Replayer
+from engine.replay_compare import ReplayResult
 from engine.service.facade import Engine
 from integrations.sql.replay_inputs import CaseReader
 

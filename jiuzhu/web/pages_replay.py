@@ -12,7 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from engine.replay import CONSISTENT, ReplayTooLong
+from engine.replay import ReplayTooLong
+from engine.replay_compare import CONSISTENT
 from jiuzhu.accounts import ADMIN, AUDITOR
 from jiuzhu.replaying import replay_case
 from jiuzhu.web.auth import Viewer, csrf_protected, require_role

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import insert
 
 from engine.clock import FixedClock
-from engine.replay import MISMATCH, Replayer, ReplayTooLong
+from engine.replay import DEFAULT_MAX_EVENTS, Replayer, ReplayTooLong
+from engine.replay_compare import MISMATCH, ReplayResult
 from engine.service.facade import Engine
 from integrations.sql.replay_inputs import CaseReader
 from integrations.sql.sla import CAL
@@ -29,9 +30,9 @@ def case(make_store: Callable[[], SqlStore], clock: FixedClock) -> tuple[Engine,
     return engine, dc.decided(engine, clock, dc.APPROVE)
 
 
-def replay(engine: Engine, iid: str, **options: int) -> object:
+def replay(engine: Engine, iid: str, max_events: int = DEFAULT_MAX_EVENTS) -> ReplayResult:
     assert isinstance(engine.store, SqlStore)
-    return Replayer(engine.sandbox, **options).replay(CaseReader(engine.store).case(iid))
+    return Replayer(engine.sandbox, max_events=max_events).replay(CaseReader(engine.store).case(iid))
 
 
 def test_a_finished_dibao_case_replays_to_the_same_record(case: tuple[Engine, str]) -> None:
@@ -39,9 +40,9 @@ def test_a_finished_dibao_case_replays_to_the_same_record(case: tuple[Engine, st
     result = replay(engine, iid)
     events = engine.events(iid)
     assert engine.get(iid).record.status == "completed"
-    assert result.consistent, result.describe()  # type: ignore[attr-defined]
-    assert result.events == len(events)  # type: ignore[attr-defined]
-    assert "复算一致" in result.describe()  # type: ignore[attr-defined]
+    assert result.consistent, result.describe()
+    assert result.events == len(events)
+    assert "复算一致" in result.describe()
 
 
 def test_a_rewritten_connector_response_is_named_where_it_shows(case: tuple[Engine, str]) -> None:
@@ -53,7 +54,7 @@ def test_a_rewritten_connector_response_is_named_where_it_shows(case: tuple[Engi
     rewrite_chain(engine.store.engine, iid, called.seq, {"response": response})
     assert all(v.ok for v in engine.verify(iid))  # the insider kept the chain's own links intact
     result = replay(engine, iid)
-    difference = result.first_difference  # type: ignore[attr-defined]
+    difference = result.first_difference
     assert difference is not None and difference.code == MISMATCH
     # The recorded answer is fed back as recorded; where the case's data carries it, the record disagrees.
     # (Here: the final case data, which holds the 核对 report.)
@@ -77,7 +78,7 @@ def test_a_holiday_added_after_the_fact_to_the_calendar_in_force_is_named(case: 
                                body=json.dumps(HOLIDAY, ensure_ascii=False),
                                loaded_at=started.occurred_at - timedelta(days=1))
         )  # fmt: skip
-    difference = replay(engine, iid).first_difference  # type: ignore[attr-defined]
+    difference = replay(engine, iid).first_difference
     assert difference is not None
     assert (difference.seq, difference.kind, difference.field) == (1, "instance_started", "payload.calendar_version")
     assert difference.recorded == started.payload["calendar_version"] != difference.replayed
@@ -89,7 +90,7 @@ def test_a_calendar_loaded_lawfully_later_leaves_older_cases_consistent(
     engine, iid = case
     clock.advance(timedelta(hours=1))  # the case had ended; a year's schedule is published
     engine.load_calendar(json.dumps(HOLIDAY, ensure_ascii=False), source="later.json", actor="admin")
-    assert replay(engine, iid).consistent  # type: ignore[attr-defined]
+    assert replay(engine, iid).consistent
 
 
 def test_a_case_longer_than_the_cap_is_refused_up_front(case: tuple[Engine, str]) -> None:

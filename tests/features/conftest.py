@@ -198,4 +198,4 @@ def no_overdue_alert(world: World) -> None:
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: object, scenario: object) -> None:
     world = request.getfixturevalue("world")
     if isinstance(world, World) and not world.engines.restart:
-        print("REPLAYED", replay_all(world.engine()))
+        replay_all(world.engine())
