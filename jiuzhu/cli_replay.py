@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from engine.replay_compare import CONSISTENT, ReplayResult
 from engine.service.facade import Engine
@@ -40,21 +40,25 @@ def progress(ids: Iterable[str], total: int) -> Iterable[str]:
     return _bar(ids, total) if has_rich and sys.stderr.isatty() else _counter(ids, total)
 
 
-def _print(results: list[ReplayResult], one: bool) -> int:
+def _print(results: list[ReplayResult], one: bool, refused: Sequence[str] = ()) -> int:
     broken = [r for r in results if not r.consistent]
     for result in broken:
         print(result.describe())
+    for message in refused:
+        print(f"未复算 {message}")
     if one and not broken:
         print(results[0].describe())
-    elif not broken:
+    elif not broken and not refused:
         print(f"{CONSISTENT}（{len(results)} 件已结束的案件）")
     else:
-        print(f"{len(broken)} / {len(results)} 件复算不一致")
-    return 1 if broken else 0
+        skipped = f"，{len(refused)} 件超过上限未复算" if refused else ""
+        print(f"{len(broken)} / {len(results)} 件复算不一致{skipped}")
+    return 1 if broken or refused else 0
 
 
 def run(engine: Engine, instance: str | None, max_events: int | None) -> int:
     actor = shell_principal()
     if instance:
         return _print([replay_case(engine, instance, actor=actor, cap=max_events)], True)
-    return _print(replay_finished(engine, actor=actor, cap=max_events, progress=progress), False)
+    results, refused = replay_finished(engine, actor=actor, cap=max_events, progress=progress)
+    return _print(results, False, refused)

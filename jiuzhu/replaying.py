@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from engine.events import EventDraft
-from engine.replay import DEFAULT_MAX_EVENTS, Replayer
+from engine.replay import DEFAULT_MAX_EVENTS, Replayer, ReplayTooLong
 from engine.replay_compare import ReplayResult
 from engine.service.facade import Engine
 from integrations.sql.replay_inputs import CaseReader
@@ -54,14 +54,22 @@ def replay_finished(
     actor: str | None,
     cap: int | None = None,
     progress: Callable[[Iterable[str], int], Iterable[str]] = lambda ids, _n: ids,
-) -> list[ReplayResult]:
+) -> tuple[list[ReplayResult], list[str]]:
     """Replay every finished case (one reader, one replayer: calendars and
-    specs are parsed once); recorded as one event on the system chain."""
+    specs are parsed once); recorded as one event on the system chain.
+    Returns the results and the messages of cases refused as over the cap
+    (one long case does not stop the sweep)."""
     reader = CaseReader(engine.store)
     run = replayer(engine, cap)
     ids = reader.finished()
-    results = [run.replay(reader.case(iid)) for iid in progress(ids, len(ids))]
+    results, refused = [], []
+    for iid in progress(ids, len(ids)):
+        try:
+            results.append(run.replay(reader.case(iid)))
+        except ReplayTooLong as exc:
+            refused.append(f"{iid}: {exc.message} [{exc.code}]")
     broken = [r.instance_id for r in results if not r.consistent]
-    payload = {"cases": len(results), "consistent": len(results) - len(broken), "inconsistent": broken[:LISTED]}
+    payload = {"cases": len(results), "consistent": len(results) - len(broken), "inconsistent": broken[:LISTED],
+               "refused": len(refused)}  # fmt: skip
     engine.audit_system(EventDraft(SWEPT, payload, actor=actor))
-    return results
+    return results, refused

@@ -72,3 +72,5 @@ def test_replay_from_the_case_page_api_and_cli(
     assert cli.main(["verify", "--replay"]) == 1  # the links hold (hashes recomputed); the replay does not
     out = capsys.readouterr().out
     assert out.startswith("ok（") and f"{iid}: 第 {first['seq']} 条事件" in out and "1 / 1 件复算不一致" in out
+    assert cli.main(["verify", "--replay", "--max-events", "5"]) == 1  # bounded: refused, named, the sweep goes on
+    assert f"未复算 {iid}: 实例 {iid} 有" in capsys.readouterr().out
