@@ -19,6 +19,7 @@ from engine.digest import ALGORITHM
 from engine.errors import InvalidRequestError, JiuzhuError
 from engine.service.facade import Engine
 from integrations.partner import attach
+from jiuzhu import replaying
 from jiuzhu.accounts import ADMIN
 from jiuzhu.api_common import (
     Actor,
@@ -291,6 +292,11 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
                 {"chain_id": v.chain_id, "broken_seq": v.broken_seq, "reason": v.reason, "code": v.code} for v in broken
             ],
         }
+
+    @api.post("/audit/instances/{instance_id}/replay", summary="复算案件：重新执行并比对每条审计事件",
+              responses=errors(400, 404))  # fmt: skip
+    def replay(instance_id: str, who: Actor) -> dict[str, Any]:
+        return replaying.replay_case(engine, instance_id, actor=who).to_dict()
 
     @api.get("/audit/digest-key", summary="审计链头签名摘要的公钥（未配置密钥时为 null）")
     def digest_key() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from engine.service.facade import Engine
 from integrations.sql import make_engine, migrations
 from integrations.sql.accounts import SqlAccounts
 from integrations.sql.store import SqlStore
-from jiuzhu import cli_audit, cli_calendar, cli_partner, cli_sessions
+from jiuzhu import cli_audit, cli_calendar, cli_partner, cli_replay, cli_sessions
 from jiuzhu.accounts import demo_accounts_table
 from jiuzhu.cli_actor import ACTOR_HELP, ADMIN_ROLES, DEPLOY_ROLES, actor_for
 from jiuzhu.scheduler import redis_prefix, run_scheduler
@@ -134,6 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--demo", action="store_true", help="启动前部署 processes/ 下的全部流程")
     p_verify = sub.add_parser("verify", help="校验审计链；不给实例则校验全部")
     p_verify.add_argument("instance", nargs="?")
+    replay_help = "并复算（重新执行）案件，比对每条事件；不给实例则复算全部已结束的案件"
+    p_verify.add_argument("--replay", action="store_true", help=replay_help)
+    cli_replay.add_arguments(p_verify)
     p_db = sub.add_parser("db", help="数据库结构（版本迁移）")
     db_sub = p_db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="把数据库结构升级到最新版本（serve 启动时也会自动执行）")
@@ -164,7 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "deploy":
             return _deploy(engine, settings, args.paths, args.actor)
         if args.command == "verify":
-            return _verify(engine, args.instance)
+            code = _verify(engine, args.instance)
+            return max(code, cli_replay.run(engine, args.instance, args.max_events)) if args.replay else code
         if args.command in ("calendar", "sla"):
             return cli_calendar.run(engine, args)
         if args.command == "session":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from engine.errors import InvalidRequestError
 from engine.service.facade import Engine
-from jiuzhu import cli_audit_cases, dossier_verify
+from jiuzhu import cli_audit_cases, cli_replay, dossier_verify
 from jiuzhu.retention import Retention, due_before, load_policy, retention
 from jiuzhu.settings import Settings
 from jiuzhu.timefmt import moment
@@ -34,6 +34,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     check = audit.add_parser("verify-file", help="离线校验一户一档 zip（或 events.json）中的审计链")
     check.add_argument("file")
     cli_audit_cases.add_parsers(audit)
+    replay = audit.add_parser("replay", help="复算（重新执行）一件案件，比对每条审计事件")
+    replay.add_argument("instance")
+    cli_replay.add_arguments(replay)
 
 
 def retentions(engine: Engine, settings: Settings) -> list[Retention]:
@@ -57,6 +60,8 @@ def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:
         return cli_audit_cases.run(build_web_context(engine, settings), settings, args)
     if args.audit_command in ("digest", "digest-key"):
         return _digest(engine, args)
+    if args.audit_command == "replay":
+        return cli_replay.run(engine, args.instance, args.max_events)
     try:
         before = date.fromisoformat(args.before)
     except ValueError as exc:

@@ -62,6 +62,7 @@ API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/api/instances/{instance_id}/verify"): (AUDITOR, ADMIN),
     ("GET", "/api/verify"): (AUDITOR, ADMIN),
     ("GET", "/api/audit/digest-key"): ANYONE,
+    ("POST", "/api/audit/instances/{instance_id}/replay"): (AUDITOR, ADMIN, "county_officer"),
     ("POST", "/api/timers/fire"): (ADMIN,),
     ("GET", "/api/instances/{instance_id}/sla"): CASEWORKERS,
     ("POST", "/api/instances/{instance_id}/sla/extend"): COUNTY_ROLES,

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
 from engine.sla.clocks import STATE_LABELS
+from tests.support.replay_check import replay_all
 from tests.support.sla_world import World, parse_day, parse_moment, restarts, show, show_day
 
 # -- 假如 / 当: time ------------------------------------------------------------------------------
@@ -188,3 +190,12 @@ def not_supervised(world: World, label: str) -> None:
 @restarts
 def no_overdue_alert(world: World) -> None:
     assert world.overdue_alerts() == []
+
+
+# -- every scenario's instances re-execute to the same record (engine.replay) -----------------------
+
+
+def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: object, scenario: object) -> None:
+    world = request.getfixturevalue("world")
+    if isinstance(world, World) and not world.engines.restart:
+        replay_all(world.engine())

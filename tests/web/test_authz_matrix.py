@@ -139,6 +139,7 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/api/instances/{instance_id}/verify"): role_on_case("auditor", "admin"),
     ("GET", "/api/verify"): role("auditor", "admin"),
     ("GET", "/api/audit/digest-key"): anyone,
+    ("POST", "/api/audit/instances/{instance_id}/replay"): role_on_case("auditor", "county_officer", "admin"),
     ("POST", "/api/timers/fire"): role("admin"),
     ("GET", "/api/instances/{instance_id}/sla"): role_on_case(*CASE_SEERS),
     ("POST", "/api/instances/{instance_id}/sla/extend"): role_on_case("county_officer", "admin"),
@@ -177,6 +178,7 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/audit"): session_only(role("auditor", "county_officer", "admin")),
     ("POST", "/audit/samples"): session_only(role("auditor", "county_officer", "admin")),
     ("GET", "/audit/samples/{sample_id}"): session_only(role("auditor", "county_officer", "admin")),
+    ("POST", "/audit/cases/{instance_id}/replay"): session_only(role_on_case("auditor", "county_officer", "admin")),
     # 联办待办: partner department users only; the matrix's id is no handoff, so 404 after authorization.
     ("GET", "/partner"): session_only(role("partner", "partner_supervisor")),
     ("GET", "/partner/handoffs/{handoff_id}"): session_only(role("partner", "partner_supervisor")),
