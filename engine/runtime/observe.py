@@ -74,7 +74,8 @@ def task_events(
     parent_data = task.parent.data if task.parent is not None else {}
     if tid in calls:  # a service task: what was asked and what came back
         payload = {"name": name, **calls[tid].payload()}
-        return [EventDraft("connector_called", with_element_diff(payload, spec, parent_data, task.data), tid, spec.name)]
+        with_element_diff(payload, spec, parent_data, task.data)
+        return [EventDraft("connector_called", payload, tid, spec.name)]
     if kind == "ScriptTask":
         return [
             EventDraft("script_run", {"name": name, "data_diff": data_diff(parent_data, task.data)}, tid, spec.name)
