@@ -20,7 +20,7 @@ ESM_VENDOR = {
 
 
 def install_case_pages(app: FastAPI) -> None:
-    from jiuzhu.web import pages_case, pages_dashboard, pages_dossier, pages_notices, pages_start
+    from jiuzhu.web import pages_audit_case, pages_case, pages_dashboard, pages_dossier, pages_notices, pages_start
 
     for name, folder in ESM_VENDOR.items():
         directory = StaticFiles(directory=NODE_MODULES / folder, check_dir=False)
@@ -30,3 +30,4 @@ def install_case_pages(app: FastAPI) -> None:
     app.include_router(pages_dossier.router)
     app.include_router(pages_start.router)  # before /cases/{instance_id}, which would take "new"
     app.include_router(pages_case.router)
+    app.include_router(pages_audit_case.router)
