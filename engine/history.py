@@ -44,8 +44,7 @@ DONE = frozenset(
 CHILD_SUFFIX = " [child]"  # a multi-instance child is "x [child]" to SpiffWorkflow; the diagram knows "x"
 # Events whose recorded data_diff / script_diff change the case data.
 DATA_CHANGES = frozenset(
-    {"task_completed", "task_submission_failed", "task_ready", "script_run", "connector_called"}
-    | {"element_completed", "task_sent_back"}
+    {"task_completed", "task_ready", "script_run", "connector_called", "element_completed", "task_sent_back"}
 )
 ENDED = {"instance_completed": "completed", "instance_failed": "failed", "instance_terminated": "terminated"}
 # Clock states as engine/sla/clocks.py names them.
@@ -158,6 +157,10 @@ class _State:
     clocks: dict[str, ClockAt] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
     items: set[str] = field(default_factory=set)  # task ids of multi-instance items
+    # What a failed task holds but the case does not show until that task is done: a submission
+    # whose post-script failed, an administrator's fix (retry) of the failed task's data.
+    pending: dict[str, list[Any]] = field(default_factory=dict)
+    failed_task: str | None = None
     unreadable: list[int] = field(default_factory=list)
 
 
@@ -195,14 +198,25 @@ def _own_data(state: _State, event: AuditEvent, scope: Collection[str] | None) -
 
 
 def _data(state: _State, event: AuditEvent, p: Mapping[str, Any], scope: Collection[str] | None) -> None:
-    t = event.type
+    t, tid = event.type, event.task_id
     if t == "instance_started":
         state.data = copy.deepcopy(dict(p.get("data") or {}))
     elif t == "instance_completed" and isinstance(p.get("data"), Mapping):
         state.data = copy.deepcopy(dict(p["data"]))
+    elif t == "task_submission_failed" and tid:
+        state.pending.setdefault(tid, []).extend([p.get("data_diff"), p.get("script_diff")])
+    elif t == "incident_raised":
+        state.failed_task = tid
     elif t == "incident_retried":
-        state.data.update(copy.deepcopy(dict(p.get("data_patch") or {})))
+        patch = {"added": dict(p.get("data_patch") or {})}
+        if state.failed_task is None:
+            _apply_diff(state.data, patch)
+        else:
+            state.pending.setdefault(state.failed_task, []).append(patch)
     elif t in DATA_CHANGES and _own_data(state, event, scope):
+        if t in DONE and tid:
+            for held in state.pending.pop(tid, []):
+                _apply_diff(state.data, held)
         _apply_diff(state.data, p.get("data_diff"))
         _apply_diff(state.data, p.get("script_diff"))
 

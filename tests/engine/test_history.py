@@ -151,3 +151,22 @@ def test_the_diff_names_every_leaf_by_its_json_path() -> None:
         Change('$["odd key"]', "changed", 1, 2),
     ]
     assert diff({"n": 1}, {"n": 1.0}) == [Change("$.n", "changed", 1, 1.0)]
+
+
+def test_a_failed_submission_and_its_fix_are_the_cases_once_the_task_is_done() -> None:
+    diff_of = '{"data_diff": {"added": {"amount": 5}, "changed": {}, "removed": []}}'
+    events = [
+        _event(1, "instance_started", '{"data": {"a": 1}}', "x"),
+        dataclasses.replace(_event(2, "task_ready", '{"name": "核定", "lane": "乡镇"}'), task_id="t1"),
+        dataclasses.replace(_event(3, "task_submission_failed", diff_of, "x"), task_id="t1"),
+        dataclasses.replace(_event(4, "incident_raised", '{"code": "SCRIPT_FAILED"}'), task_id="t1"),
+        _event(5, "incident_retried", '{"data_patch": {"fixed": true}}', "admin"),
+        dataclasses.replace(_event(6, "task_ready", '{"name": "核定", "lane": "乡镇"}'), task_id="t1"),
+        dataclasses.replace(_event(7, "task_completed", '{"data_diff": {"added": {}}}', "x"), task_id="t1"),
+    ]
+    assert case_at(events, 3).data == {"a": 1} and case_at(events, 3).ready == ()
+    assert case_at(events, 5).data == {"a": 1} and case_at(events, 5).status == "incident"
+    assert [t.name for t in case_at(events, 6).ready] == ["核定"]
+    done = case_at(events, 7)
+    assert done.data == {"a": 1, "amount": 5, "fixed": True}
+    assert {c.path for c in done.changes} == {"$.amount", "$.fixed"}
