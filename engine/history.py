@@ -13,10 +13,13 @@ a pre-script (``task_ready``), a script (``script_run``), a decision table, a
 connector's result variable, a join or a called process (``data_diff`` or
 ``script_diff`` of ``element_completed`` / ``connector_called``, recorded since
 the history page exists; older chains lack them), a 回退 (``task_sent_back``),
-an administrator's fix (``incident_retried``), and the end data
-(``instance_completed``). What a multi-instance item's task changes stays its
-own (the item's data, not the case's) until the multi-instance element
-completes and records what it hands back.
+and the end data (``instance_completed``). A submission whose post-script
+failed (``task_submission_failed``) and an administrator's fix of the failed
+task (``incident_retried``) are the case's once that task is done, as in the
+engine. What a multi-instance item's task (or a called process's) changes stays
+its own until the multi-instance element completes and records what it hands
+back; while items are open, the engine's own view (``InstanceRun.data``) shows
+the data of the item finished last, the rebuilt case the process's.
 
 Events of one engine step share one transaction: the submission of a task and
 everything the engine did automatically because of it. :func:`step_end` finds
