@@ -74,17 +74,29 @@ def task_events(
     parent_data = task.parent.data if task.parent is not None else {}
     if tid in calls:  # a service task: what was asked and what came back
         payload = {"name": name, **calls[tid].payload()}
-        if scripted(spec):
-            with_script_diff(payload, parent_data, task.data)
+        with_element_diff(payload, spec, parent_data, task.data)
         return [EventDraft("connector_called", payload, tid, spec.name)]
     if kind == "ScriptTask":
         return [
             EventDraft("script_run", {"name": name, "data_diff": data_diff(parent_data, task.data)}, tid, spec.name)
         ]
     payload = {"name": name, "kind": kind}
+    return [EventDraft("element_completed", with_element_diff(payload, spec, parent_data, task.data), tid, spec.name)]
+
+
+def with_element_diff(
+    payload: dict[str, Any], spec: Any, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What an element changed in the data, so the case can be rebuilt from the chain alone
+    (engine/history.py): a script's changes as ``script_diff`` (as before), otherwise what a
+    decision table, a connector's result variable, a join or a called process left, as
+    ``data_diff`` when it left anything."""
     if scripted(spec):
-        with_script_diff(payload, parent_data, task.data)
-    return [EventDraft("element_completed", payload, tid, spec.name)]
+        return with_script_diff(payload, before, after)
+    diff = data_diff(before, after)
+    if diff["added"] or diff["changed"] or diff["removed"]:
+        payload["data_diff"] = diff
+    return payload
 
 
 def drain_bpmn_events(workflow: BpmnWorkflow) -> list[EventDraft]:

@@ -21,6 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import InvalidRequestError
 from engine.events import EventDraft
+from engine.runtime.observe import data_diff
 from engine.runtime.run import RUNNING, InstanceRun
 from engine.runtime.tasks import all_tasks
 
@@ -80,7 +81,14 @@ def send_back(run: InstanceRun, task_id: str, *, reason: str, actor: str | None,
         spec.bpmn_id or spec.name,
         actor,
     )
-    return [event, *run.advance(now, lambda: _reset(run, target))]
+    before = run.data()
+    following = run.advance(now, lambda: _reset(run, target))
+    # The reset takes the data back to what the earlier task saw: recorded, so
+    # the case can be rebuilt from the chain alone (engine/history.py).
+    diff = data_diff(before, run.data())
+    if diff["added"] or diff["changed"] or diff["removed"]:
+        event.payload["data_diff"] = diff
+    return [event, *following]
 
 
 def _reset(run: InstanceRun, target: Task) -> None:

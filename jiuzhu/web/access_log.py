@@ -25,7 +25,7 @@ ACCESS_KINDS = {
     "partner_leased": "联办部门系统获取家庭信息",
     DOSSIER_EXPORTED: "导出一户一档",
 }
-FIELD_NAMES = {"case_page": "案件页", "applicant_name": "申请人姓名"}
+FIELD_NAMES = {"case_page": "案件页", "applicant_name": "申请人姓名", "audit_history": "案件历史（审计）"}
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ ESM_VENDOR = {
 def install_case_pages(app: FastAPI) -> None:
     from jiuzhu.web import (
         pages_audit,
+        pages_audit_case,
         pages_case,
         pages_dashboard,
         pages_dossier,
@@ -40,3 +41,4 @@ def install_case_pages(app: FastAPI) -> None:
     app.include_router(pages_replay.router)
     app.include_router(pages_start.router)  # before /cases/{instance_id}, which would take "new"
     app.include_router(pages_case.router)
+    app.include_router(pages_audit_case.router)

@@ -23,6 +23,7 @@ from jiuzhu.web.case_view import Case, accepted_at, element_names, load_case, vi
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.deps import CurrentUser, authorize_case, may_open, sees_full_id
 from jiuzhu.web.ledger import COLUMNS, STATUS_LABELS, ledger_xlsx
+from jiuzhu.web.pages_audit_case import HISTORY_ROLES
 from jiuzhu.web.pages_dossier import ACCESS_LOG_ROLES, DOSSIER_ROLES, who_is
 from jiuzhu.web.pages_notices import available_notices
 from jiuzhu.web.pages_replay import REPLAY_ROLES
@@ -153,6 +154,7 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
             "status_label": STATUS_LABELS.get(record.status, record.status),
             "dossier": user.has(*DOSSIER_ROLES),
             "replay": user.has(*REPLAY_ROLES),
+            "history": user.has(*HISTORY_ROLES),
             "accesses": accesses(events, who_is(context)) if user.has(*ACCESS_LOG_ROLES) else None,
         },
     )

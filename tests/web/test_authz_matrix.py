@@ -117,6 +117,7 @@ def by_token_else(token: Callable[[Caller], bool], session: Callable[[Caller], b
 
 STARTERS = ("village_assistant", "township_handler", "county_officer", "admin")
 CASE_SEERS = tuple(CASEWORKERS)
+HISTORY_READERS = ("auditor", "county_officer", "admin")
 CASE_PAGES = tuple(CASEWORKERS - {"partner"})  # case list, case page, 台账, dashboard, notices
 EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/api/deployments"): role("designer", "admin"),
@@ -179,6 +180,9 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("POST", "/audit/samples"): session_only(role("auditor", "county_officer", "admin")),
     ("GET", "/audit/samples/{sample_id}"): session_only(role("auditor", "county_officer", "admin")),
     ("POST", "/audit/cases/{instance_id}/replay"): session_only(role_on_case("auditor", "county_officer", "admin")),
+    # 案件历史: the event list and one event's snapshot, for auditors and the county.
+    ("GET", "/audit/cases/{instance_id}"): session_only(role_on_case(*HISTORY_READERS)),
+    ("GET", "/audit/cases/{instance_id}/events/{seq}"): session_only(role_on_case(*HISTORY_READERS)),
     # 联办待办: partner department users only; the matrix's id is no handoff, so 404 after authorization.
     ("GET", "/partner"): session_only(role("partner", "partner_supervisor")),
     ("GET", "/partner/handoffs/{handoff_id}"): session_only(role("partner", "partner_supervisor")),
@@ -268,6 +272,7 @@ def _request(
         .replace("{handoff_id}", case)
         .replace("{event_id}", "1")
         .replace("{sample_id}", "0123456789ab")
+        .replace("{seq}", "1")
         .replace("{token_id}", "0123456789ab")
         .replace("{session_id}", "0" * 64)
         .replace("{username}", "jb_dongcheng2")  # no caller: ending its sessions ends none of theirs
