@@ -56,12 +56,12 @@ def test_a_rewritten_connector_response_is_named_where_it_shows(case: tuple[Engi
     result = replay(engine, iid)
     difference = result.first_difference
     assert difference is not None and difference.code == MISMATCH
-    # The recorded answer is fed back as recorded; where the case's data carries it, the record disagrees.
-    # (Here: the final case data, which holds the 核对 report.)
-    assert difference.seq > called.seq and difference.kind == "instance_completed"
-    assert difference.field == "payload.data.hedui_report.tampered"
-    assert (difference.recorded, difference.replayed) == ("（无）", "多出的一辆车")
-    assert f"第 {difference.seq} 条事件（instance_completed）复算不一致" in difference.describe()
+    # The recorded answer is fed back as recorded; the first place the record disagrees is the call's own
+    # record of what it changed in the data (its data_diff), which the insider left as it was.
+    assert (difference.seq, difference.kind) == (called.seq, "connector_called"), difference.describe()
+    assert difference.field.startswith("payload.data_diff"), difference.describe()
+    assert "多出的一辆车" in str(difference.replayed) and "多出的一辆车" not in str(difference.recorded)
+    assert f"第 {difference.seq} 条事件（connector_called）复算不一致" in difference.describe()
 
 
 HOLIDAY = {"year": 2026, "version": "事后加入的假日", "region": None, "workdays": [], "effective_from": "2025-12-01",
