@@ -73,7 +73,6 @@ def test_the_history_lists_every_event_and_shows_the_case_as_it_stood(in_publici
     cells = visible_text(row.group(1))
     assert "提交办理" in cells and "乡镇审核人" in cells and events[review - 1].hash[:12] in cells
     assert re.search(r"2026-11-02 09:00", cells)  # 01:00 UTC is 09:00 in Beijing
-    assert 'data-testid="replay"' not in page.text  # no re-execution route in this app: no dead button
 
     page = client.get(f"/audit/cases/{iid}/events/{review}")
     assert page.status_code == 200, page.text
@@ -112,11 +111,7 @@ def test_the_history_lists_every_event_and_shows_the_case_as_it_stood(in_publici
     assert client.get(f"/audit/cases/{iid}/events/9999").status_code == 404
     assert client.get(f"/audit/cases/{iid}/events/0").status_code == 422
 
-    # The 校验 button of the re-execution check, once its route is in the app.
-    def replay(instance_id: str) -> dict[str, str]:
-        return {"instance_id": instance_id}
-
-    world.app.add_api_route("/audit/cases/{instance_id}/replay", replay, methods=["POST"])
+    # The 校验 button of the re-execution check (jiuzhu/web/pages_replay.py).
     first = client.get(f"/audit/cases/{iid}/events/1").text
     form = re.search(r'<form method="post" action="([^"]+)">.*?data-testid="replay">([^<]+)<', first, re.S)
     assert form is not None and form.group(1) == f"/audit/cases/{iid}/replay" and form.group(2) == "校验"
