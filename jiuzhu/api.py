@@ -37,6 +37,7 @@ from jiuzhu.api_sla import sla_router
 from jiuzhu.api_tokens import tokens_router
 from jiuzhu.settings import Settings
 from jiuzhu.web.api_guard import api_guard
+from jiuzhu.web.api_studio import studio_router
 from jiuzhu.web.app import install_web, page_error
 from jiuzhu.web.auth import can_see_instance, task_guard
 from jiuzhu.web.context import WebContext
@@ -301,6 +302,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
     api.include_router(sla_router(engine))
     api.include_router(outbox_router(engine))
     api.include_router(tokens_router())
+    api.include_router(studio_router())
     app.include_router(api)
     app.include_router(partner_router(engine, attach(engine)), responses=errors(400, 401, 404, 409, 413, 422, 503))
     document_bodies(app, CompleteRequest)

@@ -64,6 +64,7 @@ def install_web(app: FastAPI, context: WebContext) -> None:
         pages_outbox,
         pages_partner,
         pages_sessions,
+        pages_studio,
         pages_task,
         pages_tokens,
     )
@@ -93,6 +94,9 @@ def install_web(app: FastAPI, context: WebContext) -> None:
     app.include_router(pages_outbox.router)
     app.include_router(pages_tokens.router)
     app.include_router(pages_sessions.router)
+    app.include_router(pages_studio.router)
+    # Publish checks other parts of the studio add (each: (process_id, files) -> problems).
+    app.state.studio_publish_checks = []
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
