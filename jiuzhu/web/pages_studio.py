@@ -17,6 +17,7 @@ from engine.deploy.model_xml import BPMN_NS, parse_xml
 from engine.errors import InvalidRequestError, JiuzhuError, Location, NotFoundError, Problem
 from jiuzhu.studio.drafts import check_process_id
 from jiuzhu.studio.layout import from_zip, kind, to_zip, version_files
+from jiuzhu.studio.procedures import draft_name
 from jiuzhu.web.auth import csrf_protected, require_role
 from jiuzhu.web.pages_inbox import flash, take_flashes
 from jiuzhu.web.studio_access import STUDIO_ROLES, Designer, studio_of
@@ -102,7 +103,8 @@ def editor(request: Request, process_id: str) -> Response:
     if not studio.exists(check_process_id(process_id)):
         raise NotFoundError(f"没有流程 {process_id}，请在流程设计首页新建", code="STUDIO_PROCESS_NOT_FOUND")
     versions = studio.versions(process_id)
-    name = versions[0]["name"] if versions else process_id
+    drafts = [d for d in studio.drafts.all() if d.process_id == process_id]
+    name = versions[0]["name"] if versions else draft_name(drafts[0]) if drafts else process_id
     context = {"process_id": process_id, "name": name, "versions": versions, "tabs": TABS,
                "extra_scripts": _present(EXTRA_SCRIPTS), "extra_styles": _present(EXTRA_STYLES),
                "flashes": take_flashes(request)}  # fmt: skip
