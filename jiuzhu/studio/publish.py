@@ -59,7 +59,8 @@ def publish(
         shown = f"v{version.version}" if version else "已有版本"
         message = f"这些文件已作为 {shown} 发布过，内容完全相同"
         raise InvalidRequestError(message, code="STUDIO_ALREADY_PUBLISHED")
-    studio.drafts.replace(draft, draft.files, None, base_version=version.version)
+    # The draft goes on from the new version; its next revision is the editor's to save against.
+    after = studio.drafts.replace(draft, draft.files, None, base_version=version.version)
     return {
         "process_id": pid,
         "version": version.version,
@@ -68,4 +69,5 @@ def publish(
         "published_at": version.created_at.isoformat(),
         "note": note,
         "warnings": [w.to_dict() for w in result.warnings],
+        "revision": after.revision,
     }

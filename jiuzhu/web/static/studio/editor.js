@@ -118,7 +118,12 @@
   function publish(note) {
     return saveDiagram().then(function () {
       return serial(function () {
-        return request('POST', api + '/publish', JSON.stringify({ note: note }), { 'Content-Type': 'application/json' });
+        return request('POST', api + '/publish', JSON.stringify({ note: note }), { 'Content-Type': 'application/json' })
+          .then(function (data) {
+            studio.revision = data.revision;
+            studio.baseVersion = data.version;
+            return data;
+          });
       });
     });
   }
@@ -287,7 +292,6 @@
       bpmnName = Object.keys(draft.files).sort().find(function (n) { return /\.bpmn$/i.test(n); });
       studio.modeler = new window.BpmnJS({
         container: '#studio-canvas',
-        keyboard: { bindTo: document },
         additionalModules: [window.jiuzhuStudioTranslate],
         moddleExtensions: both[0]
       });
