@@ -6,15 +6,20 @@ a new policy) → exclusive gateway → 发现困难 / 正常 → end; sees the 
 lint error of an unconnected end event in the list and as a marker, fixes it
 and publishes v1. A village assistant runs a case of it to the end on the
 web; the designer adds a task and publishes v2; the case still shows v1. The
-低保 procedure opens in the studio with its lanes."""
+低保 procedure opens in the studio with its lanes, and one of its form fields
+changed and published is what the next new 低保 case uses."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
 
 from engine.clock import FixedClock
 from integrations.sql import SqlStore
+from jiuzhu.demo_cases import load_households, opening
 from tests.conftest import PROCESSES
 from tests.jiuzhu.studio.test_studio import _world
 from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
@@ -57,7 +62,8 @@ BUILD = """async () => {
   modeling.splitLane(pool, 1);
   modeling.updateLabel(reg.filter(e => e.type === 'bpmn:Lane')[0], '村(社区)协理员');
   const start = reg.get('start'), end = reg.get('end');
-  const move = (shape, x, y) => modeling.moveElements([shape, shape.label].filter(Boolean), { x: x - shape.x, y: y - shape.y });
+  const move = (shape, x, y) =>
+    modeling.moveElements([shape, shape.label].filter(Boolean), { x: x - shape.x, y: y - shape.y });
   move(start, 200, 190);
   move(end, 1000, 100);
   const put = (type, x, y, name) => {
@@ -110,10 +116,31 @@ def _lint_says(text: str) -> str:
     return f"() => document.querySelector('#studio-lint-summary').textContent.includes({json.dumps(text)})"
 
 
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[tuple[Callable[[], SqlStore], str]]:
+    """One Chromium run, on SQLite: the studio's storage is proven on both databases in tests/jiuzhu/studio."""
+    url = f"sqlite:///{tmp_path / 'jiuzhu.db'}"
+    stores: list[SqlStore] = []
+
+    def factory() -> SqlStore:
+        store = SqlStore.from_url(url)
+        store.create_schema()
+        stores.append(store)
+        return store
+
+    yield factory, url
+    for store in stores:
+        store.close()
+
+
 def test_a_designer_publishes_a_new_procedure_a_caseworker_runs_it_and_v2_leaves_the_case_on_v1(
-    make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
+    sqlite_store: tuple[Callable[[], SqlStore], str], clock: FixedClock
 ) -> None:
-    world = _world(make_store, clock, db_url, PROCESSES / "dibao", PROCESSES / "yijianshi")
+    make_store, url = sqlite_store
+    world = _world(make_store, clock, url, PROCESSES / "dibao", PROCESSES / "yijianshi")
+    households = load_households()
+    first, second = list(households)[:2]
+    running = world.engine.start("dibao", opening(households[first]), actor="x", org_unit="qinghe.xiwan", region="CN")
     with serving(world.app) as base, chromium() as browser:
         page = browser.new_page(locale="zh-CN", viewport={"width": 1440, "height": 1000})
         sign_in(page, base, "designer")
@@ -204,3 +231,19 @@ def test_a_designer_publishes_a_new_procedure_a_caseworker_runs_it_and_v2_leaves
         assert {"申请人/村(社区)协理员", "乡镇(街道)经办人", "县级民政局"} <= set(lanes)
         page.wait_for_function(_lint_says("可以发布"))
         page.screenshot(path=screenshot_path("studio-dibao"), full_page=True)
+
+        # One field of a 低保 form changed and published: the next new case uses it, the running one keeps v1.
+        name = "dibao-start-schema.json"
+        text = page.evaluate("(n) => jiuzhuStudio.files[n]", name)
+        assert '"title": "申请渠道"' in text
+        page.evaluate(
+            "([n, t]) => jiuzhuStudio.saveFile(n, t)",
+            [name, text.replace('"title": "申请渠道"', '"title": "申请方式"')],
+        )
+        published = page.evaluate("() => jiuzhuStudio.publish('申请渠道改称申请方式')")
+    new = world.engine.start("dibao", opening(households[second]), actor="x", org_unit="qinghe.xiwan", region="CN")
+    versions = {v.version: v for v in world.engine.versions("dibao")}
+    assert new.record.version == published["version"] == max(versions) == 2
+    assert world.engine.get(running.record.id).record.version == 1
+    assert versions[2].definition["start_form"]["schema"]["properties"]["apply_channel"]["title"] == "申请方式"
+    assert versions[1].definition["start_form"]["schema"]["properties"]["apply_channel"]["title"] == "申请渠道"

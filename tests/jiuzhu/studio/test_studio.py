@@ -21,7 +21,6 @@ from engine.service.core import SYSTEM_CHAIN
 from engine.service.facade import Engine
 from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore
-from jiuzhu.demo_cases import load_households, opening
 from jiuzhu.wiring import default_connectors, deploy_paths
 from tests.conftest import FORMS, PROCESSES, ROOT
 from tests.support.web_support import WebWorld, csrf_of, web_over
@@ -173,30 +172,3 @@ def test_a_publish_check_refuses_and_the_zip_round_trips(world: WebWorld) -> Non
                       files={"archive": ("x.zip", b"not a zip", "application/zip")})  # fmt: skip
     assert junk.status_code == 303 and junk.headers["location"] == "/studio"
     assert other.get("/api/studio/drafts/material_review").json()["files"] == v2
-
-
-def test_a_dibao_form_change_published_is_what_the_next_case_uses(
-    make_store: Callable[[], SqlStore], clock: FixedClock, db_url: str
-) -> None:
-    world = _world(make_store, clock, db_url, PROCESSES / "dibao", PROCESSES / "yijianshi")
-    households = load_households()
-    first, second = list(households)[:2]
-    running = world.engine.start("dibao", opening(households[first]), actor="x", org_unit="qinghe.xiwan", region="CN")
-    client, h = _designer(world, pid="dibao")
-    draft = client.get("/api/studio/drafts/dibao").json()
-    assert {"dibao.bpmn", "dibao_region.dmn", "dibao.national.sla.json", "dibao-apply-schema.json"} <= set(
-        draft["files"]
-    )
-    name = "dibao-start-schema.json"
-    assert '"title": "申请渠道"' in draft["files"][name]
-    changed = draft["files"][name].replace('"title": "申请渠道"', '"title": "申请方式"')
-    assert _put(client, h, "dibao", name, changed, draft["revision"]).json()["problems"] == []
-    published = client.post("/api/studio/drafts/dibao/publish", json={"note": "申请渠道改称申请方式"}, headers=h)
-    assert published.status_code == 200, published.text
-    new = world.engine.start("dibao", opening(households[second]), actor="x", org_unit="qinghe.xiwan", region="CN")
-    versions = {v.version: v for v in world.engine.versions("dibao")}
-    assert new.record.version == published.json()["version"] == max(versions)
-    assert world.engine.get(running.record.id).record.version == 1
-    start_form = versions[new.record.version].definition["start_form"]["schema"]
-    assert start_form["properties"]["apply_channel"]["title"] == "申请方式"
-    assert versions[1].definition["start_form"]["schema"]["properties"]["apply_channel"]["title"] == "申请渠道"
