@@ -52,7 +52,7 @@ def studio_router() -> APIRouter:
     @router.put(
         "/drafts/{process_id}/files/{name}",
         summary="保存草稿中的一个文件（自动保存）",
-        responses=errors(404, 409),
+        responses=errors(400, 404, 409),
         openapi_extra=FILE_BODY,
     )
     async def save_file(
@@ -100,14 +100,18 @@ def studio_router() -> APIRouter:
         return {"revision": current.revision, "problems": problems}
 
     @router.post(
-        "/drafts/{process_id}/publish", summary="发布草稿为新版本（不可变，记入审计）", responses=errors(404, 409)
+        "/drafts/{process_id}/publish", summary="发布草稿为新版本（不可变，记入审计）", responses=errors(400, 404, 409)
     )
     def publish_draft(request: Request, process_id: str, body: PublishRequest, caller: Caller) -> dict[str, Any]:
         studio = studio_of(request)
         current = studio.existing_draft(process_id, caller.username)
         return publish(studio, current, note=body.note, actor=caller.username, checks=publish_checks(request))
 
-    @router.get("/procedures/{process_id}/versions", summary="流程的已发布版本（发布人、时间、内容哈希、说明）")
+    @router.get(
+        "/procedures/{process_id}/versions",
+        summary="流程的已发布版本（发布人、时间、内容哈希、说明）",
+        responses=errors(404),
+    )
     def versions(request: Request, process_id: str) -> list[dict[str, Any]]:
         return versions_json(studio_of(request).versions(process_id))
 

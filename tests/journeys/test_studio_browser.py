@@ -217,6 +217,9 @@ def test_a_designer_publishes_a_new_procedure_a_caseworker_runs_it_and_v2_leaves
         page.click("[data-testid=studio-publish]")
         page.wait_for_function("() => document.querySelector('#studio-publish-result').textContent.includes('v2')")
         assert [v.version for v in world.engine.versions("tanfang")] == [1, 2]
+        page.click("a[data-tab=versions]")
+        page.wait_for_selector("#studio-versions tr[data-version='2']")
+        assert "发现困难后建立关爱台账" in page.inner_text("#studio-versions")
         worker.reload()
         assert "版本 v1" in worker.inner_text("main")
         assert world.engine.get(case.id).record.version == 1

@@ -274,6 +274,38 @@
     });
   }
 
+  // The 版本 tab after a publish: the new version on top, with its export and comparison links.
+  function refreshVersions() {
+    request('GET', '/api/studio/procedures/' + encodeURIComponent(processId) + '/versions').then(function (rows) {
+      var body = document.querySelector('#studio-versions tbody');
+      body.textContent = '';
+      rows.forEach(function (v, i) {
+        var row = document.createElement('tr');
+        row.dataset.version = v.version;
+        var at = new Date(v.created_at).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false });
+        ['v' + v.version, at, v.published_by || '', v.note || '', v.content_hash.slice(0, 12)].forEach(function (text) {
+          var cell = document.createElement('td');
+          cell.textContent = text;
+          row.appendChild(cell);
+        });
+        var links = document.createElement('td');
+        var zip = document.createElement('a');
+        zip.href = '/studio/' + encodeURIComponent(processId) + '/versions/' + v.version + '.zip';
+        zip.textContent = '导出 zip';
+        links.appendChild(zip);
+        if (i < rows.length - 1) {
+          var diff = document.createElement('a');
+          diff.href = '/studio/' + encodeURIComponent(processId) + '/diff?from=' + (v.version - 1) + '&to=' + v.version;
+          diff.textContent = '与上一版比较';
+          links.appendChild(document.createTextNode(' · '));
+          links.appendChild(diff);
+        }
+        row.appendChild(links);
+        body.appendChild(row);
+      });
+    });
+  }
+
   function moddleExtensions() {
     return fetch('/static/studio/spiffworkflow-moddle.json', { credentials: 'same-origin' })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -284,6 +316,7 @@
   function start() {
     tabs();
     publishForm();
+    on('published', refreshVersions);
     Promise.all([moddleExtensions(), request('GET', api)]).then(function (both) {
       var draft = both[1];
       studio.files = draft.files;
