@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +25,10 @@ from jiuzhu.web.studio_access import publish_checks, studio_of
 
 FILE_BODY = {"requestBody": {"required": True, "description": "文件全文（UTF-8）",
                              "content": {"text/plain": {"schema": {"type": "string"}}}}}  # fmt: skip
+
+
+# A version number as the database holds it (a larger one would overflow the column, not be absent).
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="版本号")]
 
 
 class PublishRequest(BaseModel):
@@ -116,7 +120,7 @@ def studio_router() -> APIRouter:
         return versions_json(studio_of(request).versions(process_id))
 
     @router.get("/procedures/{process_id}/versions/{version}/files", summary="某版本的全部文件", responses=errors(404))
-    def version_file_list(request: Request, process_id: str, version: int) -> dict[str, Any]:
+    def version_file_list(request: Request, process_id: str, version: VersionNumber) -> dict[str, Any]:
         studio = studio_of(request)
         found = version_files(studio.engine, studio.processes_dir, process_id, version)
         return {"process_id": process_id, "version": found.version, "folder": found.folder, "files": found.files}

@@ -18,6 +18,7 @@ from engine.errors import InvalidRequestError, JiuzhuError, Location, NotFoundEr
 from jiuzhu.studio.drafts import check_process_id
 from jiuzhu.studio.layout import from_zip, kind, to_zip, version_files
 from jiuzhu.studio.procedures import draft_name
+from jiuzhu.web.api_studio import VersionNumber
 from jiuzhu.web.auth import csrf_protected, require_role
 from jiuzhu.web.pages_inbox import flash, take_flashes
 from jiuzhu.web.studio_access import STUDIO_ROLES, Designer, studio_of
@@ -116,7 +117,7 @@ def _present(names: tuple[str, ...]) -> list[str]:
 
 
 @router.get("/studio/{process_id}/versions/{version}.zip", dependencies=[Depends(require_role(*STUDIO_ROLES))])
-def export_zip(request: Request, process_id: str, version: int) -> Response:
+def export_zip(request: Request, process_id: str, version: VersionNumber) -> Response:
     studio = studio_of(request)
     found = version_files(studio.engine, studio.processes_dir, process_id, version)
     headers = {"Content-Disposition": f'attachment; filename="{process_id}-v{found.version}.zip"'}

@@ -154,6 +154,8 @@ def test_a_publish_check_refuses_and_the_zip_round_trips(world: WebWorld) -> Non
         "改过的表单" in v2["sample-application-schema.json"]
         and "改过的表单" not in v1["sample-application-schema.json"]
     )
+    huge = client.get("/api/studio/procedures/material_review/versions/99999999999999999999/files")
+    assert huge.status_code == 422 and client.get("/studio/material_review/versions/0.zip").status_code == 422
     exported = client.get("/studio/material_review/versions/2.zip")
     assert exported.status_code == 200 and exported.headers["content-type"] == "application/zip"
     names = zipfile.ZipFile(io.BytesIO(exported.content)).namelist()
