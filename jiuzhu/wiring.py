@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from redis import Redis
 
 from engine.clock import Clock, SystemClock
-from engine.deploy.model import SourceFile, load_files
+from engine.deploy.model import Deployment, FormResolver, SourceFile, load_files
 from engine.digest import Anchors
 from engine.runtime.connectors import Connectors
 from engine.sandbox.scripts import Sandbox
@@ -133,21 +133,36 @@ def deploy_paths(engine: Engine, paths: Sequence[Path], forms_dir: Path | None, 
     return engine.deploy(files, resolve, actor=actor)
 
 
+def split_sources(sources: Sequence[SourceFile]) -> tuple[list[tuple[str, bytes]], list[SourceFile], FormResolver]:
+    """Uploaded files as a deployment takes them: the policies (``*.sla.json``),
+    the models, and a resolver finding the uploaded forms (``*.json``) by name."""
+    policies = [(s.name, s.content) for s in sources if s.name.endswith(".sla.json")]
+    rest = [s for s in sources if not s.name.endswith(".sla.json")]
+    by_name = {s.name.rsplit("/", 1)[-1]: s for s in rest}
+    models = [s for s in rest if not s.name.endswith(".json")]
+    return policies, models, lambda _bpmn, form: by_name.get(form)
+
+
+def check_sources(engine: Engine, sources: Sequence[SourceFile]) -> Deployment:
+    """What :func:`deploy_sources` would refuse for these files (DeploymentRefused,
+    every problem), deploying nothing: the designer's studio lints with this."""
+    policies, models, resolve = split_sources(sources)
+    return engine.check_deployment(models, resolve, policies)
+
+
 def deploy_sources(
-    engine: Engine, sources: Sequence[SourceFile], *, actor: str | None
+    engine: Engine, sources: Sequence[SourceFile], *, actor: str | None, note: str | None = None
 ) -> tuple[DeployResult | None, list[SlaPolicy]]:
     """Uploaded files, deployed as :func:`deploy_paths` deploys folders: the
     policies (``*.sla.json``) first, then the models with the uploaded forms
     (``*.json``) resolved by name. Refused alike: a deployment with no model
-    (``DEPLOY_NO_MODEL``). The result is None when only policies were sent."""
-    policies = [(s.name, s.content) for s in sources if s.name.endswith(".sla.json")]
+    (``DEPLOY_NO_MODEL``). The result is None when only policies were sent.
+    ``note``: the change note audited with the deployment (the studio's publish)."""
+    policies, models, resolve = split_sources(sources)
     loaded = engine.load_policies(policies, actor=actor) if policies else []
-    rest = [s for s in sources if not s.name.endswith(".sla.json")]
-    if policies and not rest:
+    if policies and len(policies) == len(sources):
         return None, loaded
-    by_name = {s.name.rsplit("/", 1)[-1]: s for s in rest}
-    models = [s for s in rest if not s.name.endswith(".json")]
-    return engine.deploy(models, lambda _bpmn, form: by_name.get(form), actor=actor), loaded
+    return engine.deploy(models, resolve, actor=actor, note=note), loaded
 
 
 def build_web_context(engine: Engine, settings: Settings) -> WebContext:

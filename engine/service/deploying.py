@@ -7,41 +7,87 @@ process names. Each is recorded on the system audit chain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from engine.deploy.builder import build_deployment
 from engine.deploy.definitions import definition_to_dict
-from engine.deploy.model import FormResolver, SourceFile
+from engine.deploy.model import Deployment, FormResolver, SourceFile
 from engine.errors import DeploymentRefused, NotFoundError, Problem
 from engine.events import EventDraft
 from engine.ports import DeploymentRecord, VersionRecord
 from engine.service.core import Core, DeployResult
 from engine.service.stepping import Step, append_system, step
 from engine.sla.desk import policy_key
-from engine.sla.policy import SlaPolicy, load_policy, stage_problems, stage_references, start_problems
+from engine.sla.policy import (
+    PolicyInvalid,
+    SlaPolicy,
+    load_policy,
+    stage_problems,
+    stage_references,
+    start_problems,
+)
 from engine.workcal.schedule import Schedule, load_schedule
 
 
-def deploy(core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None) -> DeployResult:
-    deployment = build_deployment(
-        files,
-        sandbox=core.sandbox,
-        resolve_form=resolve_form,
-        connectors=core.connectors,
-        roles=core.roles,
-        time_limits=core.time_limits,
+def check(
+    core: Core,
+    files: Sequence[SourceFile],
+    resolve_form: FormResolver,
+    policies: Sequence[tuple[str, bytes]] = (),
+) -> Deployment:
+    """Everything :func:`deploy` refuses, without storing anything: the models
+    with their forms, the policy files given (each in place of the stored
+    policy with its id, as loading it would make it), the models' stages
+    against the policies then in force, and the deployed processes against the
+    policies given. Raises DeploymentRefused listing every problem. The
+    designer's studio lints a draft with this, so it says what deploy says."""
+    problems: list[Problem] = []
+    drafted: list[SlaPolicy] = []
+    for name, body in policies:
+        try:
+            drafted.append(load_policy(body, source=name))
+        except PolicyInvalid as exc:
+            problems += exc.problems()
+    try:
+        deployment = build_deployment(
+            files,
+            sandbox=core.sandbox,
+            resolve_form=resolve_form,
+            connectors=core.connectors,
+            roles=core.roles,
+            time_limits=core.time_limits,
+        )
+    except DeploymentRefused as exc:
+        raise DeploymentRefused(problems + exc.problems()) from None
+    with core.store.reader() as unit:
+        replaced = {p.id for p in drafted}
+        in_force = [p for p in core.sla.book(unit).policies if p.id not in replaced] + drafted
+        deployed = _latest(unit.list_versions()) if drafted else []
+    for pid, definition in sorted(deployment.processes.items()):
+        problems += _process_problems(pid, definition.file, definition.spec, in_force)
+    problems += policy_conflicts([v for v in deployed if v.process_id not in deployment.processes], drafted)
+    if problems:
+        raise DeploymentRefused(problems)
+    return deployment
+
+
+def _process_problems(
+    process_id: str, file: str, spec: Mapping[str, Any], policies: Sequence[SlaPolicy]
+) -> list[Problem]:
+    return stage_problems(process_id, file, stage_references(spec), policies) + start_problems(
+        process_id, file, spec, policies
     )
+
+
+def deploy(
+    core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None, note: str | None = None
+) -> DeployResult:
+    """Check, then store a new immutable version of each process; audited on the
+    system chain (``deployment_created``: who, when, content hash, the change note)."""
+    deployment = check(core, files, resolve_form)
     now = core.clock.now()
     with core.store.unit() as unit:
-        policies = core.sla.book(unit).policies
-        problems = [
-            problem
-            for pid, definition in sorted(deployment.processes.items())
-            for problem in stage_problems(pid, definition.file, stage_references(definition.spec), policies)
-            + start_problems(pid, definition.file, definition.spec, policies)
-        ]
-        if problems:
-            raise DeploymentRefused(problems)
         existing = unit.find_deployment(deployment.content_hash)
         if existing is not None:
             versions = [v for v in unit.list_versions() if v.deployment_hash == existing.content_hash]
@@ -66,6 +112,8 @@ def deploy(core: Core, files: Sequence[SourceFile], resolve_form: FormResolver, 
             "versions": {v.process_id: v.version for v in versions},
             "documentation_only": list(deployment.documentation_only),
         }
+        if note:
+            payload["note"] = note
         append_system(core, unit, EventDraft("deployment_created", payload, actor=actor))
     return DeployResult(deployment.content_hash, True, versions, deployment.documentation_only, deployment.warnings)
 
@@ -97,10 +145,8 @@ def policy_conflicts(versions: Sequence[VersionRecord], policies: Sequence[SlaPo
     ``starts_at`` the process lacks. The studio's policy check asks the same."""
     problems: list[Problem] = []
     for version in _latest(versions):
-        references = stage_references(version.definition["spec"])
         file = version.definition.get("file", version.process_id)
-        problems += stage_problems(version.process_id, file, references, policies)
-        problems += start_problems(version.process_id, file, version.definition["spec"], policies)
+        problems += _process_problems(version.process_id, file, version.definition["spec"], policies)
     return problems
 
 

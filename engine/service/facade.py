@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.audit import AuditEvent, Verdict
 from engine.clock import Clock
-from engine.deploy.model import FormResolver, SourceFile
+from engine.deploy.model import Deployment, FormResolver, SourceFile
 from engine.digest import Anchors, Digest
 from engine.events import EventDraft
 from engine.ports import InstanceRecord, Store, TaskRow, Unit, VersionRecord, WakeupIndex
@@ -105,8 +105,16 @@ class Engine:
 
     # -- deployments, policies, calendar -------------------------------------------
 
-    def deploy(self, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None) -> DeployResult:
-        return deploying.deploy(self.core, files, resolve_form, actor=actor)
+    def deploy(
+        self, files: Sequence[SourceFile], resolve_form: FormResolver, *, actor: str | None, note: str | None = None
+    ) -> DeployResult:
+        return deploying.deploy(self.core, files, resolve_form, actor=actor, note=note)
+
+    def check_deployment(
+        self, files: Sequence[SourceFile], resolve_form: FormResolver, policies: Sequence[tuple[str, bytes]] = ()
+    ) -> Deployment:
+        """What :meth:`deploy` (with ``policies`` loaded first) would refuse, stored nowhere."""
+        return deploying.check(self.core, files, resolve_form, policies)
 
     def versions(self, process_id: str | None = None) -> list[VersionRecord]:
         with self.store.reader() as unit:

@@ -328,7 +328,8 @@ def load_policy(text: str | bytes, *, source: str) -> SlaPolicy:
 
 
 class PolicyBook:
-    """The policies in force, and which one governs a process in a region."""
+    """The policies in force, and which one governs a process in a region
+    (policies in the order they were loaded: the latest load of an id wins)."""
 
     def __init__(self, policies: Iterable[SlaPolicy] = ()) -> None:
         self.policies = list(policies)
@@ -341,7 +342,10 @@ class PolicyBook:
                 continue
             for prefix in policy.regions:
                 if code == prefix or code.startswith(prefix + "-"):
-                    if best is None or len(prefix) > best[0]:
+                    # A policy loaded again (republished with changes) takes over from its earlier load;
+                    # the earlier one stays in the book for the cases already running on it.
+                    later = best is not None and len(prefix) == best[0] and policy.id == best[1].id
+                    if best is None or len(prefix) > best[0] or later:
                         best = (len(prefix), policy)
         return best[1] if best else None
 

@@ -6,6 +6,7 @@ from integrations.sql import (  # noqa: F401  (registers their tables with the m
     notice_tables,
     partner_tables,
     session_tables,
+    studio_tables,
     throttle,
     token_tables,
 )

@@ -47,6 +47,14 @@ SUPERVISORS = ("county_officer", "township_reviewer", "township_handler", PARTNE
 
 API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/deployments"): (DESIGNER, ADMIN),
+    # The designer studio (jiuzhu/web/api_studio.py): designers and administrators only.
+    ("GET", "/api/studio/drafts/{process_id}"): (DESIGNER, ADMIN),
+    ("PUT", "/api/studio/drafts/{process_id}/files/{name}"): (DESIGNER, ADMIN),
+    ("DELETE", "/api/studio/drafts/{process_id}/files/{name}"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/drafts/{process_id}/lint"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/drafts/{process_id}/publish"): (DESIGNER, ADMIN),
+    ("GET", "/api/studio/procedures/{process_id}/versions"): (DESIGNER, ADMIN),
+    ("GET", "/api/studio/procedures/{process_id}/versions/{version}/files"): (DESIGNER, ADMIN),
     ("GET", "/api/outbox"): (ADMIN,),
     ("POST", "/api/outbox/{event_id}/requeue"): (ADMIN,),
     ("GET", "/api/processes"): ANYONE,

@@ -64,6 +64,7 @@ def install_web(app: FastAPI, context: WebContext) -> None:
         pages_outbox,
         pages_partner,
         pages_sessions,
+        pages_studio,
         pages_task,
         pages_tokens,
     )
@@ -93,9 +94,12 @@ def install_web(app: FastAPI, context: WebContext) -> None:
     app.include_router(pages_outbox.router)
     app.include_router(pages_tokens.router)
     app.include_router(pages_sessions.router)
+    app.include_router(pages_studio.router)
+    # Publish checks other parts of the studio add (each: (process_id, files) -> problems).
+    app.state.studio_publish_checks = []
     from jiuzhu.web.pages_studio_diff import install_studio_diff
 
-    install_studio_diff(app, settings)
+    install_studio_diff(app, settings)  # appends the rules-as-tests check
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from jiuzhu.accounts import ADMIN, PARTNER_SIDE
+from jiuzhu.accounts import ADMIN, DESIGNER, PARTNER_SIDE
 from jiuzhu.web.auth import AUDIT_ROLES, CASE_ROLES, Viewer
 from jiuzhu.web.starting import START_ROLES
 
@@ -37,6 +37,7 @@ MENU = (
     Entry("/admin/sessions", "登录会话", lambda v: v.has(ADMIN)),  # pages_sessions: require_role(ADMIN)
     Entry("/admin/demo-clock", "演示时钟", lambda v: v.has(ADMIN)),  # demo mode only: the route exists then
     Entry("/partner", "联办待办", _partner),  # pages_partner.partner_user
+    Entry("/studio", "流程设计", lambda v: v.has(DESIGNER, ADMIN)),  # pages_studio: studio_access.Designer
 )
 
 

@@ -14,3 +14,12 @@ VENDOR = {
     "echarts": NODE_MODULES / "echarts" / "dist",
 }
 VENDOR_FILES = {"htmx.min.js": VENDOR["htmx"] / "htmx.min.js"}
+# The studio's modeler: bpmn-js's ready UMD bundle and its styles (the font embedded in its CSS).
+_BPMN_DIST = VENDOR["bpmn-js"]
+STUDIO_ASSETS = {
+    "bpmn-modeler.js": _BPMN_DIST / "bpmn-modeler.production.min.js",
+    "diagram-js.css": _BPMN_DIST / "assets" / "diagram-js.css",
+    "bpmn-js.css": _BPMN_DIST / "assets" / "bpmn-js.css",
+    "bpmn-embedded.css": _BPMN_DIST / "assets" / "bpmn-font" / "css" / "bpmn-embedded.css",
+}
+VENDOR_FILES.update({f"studio/{name}": path for name, path in STUDIO_ASSETS.items()})

@@ -55,8 +55,11 @@ def test_task_completion_has_one_named_schema(make_engine_for: Callable[..., Eng
     # No request body is spelled out inline beside the named schemas.
     for path, operations in doc["paths"].items():
         for method, operation in operations.items():
-            for media in operation.get("requestBody", {}).get("content", {}).values():
+            for kind, media in operation.get("requestBody", {}).get("content", {}).items():
                 schema = media["schema"]
+                if kind == "text/plain":  # a file's text as it is (the studio saves draft files so)
+                    assert schema == {"type": "string"}, (method, path)
+                    continue
                 assert "$ref" in schema or schema.get("type") == "object" and "properties" not in schema, (method, path)
 
 

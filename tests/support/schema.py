@@ -4,7 +4,16 @@ from sqlalchemy import Connection
 
 # Tables that revisions after the baseline create: no release before Alembic had them.
 SINCE_BASELINE = frozenset(
-    {"applicant_case", "demo_clock", "api_token", "notice_number", "web_session", "chain_digest", "audit_sample"}
+    {
+        "applicant_case",
+        "demo_clock",
+        "api_token",
+        "notice_number",
+        "web_session",
+        "chain_digest",
+        "audit_sample",
+        "studio_draft",
+    }
 )
 # Columns that revisions after the baseline add to the baseline's tables (table, column).
 COLUMNS_SINCE_BASELINE = frozenset({("ready_task", "due_unit"), ("ready_task", "due_region")})

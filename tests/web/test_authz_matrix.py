@@ -32,6 +32,11 @@ PUBLIC = {
     ("GET", "/healthz"),
     ("GET", "/"),  # a redirect to /inbox, which is protected
     ("GET", "/static/vendor/htmx.min.js"),
+    # The studio's modeler and its styles (jiuzhu/web/vendor.py STUDIO_ASSETS): public package files.
+    ("GET", "/static/vendor/studio/bpmn-modeler.js"),
+    ("GET", "/static/vendor/studio/diagram-js.css"),
+    ("GET", "/static/vendor/studio/bpmn-js.css"),
+    ("GET", "/static/vendor/studio/bpmn-embedded.css"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
@@ -227,6 +232,19 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/admin/sessions"): session_only(role("admin")),
     ("POST", "/admin/sessions/{session_id}/end"): session_only(role("admin")),
     ("POST", "/admin/sessions/user/{username}/end"): session_only(role("admin")),
+    # 流程设计: designers and administrators (the system token acts with the administrator's scope).
+    ("GET", "/studio"): session_only(role("designer", "admin")),
+    ("POST", "/studio/new"): session_only(role("designer", "admin")),
+    ("POST", "/studio/import"): session_only(role("designer", "admin")),
+    ("GET", "/studio/{process_id}"): session_only(role("designer", "admin")),
+    ("GET", "/studio/{process_id}/versions/{version}.zip"): session_only(role("designer", "admin")),
+    ("GET", "/api/studio/drafts/{process_id}"): role("designer", "admin"),
+    ("PUT", "/api/studio/drafts/{process_id}/files/{name}"): role("designer", "admin"),
+    ("DELETE", "/api/studio/drafts/{process_id}/files/{name}"): role("designer", "admin"),
+    ("POST", "/api/studio/drafts/{process_id}/lint"): role("designer", "admin"),
+    ("POST", "/api/studio/drafts/{process_id}/publish"): role("designer", "admin"),
+    ("GET", "/api/studio/procedures/{process_id}/versions"): role("designer", "admin"),
+    ("GET", "/api/studio/procedures/{process_id}/versions/{version}/files"): role("designer", "admin"),
 }
 # Routes whose object the matrix does not create: 404 after authorization is right.
 ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue"), ("GET", "/cases/{instance_id}/documents/{sha256}")} | {
@@ -238,6 +256,11 @@ ABSENT_OK = {("POST", "/api/outbox/{event_id}/requeue"), ("GET", "/cases/{instan
     ("POST", "/partner/handoffs/{handoff_id}/accept"),
     ("POST", "/partner/handoffs/{handoff_id}/return"),
     ("POST", "/partner/handoffs/{handoff_id}/report"),
+    # A draft is made by its designer's first GET; the matrix deletes and saves before that.
+    ("DELETE", "/api/studio/drafts/{process_id}/files/{name}"),
+    ("PUT", "/api/studio/drafts/{process_id}/files/{name}"),
+    ("POST", "/api/studio/drafts/{process_id}/lint"),
+    ("POST", "/api/studio/drafts/{process_id}/publish"),
 }
 # Listing routes: allowed to many, but the case must not show for those out of scope.
 LISTS = {("GET", "/api/instances"), ("GET", "/inbox"), ("GET", "/api/supervisions")} | {
@@ -276,6 +299,8 @@ def _request(
         .replace("{token_id}", "0123456789ab")
         .replace("{session_id}", "0" * 64)
         .replace("{username}", "jb_dongcheng2")  # no caller: ending its sessions ends none of theirs
+        .replace("{version}", "1")
+        .replace("{name}", "matrix-schema.json")
     )
     kwargs: dict[str, Any] = {}
     bodies: dict[str, Any] = {
@@ -306,6 +331,8 @@ def _request(
         "/account/tokens": {"data": {"name": "矩阵"}} if method == "POST" else {},
         "/admin/tokens": {"data": {"name": "矩阵", "holder": "xl_yangliu"}} if method == "POST" else {},
         "/audit/samples": {"data": {"org_unit": "qinghe", "share_percent": "30"}},
+        "/api/studio/drafts/{process_id}/publish": {"json": {"note": "矩阵"}},
+        "/api/studio/drafts/{process_id}/files/{name}": {"content": b"{}"} if method == "PUT" else {},
     }
     if template == "/api/calendar/add-workdays":
         path += "?start=2026-11-02&n=3"
@@ -316,7 +343,7 @@ def _request(
     if template == "/api/sla/report":
         path += "?since=2026-01-01&until=2026-12-31"
     kwargs.update(bodies.get(template, {}))
-    if method == "POST" and token is not None:
+    if method in ("POST", "PUT", "DELETE") and token is not None:
         if api:
             kwargs["headers"] = {"X-CSRF-Token": token}
         else:

@@ -22,12 +22,12 @@ MENU = re.compile(r'<header class="top">.*?<nav>(.*?)</nav>', re.S)
 LINK = re.compile(r'href="([^"]+)"')
 # Pages the menu may lead to; a shown entry that answers 403 is the failure this test is about.
 EXPECTED_MENUS = {
-    "designer": ["/inbox"],
+    "designer": ["/inbox", "/studio"],
     "partner": ["/partner"],
     "partner_supervisor": ["/partner"],
     "auditor": ["/inbox", "/cases", "/dashboard", "/audit"],
     "county_officer": ["/inbox", "/cases", "/dashboard", "/audit"],
-    "admin": ["/cases/new", "/inbox", "/cases", "/dashboard", "/audit", "/outbox", "/admin/sessions"],
+    "admin": ["/cases/new", "/inbox", "/cases", "/dashboard", "/audit", "/outbox", "/admin/sessions", "/studio"],
     "village_assistant": ["/cases/new", "/inbox", "/cases", "/dashboard"],
 }
 

@@ -58,6 +58,16 @@ def test_region_picks_the_longest_matching_policy() -> None:
     assert book.select("other_process", "CN") is None
 
 
+def test_a_policy_loaded_again_with_changes_governs_new_cases() -> None:
+    national = (PROCESSES / "sla" / "dibao.national.sla.json").read_text(encoding="utf-8")
+    data = json.loads(national)
+    data["stages"]["publicity"]["limit"] = 5
+    first = load_policy(national, source="a")
+    again = load_policy(json.dumps(data), source="b")
+    book = PolicyBook([first, again])
+    assert book.select("dibao", "CN") is again and first in book.policies  # running cases still find theirs
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

@@ -1,0 +1,145 @@
+"""Where a procedure's files live, and what the files of a version are.
+
+In a checkout (and an exported zip) a procedure ``<folder>`` is laid out as
+``processes/<folder>/*.bpmn``, ``*.dmn`` and ``*.decisions.json``,
+``forms/<folder>/*.json`` (a user task names its form by file name, property
+``formJsonSchemaFilename``) and ``processes/sla/*.sla.json`` (a policy
+governs the processes its ``"processes"`` list names). A draft holds the same
+files by bare name; the kind of a file follows from its name.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from string import Template
+from xml.sax.saxutils import quoteattr
+
+from engine.errors import InvalidRequestError, Location, NotFoundError
+from engine.service.facade import Engine
+from engine.sla.policy import load_policy
+from jiuzhu.studio.drafts import check_file_name
+
+FORM_REFERENCE = re.compile(r'name="(?:formJsonSchemaFilename|formUiSchemaFilename)"\s+value="([^"]+)"')
+NEW_PROCEDURE = Path(__file__).with_name("new_procedure.bpmn")
+ZIP_LIMIT = 200  # files in an imported zip
+ZIP_BYTES = 8 * 1024 * 1024  # uncompressed, all files together
+
+
+def kind(name: str) -> str:
+    lower = name.lower()
+    if lower.endswith(".sla.json"):
+        return "policy"
+    if lower.endswith(".decisions.json"):
+        return "decisions"
+    if lower.endswith(".bpmn"):
+        return "bpmn"
+    if lower.endswith(".dmn"):
+        return "dmn"
+    return "form"
+
+
+def layout_path(name: str, folder: str) -> str:
+    """Where a draft file goes in the ``processes/`` + ``forms/`` layout."""
+    found = kind(name)
+    if found == "policy":
+        return f"processes/sla/{name}"
+    if found == "form":
+        return f"forms/{folder}/{name}"
+    return f"processes/{folder}/{name}"
+
+
+@dataclass(frozen=True)
+class VersionFiles:
+    process_id: str
+    version: int
+    folder: str  # the procedure's folder under processes/ and forms/
+    files: dict[str, str]
+
+
+def folder_of(model_file: str | None, process_id: str) -> str:
+    parent = PurePosixPath(model_file or "").parent.name
+    return parent or process_id
+
+
+def version_files(engine: Engine, processes_dir: Path, process_id: str, version: int | None = None) -> VersionFiles:
+    """A deployed version's files as a draft holds them: its model, the DMN
+    models beside it, the forms it names, the policies governing it (those in
+    force) and its decision rules (from the checkout: they are read there)."""
+    with engine.store.reader() as unit:
+        record = unit.latest_version(process_id) if version is None else unit.get_version(process_id, version)
+        deployment = unit.find_deployment(record.deployment_hash) if record is not None else None
+        policies = unit.policies()
+    if record is None or deployment is None:
+        wanted = process_id if version is None else f"{process_id} v{version}"
+        raise NotFoundError(f"没有已发布的流程版本 {wanted}", code="VERSION_NOT_FOUND")
+    model = str(record.definition.get("file") or "")
+    folder = folder_of(model, process_id)
+    stored = dict(deployment.files)
+    files: dict[str, str] = {}
+    text = stored.get(model, b"").decode("utf-8")
+    files[PurePosixPath(model).name] = text
+    beside = PurePosixPath(model).parent
+    for name, content in stored.items():
+        if name.lower().endswith(".dmn") and PurePosixPath(name).parent == beside:
+            files[PurePosixPath(name).name] = content.decode("utf-8")
+    for form in sorted(set(FORM_REFERENCE.findall(text))):
+        if form in stored:
+            files[PurePosixPath(form).name] = stored[form].decode("utf-8")
+    newest: dict[str, tuple[str, str]] = {}
+    for source, body in policies:
+        policy = load_policy(body, source=source)
+        if process_id in policy.processes:
+            newest[policy.id] = (PurePosixPath(source).name, body)
+    for name, body in newest.values():
+        files[name] = body
+    decisions = processes_dir / folder / f"{process_id}.decisions.json"
+    if decisions.is_file():
+        files[decisions.name] = decisions.read_text("utf-8")
+    return VersionFiles(process_id, record.version, folder, files)
+
+
+def minimal_model(process_id: str, name: str) -> str:
+    """A new procedure: start → end, laid out, executable."""
+    template = Template(NEW_PROCEDURE.read_text("utf-8"))
+    return template.substitute(pid_bare=process_id, pid=quoteattr(process_id), title=quoteattr(name))
+
+
+def to_zip(files: dict[str, str], folder: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            archive.writestr(layout_path(name, folder), files[name].encode("utf-8"))
+    return buffer.getvalue()
+
+
+def from_zip(data: bytes) -> dict[str, str]:
+    """A zip in the ``processes/`` + ``forms/`` layout, as draft files; anything
+    else in it (another folder, a path escaping, a name twice, not UTF-8) is
+    refused, located, rather than dropped."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = [e for e in archive.infolist() if not e.is_dir()]
+    except zipfile.BadZipFile:
+        raise InvalidRequestError("上传的不是 zip 文件", code="STUDIO_IMPORT_INVALID") from None
+    if len(entries) > ZIP_LIMIT or sum(e.file_size for e in entries) > ZIP_BYTES:
+        raise InvalidRequestError("zip 文件过大", code="STUDIO_IMPORT_INVALID")
+    files: dict[str, str] = {}
+    for entry in entries:
+        path = PurePosixPath(entry.filename)
+        where = Location(entry.filename)
+        if path.parts[:1] not in (("processes",), ("forms",)) or len(path.parts) != 3 or ".." in path.parts:
+            message = "zip 中的文件须在 processes/<流程目录>/、processes/sla/ 或 forms/<流程目录>/ 下"
+            raise InvalidRequestError(message, code="STUDIO_IMPORT_INVALID", location=where)
+        name = check_file_name(path.name)
+        if name in files:
+            message = f"zip 中有两个同名文件 {name}"
+            raise InvalidRequestError(message, code="STUDIO_IMPORT_INVALID", location=where)
+        try:
+            files[name] = archive.read(entry).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequestError("文件不是 UTF-8 文本", code="STUDIO_IMPORT_INVALID", location=where) from None
+    return files

@@ -1,0 +1,70 @@
+"""Lint a draft: exactly what ``jiuzhu deploy`` would refuse for its files.
+
+The draft's files are handed to :func:`jiuzhu.wiring.check_sources` — the
+same split of policies, models and forms as the upload deploy, and the same
+engine check (:func:`engine.service.deploying.check`) that every deploy runs
+before it stores anything. There is no second rule book to drift from it.
+Problems come back located on the draft's own file names.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from engine.deploy.model import Deployment, SourceFile
+from engine.errors import DeploymentRefused, JiuzhuError, Location, Problem
+from engine.service.facade import Engine
+from jiuzhu.studio.layout import kind
+from jiuzhu.wiring import check_sources
+
+ERROR, WARNING = "error", "warning"
+
+
+def sources(files: dict[str, str], folder: str) -> list[SourceFile]:
+    """The draft as a deployment receives it: models under the procedure's
+    folder (as ``jiuzhu deploy processes/`` names them), policies and forms by
+    name. Decision rules are read from the checkout, not deployed."""
+    found = []
+    for name, text in sorted(files.items()):
+        if kind(name) == "decisions":
+            continue
+        shown = f"{folder}/{name}" if kind(name) in ("bpmn", "dmn") else name
+        found.append(SourceFile(shown, text.encode("utf-8")))
+    return found
+
+
+def problem_json(problem: Problem, severity: str) -> dict[str, Any]:
+    location = problem.location
+    return {
+        "code": problem.code,
+        "message": problem.message,
+        "file": PurePosixPath(location.file).name if location.file else None,
+        "element_id": location.element_id,
+        "field": location.field,
+        "severity": severity,
+    }
+
+
+def check(
+    engine: Engine, process_id: str, files: dict[str, str], folder: str
+) -> tuple[Deployment | None, list[Problem]]:
+    """The deployment the draft would make (None when refused) and every problem."""
+    try:
+        deployment = check_sources(engine, sources(files, folder))
+    except DeploymentRefused as exc:
+        return None, exc.problems()
+    except JiuzhuError as exc:  # a located refusal outside the builder (an ambiguous form, say)
+        return None, exc.problems()
+    if process_id not in deployment.processes:
+        model = next((n for n in sorted(files) if kind(n) == "bpmn"), None)
+        message = f"草稿的 BPMN 模型中没有标识为 {process_id} 的可执行流程（process id 须与流程标识一致）"
+        return None, [Problem("STUDIO_PROCESS_MISSING", message, Location(model, "#document"))]
+    return deployment, []
+
+
+def lint(engine: Engine, process_id: str, files: dict[str, str], folder: str) -> list[dict[str, Any]]:
+    """Errors (each a reason deploy refuses) and then warnings, as JSON."""
+    deployment, problems = check(engine, process_id, files, folder)
+    warnings = list(deployment.warnings) if deployment is not None else []
+    return [problem_json(p, ERROR) for p in problems] + [problem_json(w, WARNING) for w in warnings]
