@@ -139,7 +139,8 @@ def split_sources(sources: Sequence[SourceFile]) -> tuple[list[tuple[str, bytes]
     policies = [(s.name, s.content) for s in sources if s.name.endswith(".sla.json")]
     rest = [s for s in sources if not s.name.endswith(".sla.json")]
     by_name = {s.name.rsplit("/", 1)[-1]: s for s in rest}
-    models = [s for s in rest if not s.name.endswith(".json")]
+    # A draft's own scenarios (``*.feature``) are for the publish check, not the engine.
+    models = [s for s in rest if not s.name.endswith((".json", ".feature"))]
     return policies, models, lambda _bpmn, form: by_name.get(form)
 
 

@@ -5,14 +5,12 @@ the API guard's table says so):
   deployed versions (:mod:`jiuzhu.studio.diff`).
 - ``POST /api/studio/drafts/{process_id}/scenarios``: run the procedure's
   Gherkin scenarios against a draft (:mod:`jiuzhu.studio.scenarios`). The
-  draft's files come from the body, else from ``app.state.studio_draft_files``
-  (the draft store's ``(process_id, username) -> {name: bytes}``, when the
-  studio's drafts are installed), else from the latest deployed version.
+  draft's files come from the body, else from the designer's draft
+  (:func:`jiuzhu.web.studio_access.draft_files_of`), else from the latest deployed version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -26,6 +24,7 @@ from jiuzhu.settings import Settings
 from jiuzhu.studio.diff import diff_versions
 from jiuzhu.studio.scenarios import ScenarioCheck, run_scenarios
 from jiuzhu.studio.version_files import version_files
+from jiuzhu.web.studio_access import draft_files_of
 
 FILE_LIMIT = 2_000_000  # characters of one draft file
 VersionNumber = Annotated[int, Query(ge=1, le=2**31 - 1)]
@@ -46,11 +45,7 @@ def latest_files(engine: Engine, process_id: str) -> dict[str, bytes]:
 
 
 def draft_files(request: Request, engine: Engine, process_id: str, username: str) -> dict[str, bytes]:
-    provider: Callable[[str, str], Mapping[str, bytes] | None] | None = getattr(
-        request.app.state, "studio_draft_files", None
-    )
-    found = provider(process_id, username) if provider is not None else None
-    return dict(found) if found else latest_files(engine, process_id)
+    return draft_files_of(request, process_id, username) or latest_files(engine, process_id)
 
 
 def register_check(state: Any, settings: Settings) -> None:

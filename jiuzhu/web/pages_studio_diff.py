@@ -24,6 +24,7 @@ from jiuzhu.studio.version_files import version_files
 from jiuzhu.web.api_studio_diff import register_check
 from jiuzhu.web.auth import Viewer, require_role
 from jiuzhu.web.context import web
+from jiuzhu.web.studio_access import draft_files_of
 from jiuzhu.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -75,8 +76,7 @@ def diff_page(
 def scenarios_page(request: Request, viewer: Designer, process_id: str) -> Response:
     engine = web(request).engine
     versions = engine.versions(process_id)
-    provider = getattr(request.app.state, "studio_draft_files", None)
-    draft = (provider(process_id, viewer.username) if provider is not None else None) or {}
+    draft = draft_files_of(request, process_id, viewer.username) or {}
     texts = feature_texts(process_id, draft)
     listed = [s for name, text in sorted(texts.items()) for s in scenarios_in(name, text)]
     values = {

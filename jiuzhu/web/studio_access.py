@@ -33,3 +33,9 @@ def studio_of(request: Request) -> Studio:
 def publish_checks(request: Request) -> list[PublishCheck]:
     """Checks other parts of the studio register (``app.state.studio_publish_checks``)."""
     return list(getattr(request.app.state, "studio_publish_checks", []))
+
+
+def draft_files_of(request: Request, process_id: str, designer: str) -> dict[str, bytes] | None:
+    """The designer's draft of a procedure as files, or None when there is none."""
+    draft = studio_of(request).drafts.get(process_id, designer)
+    return {name: text.encode("utf-8") for name, text in draft.files.items()} if draft else None

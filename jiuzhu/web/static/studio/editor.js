@@ -325,7 +325,7 @@
       bpmnName = Object.keys(draft.files).sort().find(function (n) { return /\.bpmn$/i.test(n); });
       studio.modeler = new window.BpmnJS({
         container: '#studio-canvas',
-        additionalModules: [window.jiuzhuStudioTranslate],
+        additionalModules: [window.jiuzhuStudioTranslate].concat(window.jiuzhuStudioModules || []),
         moddleExtensions: both[0]
       });
       importing = true;
