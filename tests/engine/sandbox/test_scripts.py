@@ -173,9 +173,9 @@ def test_forbidden_at_run_time(sandbox: Sandbox, expression: str, context: dict[
     ],
 )
 def test_memory_amplifiers_are_refused_before_allocating(sandbox: Sandbox, expression: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()  # refused before allocating: little CPU, however loaded the machine
     assert refused(sandbox.evaluate, expression, {}).code == "SCRIPT_MEMORY"
-    assert time.perf_counter() - started < 1
+    assert time.thread_time() - started < 1
 
 
 def test_augmented_multiplication_is_guarded(sandbox: Sandbox) -> None:
@@ -295,9 +295,9 @@ def test_infinite_loop_is_stopped_within_the_budget() -> None:
     ],
 )
 def test_timeout_cannot_be_swallowed(script: str) -> None:
-    started = time.monotonic()
+    started = time.thread_time()  # CPU, not wall time: a loaded machine must not fail it
     assert refused(Sandbox(cpu_seconds=0.5).execute, script, {}).code == "SCRIPT_TIMEOUT"
-    assert time.monotonic() - started < 3
+    assert time.thread_time() - started < 3
 
 
 def test_runtime_error_keeps_the_original_message(sandbox: Sandbox) -> None:
