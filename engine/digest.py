@@ -53,6 +53,17 @@ class Leaf:
         return hashlib.sha256(b"\x00" + text.encode("utf-8")).digest()
 
 
+def _node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _up(level: list[bytes]) -> list[bytes]:
+    paired = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+    if len(level) % 2:
+        paired.append(level[-1])  # an odd node is carried up unchanged
+    return paired
+
+
 def merkle_root(leaves: Iterable[Leaf]) -> str:
     """The root over the leaves sorted by chain id (RFC 6962 style: leaves and
     inner nodes are hashed with different prefixes; an odd node is carried up)."""
@@ -60,11 +71,32 @@ def merkle_root(leaves: Iterable[Leaf]) -> str:
     if not level:
         return hashlib.sha256(b"").hexdigest()
     while len(level) > 1:
-        paired = [hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            paired.append(level[-1])
-        level = paired
+        level = _up(level)
     return level[0].hex()
+
+
+def merkle_proof(leaves: Iterable[Leaf], chain_id: str) -> list[tuple[str, str]]:
+    """The siblings ("left"/"right", hash hex) from the chain's leaf up to the
+    root: with them, one case's archive proves its head is in a signed digest
+    without naming any other case."""
+    ordered = sorted(leaves)
+    index = next(i for i, leaf in enumerate(ordered) if leaf.chain_id == chain_id)
+    level = [leaf.hash() for leaf in ordered]
+    proof = []
+    while len(level) > 1:
+        sibling = index ^ 1
+        if sibling < len(level):
+            proof.append(("left" if sibling < index else "right", level[sibling].hex()))
+        level, index = _up(level), index // 2
+    return proof
+
+
+def root_from_proof(leaf: Leaf, proof: Iterable[Sequence[str]]) -> str:
+    node = leaf.hash()
+    for side, sibling in proof:
+        other = bytes.fromhex(sibling)
+        node = _node(other, node) if side == "left" else _node(node, other)
+    return node.hex()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from engine.errors import InvalidRequestError
 
 
+def verify_signature(message: bytes, signature: str, public_key: str) -> bool:
+    """Whether ``signature`` (hex) over ``message`` holds under ``public_key`` (raw, hex); needs no private key."""
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
+        key.verify(bytes.fromhex(signature), message)
+    except (ValueError, InvalidSignature):
+        return False
+    return True
+
+
 class Ed25519Keys:
     def __init__(self, private_key: Ed25519PrivateKey) -> None:
         self._private = private_key
@@ -36,12 +46,7 @@ class Ed25519Keys:
         return self._private.sign(message).hex()
 
     def verify(self, message: bytes, signature: str, public_key: str) -> bool:
-        try:
-            key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key))
-            key.verify(bytes.fromhex(signature), message)
-        except (ValueError, InvalidSignature):
-            return False
-        return True
+        return verify_signature(message, signature, public_key)
 
     @classmethod
     def generate(cls) -> Ed25519Keys:

@@ -5,7 +5,9 @@ submitted step and the decision with actor and time, the notices, the
 timeline and the 查阅记录, drawn by the notices' PDF machinery in the same
 Chinese font), each notice the record supports as its own PDF, and
 ``events.json``: the case's audit events as stored, with their hashes and
-the chain head, re-verifiable offline by ``python -m jiuzhu.dossier_verify``.
+the chain head and, once a signed digest covers the case, that digest's root,
+signature and the case's Merkle path, re-verifiable offline by
+``python -m jiuzhu.dossier_verify``.
 The download is itself an event on the case's chain, recorded before the
 export is read, so the archive names its own export.
 """
@@ -20,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from engine.digest import latest_covering
 from engine.errors import JiuzhuError
 from jiuzhu import timefmt
 from jiuzhu.accounts import ADMIN, AUDITOR
@@ -128,8 +131,10 @@ def dossier_zip(context: WebContext, instance_id: str) -> tuple[str, bytes]:
     title = f"一户一档 {case.row.case_no}"
     files = {PDF_FILE: notice_pdf("dossier.txt", dossier_values(context, case), title=title)}
     files |= _notices(context, case)
+    anchors = context.engine.anchors
+    covering = latest_covering(anchors.archive.newest_first(), record.id) if anchors is not None else None
     files[EVENTS_FILE] = events_document(
-        record.id, case.events, head_count=record.event_count, head_hash=record.head_hash
+        record.id, case.events, head_count=record.event_count, head_hash=record.head_hash, covering=covering
     ).encode("utf-8")
     out = BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:

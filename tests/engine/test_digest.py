@@ -53,3 +53,17 @@ def test_a_chain_is_checked_at_the_digests_count() -> None:
     assert changed is not None and changed[0] == 2 and "链头" in changed[1]
     shorter = head_problem(["a" * 64], leaf, digest)
     assert shorter is not None and shorter[0] == 2 and "与 2026-11-02 的签名摘要不符" in shorter[1]
+
+
+def test_every_leaf_has_a_path_to_the_root_and_only_its_own() -> None:
+    from engine.digest import merkle_proof, root_from_proof
+
+    for size in range(1, 10):  # odd levels carry a node up: every shape of tree
+        leaves = [Leaf(f"c{i}", i + 1, f"{i:064x}") for i in range(size)]
+        root = merkle_root(leaves)
+        for leaf in leaves:
+            proof = merkle_proof(leaves, leaf.chain_id)
+            assert root_from_proof(leaf, proof) == root, (size, leaf)
+            assert root_from_proof(replace(leaf, head="f" * 64), proof) != root
+            if proof:
+                assert root_from_proof(leaf, proof[:-1]) != root

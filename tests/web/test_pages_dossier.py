@@ -99,6 +99,23 @@ def test_the_events_json_reverifies_offline_and_one_changed_byte_is_named(
     assert f"{iid}: 第 5 条事件被篡改" in out and "哈希" in out
 
 
+def test_once_a_signed_digest_covers_the_case_the_archive_proves_its_head_against_it(
+    decided: tuple[WebWorld, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from integrations.digest_keys import Ed25519Keys
+    from jiuzhu.wiring import anchor
+
+    world, iid = decided
+    keys = Ed25519Keys.generate()
+    anchor(world.engine, keys)
+    world.engine.write_digest()
+    path = tmp_path / "dossier.zip"
+    path.write_bytes(_zip_bytes(_zip(world, iid, "mz_county")))
+    assert dossier_verify.main([str(path), "--public-key", keys.public_key]) == 0
+    out = capsys.readouterr().out
+    assert "ok" in out and f"公钥 {keys.public_key}" in out
+
+
 def _zip_bytes(archive: zipfile.ZipFile) -> bytes:
     out = BytesIO()
     with zipfile.ZipFile(out, "w") as copy:

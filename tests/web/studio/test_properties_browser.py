@@ -156,6 +156,15 @@ def test_the_panel_writes_what_the_engine_reads_and_checks_scripts_as_deploy(bas
             assert not [w for w in answer["warnings"] if "spiffworkflow" in w], (path.name, answer["warnings"])
             assert spiff_content(answer["xml"].encode("utf-8")) == spiff_content(content), path.name
 
+        # Every BPMN MIWG reference model (tests/corpora/miwg) opens in the modeler, its shapes drawn.
+        miwg = sorted((Path(__file__).resolve().parents[2] / "corpora" / "miwg").glob("*.bpmn"))
+        assert len(miwg) >= 20
+        for path in miwg:
+            answer = page.evaluate(ROUND_TRIP, path.read_text(encoding="utf-8"))
+            shapes = page.evaluate("() => window.jiuzhuStudio.modeler.get('elementRegistry').getAll().length")
+            assert shapes > 1 and "definitions" in answer["xml"], path.name
+        assert errors == [], errors
+
         # A refused element is not offered, and one that arrives anyway is flagged at once.
         assert page.locator(".djs-palette [data-action='create.data-store']").count() == 0
         assert page.locator(".djs-palette [data-action='create.exclusive-gateway']").count() == 1
