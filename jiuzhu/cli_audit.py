@@ -33,6 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--before", required=True, help="YYYY-MM-DD（不含）")
     check = audit.add_parser("verify-file", help="离线校验一户一档 zip（或 events.json）中的审计链")
     check.add_argument("file")
+    check.add_argument("--public-key", help="部署公布的签名公钥（十六进制），与档案中的签名摘要核对")
     cli_audit_cases.add_parsers(audit)
     replay = audit.add_parser("replay", help="复算（重新执行）一件案件，比对每条审计事件")
     replay.add_argument("instance")
@@ -52,7 +53,9 @@ def retentions(engine: Engine, settings: Settings) -> list[Retention]:
 
 def offline(args: argparse.Namespace) -> int | None:
     """A command that needs no database (verify-file runs anywhere an auditor keeps the zip)."""
-    return dossier_verify.main([args.file]) if args.audit_command == "verify-file" else None
+    if args.audit_command != "verify-file":
+        return None
+    return dossier_verify.main([args.file, *(["--public-key", args.public_key] if args.public_key else [])])
 
 
 def run(engine: Engine, settings: Settings, args: argparse.Namespace) -> int:

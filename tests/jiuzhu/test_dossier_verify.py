@@ -101,6 +101,7 @@ def test_the_covering_digest_proves_the_head_offline_and_catches_a_recomputed_ch
 
     path = tmp_path / "events.json"
     assert dossier_verify.main([str(path), "--public-key", keys.public_key]) == 0
+    assert cli.main(["audit", "verify-file", str(path), "--public-key", keys.public_key]) == 0
     assert dossier_verify.main([str(path), "--public-key", Ed25519Keys.generate().public_key]) == 1
     assert "所给公钥" in capsys.readouterr().out
 
