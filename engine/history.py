@@ -39,6 +39,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.audit import AuditEvent
+from engine.sla.clocks import CLOSED_LATE, CLOSED_ON_TIME, EXTENDED, ON_TIME, OVERDUE, PAUSED, PROVISIONAL, WARNING
 
 # Events that mean an element was done (entered and left); jiuzhu/web/case_path.py reads the same.
 DONE = frozenset(
@@ -50,16 +51,6 @@ DATA_CHANGES = frozenset(
     {"task_completed", "task_ready", "script_run", "connector_called", "element_completed", "task_sent_back"}
 )
 ENDED = {"instance_completed": "completed", "instance_failed": "failed", "instance_terminated": "terminated"}
-# Clock states as engine/sla/clocks.py names them.
-ON_TIME, WARNING, OVERDUE, PAUSED, EXTENDED, PROVISIONAL = (
-    "on_time",
-    "warning",
-    "overdue",
-    "paused",
-    "extended",
-    "provisional",
-)
-CLOSED_ON_TIME, CLOSED_LATE = "closed_on_time", "closed_late"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
