@@ -41,8 +41,9 @@ typecheck: install
 # With coverage of engine, integrations and jiuzhu (in-process only); below the floor in
 # pyproject.toml ([tool.coverage.report] fail_under) the run fails. Plain `pytest` skips coverage.
 # More pytest options: `make test PYTEST_ARGS="--durations=30"`.
+PYTEST_WORKERS ?= 2
 pytest: install browser
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
 
 ## Run ruff, ruff format and mypy from .venv before every commit (.pre-commit-config.yaml).
 hooks: install

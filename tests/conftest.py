@@ -30,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = Path(os.environ.get("JIUZHU_SCENARIO_PROCESSES_DIR") or ROOT / "processes")
 FORMS = Path(os.environ.get("JIUZHU_SCENARIO_FORMS_DIR") or ROOT / "forms")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-REDIS_URL = os.environ.get("JIUZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# pytest-xdist runs the suite in workers gw0, gw1, …; each flushes its own Redis database (15, 14, …).
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("JIUZHU_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 POSTGRES_URL = os.environ.get("JIUZHU_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SAMPLE = PROCESSES / "sample" / "material_review.bpmn"
 START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Beijing

@@ -124,7 +124,10 @@ def timer_problems(kind: str, text: str, sandbox: ScriptChecker, limits: TimeLim
     The studio checks a timer as it is typed with this, the very path
     :func:`adapt_timers` takes for each timer of a model."""
     element = etree.Element(f"{{{BPMN_NS}}}{kind}")
-    element.text = text
+    try:
+        element.text = text
+    except ValueError:  # NUL, control characters, lone surrogates: no BPMN file can hold them
+        return [Problem("TIMER_INVALID", "计时器表达式含有不可见的控制字符，请删除后重新输入", Location(field=kind))]
     problems: list[Problem] = []
     error = _adapt(element, sandbox, Location(field=kind), problems, limits)
     if error:

@@ -73,6 +73,8 @@ REFUSED = [
     ("template", "{% for x in items %}", "INSTRUCTIONS_TEMPLATE", 1),
     ("timeDuration", "P99999999Y", "TIMER_OUT_OF_RANGE", None),
     ("timeDate", "${due}", "TIMER_INVALID", None),
+    ("timeCycle", "R3/\x12PT1H", "TIMER_INVALID", None),  # no BPMN file can hold a control character
+    ("timeDate", "due\x00", "TIMER_INVALID", None),
 ]
 ACCEPTED = [
     ("script", "total = sum([m['income'] for m in members])"),
