@@ -44,8 +44,11 @@ def dibao_web(engine: Engine, db_url: str) -> WebWorld:
     return web_over(engine, db_url)
 
 
-def do(engine: Engine, iid: str, element_id: str, form: dict[str, Any], actor: str) -> None:
+def do(engine: Engine, iid: str, element_id: str, form: dict[str, Any], actor: str, *, claim: bool = False) -> None:
+    """``actor`` submits the ready task; with ``claim``, claims it from the lane's pool first, as officers do."""
     task = next(t for t in engine.get(iid).ready if t.element_id == element_id)
+    if claim:
+        engine.assign_task(task.id, actor, actor=actor)
     engine.complete_task(iid, task.id, form, actor=actor)
 
 
@@ -57,20 +60,26 @@ def start(engine: Engine, *, region: str = "CN", start_data: dict[str, Any] | No
     return view.record.id
 
 
-def to_confirmation(engine: Engine, clock: FixedClock, iid: str, family: str = FAMILY) -> str:
-    """受理 → 调查与核对 → 初审 → 公示 (7 days, fired by the timer) → 无异议: the
-    审核确认 task (county, or township where devolved) is ready; returns its element id."""
+def to_publicity(engine: Engine, clock: FixedClock, iid: str, family: str = FAMILY, *, claim: bool = False) -> None:
+    """受理 → 调查与核对 → 初审: the 公示 timer is armed. With ``claim``, each officer claims
+    the task before submitting it."""
     today = clock.now().astimezone(SHANGHAI).date().isoformat()
     household = load_households()[family]
     do(engine, iid, "db_apply", application(household, today), "申请人")
-    do(engine, iid, "db_accept", ACCEPT, "jb_nanshan")
-    do(engine, iid, "db_start_investigation", START_INVESTIGATION, "jb_nanshan")
-    do(engine, iid, "db_check_intake", CHECK_INTAKE, "hd_center")
-    do(engine, iid, "db_home_visit", home_visit(today), "jb_nanshan")
-    do(engine, iid, "db_initial_review", INITIAL_REVIEW, "sh_nanshan")
+    do(engine, iid, "db_accept", ACCEPT, "jb_nanshan", claim=claim)
+    do(engine, iid, "db_start_investigation", START_INVESTIGATION, "jb_nanshan", claim=claim)
+    do(engine, iid, "db_check_intake", CHECK_INTAKE, "hd_center", claim=claim)
+    do(engine, iid, "db_home_visit", home_visit(today), "jb_nanshan", claim=claim)
+    do(engine, iid, "db_initial_review", INITIAL_REVIEW, "sh_nanshan", claim=claim)
+
+
+def to_confirmation(engine: Engine, clock: FixedClock, iid: str, family: str = FAMILY, *, claim: bool = False) -> str:
+    """受理 → 调查与核对 → 初审 → 公示 (7 days, fired by the timer) → 无异议: the
+    审核确认 task (county, or township where devolved) is ready; returns its element id."""
+    to_publicity(engine, clock, iid, family, claim=claim)
     clock.advance(timedelta(days=12))
     engine.fire_due_timers()
-    do(engine, iid, "db_publicity_result", {"objection": False}, "jb_nanshan")
+    do(engine, iid, "db_publicity_result", {"objection": False}, "jb_nanshan", claim=claim)
     [ready] = engine.get(iid).ready
     return ready.element_id
 

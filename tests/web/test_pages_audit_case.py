@@ -13,17 +13,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import text
 
-from engine.clock import SHANGHAI, FixedClock
+from engine.clock import FixedClock
 from integrations.sql.store import SqlStore
-from jiuzhu.demo_cases import (
-    ACCEPT,
-    CHECK_INTAKE,
-    INITIAL_REVIEW,
-    START_INVESTIGATION,
-    application,
-    home_visit,
-    load_households,
-)
 from tests.support import decided_cases as dc
 from tests.support.page_text import visible_text
 from tests.support.web_support import WebWorld, demo_accounts
@@ -35,13 +26,7 @@ def in_publicity(make_store: Callable[[], SqlStore], clock: FixedClock, db_url: 
     engine = dc.dibao_engine(make_store(), clock)
     world = dc.dibao_web(engine, db_url)
     iid = dc.start(engine)
-    today = clock.now().astimezone(SHANGHAI).date().isoformat()
-    dc.do(engine, iid, "db_apply", application(load_households()[dc.FAMILY], today), "申请人")
-    dc.do(engine, iid, "db_accept", ACCEPT, "jb_nanshan")
-    dc.do(engine, iid, "db_start_investigation", START_INVESTIGATION, "jb_nanshan")
-    dc.do(engine, iid, "db_check_intake", CHECK_INTAKE, "hd_center")
-    dc.do(engine, iid, "db_home_visit", home_visit(today), "jb_nanshan")
-    dc.do(engine, iid, "db_initial_review", INITIAL_REVIEW, "sh_nanshan")
+    dc.to_publicity(engine, clock, iid)
     return world, iid
 
 
