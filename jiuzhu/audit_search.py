@@ -2,8 +2,8 @@
 it indexes (``integrations/sql/audit_queries.py``: scope, procedure, start
 dates, 身份证号, who acted, 超期, 近亲属备案), bounded by a limit; the
 decision (read from the audit record with the procedure's decision rules, as
-the case page reads it) and the household's names are then checked here.
-Every moment is a Beijing day at the edge."""
+the case page reads it) and the household's names and 身份证号 are then
+checked here. Every moment is a Beijing day at the edge."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from typing import Any
 from engine.audit import AuditEvent
 from engine.clock import SHANGHAI
 from engine.decisions import Decision
-from engine.runtime.task_facts import mask_id
+from engine.runtime.task_facts import applicant, mask_id
 from integrations.sql.audit_queries import OVERDUE_EVENT, CaseFilter, CaseHit, find_cases
 from jiuzhu.accounts import Directory
 from jiuzhu.audit_policy import AuditPolicy
 from jiuzhu.timefmt import day_of
-from jiuzhu.web.case_data import household
+from jiuzhu.web.case_data import household, id_numbers
 from jiuzhu.web.case_decision import OUTCOME_LABELS, decision_of
 from jiuzhu.web.context import WebContext
 from jiuzhu.web.ledger import STATUS_LABELS
@@ -34,7 +34,7 @@ OUTCOME_CHOICES = {**OUTCOME_LABELS, PENDING: "尚无决定"}
 
 @dataclass(frozen=True)
 class Terms:
-    id_number: str | None = None  # the applicant's, exact
+    id_number: str | None = None  # the applicant's or a household member's, exact (either case of X)
     name: str | None = None  # any household member's name contains it
     org_unit: str | None = None  # the unit and everything under it
     process_id: str | None = None
@@ -109,6 +109,11 @@ class Candidate:
         record = self.context.engine.instance_record(self.hit.id)
         return decision_of(self.context.settings.processes_dir, record, self.events)
 
+    def id_numbers(self) -> set[str]:
+        """The applicant's 身份证号 (as the engine reads it) and every household member's, upper-cased."""
+        found = [applicant(self.data)[1], *id_numbers(household(self.data))]
+        return {n.upper() for n in found if n}
+
     def names(self) -> list[str]:
         people = household(self.data)
         found = [people.applicant.get("name"), *(m.get("name") for m in people.members)]
@@ -171,6 +176,8 @@ def matching(
     )
     hits = find_cases(context.engine, query, limit=limit)
     found = [Candidate(context, h, policy) for h in hits]
+    if terms.id_number:  # the database found it on the chain; the household as it stands now decides
+        found = [c for c in found if terms.id_number.upper() in c.id_numbers()]
     if terms.name:
         found = [c for c in found if any(terms.name in n for n in c.names())]
     if terms.needs_decision() or terms.outcome == PENDING:

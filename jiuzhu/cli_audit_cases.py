@@ -35,7 +35,7 @@ YES_NO = {"yes": True, "no": False}
 
 def add_parsers(audit: argparse._SubParsersAction) -> None:
     find = audit.add_parser("search", help="按身份证号、姓名、流程、组织机构、日期等查询案件")
-    find.add_argument("--id-number", help="申请人身份证号（精确）")
+    find.add_argument("--id-number", help="申请人或家庭成员的身份证号（精确）")
     find.add_argument("--name", help="家庭成员姓名（包含）")
     find.add_argument("--process", help="流程 ID，如 dibao")
     find.add_argument("--org-unit", help="组织机构代码（含下级）")

@@ -1,7 +1,8 @@
 """The auditors' case search, the part the database answers: scope,
-procedure, start dates, applicant 身份证号, who acted on the case, whether a
-limit ran out, and whether a 近亲属 filing was made, all in one bounded query
-over the indexed tables (``applicant_case``, the ``audit_event`` chain)."""
+procedure, start dates, 身份证号 (the applicant's, indexed, or one the chain
+mentions: a household member's), who acted on the case, whether a limit ran
+out, and whether a 近亲属 filing was made, all in one bounded query over the
+indexed tables (``applicant_case``, the ``audit_event`` chain)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from engine.service.facade import Engine
 from integrations.sql.tables import ApplicantCase, AuditEventRow, Instance
@@ -27,7 +28,9 @@ OVERDUE_EVENT = "sla_overdue"
 class CaseFilter:
     org_units: Sequence[str] | None = None  # None: every unit (the administrator)
     process_id: str | None = None
-    id_number: str | None = None  # the applicant's, exact (case-insensitive X)
+    # The applicant's (exact, case-insensitive X), or one some event on the chain carries as a JSON string
+    # (a household member's in the start data or a submitted form): the caller checks the case's household.
+    id_number: str | None = None
     started_from: datetime | None = None  # inclusive
     started_before: datetime | None = None  # exclusive
     actor: str | None = None  # a username that appears as the actor of any event on the case's chain
@@ -53,6 +56,16 @@ def _on_chain(*conditions: Any) -> Any:
     return exists().where(E.c.chain_id == I.c.id, *conditions)
 
 
+def _contains(text: str) -> str:
+    """A LIKE pattern for ``text`` anywhere: its own % and _ are literal."""
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+
+
+def _quoted(value: str) -> str:
+    """A LIKE pattern for ``value`` as a whole JSON string in an event body."""
+    return _contains(f'"{value}"')
+
+
 def find_cases(engine: Engine, f: CaseFilter, *, limit: int) -> list[CaseHit]:
     """At most ``limit`` cases, newest first."""
     columns = (I.c.id, I.c.process_id, I.c.org_unit, I.c.status, I.c.created_at, I.c.business_key)
@@ -62,7 +75,11 @@ def find_cases(engine: Engine, f: CaseFilter, *, limit: int) -> list[CaseHit]:
     if f.process_id:
         query = query.where(I.c.process_id == f.process_id)
     if f.id_number:
-        query = query.where(I.c.id.in_(select(A.c.instance_id).where(A.c.id_number == f.id_number.upper())))
+        number = f.id_number.upper()
+        applicant = I.c.id.in_(select(A.c.instance_id).where(A.c.id_number == number))
+        written = {number, number.lower()}  # the X as either case (digits have none: one pattern)
+        mentioned = _on_chain(or_(*(E.c.body.like(_quoted(n), escape="\\") for n in sorted(written))))
+        query = query.where(or_(applicant, mentioned))
     if f.started_from is not None:
         query = query.where(I.c.created_at >= to_db(f.started_from))
     if f.started_before is not None:
@@ -76,8 +93,7 @@ def find_cases(engine: Engine, f: CaseFilter, *, limit: int) -> list[CaseHit]:
         filed = _on_chain(E.c.type == "task_completed", E.c.element_id.in_(list(f.filing_tasks)))
         query = query.where(filed if f.relatives else ~filed)
     if f.mentions:
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", f.mentions) + "%"
-        query = query.where(_on_chain(E.c.body.like(pattern, escape="\\")))
+        query = query.where(_on_chain(E.c.body.like(_contains(f.mentions), escape="\\")))
     query = query.order_by(I.c.created_at.desc(), I.c.id.desc()).limit(limit)
     with engine.store.reader() as unit:
         rows = cast(Any, unit).conn.execute(query).all()

@@ -36,9 +36,13 @@ class AuditWorld:
             self.clients[username] = self.web.signed_in(username)
         return self.clients[username]
 
-    def id_number(self, family: str) -> str:
-        number: str = load_households()[family]["application"]["applicant"]["id_number"]
-        return number
+    def id_number(self, family: str, member: str | None = None) -> str:
+        """The applicant's 身份证号, or the household member's named ``member``."""
+        application = load_households()[family]["application"]
+        if member is None:
+            number: str = application["applicant"]["id_number"]
+            return number
+        return next(str(m["id_number"]) for m in application["members"] if m["name"] == member)
 
 
 def _open(world: WebWorld, clock: FixedClock, family: str) -> str:

@@ -15,6 +15,7 @@ from engine.audit import AuditEvent
 from engine.clock import FixedClock
 from engine.service.core import SYSTEM_CHAIN
 from engine.service.facade import Engine
+from integrations.sql.audit_queries import CaseFilter, find_cases
 from integrations.sql.store import SqlStore
 from jiuzhu import cli
 from jiuzhu.audit_policy import load_audit_policy
@@ -30,6 +31,7 @@ CASES = (
     ("qinghe.dongcheng.hepan", "王五", "330102199001015678"),
     ("qinghe.xiwan.shangzhuang", "李四", "33010219900101567X"),
 )
+MEMBER = {"name": "钱小七", "id_number": "33010220100101002X"}
 ROW = re.compile(r'<td><a href="/audit/cases/([0-9a-f-]+)">')
 
 
@@ -75,6 +77,9 @@ def test_every_search_term_and_the_scope_of_each_auditor(
     assert world.id_number(ZHOU) not in text  # the list shows numbers masked
 
     assert found(world, id_number=world.id_number(ZHAO).lower()) == {ZHAO}
+    # A household member's 身份证号 finds the case as well: 孙秀梅, in 赵大勇's household; 周秀兰, in 周明's.
+    assert found(world, id_number=world.id_number(ZHAO, "孙秀梅")) == {ZHAO}
+    assert found(world, id_number=world.id_number(ZHOU, "周秀兰")) == {ZHOU, ZHOU_JOINT}
     assert found(world, name="大勇") == {ZHAO}
     assert found(world, name="赵婷") == {ZHAO}  # any member of the household
     assert found(world, org_unit="qinghe.xiwan") == {ZHAO, WANG}
@@ -99,6 +104,8 @@ def test_every_search_term_and_the_scope_of_each_auditor(
     # A township's auditor sees the township's villages only; the county officer the county.
     assert found(world, TOWNSHIP_AUDITOR, process="dibao") == {ZHAO, WANG}
     assert found(world, TOWNSHIP_AUDITOR, id_number=world.id_number(ZHOU)) == set()
+    assert found(world, TOWNSHIP_AUDITOR, id_number=world.id_number(ZHOU, "周秀兰")) == set()
+    assert found(world, TOWNSHIP_AUDITOR, id_number=world.id_number(ZHAO, "赵婷")) == {ZHAO}
     assert found(world, "mz_county", process="dibao") == {ZHAO, WANG, ZHOU}
     # A village assistant works cases and does not audit them.
     assistant = world.client("xl_yangliu")
@@ -198,9 +205,22 @@ def test_paging_the_bound_and_the_databases_own_terms(
     assert listed(started_until=today - timedelta(days=1)) == []
     assert listed(name="李") == [ids[2]]
     assert listed(name="%") == listed(name="_") == []  # a name, never a pattern
+
     first = search(world.context, None, Terms(process_id="sla_skeleton"), policy, page=1, page_size=2)
     second = search(world.context, None, Terms(process_id="sla_skeleton"), policy, page=2, page_size=2)
     assert (first.total, first.pages, second.page) == (3, 2, 2)
     assert [h.instance_id for h in first.hits + second.hits] == list(reversed(ids))
     cut = search(world.context, None, Terms(process_id="sla_skeleton"), policy, limit=2)
     assert cut.truncated and cut.total == 2 and not first.truncated
+
+    # A household member's 身份证号 finds the case (the X in either case); a number the chain carries
+    # elsewhere than in the household (here in a 受理 remark) does not.
+    household = {"applicant": {"name": "钱七", "id_number": "330102198001011110"}, "members": [MEMBER]}
+    family = world.engine.start("sla_skeleton", household, actor="system", org_unit=CASES[0][0], region="CN")
+    remark = {"materials_complete": True, "missing_materials": "330102198001012222"}
+    world.engine.complete_task(family.record.id, world.task_of(family.record.id), remark, actor="jb_dongcheng")
+    assert listed(id_number=MEMBER["id_number"].lower()) == listed(id_number=MEMBER["id_number"]) == [family.record.id]
+    remarked = find_cases(world.engine, CaseFilter(id_number="330102198001012222"), limit=10)
+    assert [h.id for h in remarked] == [family.record.id]  # the database narrows; the household decides
+    assert listed(id_number="330102198001012222") == []
+    assert listed(["qinghe.xiwan.shangzhuang"], id_number=MEMBER["id_number"]) == []
