@@ -152,7 +152,8 @@
       row.className = cls;
       row.dataset.code = p.code;
       row.dataset.element = p.element_id || '';
-      [p.element_id || '—', p.message, p.code, (p.file || '') + (p.field ? '（' + p.field + '）' : '')].forEach(function (text, i) {
+      var place = p.where ? '（' + p.where.text + '）' : (p.field ? '（' + p.field + '）' : '');
+      [p.element_id || '—', p.message, p.code, (p.file || '') + place].forEach(function (text, i) {
         var cell = document.createElement('td');
         if (i === 2 || i === 0) {
           var code = document.createElement('code');
@@ -172,6 +173,14 @@
             studio.modeler.get('selection').select(element);
             canvas.scrollToElement(element);
           }
+        });
+      }
+      if (p.where && window.jiuzhuDmnEditor) {
+        row.classList.add('selectable');
+        row.title = '点击在决策表中打开';
+        row.addEventListener('click', function () {
+          document.querySelector('.studio-tabs a[data-tab="dmn"]').click();
+          window.jiuzhuDmnEditor.open(p.file);
         });
       }
       body.appendChild(row);
@@ -313,6 +322,18 @@
       .then(function (descriptor) { return descriptor ? { spiffworkflow: descriptor } : {}; });
   }
 
+  // A page opened on another tab (#dmn, say) has a hidden canvas with no size to fit to.
+  function fitWhenShown() {
+    var fitted = false;
+    function fit() {
+      if (fitted || !document.getElementById('studio-canvas').offsetParent) { return; }
+      fitted = true;
+      studio.modeler.get('canvas').zoom('fit-viewport', 'auto');
+    }
+    fit();
+    on('tab', function (key) { if (key === 'diagram') { fit(); } });
+  }
+
   function start() {
     tabs();
     publishForm();
@@ -332,7 +353,7 @@
       return studio.modeler.importXML(draft.files[bpmnName]).then(function (result) {
         importing = false;
         if (result.warnings && result.warnings.length) { console.warn(result.warnings); }
-        studio.modeler.get('canvas').zoom('fit-viewport', 'auto');
+        fitWhenShown();
         studio.modeler.on('commandStack.changed', function () {
           if (importing) { return; }
           status('有未保存的修改');
