@@ -52,8 +52,8 @@ def _label(header: Any) -> str | None:
 def where(doc: XmlDoc, element_id: str | None) -> dict[str, Any] | None:
     """The decision, rule row and column of an element of a DMN file (None when not in a decision)."""
     element = doc.by_id.get(element_id or "")
-    decision = _ancestor(element, "decision")
-    if decision is None:
+    decision = _ancestor(element, "decision") if element is not None else None
+    if element is None or decision is None:
         return None
     found: dict[str, Any] = {"decision": decision.get("id"), "decision_name": decision.get("name") or None,
                              "rule": None, "column": None, "column_kind": None}  # fmt: skip

@@ -7,38 +7,14 @@ table that passes the same lint."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page
 
-from engine.clock import FixedClock
-from integrations.sql import SqlStore
-from tests.conftest import PROCESSES, START
-from tests.jiuzhu.studio.test_studio import _world
-from tests.support.browser_support import chromium, serving, sign_in
+from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
 from tests.support.web_support import WebWorld
 
-SCREENSHOT = Path("/tmp/studio-dmn.png")
 WHERE = "决策「低保保障金分档」，第 2 条规则，输入列「家庭月人均收入 ÷ 月低保标准」"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[WebWorld]:
-    url = f"sqlite:///{tmp_path / 'jiuzhu.db'}"
-    stores: list[SqlStore] = []
-
-    def make_store() -> SqlStore:
-        store = SqlStore.from_url(url)
-        store.create_schema()
-        stores.append(store)
-        return store
-
-    yield _world(make_store, FixedClock(START), url, PROCESSES / "dibao", PROCESSES / "yijianshi")
-    for store in stores:
-        store.close()
 
 
 def _open_tiers(page: Page, base: str) -> None:
@@ -58,19 +34,23 @@ def _edit(page: Page, element_id: str, text: str) -> None:
 
 def _draft_file(page: Page, name: str) -> Any:
     return page.evaluate(
-        "(n) => fetch('/api/studio/drafts/dibao', {credentials: 'same-origin'}).then(r => r.json()).then(d => d.files[n])",
+        "(n) => fetch('/api/studio/drafts/dibao', {credentials: 'same-origin'})"
+        ".then(r => r.json()).then(d => d.files[n])",
         name,
     )
 
 
-def test_a_designer_edits_a_decision_table_and_sees_the_located_lint(world: WebWorld) -> None:
-    with serving(world.app) as base, chromium() as browser:
+def test_a_designer_edits_a_decision_table_and_sees_the_located_lint(dibao_world: WebWorld) -> None:
+    with serving(dibao_world.app) as base, chromium() as browser:
         page = browser.new_page(locale="zh-CN", viewport={"width": 1440, "height": 1000})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         sign_in(page, base, "designer")
         _open_tiers(page, base)
-        assert page.locator("[data-testid=dmn-files] button").all_inner_texts() == ["dibao_region.dmn", "dibao_tiers.dmn"]
+        assert page.locator("[data-testid=dmn-files] button").all_inner_texts() == [
+            "dibao_region.dmn",
+            "dibao_tiers.dmn",
+        ]
         table = page.inner_text("[data-testid=dmn-canvas]")
         assert "命中策略" in table and "唯一（UNIQUE）" in table and "低保保障金分档" in table
         assert "家庭月人均收入 ÷ 月低保标准" in table and "每人发放标准的比例" in table
@@ -78,7 +58,9 @@ def test_a_designer_edits_a_decision_table_and_sees_the_located_lint(world: WebW
 
         # One cell changed: autosaved into the draft, still there after a reload.
         _edit(page, "tier_rule_2_share", "0.75")
-        page.wait_for_function("() => /已保存（修订/.test(document.querySelector('[data-testid=dmn-status]').textContent)")
+        page.wait_for_function(
+            "() => /已保存（修订/.test(document.querySelector('[data-testid=dmn-status]').textContent)"
+        )
         saved = _draft_file(page, "dibao_tiers.dmn")
         assert "<text>0.75</text>" in saved and "<text>0.7</text>" not in saved
         page.reload()
@@ -96,7 +78,7 @@ def test_a_designer_edits_a_decision_table_and_sees_the_located_lint(world: WebW
         page.wait_for_selector("#studio-dmn [data-element-id=tier_rule_2_in].dmn-lint-error")
         assert "修正前不能发布" in page.inner_text("[data-testid=dmn-lint-summary]")
         assert page.is_disabled("[data-testid=studio-publish]")
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.screenshot(path=screenshot_path("studio-dmn"), full_page=True)
 
         # Fixed: the error, the mark and the block are gone, and the draft holds the fix.
         _edit(page, "tier_rule_2_in", "0.3 <= ? < 0.6")
