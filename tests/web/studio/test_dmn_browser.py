@@ -88,6 +88,10 @@ def test_a_designer_edits_a_decision_table_and_sees_the_located_lint(dibao_world
         assert page.locator("#studio-dmn .dmn-lint-error").count() == 0
         assert page.is_enabled("[data-testid=studio-publish]")
         assert "<text>0.3 &lt;= ? &lt; 0.6</text>" in _draft_file(page, "dibao_tiers.dmn")
+        # A publish first flushes an edit still waiting for its autosave.
+        _edit(page, "tier_rule_3_share", "0.45")
+        page.evaluate("() => Promise.all(jiuzhuStudio.beforePublish.map(flush => flush()))")
+        assert "<text>0.45</text>" in _draft_file(page, "dibao_tiers.dmn")
 
         # 新建决策表: an empty table to fill in, in the draft and clean under the same lint.
         page.fill("[data-testid=dmn-new-id]", "dibao_extra")

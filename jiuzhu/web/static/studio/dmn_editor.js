@@ -70,6 +70,7 @@
       if (self.name && !self.modeler && !self.root.closest('[hidden]')) { self.open(self.name); }
     });
     studio.on('lint', function (problems) { self.showProblems(problems); });
+    studio.beforePublish.push(function () { return self.timer ? self.save() : Promise.resolve(); });
     studio.on('tab', function (key) { if (key === 'dmn' && self.name && !self.modeler) { self.open(self.name); } });
   }
 

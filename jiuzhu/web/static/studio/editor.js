@@ -31,7 +31,9 @@
     emit: emit,
     bpmnName: function () { return bpmnName; },
     saveDiagram: saveDiagram,
-    setProperty: setProperty
+    setProperty: setProperty,
+    // Other editors' pending autosaves (each a function returning a promise), flushed before a publish.
+    beforePublish: []
   };
   window.jiuzhuStudio = studio;
 
@@ -116,7 +118,8 @@
   }
 
   function publish(note) {
-    return saveDiagram().then(function () {
+    var pending = studio.beforePublish.map(function (flush) { return flush(); });
+    return Promise.all(pending).then(saveDiagram).then(function () {
       return serial(function () {
         return request('POST', api + '/publish', JSON.stringify({ note: note }), { 'Content-Type': 'application/json' })
           .then(function (data) {
