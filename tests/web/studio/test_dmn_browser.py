@@ -93,6 +93,16 @@ def test_a_designer_edits_a_decision_table_and_sees_the_located_lint(dibao_world
         page.evaluate("() => Promise.all(jiuzhuStudio.beforePublish.map(flush => flush()))")
         assert "<text>0.45</text>" in _draft_file(page, "dibao_tiers.dmn")
 
+        # A file that is not DMN (an import, say) is listed with its problem, never shown as another table.
+        page.evaluate("() => jiuzhuStudio.saveFile('broken.dmn', '<x').then(() => jiuzhuStudio.emit('files'))")
+        page.click("[data-testid=dmn-files] button[data-file='broken.dmn']")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=dmn-status]').textContent.includes('无法以决策表打开')"
+        )
+        assert page.is_hidden("[data-testid=dmn-canvas]")
+        assert page.locator("[data-testid=dmn-lint] tr.lint-error[data-code=DMN_INVALID]").count() == 1
+        page.evaluate("() => jiuzhuStudio.deleteFile('broken.dmn')")
+
         # 新建决策表: an empty table to fill in, in the draft and clean under the same lint.
         page.fill("[data-testid=dmn-new-id]", "dibao_extra")
         page.fill("[data-testid=dmn-new-name]", "加发档次")

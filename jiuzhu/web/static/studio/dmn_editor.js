@@ -154,6 +154,7 @@
     this.root.querySelector('[data-testid=dmn-file]').textContent = name;
     this.refreshList();
     this.status.textContent = '正在载入…';
+    this.loaded = null;  // until then, nothing the canvas shows may be saved under this name
     return loadDmnJs().then(function (DmnJS) {
       var modeler = self.modelerFor(DmnJS);
       self.importing = true;
@@ -163,12 +164,15 @@
         return modeler.open(table);
       }).then(function () {
         self.importing = false;
+        self.loaded = name;
+        self.canvas.hidden = false;
         self.status.textContent = '已载入，修改后自动保存';
         self.root.dataset.ready = name;
         self.showProblems(self.studio.problems);
       });
     }).catch(function (err) {
       self.importing = false;
+      self.canvas.hidden = true;
       self.status.textContent = '无法以决策表打开 ' + name + '：' + err.message;
       self.showProblems(self.studio.problems);
     });
@@ -177,7 +181,7 @@
   DmnEditor.prototype.save = function () {
     var self = this, name = this.name;
     clearTimeout(this.timer); this.timer = null;
-    if (!this.modeler || !name) { return Promise.resolve(); }
+    if (!this.modeler || !name || this.loaded !== name) { return Promise.resolve(); }
     this.status.textContent = '保存中…';
     return this.modeler.saveXML({ format: true }).then(function (result) {
       if (result.xml === self.studio.files[name]) { self.status.textContent = '已保存'; return null; }
