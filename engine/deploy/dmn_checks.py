@@ -39,11 +39,17 @@ def decisions(doc: XmlDoc) -> list[Any]:
 
 def static_problems(doc: XmlDoc) -> list[Problem]:
     problems: list[Problem] = []
+    no_output = [t for t in doc.root.iter() if local_name(t) == "decisionTable" and not _children(t, "output")]
+    for table in no_output:
+        message = "决策表没有输出列：至少需要一个输出（output），规则的结果写在输出列中"
+        problems.append(Problem("DMN_NO_OUTPUT", message, doc.locate(table)))
     schema_path = SCHEMAS.get(namespace(doc.root))
     if schema_path is not None:
         if schema_path not in _validators:
             _validators[schema_path] = BpmnValidator(schema_path).validator
-        problems += xsd_problems(doc, _validators[schema_path], code="DMN_INVALID")
+        # The schema's English for a table without outputs adds nothing to the message above.
+        problems += [p for p in xsd_problems(doc, _validators[schema_path], code="DMN_INVALID")
+                     if not _inside(doc, p, no_output)]  # fmt: skip
     found = decisions(doc)
     if not found:
         problems.append(Problem("DMN_INVALID", "DMN 文件中没有决策（decision）", doc.locate(doc.root)))
@@ -63,6 +69,29 @@ def static_problems(doc: XmlDoc) -> list[Problem]:
             if table.get("aggregation"):
                 message = f"不支持 COLLECT 聚合 {table.get('aggregation')}（SpiffWorkflow 会忽略它）"
                 problems.append(Problem("DMN_INVALID", message, doc.locate(table)))
+            problems += _output_syntax(doc, table)
+    return problems
+
+
+def _inside(doc: XmlDoc, problem: Problem, tables: list[Any]) -> bool:
+    element = doc.by_id.get(problem.location.element_id or "")
+    return element is not None and any(t is element or t in element.iterancestors() for t in tables)
+
+
+def _output_syntax(doc: XmlDoc, table: Any) -> list[Problem]:
+    """Output cells that are not Python: SpiffWorkflow would refuse the whole file
+    in English, so each is named here, on its cell, before it is parsed."""
+    problems = []
+    for rule in _children(table, "rule"):
+        for entry in _children(rule, "outputEntry"):
+            text = next((t.text for t in entry if local_name(t) == "text"), None)
+            if not text or not text.strip():
+                continue
+            try:
+                compile(text.strip(), "<dmn>", "eval")
+            except SyntaxError as exc:
+                message = f"DMN 输出「{text.strip()[:60]}」：第 {exc.lineno or 1} 行有语法错误：{exc.msg}"
+                problems.append(Problem("SCRIPT_SYNTAX", message, doc.locate(entry)))
     return problems
 
 

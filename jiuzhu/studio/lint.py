@@ -15,6 +15,7 @@ from typing import Any
 from engine.deploy.model import Deployment, SourceFile
 from engine.errors import DeploymentRefused, JiuzhuError, Location, Problem
 from engine.service.facade import Engine
+from jiuzhu.studio.dmn_where import locate
 from jiuzhu.studio.layout import kind
 from jiuzhu.wiring import check_sources
 
@@ -64,7 +65,18 @@ def check(
 
 
 def lint(engine: Engine, process_id: str, files: dict[str, str], folder: str) -> list[dict[str, Any]]:
-    """Errors (each a reason deploy refuses) and then warnings, as JSON."""
+    """Errors (each a reason deploy refuses) and then warnings, as JSON; a DMN
+    file's also say where in the decision table (``where``)."""
     deployment, problems = check(engine, process_id, files, folder)
     warnings = list(deployment.warnings) if deployment is not None else []
-    return [problem_json(p, ERROR) for p in problems] + [problem_json(w, WARNING) for w in warnings]
+    found = [problem_json(p, ERROR) for p in problems] + [problem_json(w, WARNING) for w in warnings]
+    # SpiffWorkflow's refusal of a DMN cell reaches deploy twice (building the decision, then the
+    # model that calls it): one row per message and element is enough for the designer.
+    seen: set[tuple[Any, ...]] = set()
+    unique = []
+    for problem in found:
+        key = (problem["file"], problem["element_id"], problem["message"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return locate(unique, files)

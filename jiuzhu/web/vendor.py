@@ -11,6 +11,7 @@ NODE_MODULES = ROOT / "node_modules"
 VENDOR = {
     "htmx": NODE_MODULES / "htmx.org" / "dist",
     "bpmn-js": NODE_MODULES / "bpmn-js" / "dist",
+    "dmn-js": NODE_MODULES / "dmn-js" / "dist",
     "echarts": NODE_MODULES / "echarts" / "dist",
 }
 VENDOR_FILES = {"htmx.min.js": VENDOR["htmx"] / "htmx.min.js"}
@@ -22,4 +23,14 @@ STUDIO_ASSETS = {
     "bpmn-js.css": _BPMN_DIST / "assets" / "bpmn-js.css",
     "bpmn-embedded.css": _BPMN_DIST / "assets" / "bpmn-font" / "css" / "bpmn-embedded.css",
 }
+# The decision-table editor: dmn-js's ready UMD bundle and the styles of its table view (the
+# DRD and literal-expression views are not opened: the engine runs decision tables only).
+_DMN_ASSETS = VENDOR["dmn-js"] / "assets"
+STUDIO_ASSETS.update({
+    "dmn-modeler.js": VENDOR["dmn-js"] / "dmn-modeler.production.min.js",
+    "dmn-js-shared.css": _DMN_ASSETS / "dmn-js-shared.css",
+    "dmn-js-decision-table.css": _DMN_ASSETS / "dmn-js-decision-table.css",
+    "dmn-js-decision-table-controls.css": _DMN_ASSETS / "dmn-js-decision-table-controls.css",
+    "dmn-embedded.css": _DMN_ASSETS / "dmn-font" / "css" / "dmn-embedded.css",
+})  # fmt: skip
 VENDOR_FILES.update({f"studio/{name}": path for name, path in STUDIO_ASSETS.items()})

@@ -31,8 +31,15 @@ def test_the_editor_page_loads_the_modeler_and_its_chinese_palette(world: WebWor
                   "/static/vendor/studio/bpmn-js.css", "/static/vendor/studio/bpmn-embedded.css",
                   "/static/studio/editor.js", "/static/studio/translate.js"):  # fmt: skip
         assert asset in page and designer.get(asset).status_code == 200, asset
-    for tab in ("流程图", "表单", "时限", "场景", "版本"):
+    for tab in ("流程图", "表单", "时限", "决策表", "场景", "版本"):
         assert f">{tab}</a>" in page
     assert 'id="studio-properties"' in page and 'id="studio-forms"' in page and 'id="studio-policy"' in page
     assert "'Create task': '任务'" in designer.get("/static/studio/translate.js").text
+    # The decision-table editor: its scripts on the page, dmn-js and its styles loaded on first use.
+    assert 'id="studio-dmn"' in page and "/static/studio/dmn_editor.js" in page
+    assert "'Hit policy:': '命中策略：'" in designer.get("/static/studio/dmn_translate.js").text
+    loader = designer.get("/static/studio/dmn_editor.js").text
+    for asset in ("dmn-modeler.js", "dmn-js-shared.css", "dmn-js-decision-table.css",
+                  "dmn-js-decision-table-controls.css", "dmn-embedded.css"):  # fmt: skip
+        assert asset in loader and designer.get(f"/static/vendor/studio/{asset}").status_code == 200, asset
     assert designer.get("/studio/nosuch").status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -438,6 +439,15 @@ def test_dmn_problems_are_located_in_the_dmn_file() -> None:
     problems = refused(fixture("subsidy.bpmn"), SourceFile("subsidy.dmn", first.encode()))
     assert only(problems, "DMN_INVALID").location.element_id == "subsidy_table"
     assert only(refused(fixture("subsidy.bpmn")), "DMN_MISSING").location.element_id == "decide"
+    # An output cell that is not Python, and a table without outputs: named in Chinese on the
+    # cell and the table (SpiffWorkflow's and the schema's English would say less).
+    unclosed = text.replace("<text>500</text>", '<text>"500</text>')
+    problem = only(refused(fixture("subsidy.bpmn"), SourceFile("subsidy.dmn", unclosed.encode())), "SCRIPT_SYNTAX")
+    assert problem.location.element_id == "rule_mid_out" and 'DMN 输出「"500」：第 1 行有语法错误' in problem.message
+    outputs = re.sub(r"<output [^>]*/>|<outputEntry [^>]*>.*?</outputEntry>", "", text)
+    problems = refused(fixture("subsidy.bpmn"), SourceFile("subsidy.dmn", outputs.encode()))
+    assert only(problems, "DMN_NO_OUTPUT").location.element_id == "subsidy_table"
+    assert [p.code for p in problems if p.location.file == "subsidy.dmn"] == ["DMN_NO_OUTPUT"]
 
 
 def test_every_problem_is_reported_not_just_the_first() -> None:

@@ -1,5 +1,6 @@
 """A web for the studio's tool tests: one SQLite database per module, the
-时限 skeleton and its policies deployed, the demo accounts."""
+时限 skeleton and its policies deployed, the demo accounts; and (``dibao_world``)
+one SQLite database per module with 低保 deployed, for its decision tables."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from engine.sla.functions import HELPERS
 from integrations.sql import SqlStore
 from jiuzhu.wiring import deploy_paths
 from tests.conftest import FORMS, PROCESSES, START
+from tests.jiuzhu.studio.test_studio import _world
 from tests.support.web_support import WebWorld, web_over
 
 
@@ -28,3 +30,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
     deploy_paths(engine, [PROCESSES / "sla", PROCESSES / "sla_skeleton"], FORMS, actor="designer")
     yield web_over(engine, url)
     store.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def dibao_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('dibao') / 'jiuzhu.db'}"
+    store = SqlStore.from_url(url)
+    store.create_schema()
+    yield _world(lambda: store, FixedClock(START), url, PROCESSES / "dibao", PROCESSES / "yijianshi")
+    store.close()

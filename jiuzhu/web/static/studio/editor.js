@@ -31,7 +31,9 @@
     emit: emit,
     bpmnName: function () { return bpmnName; },
     saveDiagram: saveDiagram,
-    setProperty: setProperty
+    setProperty: setProperty,
+    // Other editors' pending autosaves (each a function returning a promise), flushed before a publish.
+    beforePublish: []
   };
   window.jiuzhuStudio = studio;
 
@@ -116,7 +118,8 @@
   }
 
   function publish(note) {
-    return saveDiagram().then(function () {
+    var pending = studio.beforePublish.map(function (flush) { return flush(); });
+    return Promise.all(pending).then(saveDiagram).then(function () {
       return serial(function () {
         return request('POST', api + '/publish', JSON.stringify({ note: note }), { 'Content-Type': 'application/json' })
           .then(function (data) {
@@ -152,7 +155,8 @@
       row.className = cls;
       row.dataset.code = p.code;
       row.dataset.element = p.element_id || '';
-      [p.element_id || '—', p.message, p.code, (p.file || '') + (p.field ? '（' + p.field + '）' : '')].forEach(function (text, i) {
+      var place = p.where ? '（' + p.where.text + '）' : (p.field ? '（' + p.field + '）' : '');
+      [p.element_id || '—', p.message, p.code, (p.file || '') + place].forEach(function (text, i) {
         var cell = document.createElement('td');
         if (i === 2 || i === 0) {
           var code = document.createElement('code');
@@ -172,6 +176,14 @@
             studio.modeler.get('selection').select(element);
             canvas.scrollToElement(element);
           }
+        });
+      }
+      if (p.where && window.jiuzhuDmnEditor) {
+        row.classList.add('selectable');
+        row.title = '点击在决策表中打开';
+        row.addEventListener('click', function () {
+          document.querySelector('.studio-tabs a[data-tab="dmn"]').click();
+          window.jiuzhuDmnEditor.open(p.file);
         });
       }
       body.appendChild(row);
@@ -313,6 +325,18 @@
       .then(function (descriptor) { return descriptor ? { spiffworkflow: descriptor } : {}; });
   }
 
+  // A page opened on another tab (#dmn, say) has a hidden canvas with no size to fit to.
+  function fitWhenShown() {
+    var fitted = false;
+    function fit() {
+      if (fitted || !document.getElementById('studio-canvas').offsetParent) { return; }
+      fitted = true;
+      studio.modeler.get('canvas').zoom('fit-viewport', 'auto');
+    }
+    fit();
+    on('tab', function (key) { if (key === 'diagram') { fit(); } });
+  }
+
   function start() {
     tabs();
     publishForm();
@@ -332,7 +356,7 @@
       return studio.modeler.importXML(draft.files[bpmnName]).then(function (result) {
         importing = false;
         if (result.warnings && result.warnings.length) { console.warn(result.warnings); }
-        studio.modeler.get('canvas').zoom('fit-viewport', 'auto');
+        fitWhenShown();
         studio.modeler.on('commandStack.changed', function () {
           if (importing) { return; }
           status('有未保存的修改');
