@@ -31,7 +31,8 @@
     emit: emit,
     bpmnName: function () { return bpmnName; },
     saveDiagram: saveDiagram,
-    setProperty: setProperty
+    setProperty: setProperty,
+    showTab: function () {}
   };
   window.jiuzhuStudio = studio;
 
@@ -163,6 +164,13 @@
         }
         row.appendChild(cell);
       });
+      if (!onDiagram && /^SCENARIO_/.test(p.code)) {
+        // A scenario the draft breaks: its text and result are on the 场景 tab.
+        row.classList.add('selectable');
+        row.dataset.scenario = p.field || '';
+        row.title = '点击查看该场景';
+        row.addEventListener('click', function () { studio.showTab('scenarios'); });
+      }
       if (onDiagram) {
         row.classList.add('selectable');
         row.title = '点击在图中选中该元素';
@@ -244,8 +252,9 @@
       document.querySelectorAll('.studio-panel').forEach(function (panel) { panel.hidden = panel.dataset.panel !== key; });
       emit('tab', key);
     }
+    studio.showTab = function (key) { show(key); history.replaceState(null, '', '#' + key); };
     links.forEach(function (a) {
-      a.addEventListener('click', function (event) { event.preventDefault(); show(a.dataset.tab); history.replaceState(null, '', '#' + a.dataset.tab); });
+      a.addEventListener('click', function (event) { event.preventDefault(); studio.showTab(a.dataset.tab); });
     });
     var wanted = location.hash.replace('#', '');
     if (wanted && document.querySelector('.studio-panel[data-panel="' + wanted + '"]')) { show(wanted); }
@@ -264,7 +273,11 @@
         emit('published', data);
       }, function (err) {
         out.className = 'refused';
-        out.textContent = '未能发布：' + err.message;
+        var reasons = ((err.data && err.data.problems) || []).map(function (p) { return p.message; })
+          .filter(function (m) { return m && m !== err.message; });
+        // A refused publish names its reasons (a broken scenario: which one, at which step) above the list.
+        out.textContent = '未能发布：' + err.message + (reasons.length ? '。' + reasons.slice(0, 3).join('；') +
+          (reasons.length > 3 ? '……（共 ' + reasons.length + ' 个，见下表）' : '') : '');
         if (err.data && err.data.problems) {
           showProblems(err.data.problems.map(function (p) {
             return Object.assign({ severity: 'error' }, p, { file: p.file ? p.file.split('/').pop() : p.file });
