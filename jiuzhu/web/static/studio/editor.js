@@ -32,7 +32,8 @@
     bpmnName: function () { return bpmnName; },
     saveDiagram: saveDiagram,
     setProperty: setProperty,
-    showTab: function () {}
+    showTab: function () {},
+    home: home
   };
   window.jiuzhuStudio = studio;
 
@@ -225,6 +226,25 @@
     modeler.get('modeling').updateProperties(element, { extensionElements: ext });
   }
 
+  // -- the first view ---------------------------------------------------------------------
+
+  // The whole model when that is readable, else the readable scale from its start (the left):
+  // fitting 低保's thirty steps into the window draws labels no one can read. The palette
+  // floats over the canvas's left edge, so the model begins to its right.
+  var READABLE = 0.75, PALETTE = 140, PAD = 20;
+
+  function home() {
+    var canvas = studio.modeler.get('canvas');
+    var box = document.getElementById('studio-canvas');
+    canvas.zoom(1);
+    var inner = canvas.viewbox().inner;
+    if (!inner.width || !inner.height || !box.clientWidth) { canvas.zoom('fit-viewport', 'auto'); return; }
+    var fit = Math.min((box.clientWidth - PALETTE - PAD) / inner.width, (box.clientHeight - 2 * PAD) / inner.height);
+    var scale = Math.min(1, Math.max(READABLE, fit));
+    canvas.viewbox({ x: inner.x - PALETTE / scale, y: inner.y - PAD / scale,
+      width: box.clientWidth / scale, height: box.clientHeight / scale });
+  }
+
   // -- loading, autosave, tabs, publish ----------------------------------------------------
 
   function listFiles() {
@@ -345,7 +365,7 @@
       return studio.modeler.importXML(draft.files[bpmnName]).then(function (result) {
         importing = false;
         if (result.warnings && result.warnings.length) { console.warn(result.warnings); }
-        studio.modeler.get('canvas').zoom('fit-viewport', 'auto');
+        home();
         studio.modeler.on('commandStack.changed', function () {
           if (importing) { return; }
           status('有未保存的修改');
