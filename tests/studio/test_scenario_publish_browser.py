@@ -7,8 +7,8 @@ same draft publishes as v2.
 
 The publish check runs one real pytest-bdd subprocess per publish; as in
 tests/studio/test_scenarios.py it is limited to the scenario the change
-breaks, to keep the test quick. Screenshots: test-artifacts/studio-scenario-refused.png
-and studio-scenario-edit.png."""
+breaks, to keep the test quick. Screenshots: test-artifacts/studio-scenario-refused.png,
+studio-scenario-marked.png and studio-scenario-edit.png."""
 
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ def test_a_draft_breaking_a_scenario_is_refused_at_its_step_and_publishes_with_t
         section = page.locator(f"#studio-scenarios section[data-scenario='{NORMAL}']")
         assert section.is_visible()
         assert f"在步骤「{PUBLICITY_STEP}」失败" in section.locator(".result").inner_text()
+        section.screenshot(path=str(screenshot_path("studio-scenario-marked")))
 
         # The scenario updated in the studio (the feature file, saved into the draft).
         page.click("#studio-scenarios details.feature-edit summary")
