@@ -25,7 +25,8 @@ from integrations.sql.times import aware, to_db
 
 T = StudioDraftRow.__table__  # type: ignore[attr-defined]
 FILE_NAME = re.compile(r"[A-Za-z0-9_\-\u4e00-\u9fff][A-Za-z0-9_.\-\u4e00-\u9fff]{0,119}")
-SUFFIXES = (".bpmn", ".dmn", ".json")
+# .feature: the procedure's own scenarios, edited with the draft and run by the publish check.
+SUFFIXES = (".bpmn", ".dmn", ".json", ".feature")
 PROCESS_ID = re.compile(r"[a-z][a-z0-9_]{1,39}")
 
 
@@ -59,7 +60,7 @@ def check_process_id(process_id: str) -> str:
 def check_file_name(name: str) -> str:
     """A bare file name of a kind a procedure holds; never a path."""
     if not FILE_NAME.fullmatch(name) or ".." in name or not name.lower().endswith(SUFFIXES):
-        message = f"文件名「{name}」不合规：只能是 .bpmn、.dmn 或 .json 文件名，不含目录"
+        message = f"文件名「{name}」不合规：只能是 .bpmn、.dmn、.json 或 .feature 文件名，不含目录"
         raise InvalidRequestError(message, code="STUDIO_FILE_NAME_INVALID", location=Location(file=name))
     return name
 

@@ -4,7 +4,8 @@ In a checkout (and an exported zip) a procedure ``<folder>`` is laid out as
 ``processes/<folder>/*.bpmn``, ``*.dmn`` and ``*.decisions.json``,
 ``forms/<folder>/*.json`` (a user task names its form by file name, property
 ``formJsonSchemaFilename``) and ``processes/sla/*.sla.json`` (a policy
-governs the processes its ``"processes"`` list names). A draft holds the same
+governs the processes its ``"processes"`` list names); a draft may also carry
+the procedure's scenarios, ``features/<id>.feature``. A draft holds the same
 files by bare name; the kind of a file follows from its name.
 """
 
@@ -39,6 +40,8 @@ def kind(name: str) -> str:
         return "bpmn"
     if lower.endswith(".dmn"):
         return "dmn"
+    if lower.endswith(".feature"):
+        return "feature"
     return "form"
 
 
@@ -47,6 +50,8 @@ def layout_path(name: str, folder: str) -> str:
     found = kind(name)
     if found == "policy":
         return f"processes/sla/{name}"
+    if found == "feature":
+        return f"features/{name}"
     if found == "form":
         return f"forms/{folder}/{name}"
     return f"processes/{folder}/{name}"

@@ -25,10 +25,11 @@ ERROR, WARNING = "error", "warning"
 def sources(files: dict[str, str], folder: str) -> list[SourceFile]:
     """The draft as a deployment receives it: models under the procedure's
     folder (as ``jiuzhu deploy processes/`` names them), policies and forms by
-    name. Decision rules are read from the checkout, not deployed."""
+    name. Decision rules are read from the checkout, not deployed; scenarios
+    (``*.feature``) are the publish check's, not the engine's."""
     found = []
     for name, text in sorted(files.items()):
-        if kind(name) == "decisions":
+        if kind(name) in ("decisions", "feature"):
             continue
         shown = f"{folder}/{name}" if kind(name) in ("bpmn", "dmn") else name
         found.append(SourceFile(shown, text.encode("utf-8")))

@@ -21,6 +21,7 @@ from jiuzhu.studio.layout import version_files
 from jiuzhu.studio.lint import lint
 from jiuzhu.studio.procedures import versions_json
 from jiuzhu.studio.publish import NOTE_LIMIT, publish
+from jiuzhu.studio.scenario_files import placed
 from jiuzhu.web.studio_access import publish_checks, studio_of
 
 FILE_BODY = {"requestBody": {"required": True, "description": "文件全文（UTF-8）",
@@ -76,6 +77,8 @@ def studio_router() -> APIRouter:
 
         def save() -> dict[str, Any]:
             current = studio.existing_draft(process_id, caller.username)
+            if name.lower().endswith(".feature"):
+                placed(name, process_id)  # only the procedure's own scenarios: <id>.feature or <id>_*.feature
             saved = studio.drafts.put_file(current, check_file_name(name), text, expected)
             return {"revision": saved.revision, "problems": lint(studio.engine, process_id, saved.files,
                                                                  studio.folder(process_id))}  # fmt: skip

@@ -5,7 +5,8 @@
   listed in Chinese, form fields and time-limit stages as tables.
 - ``/studio/{process_id}/scenarios``: the procedure's scenarios (Gherkin as
   written) with a 运行 button per scenario and for all; a fragment when htmx
-  asks (the editor's 场景 tab), a page otherwise.
+  asks (the editor's 场景 tab, where the feature files are also editable and
+  saved into the draft), a page otherwise.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def scenarios_page(request: Request, viewer: Designer, process_id: str) -> Respo
         "title": versions[-1].name if versions else process_id,
         "has_suite": suite_of(process_id) is not None,
         "scenarios": listed,
+        "features": texts,
         "fragment": bool(request.headers.get("hx-request")),
     }
     return render(request, "studio/scenarios.html", values)

@@ -5,9 +5,11 @@ new 4-field form with a 身份证号, lane 村(社区)协理员, a 5-working-day
 a new policy) → exclusive gateway → 发现困难 / 正常 → end; sees the located
 lint error of an unconnected end event in the list and as a marker, fixes it
 and publishes v1. A village assistant runs a case of it to the end on the
-web; the designer adds a task and publishes v2; the case still shows v1. The
-低保 procedure opens in the studio with its lanes, and one of its form fields
-changed and published is what the next new 低保 case uses."""
+web; the designer adds a task and publishes v2; the case still shows v1 (its
+diagram has no such task) and the diff of v1 → v2 paints the added task green. The
+低保 procedure opens in the studio with its lanes, forms and stages, and one
+of its form fields retitled in the form editor and published is what the
+next new 低保 case uses (its start page shows it)."""
 
 from __future__ import annotations
 
@@ -20,9 +22,12 @@ import pytest
 from engine.clock import FixedClock
 from integrations.sql import SqlStore
 from jiuzhu.demo_cases import load_households, opening
+from jiuzhu.studio.scenarios import ScenarioCheck
 from tests.conftest import PROCESSES
 from tests.jiuzhu.studio.test_studio import _world
 from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
+from tests.support.diff_view import ADDED_COLOURS, drawn
+from tests.support.studio_versions import NORMAL
 
 START_FORM = {
     "title": "探访登记",
@@ -50,6 +55,7 @@ POLICY = {"id": "tanfang.national", "version": "2026-12", "procedure": "tanfang"
           "stages": {"visit": {"name": "登记探访", "limit": 5, "unit": "working_days", "warn_before": 1,
                                "escalate_to": "乡镇审核人", "source": "本地规定：5个工作日内登记"}}}  # fmt: skip
 ID_NUMBER = "11010519491231002X"
+SCENARIO_RUN = 240_000  # ms: one pytest subprocess, seconds on an idle machine, more on a loaded one
 
 BUILD = """async () => {
   const s = window.jiuzhuStudio, m = s.modeler;
@@ -92,7 +98,7 @@ BUILD = """async () => {
   s.setProperty('start', 'starterRoles', 'village_assistant');
   s.setProperty(task.id, 'formJsonSchemaFilename', 'tanfang-visit-schema.json');
   s.setProperty(task.id, 'slaStage', 'visit');
-  canvas.zoom('fit-viewport', 'auto');
+  s.home();
   await s.saveDiagram();
   return { task: task.id, ok: ok.id, done: done.id, hard: hard.id, end: end.id, hardEnd: hardEnd.id };
 }"""
@@ -106,7 +112,7 @@ ADD_TASK = """async (ids) => {
   modeling.updateLabel(file, '建立关爱台账');
   modeling.connect(reg.get(ids.hard), file, { type: 'bpmn:SequenceFlow' });
   modeling.connect(file, reg.get(ids.end), { type: 'bpmn:SequenceFlow' });
-  m.get('canvas').zoom('fit-viewport', 'auto');
+  s.home();
   await s.saveDiagram();
   return file.id;
 }"""
@@ -133,11 +139,14 @@ def sqlite_store(tmp_path: Path) -> Iterator[tuple[Callable[[], SqlStore], str]]
         store.close()
 
 
+@pytest.mark.timeout(600)
 def test_a_designer_publishes_a_new_procedure_a_caseworker_runs_it_and_v2_leaves_the_case_on_v1(
     sqlite_store: tuple[Callable[[], SqlStore], str], clock: FixedClock
 ) -> None:
     make_store, url = sqlite_store
     world = _world(make_store, clock, url, PROCESSES / "dibao", PROCESSES / "yijianshi")
+    # 低保's publish is checked against one of its scenarios, not all 21 (tests/studio/test_scenarios.py).
+    world.app.state.studio_publish_checks[:] = [ScenarioCheck(timeout=SCENARIO_RUN / 1000, names=(NORMAL,))]
     households = load_households()
     first, second = list(households)[:2]
     running = world.engine.start("dibao", opening(households[first]), actor="x", org_unit="qinghe.xiwan", region="CN")
@@ -211,7 +220,7 @@ def test_a_designer_publishes_a_new_procedure_a_caseworker_runs_it_and_v2_leaves
         assert "版本 v1" in worker.inner_text("main")
 
         # The designer adds a task and publishes v2; the case stays on v1.
-        page.evaluate(ADD_TASK, ids)
+        added = page.evaluate(ADD_TASK, ids)
         page.wait_for_function(_lint_says("可以发布"))
         page.fill("#studio-note", "发现困难后建立关爱台账")
         page.click("[data-testid=studio-publish]")
@@ -222,9 +231,23 @@ def test_a_designer_publishes_a_new_procedure_a_caseworker_runs_it_and_v2_leaves
         assert "发现困难后建立关爱台账" in page.inner_text("#studio-versions")
         worker.reload()
         assert "版本 v1" in worker.inner_text("main")
+        worker.wait_for_selector("#diagram[data-ready=true]")
+        assert worker.locator(f"#diagram [data-element-id='{ids['hard']}']").count() == 1
+        assert worker.locator(f"#diagram [data-element-id='{added}']").count() == 0, "the case draws v1, not v2"
         assert world.engine.get(case.id).record.version == 1
 
-        # 低保 opens in the studio with its lanes.
+        # The diff of v1 → v2, from the 版本 tab: the added task is green on the v2 side only.
+        page.click("#studio-versions tr[data-version='2'] a:has-text('与上一版比较')")
+        page.wait_for_url(f"{base}/studio/tanfang/diff?from=1&to=2")
+        page.wait_for_selector("#diagram-to[data-ready=true]")
+        shape = drawn(page, "diagram-to", added)
+        assert shape is not None and "diff-added" in str(shape["classes"]), shape
+        assert (shape["fill"], shape["stroke"]) == ADDED_COLOURS and shape["inView"], shape
+        assert drawn(page, "diagram-from", added) is None
+        change = page.locator(f"[data-testid=element-changes] li[data-element='{added}']")
+        assert change.get_attribute("data-kind") == "added" and "建立关爱台账" in change.inner_text()
+
+        # 低保 opens in the studio with its lanes, its forms and its time-limit stages.
         page.goto(f"{base}/studio/dibao")
         page.wait_for_selector("#studio[data-ready=true]")
         lanes = page.evaluate(
@@ -234,19 +257,35 @@ def test_a_designer_publishes_a_new_procedure_a_caseworker_runs_it_and_v2_leaves
         assert {"申请人/村(社区)协理员", "乡镇(街道)经办人", "县级民政局"} <= set(lanes)
         page.wait_for_function(_lint_says("可以发布"))
         page.screenshot(path=screenshot_path("studio-dibao"), full_page=True)
+        page.click("a[data-tab=policy]")
+        stage = page.locator("[data-testid=policy-table] tr[data-stage=publicity]")
+        assert stage.locator("[data-field='stages.publicity.name'] input").input_value() == "公示"
+        assert stage.locator("[data-field='stages.publicity.limit'] input").input_value() == "7"
 
-        # One field of a 低保 form changed and published: the next new case uses it, the running one keeps v1.
-        name = "dibao-start-schema.json"
-        text = page.evaluate("(n) => jiuzhuStudio.files[n]", name)
-        assert '"title": "申请渠道"' in text
-        page.evaluate(
-            "([n, t]) => jiuzhuStudio.saveFile(n, t)",
-            [name, text.replace('"title": "申请渠道"', '"title": "申请方式"')],
-        )
-        published = page.evaluate("() => jiuzhuStudio.publish('申请渠道改称申请方式')")
+        # One field of a 低保 form retitled in the form editor and published: the next new case uses it,
+        # the running one keeps v1.
+        page.click("a[data-tab=forms]")
+        forms = page.locator("[data-testid=form-files] button").all_inner_texts()
+        assert {"dibao-start-schema.json", "dibao-apply-schema.json"} <= set(forms), forms
+        page.click("[data-testid=form-files] button:text-is('dibao-start-schema.json')")
+        field = page.locator('#studio-forms fieldset[data-key="apply_channel"] [data-testid=field-title]')
+        assert field.input_value() == "申请渠道"
+        field.fill("申请方式")
+        page.click("[data-testid=save-form]")
+        page.wait_for_function("document.querySelector('[data-testid=form-status]').textContent === '已保存'")
+        page.click("a[data-tab=diagram]")
+        page.wait_for_function(_lint_says("可以发布"))
+        page.fill("#studio-note", "申请渠道改称申请方式")
+        page.click("[data-testid=studio-publish]")
+        # The publish runs 低保's scenarios against the draft (a pytest subprocess).
+        published = "() => document.querySelector('#studio-publish-result').textContent.includes('已发布')"
+        page.wait_for_function(published, timeout=SCENARIO_RUN)
+        assert "已发布 v2" in page.inner_text("[data-testid=studio-publish-result]")
+        worker.goto(f"{base}/cases/new/dibao")
+        assert worker.inner_text("label[for=jz-f-apply_channel]").strip().startswith("申请方式")
     new = world.engine.start("dibao", opening(households[second]), actor="x", org_unit="qinghe.xiwan", region="CN")
     versions = {v.version: v for v in world.engine.versions("dibao")}
-    assert new.record.version == published["version"] == max(versions) == 2
+    assert new.record.version == max(versions) == 2
     assert world.engine.get(running.record.id).record.version == 1
     assert versions[2].definition["start_form"]["schema"]["properties"]["apply_channel"]["title"] == "申请方式"
     assert versions[1].definition["start_form"]["schema"]["properties"]["apply_channel"]["title"] == "申请渠道"

@@ -7,20 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.support.browser_support import chromium, screenshot_path, serving, sign_in
+from tests.support.diff_view import ADDED_COLOURS, drawn
 from tests.support.studio_versions import NEW_TASK, RENAMED
 from tests.support.studio_world import two_versions
-
-SHAPE = """([box, id]) => {
-  const viewer = document.getElementById(box).viewer;
-  const gfx = viewer.get("elementRegistry").getGraphics(id);
-  if (!gfx) return null;
-  const visual = gfx.querySelector(".djs-visual > :first-child");
-  const r = gfx.getBoundingClientRect();
-  const frame = document.getElementById(box).getBoundingClientRect();
-  return {classes: gfx.getAttribute("class"), fill: getComputedStyle(visual).fill,
-          stroke: getComputedStyle(visual).stroke,
-          inView: r.x >= frame.x && r.y >= frame.y && r.right <= frame.right && r.bottom <= frame.bottom};
-}"""
 
 
 def test_the_added_task_is_green_on_the_new_side(tmp_path: Path) -> None:
@@ -32,16 +21,20 @@ def test_the_added_task_is_green_on_the_new_side(tmp_path: Path) -> None:
         sign_in(page, base, "designer")
         page.goto(f"{base}/studio/dibao/diff?from=1&to=2")
         page.wait_for_selector("#diagram-to[data-ready=true]", timeout=30000)
-        added = page.evaluate(SHAPE, ["diagram-to", NEW_TASK])
-        assert added is not None and "diff-added" in added["classes"], added
-        assert (added["fill"], added["stroke"]) == ("rgb(227, 244, 230)", "rgb(46, 125, 50)")
+        added = drawn(page, "diagram-to", NEW_TASK)
+        assert added is not None and "diff-added" in str(added["classes"]), added
+        assert (added["fill"], added["stroke"]) == ADDED_COLOURS
         assert added["inView"], "the first change is brought into view"
-        assert page.evaluate(SHAPE, ["diagram-from", NEW_TASK]) is None
-        flow = page.evaluate(SHAPE, ["diagram-to", "db_f_photo"])
-        assert "diff-added" in flow["classes"] and flow["stroke"] == "rgb(46, 125, 50)", flow
+        assert drawn(page, "diagram-from", NEW_TASK) is None
+        flow = drawn(page, "diagram-to", "db_f_photo")
+        assert flow is not None and "diff-added" in str(flow["classes"]) and flow["stroke"] == "rgb(46, 125, 50)", flow
         for side in ("diagram-from", "diagram-to"):
-            renamed = page.evaluate(SHAPE, [side, RENAMED])
-            assert "diff-changed" in renamed["classes"] and renamed["stroke"] == "rgb(224, 142, 0)", (side, renamed)
+            renamed = drawn(page, side, RENAMED)
+            assert (
+                renamed is not None
+                and "diff-changed" in str(renamed["classes"])
+                and renamed["stroke"] == "rgb(224, 142, 0)"
+            ), (side, renamed)
         assert "新增用户任务「上传公示照片」" in page.locator("[data-testid=element-changes]").inner_text()
         page.screenshot(path=str(screenshot_path("studio-diff")), full_page=True)
         assert errors == []

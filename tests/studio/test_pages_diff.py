@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -114,3 +115,24 @@ def test_the_unchanged_draft_passes_its_scenario_through_the_api(world: WebWorld
     assert body["results"] == [
         {"name": NORMAL, "feature": "dibao.feature", "passed": True, "step": None, "message": None}
     ]
+
+
+def test_a_draft_carries_its_own_scenarios_which_the_fragment_lists_and_offers_to_edit(world: WebWorld) -> None:
+    client = world.signed_in("designer")
+    csrf = csrf_of(client.get("/account/tokens").text)
+    revision = client.get("/api/studio/drafts/dibao").json()["revision"]
+    own = "# language: zh-CN\n功能: 低保\n\n  场景: 草稿里的场景\n    假如 已加载时限政策并部署低保和“一件事”联办流程\n"
+
+    def put(name: str, expected: int) -> Any:
+        headers = {"X-CSRF-Token": csrf, "If-Match": str(expected), "Content-Type": "text/plain; charset=utf-8"}
+        return client.put(f"/api/studio/drafts/dibao/files/{name}", content=own.encode(), headers=headers)
+
+    refused = put("yijianshi.feature", revision)  # another procedure's scenarios are not this draft's
+    assert (refused.status_code, refused.json()["code"]) == (422, "SCENARIO_FILE_NAME")
+    saved = put("dibao.feature", revision)
+    assert saved.status_code == 200, saved.text
+    assert [p for p in saved.json()["problems"] if p["severity"] == "error"] == []  # not a file deploy reads
+    fragment = client.get("/studio/dibao/scenarios", headers={"HX-Request": "true"}).text
+    assert 'data-scenario="草稿里的场景"' in fragment and fragment.count("data-scenario=") == 1
+    assert '<textarea data-feature-file="dibao.feature"' in fragment and "草稿里的场景" in fragment
+    assert "data-feature-file" not in client.get("/studio/dibao/scenarios").text  # editing is the editor's

@@ -15,7 +15,7 @@ import pytest
 from jiuzhu.studio.scenario_files import feature_texts, placed, scenarios_in
 from jiuzhu.studio.scenarios import ScenarioCheck
 from tests.conftest import ROOT
-from tests.support.studio_versions import NORMAL, dibao_draft
+from tests.support.studio_versions import NORMAL, PUBLICITY_STEP, dibao_draft, publicity_on_the_ninth
 
 SEVEN_DAYS = '"publicity": {"name": "公示", "limit": 7'
 CHECK = ScenarioCheck(timeout=240, names=(NORMAL,))
@@ -33,7 +33,7 @@ def test_a_draft_that_shortens_publicity_is_refused_at_the_scenario_step() -> No
     assert [p["code"] for p in problems] == ["SCENARIO_FAILED"]
     problem = problems[0]
     assert problem["scenario"] == NORMAL
-    assert problem["step"] == "并且 「公示」的期限是 2026年3月10日（星期二）"
+    assert problem["step"] == PUBLICITY_STEP
     assert problem["file"] == "features/dibao.feature"
     assert NORMAL in problem["message"] and "「公示」的期限是 2026年3月10日" in problem["message"]
     assert "实际 2026-03-09" in problem["message"]
@@ -41,11 +41,7 @@ def test_a_draft_that_shortens_publicity_is_refused_at_the_scenario_step() -> No
 
 @pytest.mark.timeout(300)
 def test_the_draft_with_its_scenario_updated_passes() -> None:
-    feature = (ROOT / "features" / "dibao.feature").read_text(encoding="utf-8")
-    deadline, timer = "「公示」的期限是 2026年3月{}", "定时器恰好触发 1 次，在 2026年3月{} 24点"
-    updated = feature.replace(deadline.format("10日（星期二）"), deadline.format("9日（星期一）"), 1)
-    updated = updated.replace(timer.format("10日"), timer.format("9日"), 1)
-    assert updated.count("2026年3月9日") == feature.count("2026年3月9日") + 2
+    updated = publicity_on_the_ninth((ROOT / "features" / "dibao.feature").read_text(encoding="utf-8"))
     draft = five_day_publicity(dibao_draft()) | {"dibao.feature": updated.encode()}
     assert CHECK("dibao", draft) == []
 

@@ -79,3 +79,17 @@ def dibao_draft() -> dict[str, bytes]:
     paths = [*(PROCESSES / "dibao").glob("*.bpmn"), *(PROCESSES / "dibao").glob("*.dmn")]
     paths += [*(FORMS / "dibao").glob("*.json"), *(PROCESSES / "sla").glob("dibao.*.sla.json")]
     return {p.name: p.read_bytes() for p in paths}
+
+
+# The 公示 deadline and timer of NORMAL as the shipped feature states them (7 working days
+# from 2026-02-27), and the scenario updated for a 5-day 公示.
+PUBLICITY_STEP = "并且 「公示」的期限是 2026年3月10日（星期二）"
+_DEADLINE, _TIMER = "「公示」的期限是 2026年3月{}", "定时器恰好触发 1 次，在 2026年3月{} 24点"
+
+
+def publicity_on_the_ninth(feature: str) -> str:
+    """NORMAL's 公示 deadline and timer moved from 10 to 9 March (公示 cut from 7 to 5 days)."""
+    updated = feature.replace(_DEADLINE.format("10日（星期二）"), _DEADLINE.format("9日（星期一）"), 1)
+    updated = updated.replace(_TIMER.format("10日"), _TIMER.format("9日"), 1)
+    assert updated.count("2026年3月9日") == feature.count("2026年3月9日") + 2, "the shipped scenario changed"
+    return updated

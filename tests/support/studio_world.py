@@ -1,4 +1,5 @@
-"""A web world with two real 低保 versions deployed (tests/support/studio_versions.py)."""
+"""A web world with 低保 as shipped deployed (v1), or with a second real
+version beside it (tests/support/studio_versions.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.support.studio_versions import deploy_v1, deploy_v2
 from tests.support.web_support import WebWorld, web_over
 
 
-def two_versions(tmp: Path) -> WebWorld:
+def shipped_dibao(tmp: Path) -> tuple[WebWorld, FixedClock]:
     url = f"sqlite:///{tmp / 'studio.db'}"
     store = SqlStore.from_url(url)
     store.create_schema()
@@ -24,6 +25,11 @@ def two_versions(tmp: Path) -> WebWorld:
     connectors = default_connectors(PROCESSES, ROOT / "demo" / "hedui_records.json")
     engine = Engine(store, clock, Sandbox(helpers=HELPERS), connectors=connectors)
     deploy_v1(engine)
+    return web_over(engine, url), clock
+
+
+def two_versions(tmp: Path) -> WebWorld:
+    world, clock = shipped_dibao(tmp)
     clock.advance(timedelta(hours=1))
-    deploy_v2(engine, tmp)
-    return web_over(engine, url)
+    deploy_v2(world.engine, tmp)
+    return world

@@ -87,7 +87,7 @@ def test_form_editor_and_dry_run_in_the_browser(world: WebWorld) -> None:
         page.click("[data-testid=save-form]")
         page.wait_for_function("document.querySelector('[data-testid=form-status]').textContent === '已保存'")
         saved: list[Any] = page.evaluate("window.savedFiles")
-        page.screenshot(path=str(screenshot_path("studio-form-editor")), full_page=True)
+        page.locator("#studio-forms").screenshot(path=str(screenshot_path("studio-form-editor")))
 
         page.fill("[data-testid=dryrun-date]", "2026-09-28")
         page.locator("[data-testid=dryrun-region]").locator("option[value=CN]").wait_for(state="attached")

@@ -33,7 +33,9 @@
     saveDiagram: saveDiagram,
     setProperty: setProperty,
     // Other editors' pending autosaves (each a function returning a promise), flushed before a publish.
-    beforePublish: []
+    beforePublish: [],
+    showTab: function () {},
+    home: home
   };
   window.jiuzhuStudio = studio;
 
@@ -167,6 +169,13 @@
         }
         row.appendChild(cell);
       });
+      if (!onDiagram && /^SCENARIO_/.test(p.code)) {
+        // A scenario the draft breaks: its text and result are on the 场景 tab.
+        row.classList.add('selectable');
+        row.dataset.scenario = p.field || '';
+        row.title = '点击查看该场景';
+        row.addEventListener('click', function () { studio.showTab('scenarios'); });
+      }
       if (onDiagram) {
         row.classList.add('selectable');
         row.title = '点击在图中选中该元素';
@@ -229,6 +238,25 @@
     modeler.get('modeling').updateProperties(element, { extensionElements: ext });
   }
 
+  // -- the first view ---------------------------------------------------------------------
+
+  // The whole model when that is readable, else the readable scale from its start (the left):
+  // fitting 低保's thirty steps into the window draws labels no one can read. The palette
+  // floats over the canvas's left edge, so the model begins to its right.
+  var READABLE = 0.75, PALETTE = 140, PAD = 20;
+
+  function home() {
+    var canvas = studio.modeler.get('canvas');
+    var box = document.getElementById('studio-canvas');
+    canvas.zoom(1);
+    var inner = canvas.viewbox().inner;
+    if (!inner.width || !inner.height || !box.clientWidth) { canvas.zoom('fit-viewport', 'auto'); return; }
+    var fit = Math.min((box.clientWidth - PALETTE - PAD) / inner.width, (box.clientHeight - 2 * PAD) / inner.height);
+    var scale = Math.min(1, Math.max(READABLE, fit));
+    canvas.viewbox({ x: inner.x - PALETTE / scale, y: inner.y - PAD / scale,
+      width: box.clientWidth / scale, height: box.clientHeight / scale });
+  }
+
   // -- loading, autosave, tabs, publish ----------------------------------------------------
 
   function listFiles() {
@@ -256,8 +284,9 @@
       document.querySelectorAll('.studio-panel').forEach(function (panel) { panel.hidden = panel.dataset.panel !== key; });
       emit('tab', key);
     }
+    studio.showTab = function (key) { show(key); history.replaceState(null, '', '#' + key); };
     links.forEach(function (a) {
-      a.addEventListener('click', function (event) { event.preventDefault(); show(a.dataset.tab); history.replaceState(null, '', '#' + a.dataset.tab); });
+      a.addEventListener('click', function (event) { event.preventDefault(); studio.showTab(a.dataset.tab); });
     });
     var wanted = location.hash.replace('#', '');
     if (wanted && document.querySelector('.studio-panel[data-panel="' + wanted + '"]')) { show(wanted); }
@@ -276,7 +305,11 @@
         emit('published', data);
       }, function (err) {
         out.className = 'refused';
-        out.textContent = '未能发布：' + err.message;
+        var reasons = ((err.data && err.data.problems) || []).map(function (p) { return p.message; })
+          .filter(function (m) { return m && m !== err.message; });
+        // A refused publish names its reasons (a broken scenario: which one, at which step) above the list.
+        out.textContent = '未能发布：' + err.message + (reasons.length ? '。' + reasons.slice(0, 3).join('；') +
+          (reasons.length > 3 ? '……（共 ' + reasons.length + ' 个，见下表）' : '') : '');
         if (err.data && err.data.problems) {
           showProblems(err.data.problems.map(function (p) {
             return Object.assign({ severity: 'error' }, p, { file: p.file ? p.file.split('/').pop() : p.file });
@@ -331,7 +364,7 @@
     function fit() {
       if (fitted || !document.getElementById('studio-canvas').offsetParent) { return; }
       fitted = true;
-      studio.modeler.get('canvas').zoom('fit-viewport', 'auto');
+      home();
     }
     fit();
     on('tab', function (key) { if (key === 'diagram') { fit(); } });
