@@ -52,8 +52,39 @@ def _inherited(parent_data: dict[str, Any]) -> dict[str, Any]:
     return {key: copy(value) if isinstance(value, dict | list | set) else value for key, value in parent_data.items()}
 
 
+@lru_cache(maxsize=8192)
+def _text(task_id: UUID) -> str:
+    return str(task_id)
+
+
 class FastTaskConverter(TaskConverter):
-    """SpiffWorkflow's TaskConverter.from_dict, the same tasks for less: a load restores every task."""
+    """SpiffWorkflow's TaskConverter, the same dicts and tasks for less: every step saves
+    and restores every task of the instance."""
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            # What the task changed from its parent's data (DeepMerge.get_updated_keys and get_deleted_keys).
+            before, after = parent.data, task.data
+            data = {}
+            delta = {
+                "updates": {key: value for key, value in after.items() if key not in before or value != before[key]},
+                "deletions": [key for key in before if key not in after],
+            }
+        return {
+            "id": _text(task.id),
+            "parent": _text(task._parent) if parent is not None else None,
+            "children": [_text(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data),
+            "data": data,
+            "delta": delta,
+        }
 
     def from_dict(self, dct: dict[str, Any], workflow: Any) -> Task:
         task_spec = workflow.spec.task_specs.get(dct["task_spec"])
