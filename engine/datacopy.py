@@ -30,7 +30,7 @@ def data_copy(value: T) -> T:
     """A deep copy of ``value``, equal to ``copy.deepcopy(value)``."""
     if type(value) in _IMMUTABLE:
         return value
-    return _copy(value, {})  # type: ignore[no-any-return]
+    return _copy(value, {})
 
 
 def _copy(value: Any, memo: dict[int, Any]) -> Any:

@@ -41,7 +41,7 @@ def test_equal_to_deepcopy_and_independent_of_the_original() -> None:
 
 def test_keeps_aliasing_inside_the_data_as_deepcopy_does() -> None:
     shared = [1, 2]
-    data = {"a": shared, "b": shared, "c": {"d": shared}, "e": (shared,)}
+    data: dict[str, Any] = {"a": shared, "b": shared, "c": {"d": shared}, "e": (shared,)}
     copied = data_copy(data)
     assert copied["a"] is copied["b"] is copied["c"]["d"] is copied["e"][0]
     assert copied["a"] is not shared
@@ -50,7 +50,7 @@ def test_keeps_aliasing_inside_the_data_as_deepcopy_does() -> None:
 def test_copies_cycles() -> None:
     loop: list[Any] = [1]
     loop.append(loop)
-    data = {"loop": loop}
+    data: dict[str, Any] = {"loop": loop}
     data["self"] = data
     copied = data_copy(data)
     assert copied["self"] is copied and copied["loop"][1] is copied["loop"]
