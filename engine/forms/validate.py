@@ -8,7 +8,6 @@ Chinese, one per failing field, with stable codes the UI can key on.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -21,6 +20,7 @@ from jsonschema import Draft7Validator, FormatChecker  # type: ignore[import-unt
 from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 
+from engine.datacopy import data_copy
 from engine.errors import FieldError, FormValidationError, Location, Problem
 from engine.forms.formats import register_formats
 from engine.forms.keywords import check_form_keywords, with_form_keywords
@@ -152,7 +152,7 @@ def validate_submission(form: FormRef | None, data: Any, *, location: Location |
                     errors.setdefault(field_error.path, field_error)
     if errors:
         raise FormValidationError(list(errors.values()), location=location)
-    return copy.deepcopy(data)
+    return data_copy(data)
 
 
 def non_finite(data: Any, path: str = "") -> list[FieldError]:

@@ -18,7 +18,6 @@ and a snapshot of the response (or the error).
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from engine.datacopy import data_copy
 from engine.errors import JiuzhuError
 
 
@@ -152,7 +152,7 @@ class Connectors:
             if connector is None:
                 raise ConnectorError(f"连接器 {operator} 未注册（部署后配置被更改？）", code="CONNECTOR_UNKNOWN")
             try:
-                response = connector.call(copy.deepcopy(record.params))
+                response = connector.call(data_copy(record.params))
             except ConnectorError:
                 raise
             except Exception as exc:  # an adapter's failure is an incident, never a crash
@@ -165,7 +165,7 @@ class Connectors:
         except ConnectorError as exc:
             record.error = {"code": exc.code, "message": exc.message}
             raise
-        return copy.deepcopy(record.response)
+        return data_copy(record.response)
 
 
 @dataclass(frozen=True)

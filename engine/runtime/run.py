@@ -9,7 +9,6 @@ never read history back out of SpiffWorkflow's task data (G1, G4, G12).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.datacopy import data_copy
 from engine.deploy.model import ProcessDefinition
 from engine.errors import (
     ConflictError,
@@ -167,11 +167,11 @@ class InstanceRun:
         if bad:
             raise FormValidationError(bad, location=Location(definition.file, definition.process_id))
         root = self.workflow.get_next_task(state=TaskState.READY)
-        root.data.update(copy.deepcopy(dict(data)))
+        root.data.update(data_copy(dict(data)))
         events = [
             EventDraft(
                 "instance_started",
-                {"process_id": definition.process_id, "data": copy.deepcopy(dict(data))},
+                {"process_id": definition.process_id, "data": data_copy(dict(data))},
                 actor=actor,
             )
         ]
@@ -191,10 +191,10 @@ class InstanceRun:
         before = dict(task.data)
         variable = view.info.variable_name if view.info else None
         if variable:
-            task.data[variable] = copy.deepcopy(submitted)
+            task.data[variable] = data_copy(submitted)
         else:
             # Not add_data_from_form: its deep merge corrupts lists (G6).
-            task.data.update(copy.deepcopy(submitted))
+            task.data.update(data_copy(submitted))
         completed = EventDraft(
             "task_completed",
             {
@@ -207,7 +207,7 @@ class InstanceRun:
             element_id=view.element_id,
             actor=actor,
         )
-        submitted_data = copy.deepcopy(task.data) if getattr(task.task_spec, "postscript", None) else None
+        submitted_data = data_copy(task.data) if getattr(task.task_spec, "postscript", None) else None
         following = self.advance(now, task.run, skip={task.id})
         if submitted_data is not None:  # what the post-script changed is in the chain too
             with_script_diff(completed.payload, submitted_data, task.data)
@@ -229,9 +229,9 @@ class InstanceRun:
         self._require(INCIDENT)
         assert self.incident is not None
         failed = [t for t in all_tasks(self.workflow) if t.state == TaskState.ERROR]
-        events = [EventDraft("incident_retried", {"data_patch": copy.deepcopy(dict(data_patch))}, actor=actor)]
+        events = [EventDraft("incident_retried", {"data_patch": data_copy(dict(data_patch))}, actor=actor)]
         for task in failed:
-            task.data.update(copy.deepcopy(dict(data_patch)))
+            task.data.update(data_copy(dict(data_patch)))
             if timer_guard.rearm(task, data_patch):
                 continue
             task._set_state(TaskState.READY)
@@ -331,7 +331,7 @@ class InstanceRun:
                 events.append(self.incident.raised_event())
             elif self.workflow.is_completed():
                 self.status = COMPLETED
-                events.append(EventDraft("instance_completed", {"data": copy.deepcopy(dict(self.workflow.data))}))
+                events.append(EventDraft("instance_completed", {"data": data_copy(dict(self.workflow.data))}))
         return events
 
     def _observe(

@@ -18,7 +18,6 @@ Applied once, on import of :mod:`engine.runtime.run`:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +26,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 from SpiffWorkflow.task import Task
 
+from engine.datacopy import data_copy
 from engine.runtime import timer_guard
 from engine.runtime.timer_guard import TimerPass
 from engine.timebounds import TimeLimits
@@ -59,7 +59,7 @@ def engine_time(now: datetime, limits: TimeLimits | None = None) -> Iterator[Tim
 
 
 def _inherit_data_deep(self: Task) -> None:
-    self.data.update(copy.deepcopy(self.parent.data))
+    self.data.update(data_copy(self.parent.data))
 
 
 # China keeps one offset all year; a naive timer date in a model or in case

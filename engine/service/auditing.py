@@ -73,18 +73,20 @@ class _Covering:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.latest = core.anchors.archive.latest() if core.anchors is not None else None
+        # Every chain is looked up here: the latest digest's leaves are indexed once, not once per chain.
+        self.latest_leaves = self.latest.covers() if self.latest is not None else {}
         self.older: list[Digest] | None = None
         self.forged: dict[int | None, str | None] = {}
 
     def of(self, chain_id: str) -> tuple[Digest, Leaf] | None:
         if self.latest is None or self.core.anchors is None:
             return None
-        found = latest_covering([self.latest], chain_id)
-        if found is None:
-            if self.older is None:
-                self.older = self.core.anchors.archive.newest_first()
-            found = latest_covering(self.older, chain_id)
-        return found
+        leaf = self.latest_leaves.get(chain_id)
+        if leaf is not None:
+            return self.latest, leaf
+        if self.older is None:
+            self.older = self.core.anchors.archive.newest_first()
+        return latest_covering(self.older, chain_id)
 
 
 def _against(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from engine.errors import NotFoundError
-from engine.ports import Store
+from engine.ports import Store, VersionRecord
 from engine.replay import CaseRecord
 from engine.replay_store import ScheduleLoad
 from engine.service.core import SYSTEM_CHAIN
@@ -22,7 +22,8 @@ INST = Instance.__table__  # type: ignore[attr-defined]
 
 
 class CaseReader:
-    """Reads cases for replay; the schedules and policies are read once per reader."""
+    """Reads cases for replay; the schedules and policies are read once per reader,
+    each deployed version once (versions never change)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -31,15 +32,18 @@ class CaseReader:
             rows = conn.execute(select(CAL.c.loaded_at, CAL.c.source, CAL.c.body).order_by(CAL.c.id))
             self.schedules: Sequence[ScheduleLoad] = [ScheduleLoad(aware(r.loaded_at), r.source, r.body) for r in rows]
             self.policies: Sequence[tuple[str, str]] = unit.policies()
+        self.versions: dict[tuple[str, int], VersionRecord] = {}
 
     def case(self, instance_id: str) -> CaseRecord:
         with self.store.reader() as unit:
             record = unit.get_instance(instance_id)
             if record is None or record.id == SYSTEM_CHAIN:
                 raise NotFoundError(f"实例 {instance_id} 不存在", code="INSTANCE_NOT_FOUND")
-            version = unit.get_version(record.process_id, record.version)
+            key = (record.process_id, record.version)
+            version = self.versions.get(key) or unit.get_version(*key)
             if version is None:
                 raise NotFoundError(f"流程版本 {record.process_id} v{record.version} 缺失", code="VERSION_NOT_FOUND")
+            self.versions[key] = version
             events = list(unit.events(instance_id))
         return CaseRecord(record, events, version, self.schedules, self.policies)
 
