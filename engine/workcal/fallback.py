@@ -33,8 +33,7 @@ from datetime import date, timedelta
 import chinese_calendar
 from lunardate import LunarDate
 
-from engine.errors import InvalidRequestError
-from engine.workcal.schedule import ARGUMENT_INVALID, DayBlock, Schedule
+from engine.workcal.schedule import DayBlock, Schedule
 
 FALLBACK_VERSION = "fallback-statutory-2024"
 FALLBACK_SOURCE = "fallback: 《全国年节及纪念日放假办法》（2024年修订）第2、6条；农历 lunardate，节气 chinese_calendar"
@@ -42,25 +41,26 @@ FALLBACK_SOURCE = "fallback: 《全国年节及纪念日放假办法》（2024�
 FALLBACK_UNKNOWN = ("调休安排",)
 _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5
-# lunardate's tables cover lunar years 1900–2099; chinese_calendar's solar terms 1900–2100.
+# lunardate's tables cover lunar years 1900–2099 (chinese_calendar's solar terms 1900–2100). Outside
+# them only the fixed-date holidays are known; the API accepts dates up to 2100-12-31.
 FIRST_YEAR, LAST_YEAR = 1900, 2099
 
 
 def statutory_days(year: int) -> list[tuple[str, tuple[date, ...]]]:
     """The statutory festivals of ``year`` in date order, each with its statutory days."""
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        message = f"{year} 年没有公布的放假安排，也超出了可推算的范围（{FIRST_YEAR}—{LAST_YEAR} 年）"
-        raise InvalidRequestError(message, code=ARGUMENT_INVALID)
-    new_year = LunarDate(year, 1, 1).to_solar_date()
     festivals = [
         ("元旦", (date(year, 1, 1),)),
-        ("春节", tuple(new_year + i * _ONE_DAY for i in range(-1, 3))),
-        ("清明节", (_qingming(year),)),
         ("劳动节", (date(year, 5, 1), date(year, 5, 2))),
-        ("端午节", (LunarDate(year, 5, 5).to_solar_date(),)),
-        ("中秋节", (LunarDate(year, 8, 15).to_solar_date(),)),
         ("国庆节", (date(year, 10, 1), date(year, 10, 2), date(year, 10, 3))),
     ]
+    if FIRST_YEAR <= year <= LAST_YEAR:
+        new_year = LunarDate(year, 1, 1).to_solar_date()
+        festivals += [
+            ("春节", tuple(new_year + i * _ONE_DAY for i in range(-1, 3))),
+            ("清明节", (_qingming(year),)),
+            ("端午节", (LunarDate(year, 5, 5).to_solar_date(),)),
+            ("中秋节", (LunarDate(year, 8, 15).to_solar_date(),)),
+        ]
     return sorted(festivals, key=lambda f: f[1][0])
 
 

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from engine.errors import InvalidRequestError
 from engine.workcal.calendar import WorkCalendar
 from engine.workcal.fallback import fallback_schedule, statutory_days
 from engine.workcal.view import schedule_for_year
@@ -82,8 +81,8 @@ def test_weekend_and_coinciding_festivals_are_made_up_on_the_next_free_weekday()
     assert holidays["春节"] == (D("2031-01-22"), D("2031-01-23"), D("2031-01-24"), D("2031-01-25"), D("2031-01-27"))
     assert holidays["清明节"] == (D("2031-04-05"), D("2031-04-07"))  # Saturday 4/5, made up on Monday
     # 中秋 falls on 10/1: four statutory days share three dates, so one more weekday is off.
-    assert holidays["中秋节"] == (D("2031-10-01"),)
-    assert holidays["国庆节"] == (D("2031-10-02"), D("2031-10-03"), D("2031-10-06"))
+    assert holidays["国庆节"] == (D("2031-10-01"), D("2031-10-02"), D("2031-10-03"))
+    assert holidays["中秋节"] == (D("2031-10-06"),)
 
 
 def test_unpublished_year_view_lists_only_the_swaps_as_unknown() -> None:
@@ -94,8 +93,8 @@ def test_unpublished_year_view_lists_only_the_swaps_as_unknown() -> None:
     assert OFFICIAL.add_working_days(D("2027-02-04"), 1).date == D("2027-02-11")  # 除夕 2/5 … made-up 2/10
 
 
-def test_a_year_outside_the_lunar_tables_is_a_located_refusal() -> None:
-    with pytest.raises(InvalidRequestError) as info:
-        OFFICIAL.add_working_days(D("2099-12-30"), 5)
-    assert info.value.code == "CALENDAR_ARGUMENT_INVALID"
-    assert "2100" in str(info.value)
+def test_a_year_outside_the_lunar_tables_keeps_the_fixed_date_holidays() -> None:
+    # lunardate stops at lunar year 2099; the calendar API accepts dates up to 2100-12-31.
+    assert [b.name for b in fallback_schedule(2100).holidays] == ["元旦", "劳动节", "国庆节"]
+    result = OFFICIAL.add_working_days(D("2100-12-30"), 5)
+    assert (result.date, result.provisional) == (D("2101-01-07"), True)  # 2101-01-01 is a Saturday
