@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from functools import cache
 
 import chinese_calendar
 from lunardate import LunarDate
@@ -64,6 +65,7 @@ def statutory_days(year: int) -> list[tuple[str, tuple[date, ...]]]:
     return sorted(festivals, key=lambda f: f[1][0])
 
 
+@cache  # every new WorkCalendar (one per calendar load) asks again
 def fallback_schedule(year: int) -> Schedule:
     """The statutory days of ``year`` plus their 第6条 make-up weekdays; no 调休 swaps."""
     taken: set[date] = set()
