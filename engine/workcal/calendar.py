@@ -21,7 +21,8 @@ administrator loads (``engine.workcal.schedule``) replace a seeded year complete
 schedules apply only when their ``region`` is asked for. For the dates they list, they win over the
 national schedule: a regional holiday is a rest day, and a regional make-up day is a working day.
 
-A year with no national schedule falls back to weekdays minus 元旦, 劳动节 (May 1–2) and 国庆 (Oct 1–3).
+A year with no national schedule falls back to weekdays minus its statutory holidays, the lunar and
+solar-term ones included, and their 第6条 make-up weekdays, without 调休 swaps (``engine.workcal.fallback``).
 Any result that examined a day of such a year has ``provisional=True``. The same applies to a region
 that has schedules for some years but not for the year in question. To record "no extra days this
 year" for a region, load an empty regional schedule.
@@ -47,11 +48,11 @@ from enum import StrEnum
 from typing import Any
 
 from engine.errors import InvalidRequestError, Location
-from engine.workcal.schedule import Schedule, schedule_to_dict
-from engine.workcal.seed import FALLBACK_VERSION, SEED_LABEL, fallback_schedule, seed_schedules
+from engine.workcal.fallback import FALLBACK_VERSION, fallback_schedule
+from engine.workcal.schedule import ARGUMENT_INVALID, Schedule, schedule_to_dict
+from engine.workcal.seed import SEED_LABEL, seed_schedules
 
 _ONE_DAY = _dt.timedelta(days=1)
-ARGUMENT_INVALID = "CALENDAR_ARGUMENT_INVALID"
 CONFLICT = "CALENDAR_CONFLICT"
 
 

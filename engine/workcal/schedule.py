@@ -49,6 +49,7 @@ from typing import Any
 from engine.errors import InvalidRequestError, Location, Problem
 
 FILE_INVALID = "CALENDAR_FILE_INVALID"
+ARGUMENT_INVALID = "CALENDAR_ARGUMENT_INVALID"
 _TOP_KEYS = ("year", "version", "effective_from", "holidays", "workdays", "region")
 _OPTIONAL_KEYS = frozenset({"region"})
 _BLOCK_KEYS = ("name", "dates")

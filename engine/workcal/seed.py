@@ -1,14 +1,9 @@
-"""Built-in schedules: the chinese_calendar seed and the fallback for years nobody has published.
+"""The built-in schedules: chinese_calendar's tables (for the fallback see ``engine.workcal.fallback``).
 
 The seed reads the library's ``holidays`` and ``workdays`` tables once. Its helper functions are not
 used. They re-check the year on every call, and two of them give wrong answers for our purpose
 (assistance-rules.md §4.2): ``find_workday(1, d)`` skips a day when ``d`` is a holiday, and
 ``get_workdays(..., include_weekends=False)`` drops 调休 make-up Saturdays.
-
-The fallback follows the 2024 revision of 《全国年节及纪念日放假办法》 and covers only the holidays
-with fixed Gregorian dates: 元旦 Jan 1, 劳动节 May 1–2 and 国庆节 Oct 1–3. It does not guess 春节,
-清明节, 端午节, 中秋节, or the 调休 swaps that the State Council sets each year. Every result that
-touches a fallback year is therefore marked provisional.
 """
 
 from __future__ import annotations
@@ -23,8 +18,6 @@ from engine.workcal.schedule import DayBlock, Schedule
 
 SEED_LABEL = f"cn-seed-{chinese_calendar.__version__}"
 SEED_SOURCE = f"chinese_calendar {chinese_calendar.__version__}"
-FALLBACK_VERSION = "fallback-fixed-dates-2024"
-FALLBACK_UNKNOWN = ("春节", "清明节", "端午节", "中秋节", "调休安排")
 
 _CN_NAMES = {
     "New Year's Day": "元旦",
@@ -57,19 +50,4 @@ def seed_schedules() -> tuple[Schedule, ...]:
     return tuple(
         Schedule(year, SEED_LABEL, None, holidays.get(year, ()), workdays.get(year, ()), None, SEED_SOURCE)
         for year in range(first, last + 1)
-    )
-
-
-def fallback_schedule(year: int) -> Schedule:
-    """Weekends plus the fixed-date statutory holidays; lunar holidays are unknown, not guessed."""
-    return Schedule(
-        year,
-        FALLBACK_VERSION,
-        None,
-        holidays=(
-            DayBlock("元旦", (date(year, 1, 1),)),
-            DayBlock("劳动节", (date(year, 5, 1), date(year, 5, 2))),
-            DayBlock("国庆节", (date(year, 10, 1), date(year, 10, 2), date(year, 10, 3))),
-        ),
-        source="fallback",
     )

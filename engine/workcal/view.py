@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import InvalidRequestError
-from engine.workcal.calendar import ARGUMENT_INVALID, WorkCalendar
-from engine.workcal.schedule import Schedule, schedule_to_dict
-from engine.workcal.seed import FALLBACK_UNKNOWN
+from engine.workcal.calendar import WorkCalendar
+from engine.workcal.fallback import FALLBACK_UNKNOWN
+from engine.workcal.schedule import ARGUMENT_INVALID, Schedule, schedule_to_dict
 
 
 @dataclass(frozen=True)

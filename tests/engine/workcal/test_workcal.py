@@ -183,12 +183,13 @@ def test_fallback_year_is_provisional_until_loaded(cal: WorkCalendar) -> None:
     assert cal.add_working_days(D("2026-12-15"), 30) == before  # the old calendar is unchanged
 
 
-def test_fallback_knows_only_fixed_date_holidays(cal: WorkCalendar) -> None:
-    for day in ("2027-01-01", "2027-05-03", "2027-10-01"):  # 05-03 is a Monday; only 05-01/02 are fixed
-        assert cal.is_working_day(D(day)) is (day == "2027-05-03")
-    assert cal.is_working_day(D("2027-02-08"))  # 春节 2027 is not guessed
+def test_fallback_knows_the_statutory_days_but_not_the_swaps(cal: WorkCalendar) -> None:
+    # 2027: 劳动节 May 1–2 is a weekend, made up on Monday and Tuesday; 春节 from 除夕 Feb 5 (more in test_fallback.py)
+    for day in ("2027-01-01", "2027-05-03", "2027-05-04", "2027-10-01", "2027-02-05", "2027-02-08"):
+        assert not cal.is_working_day(D(day)), day
+    assert cal.is_working_day(D("2027-05-05"))
     view = schedule_for_year(cal, 2027)
-    assert not view.published and "春节" in view.unknown
+    assert not view.published and view.unknown == ("调休安排",)
     assert view.to_dict()["status"] == "provisional"
 
 
