@@ -68,7 +68,11 @@ SETTINGS = (
         "300",
         "流程设计：对草稿运行流程场景（features/*.feature）的时限（秒），超时即终止并视为未通过",
     ),
-    Setting("JIUZHU_STUDIO_DRY_RUN_SECONDS", "20", "流程设计：一次试运行（在临时数据库上重放各步）的时限（秒），超时即停止并指出停在哪一步"),
+    Setting(
+        "JIUZHU_STUDIO_DRY_RUN_SECONDS",
+        "20",
+        "流程设计：一次试运行（在临时数据库上重放各步）的时限（秒），超时即停止并指出停在哪一步",
+    ),
     Setting("JIUZHU_STUDIO_DRY_RUN_STEPS", "100", "流程设计：一次试运行最多的步数（提交表单与跳转时间）"),
 )
 

@@ -51,7 +51,8 @@ def base_feature(process_id: str, files: Mapping[str, str]) -> str:
     if name in files:
         return files[name]
     if suite_of(process_id) is None or not (ROOT / "features" / name).is_file():
-        message = f"流程 {process_id} 还没有场景（features/{name} 与 tests/features/test_{process_id}.py），无法存为场景"
+        suite = f"features/{name} 与 tests/features/test_{process_id}.py"
+        message = f"流程 {process_id} 还没有场景（{suite}），无法存为场景"
         raise InvalidRequestError(message, code="DRY_RUN_NO_SUITE")
     return (ROOT / "features" / name).read_text(encoding="utf-8")
 
@@ -85,14 +86,9 @@ def scenario_text(name: str, process_id: str, plan: Plan, state: Mapping[str, An
             lines += _doc(step.data)
         else:
             lines.append(f"{_STEP}并且 时间来到 {show_moment(step.to)}")
-    lines += [f"{_STEP}{keyword} {claim}" for keyword, claim in zip(_then_keywords(), _claims(state, labels))]
+    claims = _claims(state, labels)
+    lines += [f"{_STEP}{'那么' if i == 0 else '并且'} {claim}" for i, claim in enumerate(claims)]
     return "\n".join(lines) + "\n"
-
-
-def _then_keywords() -> Any:
-    yield "那么"
-    while True:
-        yield "并且"
 
 
 def _labels(state: Mapping[str, Any]) -> dict[str, str]:

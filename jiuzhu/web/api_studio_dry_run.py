@@ -78,9 +78,7 @@ class DryRunScenarioRequest(DryRunRequest):
 
 
 def _plan(body: DryRunRequest) -> Plan:
-    steps = tuple(
-        Complete(s.task, s.data, s.actor) if isinstance(s, CompleteStep) else Jump(s.to) for s in body.steps
-    )
+    steps = tuple(Complete(s.task, s.data, s.actor) if isinstance(s, CompleteStep) else Jump(s.to) for s in body.steps)
     accepted = datetime.combine(body.accepted_on, ACCEPTED_AT, SHANGHAI)
     return Plan(accepted, body.region, body.org_unit, body.start, steps)
 

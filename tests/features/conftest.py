@@ -67,7 +67,11 @@ def _json(docstring: str, what: str) -> dict[str, Any]:
     return data
 
 
-@when(parsers.re(r"在区划「(?P<region>[^」]+)」(?:由「(?P<unit>[^」]+)」)?开始「(?P<process_id>[a-z][a-z0-9_]*)」案件，开始数据："))
+@when(
+    parsers.re(
+        r"在区划「(?P<region>[^」]+)」(?:由「(?P<unit>[^」]+)」)?开始「(?P<process_id>[a-z][a-z0-9_]*)」案件，开始数据："
+    )
+)
 @restarts
 def started_with(world: World, region: str, unit: str | None, process_id: str, docstring: str) -> None:
     world.start_with(process_id, _json(docstring, "开始数据"), region=region, org_unit=unit)

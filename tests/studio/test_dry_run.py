@@ -8,77 +8,24 @@ gives for that day. Every run leaves the server's database as it was."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from engine.clock import SHANGHAI, FixedClock
-from engine.sandbox.scripts import Sandbox
-from engine.service.facade import Engine
-from engine.sla.functions import HELPERS
-from integrations.sql import SqlStore
-from integrations.sql.tables import AuditEventRow, Instance
-from jiuzhu.demo_cases import ACCEPT, CHECK_INTAKE, INITIAL_REVIEW, START_INVESTIGATION, application, home_visit
-from jiuzhu.demo_cases import load_households, opening
+from engine.clock import SHANGHAI
+from jiuzhu.demo_cases import INITIAL_REVIEW, opening
 from jiuzhu.studio.dry_run import Bounds, Jump, Plan, dry_run
 from jiuzhu.studio.layout import version_files
-from jiuzhu.wiring import default_connectors
-from tests.conftest import PROCESSES, ROOT, START
-from tests.support.studio_versions import deploy_v1
-from tests.support.web_support import WebWorld, web_over
-
-API = "/api/studio/drafts/dibao/dry-run"
-DAY = "2026-09-28"
-UNIT = "qinghe.dongcheng.yangliu"
-FAMILY = load_households()["刘桂芳"]
+from tests.conftest import PROCESSES
+from tests.support.dry_run_world import API, DAY, FAMILY, UNIT, body, counts, designer, dibao_studio, run_through
+from tests.support.web_support import WebWorld
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('dry-run') / 'studio.db'}"
-    store = SqlStore.from_url(url)
-    store.create_schema()
-    connectors = default_connectors(PROCESSES, ROOT / "demo" / "hedui_records.json")
-    engine = Engine(store, FixedClock(START), Sandbox(helpers=HELPERS), connectors=connectors)
-    deploy_v1(engine)
-    yield web_over(engine, url, JIUZHU_STUDIO_DRY_RUN_STEPS="12")
-    store.engine.dispose()
-
-
-def run_through(day: str = DAY) -> list[dict[str, Any]]:
-    """Apply, accept, investigate, check, visit and review: the case then waits for 公示."""
-    steps = [("db_apply", application(FAMILY, day) | {"apply_channel": "窗口"}), ("db_accept", ACCEPT),
-             ("db_start_investigation", START_INVESTIGATION), ("db_check_intake", CHECK_INTAKE),
-             ("db_home_visit", home_visit(day)), ("db_initial_review", INITIAL_REVIEW)]  # fmt: skip
-    return [{"kind": "complete", "task": task, "data": data} for task, data in steps]
-
-
-def body(steps: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    start = opening(FAMILY) | {"apply_channel": "窗口"}
-    return {"accepted_on": DAY, "region": "CN", "org_unit": UNIT, "start": start, "steps": steps, **extra}
-
-
-def counts(world: WebWorld) -> tuple[int, int, int]:
-    store = world.engine.store
-    assert isinstance(store, SqlStore)
-    with store.engine.connect() as conn:
-        instances = conn.execute(select(func.count()).select_from(Instance)).scalar()
-        events = conn.execute(select(func.count()).select_from(AuditEventRow)).scalar()
-    return int(instances or 0), int(events or 0), len(world.engine.versions())
-
-
-def designer(world: WebWorld) -> Any:
-    client = world.signed_in("designer")
-    token = re.search(r'data-csrf="([^"]+)"', client.get("/studio/dibao").text)
-    assert token, "the editor page carries the CSRF token"
-    client.headers["X-CSRF-Token"] = token.group(1)
-    assert client.get("/api/studio/drafts/dibao").status_code == 200  # the draft, from the published v1
-    return client
+    yield from dibao_studio(tmp_path_factory, JIUZHU_STUDIO_DRY_RUN_STEPS="12")
 
 
 def test_setting_up_shows_the_start_form_with_its_defaults(world: WebWorld) -> None:
@@ -140,7 +87,8 @@ def test_a_step_that_cannot_be_done_is_located_and_the_state_before_it_shown(wor
     steps = run_through()[:2] + [{"kind": "complete", "task": "db_initial_review", "data": INITIAL_REVIEW}]
     state = client.post(API, json=body(steps)).json()
     assert state["applied"] == 2 and state["error"]["code"] == "DRY_RUN_TASK_NOT_READY"
-    assert state["error"]["step"] == 2 and state["error"]["message"].startswith("第 3 步（提交表单）：「初审」不在待办中")
+    assert state["error"]["step"] == 2
+    assert state["error"]["message"].startswith("第 3 步（提交表单）：「初审」不在待办中")
     assert state["error"]["problems"][0]["field"] == "steps/2"
     wrong = run_through()[:2] + [{"kind": "complete", "task": "db_start_investigation", "data": {"nonsense": 1}}]
     state = client.post(API, json=body(wrong)).json()
@@ -178,9 +126,7 @@ def test_garbage_is_refused_in_chinese_and_other_roles_are_kept_out(world: WebWo
     assert world.signed_in("jb_dongcheng").post(API, json={"accepted_on": DAY}).status_code == 403
 
 
-def test_a_draft_that_publish_would_refuse_is_refused_with_the_same_problems(
-    world: WebWorld, tmp_path: Path
-) -> None:
+def test_a_draft_that_publish_would_refuse_is_refused_with_the_same_problems(world: WebWorld, tmp_path: Path) -> None:
     client = designer(world)
     draft = client.get("/api/studio/drafts/dibao").json()
     broken = draft["files"]["dibao.bpmn"].replace('formJsonSchemaFilename" value="dibao-acceptance-schema.json"',
