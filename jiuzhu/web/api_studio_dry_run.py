@@ -123,7 +123,8 @@ def studio_dry_run_router(settings: Settings) -> APIRouter:
             saved = studio_of(request).drafts.replace(
                 draft, {**draft.files, name: feature}, None, base_version=draft.base_version
             )
-            return {"revision": saved.revision, "file": name, "scenario": scenario, "name": body.name.strip()}
+            return {"revision": saved.revision, "file": name, "feature": feature, "scenario": scenario,
+                    "name": body.name.strip()}  # fmt: skip
 
         return await run_in_threadpool(save)
 

@@ -28,9 +28,17 @@ router = APIRouter(include_in_schema=False)
 NAME_LIMIT = 60
 STATIC = Path(__file__).resolve().parent / "static" / "studio"
 # The editor's other parts (properties panel, form and time-limit editors, scenarios), loaded when present.
-EXTRA_SCRIPTS = ("palette-rules.js", "properties.js", "form_editor.js", "policy_editor.js", "scenarios.js")
-EXTRA_STYLES = ("properties.css", "tools.css", "diff.css")
-TABS = (("diagram", "流程图"), ("forms", "表单"), ("policy", "时限"), ("scenarios", "场景"), ("versions", "版本"))
+EXTRA_SCRIPTS = (
+    "palette-rules.js",
+    "properties.js",
+    "form_editor.js",
+    "policy_editor.js",
+    "scenarios.js",
+    "dry_run.js",
+)
+EXTRA_STYLES = ("properties.css", "tools.css", "diff.css", "dry_run.css")
+TABS = (("diagram", "流程图"), ("forms", "表单"), ("policy", "时限"), ("dryrun", "试运行"), ("scenarios", "场景"),
+        ("versions", "版本"))  # fmt: skip
 
 
 @router.get("/studio", dependencies=[Depends(require_role(*STUDIO_ROLES))])
