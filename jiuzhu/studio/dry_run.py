@@ -387,7 +387,8 @@ def sample(schema: Any, depth: int = 0) -> Any:
                 out[name] = sample(prop, depth + 1)
         return out
     if kind == "array":
-        count = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
+        least = schema.get("minItems")
+        count = least if isinstance(least, int) else 0
         return [sample(schema.get("items"), depth + 1) for _ in range(min(count, 5))]
     if kind == "boolean":
         return False

@@ -1,14 +1,17 @@
 """试运行 in a real browser: a designer opens the 低保 draft (from the published
 version), starts a dry run accepted on 2026-09-28, submits the application and the
 acceptance with sample data, and sees the path on the diagram, the deadlines on the
-working-day calendar (国庆 counted) and the audit events; then jumps to a deadline."""
+working-day calendar (国庆 counted) and the audit events; then jumps to a deadline and
+saves the run as a scenario. Screenshot: /tmp/studio-dryrun.png."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
 from jiuzhu.demo_cases import ACCEPT, application, opening
 from tests.support.browser_support import chromium, serving, sign_in
@@ -23,12 +26,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
     yield from dibao_studio(tmp_path_factory)
 
 
-def submit(page: object, task: str, data: dict[str, object], done: str) -> None:
+def submit(page: Page, task: str, data: Mapping[str, Any], done: str) -> None:
     section = f"[data-testid=dry-run-state] [data-task={task}]"
-    page.wait_for_selector(section)  # type: ignore[attr-defined]
-    page.fill(f"{section} textarea", json.dumps(data, ensure_ascii=False))  # type: ignore[attr-defined]
-    page.click(f"{section} button")  # type: ignore[attr-defined]
-    page.wait_for_selector(f"[data-testid=dry-run-state] [data-task={done}]")  # type: ignore[attr-defined]
+    page.wait_for_selector(section)
+    page.fill(f"{section} textarea", json.dumps(data, ensure_ascii=False))
+    page.click(f"{section} button")
+    page.wait_for_selector(f"[data-testid=dry-run-state] [data-task={done}]")
 
 
 @pytest.mark.timeout(240)
@@ -72,4 +75,13 @@ def test_a_designer_dry_runs_the_dibao_draft_and_sees_deadlines_and_events(world
         )
         assert "2026年10月8日 星期四 24点" in page.inner_text("[data-testid=dry-run-now]")
         assert "时限预警" in page.inner_text("[data-testid=dry-run-events]")
+
+        # 把这次试运行存为场景: appended to the draft's features/dibao.feature.
+        page.fill("[data-testid=dry-run-scenario-name]", "浏览器中的试运行")
+        page.click("[data-testid=dry-run-save]")
+        page.wait_for_function("document.querySelector('[data-testid=dry-run-saved]').textContent.length > 0")
+        saved = page.inner_text("[data-testid=dry-run-saved]")
+        assert saved.strip().startswith("场景: 浏览器中的试运行") and "时间来到 2026年10月8日 星期四 24点" in saved
+        assert "已存为场景「浏览器中的试运行」" in page.inner_text("[data-testid=dry-run-status]")
+        assert "浏览器中的试运行" in page.evaluate("jiuzhuStudio.files['dibao.feature']")
     assert counts(world) == before  # the server's database never saw the run
