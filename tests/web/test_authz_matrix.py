@@ -37,6 +37,8 @@ PUBLIC = {
     ("GET", "/static/vendor/studio/diagram-js.css"),
     ("GET", "/static/vendor/studio/bpmn-js.css"),
     ("GET", "/static/vendor/studio/bpmn-embedded.css"),
+    ("GET", "/static/vendor/studio/token-simulation.js"),
+    ("GET", "/static/vendor/studio/token-simulation.css"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
