@@ -159,8 +159,9 @@ def _prepare(real: Engine, engine: Engine, process_id: str, files: dict[str, str
     if in_force + policies:
         engine.load_policies(in_force + policies, actor=ACTOR)
     text = "\n".join(t for n, t in files.items() if n.endswith(".bpmn"))
+    own = {str(v.definition.get("file")) for v in real.versions(process_id)}  # the draft's process, as published
     for other in sorted(set(_NAMED_PROCESS.findall(text)) - {process_id}):
-        _copy_version(real, engine, other)
+        _copy_version(real, engine, other, own)
     result = engine.deploy(models, resolve, actor=ACTOR)
     version = next((v for v in result.versions if v.process_id == process_id), None)
     if version is None:
@@ -177,16 +178,18 @@ def _policy_id(text: str) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _copy_version(real: Engine, engine: Engine, process_id: str) -> None:
+def _copy_version(real: Engine, engine: Engine, process_id: str, own: set[str]) -> None:
     """The deployment holding the published version of a procedure the draft starts, into the
-    throw-away engine (its other models too: the draft, deployed after, is the newest of its own)."""
+    throw-away engine: its models (those it calls as well) but not the draft's own process, whose
+    published model might not agree with the draft's policies."""
     with real.store.reader() as unit:
         record = unit.latest_version(process_id)
         deployment = unit.find_deployment(record.deployment_hash) if record is not None else None
     if deployment is None:
         return  # the step that starts it says so, located, when the run gets there
     by_name = {name.rsplit("/", 1)[-1]: SourceFile(name, content) for name, content in deployment.files}
-    models = [SourceFile(name, content) for name, content in deployment.files if name.endswith((".bpmn", ".dmn"))]
+    models = [SourceFile(name, content) for name, content in deployment.files
+              if name.endswith((".bpmn", ".dmn")) and name not in own]  # fmt: skip
     engine.deploy(models, lambda _bpmn, form: by_name.get(form), actor=ACTOR)
 
 

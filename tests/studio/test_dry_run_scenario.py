@@ -1,6 +1,7 @@
-"""把这次试运行存为场景: a dry run of the real 低保 draft saved as a Chinese Gherkin
-scenario in the draft's copy of features/dibao.feature, which then passes when the
-studio runs it against the draft (the suite's own runner, jiuzhu/studio/scenarios.py)."""
+"""把这次试运行存为场景: a dry run of the real 低保 draft, from application to 纳入低保
+(which starts 一件事联办), saved as a Chinese Gherkin scenario in the draft's copy of
+features/dibao.feature, which then passes when the studio runs it against the draft
+(the suite's own runner, jiuzhu/studio/scenarios.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
 def test_a_saved_dry_run_is_a_scenario_that_passes_against_the_draft(world: WebWorld) -> None:
     client = designer(world)
     state = client.post(API, json=body(run_through())).json()
-    steps = [*run_through(), {"kind": "jump", "to": state["wakeups"][0]["at"]}]
+    jump = {"kind": "jump", "to": state["wakeups"][0]["at"]}
+    published = {"kind": "complete", "task": "db_publicity_result", "data": {"objection": False}}
+    confirmed = {"decision": "同意", "certificate_no": "QH-DB-2026-0099"}
+    steps = [*run_through(), jump, published, {"kind": "complete", "task": "db_county_confirm", "data": confirmed}]
+    state = client.post(API, json=body(steps)).json()
+    assert state["error"] is None and state["status"] == "completed" and state["ready"] == []
+    # The draft's last step starts 一件事联办, deployed into the throw-away engine from its published version.
+    assert "db_start_yijianshi" in state["path"]
     saved = client.post(f"{API}/scenario", json=body(steps, name=NAME))
     assert saved.status_code == 200, saved.text
     assert saved.json()["file"] == "dibao.feature"
@@ -39,9 +47,10 @@ def test_a_saved_dry_run_is_a_scenario_that_passes_against_the_draft(world: WebW
     assert "并且 「试运行」办理「受理审查」，提交：" in lines
     assert "并且 「试运行」办理「db_start_investigation」，提交：" in lines  # its name is also a stage's
     assert "并且 时间来到 2026年10月8日 星期四 24点" in lines
-    assert "那么 「登记公示结果」已待办" in lines
+    assert "并且 「试运行」办理「登记公示结果」，提交：" in lines
+    assert "那么 「总时限」的期限是 2026年11月13日（星期五）" in lines
     assert "并且 「公示」的期限是 2026年10月8日（星期四）" in lines
-    assert "并且 「总时限」的期限是 2026年11月13日（星期五）" in lines
+    assert lines[-1] == "并且 案件以「纳入低保」结束"
 
     draft = client.get("/api/studio/drafts/dibao").json()
     assert draft["revision"] == saved.json()["revision"]
