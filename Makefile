@@ -4,16 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test lint typecheck pytest hooks bench bench-audit migration clean
+.PHONY: install studio-bundle browser run test lint typecheck pytest hooks bench bench-audit migration clean
 
-$(STAMP): pyproject.toml package-lock.json
+$(STAMP): pyproject.toml package-lock.json jiuzhu/web/studio_bundle/token-simulation.js
 	npm ci --no-audit --no-fund --loglevel=error
+	$(MAKE) studio-bundle
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The studio's ES-module-only front-end packages (bpmn-js-token-simulation), bundled with the
+# esbuild the lock file pins; served from node_modules/.jiuzhu/ (jiuzhu/web/vendor.py).
+studio-bundle:
+	node_modules/.bin/esbuild jiuzhu/web/studio_bundle/token-simulation.js --bundle --minify \
+		--format=iife --target=es2019 --log-level=warning --outfile=node_modules/.jiuzhu/token-simulation.js
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); a CJK font
 # makes their screenshots readable. Installed once, as root, when missing.

@@ -41,6 +41,7 @@ from jiuzhu.web.api_guard import api_guard
 from jiuzhu.web.api_studio import studio_router
 from jiuzhu.web.api_studio_catalog import studio_catalog_router
 from jiuzhu.web.api_studio_diff import studio_diff_router
+from jiuzhu.web.api_studio_dry_run import studio_dry_run_router
 from jiuzhu.web.api_studio_tools import studio_tools_router
 from jiuzhu.web.app import install_web, page_error
 from jiuzhu.web.auth import can_see_instance, task_guard
@@ -314,6 +315,7 @@ def create_app(engine: Engine, settings: Settings, *, web_context: WebContext | 
     api.include_router(studio_tools_router(engine))
     api.include_router(studio_catalog_router(engine, settings))
     api.include_router(studio_diff_router(engine, settings))
+    api.include_router(studio_dry_run_router(settings))
     api.include_router(studio_router())
     app.include_router(api)
     app.include_router(partner_router(engine, attach(engine)), responses=errors(400, 401, 404, 409, 413, 422, 503))

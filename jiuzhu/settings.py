@@ -68,6 +68,12 @@ SETTINGS = (
         "300",
         "流程设计：对草稿运行流程场景（features/*.feature）的时限（秒），超时即终止并视为未通过",
     ),
+    Setting(
+        "JIUZHU_STUDIO_DRY_RUN_SECONDS",
+        "20",
+        "流程设计：一次试运行（在临时数据库上重放各步）的时限（秒），超时即停止并指出停在哪一步",
+    ),
+    Setting("JIUZHU_STUDIO_DRY_RUN_STEPS", "100", "流程设计：一次试运行最多的步数（提交表单与跳转时间）"),
 )
 
 
@@ -106,6 +112,8 @@ class Settings:
     digest_key_file: Path | None = None
     digest_key: str | None = None
     studio_scenario_seconds: float = 300.0
+    studio_dry_run_seconds: float = 20.0  # one 试运行 request: replaying its inputs on a throw-away engine
+    studio_dry_run_steps: int = 100  # inputs one 试运行 may hold
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -166,4 +174,6 @@ class Settings:
             digest_key_file=path("JIUZHU_DIGEST_KEY_FILE") if get("JIUZHU_DIGEST_KEY_FILE") else None,
             digest_key=get("JIUZHU_DIGEST_KEY"),
             studio_scenario_seconds=float(get("JIUZHU_STUDIO_SCENARIO_SECONDS") or 300),
+            studio_dry_run_seconds=float(get("JIUZHU_STUDIO_DRY_RUN_SECONDS") or 20),
+            studio_dry_run_steps=int(get("JIUZHU_STUDIO_DRY_RUN_STEPS") or 100),
         )

@@ -118,7 +118,6 @@ def _row(calendar: WorkCalendar, policy: SlaPolicy, limit: Limit, region: str, a
         notes.append("此环节期间总时限暂停计时")
     if limit.key == "overall" and limit.starts_at:
         notes.append(f"自「{'、'.join(limit.starts_at)}」办结之日起算")
-    days = _days_between(calendar, accepted_on, clock.due_on, region)
     return {
         "stage": limit.key,
         "name": limit.name,
@@ -135,6 +134,14 @@ def _row(calendar: WorkCalendar, policy: SlaPolicy, limit: Limit, region: str, a
         "escalate_to": list(limit.escalate_to),
         "source": limit.source,
         "notes": notes,
+        **calendar_notes(calendar, accepted_on, clock.due_on, region),
+    }
+
+
+def calendar_notes(calendar: WorkCalendar, start: date, end: date, region: str) -> dict[str, list[dict[str, Any]]]:
+    """The holidays and 调休 make-up days a period from ``start`` to ``end`` spans, by name."""
+    days = _days_between(calendar, start, end, region)
+    return {
         "holidays": _blocks(d for d in days if d.kind == "holiday"),
         "workdays": _blocks(d for d in days if d.kind == "workday"),
     }

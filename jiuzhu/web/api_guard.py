@@ -92,6 +92,8 @@ API_RULES: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/studio/check-script"): (DESIGNER, ADMIN),
     ("GET", "/api/studio/procedures/{process_id}/diff"): (DESIGNER, ADMIN),
     ("POST", "/api/studio/drafts/{process_id}/scenarios"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/drafts/{process_id}/dry-run"): (DESIGNER, ADMIN),
+    ("POST", "/api/studio/drafts/{process_id}/dry-run/scenario"): (DESIGNER, ADMIN),
 }
 
 

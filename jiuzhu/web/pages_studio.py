@@ -29,9 +29,10 @@ NAME_LIMIT = 60
 STATIC = Path(__file__).resolve().parent / "static" / "studio"
 # The editor's other parts (properties panel, form and time-limit editors, scenarios), loaded when present.
 EXTRA_SCRIPTS = ("palette-rules.js", "properties.js", "form_editor.js", "policy_editor.js", "dmn_translate.js",
-                 "dmn_editor.js", "scenarios.js")  # fmt: skip
-EXTRA_STYLES = ("properties.css", "tools.css", "diff.css", "dmn.css")
-TABS = (("diagram", "流程图"), ("forms", "表单"), ("policy", "时限"), ("dmn", "决策表"), ("scenarios", "场景"),
+                 "dmn_editor.js", "scenarios.js", "dry_run.js")  # fmt: skip
+EXTRA_STYLES = ("properties.css", "tools.css", "diff.css", "dmn.css", "dry_run.css")
+TABS = (("diagram", "流程图"), ("forms", "表单"), ("policy", "时限"), ("dmn", "决策表"), ("dryrun", "试运行"),
+        ("scenarios", "场景"),
         ("versions", "版本"))  # fmt: skip
 
 

@@ -17,11 +17,15 @@ VENDOR = {
 VENDOR_FILES = {"htmx.min.js": VENDOR["htmx"] / "htmx.min.js"}
 # The studio's modeler: bpmn-js's ready UMD bundle and its styles (the font embedded in its CSS).
 _BPMN_DIST = VENDOR["bpmn-js"]
+_TOKEN_SIMULATION = NODE_MODULES / "bpmn-js-token-simulation"
 STUDIO_ASSETS = {
     "bpmn-modeler.js": _BPMN_DIST / "bpmn-modeler.production.min.js",
     "diagram-js.css": _BPMN_DIST / "assets" / "diagram-js.css",
     "bpmn-js.css": _BPMN_DIST / "assets" / "bpmn-js.css",
     "bpmn-embedded.css": _BPMN_DIST / "assets" / "bpmn-font" / "css" / "bpmn-embedded.css",
+    # bpmn-js-token-simulation: ES modules only, so bundled at install time (Makefile studio-bundle).
+    "token-simulation.js": NODE_MODULES / ".jiuzhu" / "token-simulation.js",
+    "token-simulation.css": _TOKEN_SIMULATION / "assets" / "css" / "bpmn-js-token-simulation.css",
 }
 # The decision-table editor: dmn-js's ready UMD bundle and the styles of its table view (the
 # DRD and literal-expression views are not opened: the engine runs decision tables only).

@@ -14,7 +14,9 @@ How moments and days are written (「2026年3月2日 09:00」, 「3月2日」…
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from pytest_bdd import given, parsers, then, when
@@ -54,6 +56,31 @@ UNITS = {"天": timedelta(days=1), "小时": timedelta(hours=1), "分钟": timed
 @restarts
 def time_passes(world: World, n: str, unit: str) -> None:
     world.advance_to(world.clock.now() + int(n) * UNITS[unit])
+
+
+# -- 当: a case started and its forms submitted with given data (what the studio's 试运行 saves) ----------
+
+
+def _json(docstring: str, what: str) -> dict[str, Any]:
+    data = json.loads(docstring)
+    assert isinstance(data, dict), f"{what}须为 JSON 对象"
+    return data
+
+
+@when(
+    parsers.re(
+        r"在区划「(?P<region>[^」]+)」(?:由「(?P<unit>[^」]+)」)?开始「(?P<process_id>[a-z][a-z0-9_]*)」案件，开始数据："
+    )
+)
+@restarts
+def started_with(world: World, region: str, unit: str | None, process_id: str, docstring: str) -> None:
+    world.start_with(process_id, _json(docstring, "开始数据"), region=region, org_unit=unit)
+
+
+@when(parsers.re(r"「(?P<actor>[^」]+)」办理「(?P<label>[^」]+)」，提交："))
+@restarts
+def submitted(world: World, actor: str, label: str, docstring: str) -> None:
+    world.complete(world.task_element(label), _json(docstring, "提交的表单"), actor=actor)
 
 
 # -- 那么: the case -------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ PUBLIC = {
     ("GET", "/static/vendor/studio/dmn-js-decision-table.css"),
     ("GET", "/static/vendor/studio/dmn-js-decision-table-controls.css"),
     ("GET", "/static/vendor/studio/dmn-embedded.css"),
+    ("GET", "/static/vendor/studio/token-simulation.js"),
+    ("GET", "/static/vendor/studio/token-simulation.css"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
@@ -230,6 +232,9 @@ EXPECTED: dict[tuple[str, str], Callable[[Caller], bool]] = {
     ("GET", "/studio/{process_id}/scenarios"): session_only(role("designer", "admin")),
     ("GET", "/api/studio/procedures/{process_id}/diff"): role("designer", "admin"),
     ("POST", "/api/studio/drafts/{process_id}/scenarios"): role("designer", "admin"),
+    # 试运行 of a draft and saving it as a scenario (the matrix's callers have no draft: 404 after authorization).
+    ("POST", "/api/studio/drafts/{process_id}/dry-run"): role("designer", "admin"),
+    ("POST", "/api/studio/drafts/{process_id}/dry-run/scenario"): role("designer", "admin"),
     # Sessions: everyone changes their own password; administrators end anyone's sessions
     # (the matrix's session id is nobody's: 404 after authorization).
     ("GET", "/account/password"): session_only(anyone),
@@ -333,6 +338,8 @@ def _request(
         "/api/external/{handoff_id}/return": {"json": {"lock_token": "t", "reason": "不符合条件"}},
         "/api/tokens": {"json": {"name": "矩阵"}} if method == "POST" else {},
         "/api/studio/drafts/{process_id}/scenarios": {"json": {}},
+        "/api/studio/drafts/{process_id}/dry-run": {"json": {"accepted_on": "2026-03-02"}},
+        "/api/studio/drafts/{process_id}/dry-run/scenario": {"json": {"accepted_on": "2026-03-02", "name": "矩阵"}},
         "/account/tokens": {"data": {"name": "矩阵"}} if method == "POST" else {},
         "/admin/tokens": {"data": {"name": "矩阵", "holder": "xl_yangliu"}} if method == "POST" else {},
         "/audit/samples": {"data": {"org_unit": "qinghe", "share_percent": "30"}},
