@@ -133,15 +133,19 @@ def deploy_paths(engine: Engine, paths: Sequence[Path], forms_dir: Path | None, 
     return engine.deploy(files, resolve, actor=actor)
 
 
+# Stored with the deployment as given (the version keeps what it was published with),
+# never built: policies (loaded on their own as well), decision rules, scenarios.
+COMPANIONS = (".sla.json", ".decisions.json", ".feature")
+
+
 def split_sources(sources: Sequence[SourceFile]) -> tuple[list[tuple[str, bytes]], list[SourceFile], FormResolver]:
     """Uploaded files as a deployment takes them: the policies (``*.sla.json``),
-    the models, and a resolver finding the uploaded forms (``*.json``) by name."""
+    the files to deploy (models and :data:`COMPANIONS`), and a resolver finding
+    the uploaded forms (the other ``*.json``) by name."""
     policies = [(s.name, s.content) for s in sources if s.name.endswith(".sla.json")]
-    rest = [s for s in sources if not s.name.endswith(".sla.json")]
-    by_name = {s.name.rsplit("/", 1)[-1]: s for s in rest}
-    # A draft's own scenarios (``*.feature``) are for the publish check, not the engine.
-    models = [s for s in rest if not s.name.endswith((".json", ".feature"))]
-    return policies, models, lambda _bpmn, form: by_name.get(form)
+    by_name = {s.name.rsplit("/", 1)[-1]: s for s in sources if not s.name.endswith(COMPANIONS)}
+    deployed = [s for s in sources if s.name.endswith(COMPANIONS) or not s.name.endswith(".json")]
+    return policies, deployed, lambda _bpmn, form: by_name.get(form)
 
 
 def check_sources(engine: Engine, sources: Sequence[SourceFile]) -> Deployment:

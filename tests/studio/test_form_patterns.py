@@ -22,7 +22,10 @@ SCHEMA = {
 }
 
 
-@pytest.mark.parametrize("pattern", ["^(a+)+$", "(a*)*b", "^(x+x+)+y$", "(ab|\\w\\w)+", "(?=(a+)+)a", "a" * 1001])
+@pytest.mark.parametrize(
+    "pattern",
+    ["^(a+)+$", "(a*)*b", "(-[A-Z0-9-]+)+", "(\\d*,?)*", "^(x+x+)+y$", "(ab|\\w\\w)+", "(?=(a+)+)a", "a" * 1001],
+)
 def test_unsafe_shapes_are_named(pattern: str) -> None:
     assert unsafe_reason(pattern)
 
@@ -30,7 +33,8 @@ def test_unsafe_shapes_are_named(pattern: str) -> None:
 @pytest.mark.parametrize(
     "pattern",
     ["^[0-9]{17}[0-9X][1-7][1-4]$", "^[0-9A-Za-z\u4e00-\u9fff〔〕-]{4,40}$", "^(\\d{3}-){2}\\d{4}$", "(?:a|b|cd)+",
-     "^1[3-9][0-9]{9}$", "(", "^(a|b)+$"],
+     "^1[3-9][0-9]{9}$", "(", "^(a|b)+$",
+     "^CN(-[A-Z0-9]+)+$", "^(\\d+,)*\\d+$", "^([^,]+,)*$"],
 )  # fmt: skip
 def test_the_shipped_shapes_and_plain_patterns_are_safe(pattern: str) -> None:
     assert unsafe_reason(pattern) is None
