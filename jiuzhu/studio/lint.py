@@ -62,14 +62,13 @@ def check(
 
 def rules_problems(process_id: str, files: dict[str, str], elements: set[str]) -> list[Problem]:
     """The draft's decision rules (``*.decisions.json``), as the case pages will read them
-    once published: they must load, be this procedure's, and name its elements."""
+    once published: this procedure's, naming its elements (that they load, deploy checks)."""
     problems = []
     for name in sorted(n for n in files if kind(n) == "decisions"):
         try:
             rules = load_rules(files[name], source=name)
-        except JiuzhuError as exc:
-            problems += [Problem(p.code, p.message, Location(name, "#document")) for p in exc.problems()]
-            continue
+        except JiuzhuError:
+            continue  # deploy's own check has refused it (jiuzhu.wiring.refuse_bad_rules)
         if rules.process_id != process_id:
             message = f"决定配置 {name} 的 process_id 为 {rules.process_id}，应为 {process_id}"
             problems.append(Problem("DECISION_RULES_INVALID", message, Location(name, field="process_id")))
