@@ -31,10 +31,11 @@ def unsafe_reason(pattern: str) -> str | None:
     if len(pattern) > PATTERN_LIMIT:
         return f"正则表达式过长（{len(pattern)} 个字符，上限 {PATTERN_LIMIT}）"
     try:
-        parsed = sre_parse.parse(pattern)
-    except (re.error, RecursionError, OverflowError):
+        return _walk(list(sre_parse.parse(pattern)))
+    except (re.error, OverflowError):
         return None  # not a regular expression at all: the meta-schema check says so
-    return _walk(list(parsed))
+    except RecursionError:
+        return "正则表达式的括号嵌套过深"
 
 
 def _variable(low: int, high: int) -> bool:
