@@ -32,7 +32,7 @@ def unsafe_reason(pattern: str) -> str | None:
         return f"正则表达式过长（{len(pattern)} 个字符，上限 {PATTERN_LIMIT}）"
     try:
         return _walk(list(sre_parse.parse(pattern)))
-    except (re.error, OverflowError):
+    except (re.error, OverflowError, FutureWarning):  # FutureWarning: only where warnings are errors
         return None  # not a regular expression at all: the meta-schema check says so
     except RecursionError:
         return "正则表达式的括号嵌套过深"
