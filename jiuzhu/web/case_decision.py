@@ -8,6 +8,7 @@ county; the coordination mechanism for 一事一议) from the notices file."""
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -31,9 +32,19 @@ def _rules(processes_dir: Path) -> dict[str, Rules]:
     return found
 
 
-@lru_cache(maxsize=128)
+# A version is immutable: its deployment is read once per engine, not on every page
+# (held weakly, so a cache never keeps an engine and its connections alive).
+_READ: weakref.WeakKeyDictionary[Engine, dict[tuple[str, int], Rules | None]] = weakref.WeakKeyDictionary()
+
+
 def _deployed(engine: Engine, process_id: str, version: int) -> Rules | None:
-    # A version is immutable: its deployment is read once, not on every page.
+    known = _READ.setdefault(engine, {})
+    if (process_id, version) not in known:
+        known[(process_id, version)] = _read_deployed(engine, process_id, version)
+    return known[(process_id, version)]
+
+
+def _read_deployed(engine: Engine, process_id: str, version: int) -> Rules | None:
     with engine.store.reader() as unit:
         record = unit.get_version(process_id, version)
         deployment = unit.find_deployment(record.deployment_hash) if record is not None else None
