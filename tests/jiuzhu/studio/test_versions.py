@@ -116,3 +116,20 @@ def test_a_zip_with_a_scenario_of_another_procedure_or_out_of_place_is_refused(w
                         files={"archive": ("x.zip", buffer.getvalue(), "application/zip")})  # fmt: skip
         assert r.status_code == 303 and r.headers["location"] == "/studio", path
         assert "未能导入" in client.get("/studio").text, path
+
+
+def test_a_change_to_a_scenario_or_policy_alone_is_a_new_version(world: WebWorld) -> None:
+    # Before the version stored them, the model's files alone were the same deployment: refused as
+    # already published, while the policy had been loaded for every version anyway.
+    _publish_with_companions(world)
+    client, h = _designer(world)
+    draft = client.get(f"/api/studio/drafts/{PID}").json()
+    for name, text, version in ((FEATURE_NAME, FEATURE + "\n  场景: 退回补正\n", 3),
+                                (POLICY_NAME, _policy("材料审核时限（第三版）"), 4)):  # fmt: skip
+        saved = _put(client, h, PID, name, text, draft["revision"]).json()
+        assert saved["problems"] == []
+        published = client.post(f"/api/studio/drafts/{PID}/publish", json={"note": f"只改 {name}"}, headers=h)
+        assert published.status_code == 200 and published.json()["version"] == version, published.text
+        draft = client.get(f"/api/studio/drafts/{PID}").json()
+        files = client.get(f"/api/studio/procedures/{PID}/versions/{version}/files").json()["files"]
+        assert files[name] == text
