@@ -107,7 +107,7 @@ class Candidate:
     @cached_property
     def decided(self) -> Decision | None:
         record = self.context.engine.instance_record(self.hit.id)
-        return decision_of(self.context.settings.processes_dir, record, self.events)
+        return decision_of(self.context.settings.processes_dir, record, self.events, self.context.engine)
 
     def id_numbers(self) -> set[str]:
         """The applicant's 身份证号 (as the engine reads it) and every household member's, upper-cased."""

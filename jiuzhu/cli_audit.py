@@ -45,7 +45,7 @@ def retentions(engine: Engine, settings: Settings) -> list[Retention]:
     out = []
     for record in engine.list_instances(limit=REPORT_LIMIT):
         events = engine.events(record.id)
-        decided = decision_of(settings.processes_dir, record, events)
+        decided = decision_of(settings.processes_dir, record, events, engine)
         data = dict(engine.get(record.id).data)
         out.append(retention(policy, record.id, events, data, decided.outcome if decided else None))
     return out

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from redis import Redis
 
 from engine.clock import Clock, SystemClock
+from engine.decisions import load_rules
 from engine.deploy.model import Deployment, FormResolver, SourceFile, load_files
 from engine.digest import Anchors
+from engine.errors import DeploymentRefused, JiuzhuError, Location, Problem
 from engine.runtime.connectors import Connectors
 from engine.sandbox.scripts import Sandbox
 from engine.service.facade import DeployResult, Engine
@@ -133,22 +135,41 @@ def deploy_paths(engine: Engine, paths: Sequence[Path], forms_dir: Path | None, 
     return engine.deploy(files, resolve, actor=actor)
 
 
+# Stored with the deployment as given (the version keeps what it was published with),
+# never built: policies (loaded on their own as well), decision rules, scenarios.
+COMPANIONS = (".sla.json", ".decisions.json", ".feature")
+
+
 def split_sources(sources: Sequence[SourceFile]) -> tuple[list[tuple[str, bytes]], list[SourceFile], FormResolver]:
     """Uploaded files as a deployment takes them: the policies (``*.sla.json``),
-    the models, and a resolver finding the uploaded forms (``*.json``) by name."""
+    the files to deploy (models and :data:`COMPANIONS`), and a resolver finding
+    the uploaded forms (the other ``*.json``) by name."""
     policies = [(s.name, s.content) for s in sources if s.name.endswith(".sla.json")]
-    rest = [s for s in sources if not s.name.endswith(".sla.json")]
-    by_name = {s.name.rsplit("/", 1)[-1]: s for s in rest}
-    # A draft's own scenarios (``*.feature``) are for the publish check, not the engine.
-    models = [s for s in rest if not s.name.endswith((".json", ".feature"))]
-    return policies, models, lambda _bpmn, form: by_name.get(form)
+    by_name = {s.name.rsplit("/", 1)[-1]: s for s in sources if not s.name.endswith(COMPANIONS)}
+    deployed = [s for s in sources if s.name.endswith(COMPANIONS) or not s.name.endswith(".json")]
+    return policies, deployed, lambda _bpmn, form: by_name.get(form)
 
 
 def check_sources(engine: Engine, sources: Sequence[SourceFile]) -> Deployment:
     """What :func:`deploy_sources` would refuse for these files (DeploymentRefused,
     every problem), deploying nothing: the designer's studio lints with this."""
     policies, models, resolve = split_sources(sources)
+    refuse_bad_rules(sources)
     return engine.check_deployment(models, resolve, policies)
+
+
+def refuse_bad_rules(sources: Sequence[SourceFile]) -> None:
+    """Decision rules (``*.decisions.json``) deployed with a version are what the case
+    pages read for its cases: one that does not load refuses the deployment, located."""
+    problems = []
+    for source in sources:
+        if source.name.endswith(".decisions.json"):
+            try:
+                load_rules(source.content.decode("utf-8", errors="replace"), source=source.name)
+            except JiuzhuError as exc:
+                problems += [Problem(p.code, p.message, Location(source.name, "#document")) for p in exc.problems()]
+    if problems:
+        raise DeploymentRefused(problems)
 
 
 def deploy_sources(
@@ -160,6 +181,7 @@ def deploy_sources(
     (``DEPLOY_NO_MODEL``). The result is None when only policies were sent.
     ``note``: the change note audited with the deployment (the studio's publish)."""
     policies, models, resolve = split_sources(sources)
+    refuse_bad_rules(sources)
     loaded = engine.load_policies(policies, actor=actor) if policies else []
     if policies and len(policies) == len(sources):
         return None, loaded

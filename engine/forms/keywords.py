@@ -34,7 +34,8 @@ from jsonschema.validators import extend  # type: ignore[import-untyped]
 from engine.errors import Location, Problem
 from engine.forms.formats import SEXES, parse_cn_id_number
 from engine.forms.household import HOUSEHOLD_CONSISTENCY, household_consistency, spec_problems
-from engine.forms.problems import FORM_ATTACHMENT, FORM_ID_MISMATCH, FORM_REQUIRED, FormProblem
+from engine.forms.patterns import unsafe_reason
+from engine.forms.problems import FORM_ATTACHMENT, FORM_ID_MISMATCH, FORM_PATTERN_UNSAFE, FORM_REQUIRED, FormProblem
 
 ATTACHMENT = "x-attachment"
 ID_CONSISTENCY = "x-idNumberConsistency"
@@ -157,6 +158,33 @@ def _attachment(validator: Any, spec: Any, instance: Any, schema: Any) -> Iterat
     yield ValidationError(message, cause=FormProblem(FORM_ATTACHMENT, message), instance=instance)
 
 
+def _patterns(keyword: str, value: Any, schema: Any) -> list[Any]:
+    """The patterns a keyword runs: its own, or (``additionalProperties`` and
+    ``unevaluatedProperties`` skip the names ``patternProperties`` matches) its neighbour's."""
+    if keyword == "pattern":
+        return [value]
+    named = value if keyword == "patternProperties" else schema.get("patternProperties")
+    return list(named) if isinstance(named, dict) else []
+
+
+def _bounded(original: Callable[..., Iterator[ValidationError]], keyword: str) -> Callable[..., Any]:
+    """A keyword that never runs a pattern :func:`unsafe_reason` refuses (in a form deployed
+    before deploy refused them): the field gets an error instead of a worker held for minutes."""
+
+    @functools.wraps(original)
+    def check(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        patterns = _patterns(keyword, value, schema if isinstance(schema, dict) else {})
+        reason = next((r for p in patterns if isinstance(p, str) and (r := unsafe_reason(p))), None)
+        if reason is None:
+            yield from original(validator, value, instance, schema)
+        elif keyword in ("pattern", "patternProperties"):  # reported once, by the keyword holding it
+            if validator.is_type(instance, "string" if keyword == "pattern" else "object"):
+                message = f"此项的格式规则无法安全校验（{reason}），请联系流程设计员修改表单"
+                yield ValidationError(message, cause=FormProblem(FORM_PATTERN_UNSAFE, message), instance=instance)
+
+    return check
+
+
 @functools.cache
 def with_form_keywords(cls: Any) -> Any:
     """``cls`` (a jsonschema validator class) extended with the platform's keywords."""
@@ -167,6 +195,9 @@ def with_form_keywords(cls: Any) -> Any:
     }
     if "dependentRequired" in cls.VALIDATORS:
         keywords["dependentRequired"] = _dependent_required
+    for keyword in ("pattern", "patternProperties", "additionalProperties", "unevaluatedProperties"):
+        if keyword in cls.VALIDATORS:
+            keywords[keyword] = _bounded(cls.VALIDATORS[keyword], keyword)
     if "dependencies" in cls.VALIDATORS:
         keywords["dependencies"] = _dependencies(cls.VALIDATORS["dependencies"])
     return extend(cls, keywords)
@@ -241,9 +272,25 @@ def check_form_keywords(schema: Any, location: Location) -> list[Problem]:
             for key, message in spec_problems(node[HOUSEHOLD_CONSISTENCY]):
                 at = replace(location, field="/".join((*path, HOUSEHOLD_CONSISTENCY, *([key] if key else []))))
                 problems.append(Problem("FORM_SCHEMA_INVALID", message, at))
+        problems += _pattern_problems(node, path, location)
         if ID_CONSISTENCY not in node:
             continue
         for sub, message in _spec_problems(node, node[ID_CONSISTENCY]):
             at = replace(location, field="/".join((*path, ID_CONSISTENCY, *sub)))
             problems.append(Problem("FORM_SCHEMA_INVALID", message, at))
     return problems
+
+
+def _pattern_problems(node: dict[str, Any], path: tuple[str, ...], location: Location) -> list[Problem]:
+    found = []
+    pattern = node.get("pattern")
+    named = node.get("patternProperties")
+    candidates: list[tuple[tuple[str, ...], str]] = [(("pattern",), pattern)] if isinstance(pattern, str) else []
+    if isinstance(named, dict):
+        candidates += [(("patternProperties", str(key)), str(key)) for key in named]
+    for where, text in candidates:
+        reason = unsafe_reason(text)
+        if reason:
+            at = replace(location, field="/".join((*path, *where)))
+            found.append(Problem(FORM_PATTERN_UNSAFE, f"格式规则「{text}」不能使用：{reason}", at))
+    return found

@@ -24,6 +24,7 @@ from engine.datacopy import data_copy
 from engine.errors import FieldError, FormValidationError, Location, Problem
 from engine.forms.formats import register_formats
 from engine.forms.keywords import check_form_keywords, with_form_keywords
+from engine.forms.patterns import unsafe_reason
 from engine.forms.problems import FormProblem
 
 
@@ -210,7 +211,8 @@ def _field_errors(error: ValidationError) -> list[FieldError]:
         return [FieldError(_join(path, p), "FORM_REQUIRED", "此项为必填") for p in value if p not in instance]
     if keyword == "additionalProperties" and isinstance(instance, dict):
         known = set(schema.get("properties", {}))
-        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+        # A pattern that may backtrack without bound is never run (the validator already refused the object).
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {}) if not unsafe_reason(p)]
         extra = [k for k in instance if k not in known and not any(p.search(k) for p in patterns)]
         return [FieldError(_join(path, k), "FORM_UNKNOWN_FIELD", "表单中没有这一项") for k in extra]
     if isinstance(error.cause, FormProblem):  # a platform format or keyword named the problem

@@ -12,28 +12,22 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from engine.decisions import load_rules
 from engine.deploy.model import Deployment, SourceFile
 from engine.errors import DeploymentRefused, JiuzhuError, Location, Problem
 from engine.service.facade import Engine
 from jiuzhu.studio.dmn_where import locate
-from jiuzhu.studio.layout import kind
+from jiuzhu.studio.layout import deployed_name, kind
 from jiuzhu.wiring import check_sources
 
 ERROR, WARNING = "error", "warning"
 
 
 def sources(files: dict[str, str], folder: str) -> list[SourceFile]:
-    """The draft as a deployment receives it: models under the procedure's
-    folder (as ``jiuzhu deploy processes/`` names them), policies and forms by
-    name. Decision rules are read from the checkout, not deployed; scenarios
-    (``*.feature``) are the publish check's, not the engine's."""
-    found = []
-    for name, text in sorted(files.items()):
-        if kind(name) in ("decisions", "feature"):
-            continue
-        shown = f"{folder}/{name}" if kind(name) in ("bpmn", "dmn") else name
-        found.append(SourceFile(shown, text.encode("utf-8")))
-    return found
+    """The draft as a deployment receives it (:func:`~jiuzhu.studio.layout.deployed_name`):
+    the engine builds the models with their forms and stores the rest as given,
+    so the version keeps its policies, decision rules and scenarios."""
+    return [SourceFile(deployed_name(name, folder), text.encode("utf-8")) for name, text in sorted(files.items())]
 
 
 def problem_json(problem: Problem, severity: str) -> dict[str, Any]:
@@ -62,7 +56,28 @@ def check(
         model = next((n for n in sorted(files) if kind(n) == "bpmn"), None)
         message = f"草稿的 BPMN 模型中没有标识为 {process_id} 的可执行流程（process id 须与流程标识一致）"
         return None, [Problem("STUDIO_PROCESS_MISSING", message, Location(model, "#document"))]
-    return deployment, []
+    problems = rules_problems(process_id, files, set(deployment.processes[process_id].element_names))
+    return (None, problems) if problems else (deployment, [])
+
+
+def rules_problems(process_id: str, files: dict[str, str], elements: set[str]) -> list[Problem]:
+    """The draft's decision rules (``*.decisions.json``), as the case pages will read them
+    once published: this procedure's, naming its elements (that they load, deploy checks)."""
+    problems = []
+    for name in sorted(n for n in files if kind(n) == "decisions"):
+        try:
+            rules = load_rules(files[name], source=name)
+        except JiuzhuError:
+            continue  # deploy's own check has refused it (jiuzhu.wiring.refuse_bad_rules)
+        if rules.process_id != process_id:
+            message = f"决定配置 {name} 的 process_id 为 {rules.process_id}，应为 {process_id}"
+            problems.append(Problem("DECISION_RULES_INVALID", message, Location(name, field="process_id")))
+        for rule in rules.rules:
+            named = [rule.task, rule.confirmed_by_end, rule.reasons_task, rule.amount.task if rule.amount else None]
+            for element in sorted({e for e in named if e and e not in elements}):
+                message = f"决定配置 {name} 引用的环节 {element} 不在流程 {process_id} 中"
+                problems.append(Problem("DECISION_RULES_INVALID", message, Location(name, element)))
+    return problems
 
 
 def lint(engine: Engine, process_id: str, files: dict[str, str], folder: str) -> list[dict[str, Any]]:

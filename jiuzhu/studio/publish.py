@@ -5,7 +5,8 @@ publish check (``app.state.studio_publish_checks``: the procedure's scenarios,
 say) finds a problem, or when the draft is the version it started from. The
 files are then deployed as ``POST /api/deployments`` deploys an upload
 (:func:`jiuzhu.wiring.deploy_sources`): policies first, then the models with
-their forms. The system chain's ``deployment_created`` event records who,
+their forms; the policies, decision rules and scenarios are stored with the
+version too, so its files stay what it was published with. The system chain's ``deployment_created`` event records who,
 when, the content hash and the change note. Running cases keep the version
 they started on; new ones take this one.
 """

@@ -51,12 +51,12 @@ def suite_of(process_id: str, root: Path = ROOT) -> Suite | None:
     if not module.is_file():
         return None
     features = sorted(
-        p.name for p in (root / "features").glob("*.feature") if _feature_of(p.name, process_id) and p.is_file()
+        p.name for p in (root / "features").glob("*.feature") if is_feature_of(p.name, process_id) and p.is_file()
     )
     return Suite(process_id, module.relative_to(root).as_posix(), tuple(features)) if features else None
 
 
-def _feature_of(name: str, process_id: str) -> bool:
+def is_feature_of(name: str, process_id: str) -> bool:
     return name == f"{process_id}.feature" or (name.startswith(f"{process_id}_") and name.endswith(".feature"))
 
 
@@ -80,7 +80,7 @@ def placed(name: str, process_id: str, root: Path = ROOT) -> PurePosixPath:
         relative = PurePosixPath("forms", process_id, path.name)
     else:
         relative = PurePosixPath("processes", process_id, path.name)
-    if relative.parts[0] == "features" and not _feature_of(relative.name, process_id):
+    if relative.parts[0] == "features" and not is_feature_of(relative.name, process_id):
         message = f"场景文件须命名为 {process_id}.feature 或 {process_id}_*.feature：{name}"
         raise InvalidRequestError(message, code="SCENARIO_FILE_NAME")
     return relative
@@ -103,7 +103,7 @@ def feature_texts(process_id: str, files: Mapping[str, bytes], root: Path = ROOT
     drafted = {
         name.rsplit("/", 1)[-1]: content.decode("utf-8", errors="replace")
         for name, content in files.items()
-        if name.endswith(".feature") and _feature_of(name.rsplit("/", 1)[-1], process_id)
+        if name.endswith(".feature") and is_feature_of(name.rsplit("/", 1)[-1], process_id)
     }
     if drafted:
         return drafted

@@ -1,20 +1,28 @@
 """A deployed version's own files, from the deployment store: its model, the
 DMN files holding the decisions it calls, the forms it names, and the time-limit policies
-that governed it when it was published (policies are loaded on their own,
-not as part of a deployment: the latest body of each policy naming the process,
-loaded at or before the version)."""
+that governed it when it was published.
+
+A version published from the studio (or uploaded) stores its companions in its
+deployment beside the model: the policies, the decision rules
+(``*.decisions.json``) and the scenarios (``*.feature``); see
+:func:`companions`. A version deployed from a checkout (``jiuzhu deploy``)
+stores none: its policies are those in force when it was deployed (the latest
+body of each policy naming the process, loaded at or before the version)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Any
 
 from engine.deploy.model_xml import SPIFF_NS, XmlDoc, local_name, parse_xml
 from engine.errors import NotFoundError
 from engine.service.facade import Engine
 from integrations.sql.store import SqlUnit
+from jiuzhu.studio.scenario_files import is_feature_of
 
 FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
 
@@ -77,8 +85,37 @@ def version_files(engine: Engine, process_id: str, version: int) -> VersionFiles
         or name in forms
         or name.rsplit("/", 1)[-1] in forms
     }
-    files |= policies_in_force(process_id, record.created_at, loaded)
+    files |= {name: content for name, content in companions(stored, model, process_id).items() if name.endswith(POLICY)}
+    if not any(name.endswith(POLICY) for name in files):
+        files |= policies_in_force(process_id, record.created_at, loaded)
     return VersionFiles(process_id, version, record.name, record.created_at, deployment.actor, model, files)
+
+
+POLICY, RULES, FEATURE = ".sla.json", ".decisions.json", ".feature"
+
+
+def companions(stored: Mapping[str, bytes], model: str, process_id: str) -> dict[str, bytes]:
+    """By bare name, what the deployment stores beside the model: the policies
+    governing the process, the decision rules beside the model, the process's scenarios."""
+    found: dict[str, bytes] = {}
+    beside = PurePosixPath(model).parent
+    for name, content in stored.items():
+        path = PurePosixPath(name)
+        if name.endswith(POLICY) and _governs(content, process_id):
+            found[path.name] = content
+        elif name.endswith(RULES) and path.parent == beside:
+            found[path.name] = content
+        elif name.endswith(FEATURE) and is_feature_of(path.name, process_id):
+            found[path.name] = content
+    return found
+
+
+def _governs(body: bytes, process_id: str) -> bool:
+    try:
+        parsed: Any = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(parsed, dict) and process_id in (parsed.get("processes") or [])
 
 
 def policies_in_force(process_id: str, at: datetime, loaded: list[tuple[str, str, datetime]]) -> dict[str, bytes]:

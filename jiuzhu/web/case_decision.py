@@ -1,11 +1,14 @@
 """A case's decision for the pages: the engine's record read with the
-procedure's decision rules (``processes/<procedure>/*.decisions.json``), and
+procedure's decision rules (``*.decisions.json``: those its version was
+published with from the studio, stored in its deployment; else the checkout's
+``processes/<procedure>/``), and
 the name of the body that decided (乡镇 where 审核确认 is devolved, else the
 county; the coordination mechanism for 一事一议) from the notices file."""
 
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +17,7 @@ from typing import Any
 from engine.audit import AuditEvent
 from engine.decisions import Decision, Rules, decide, load_rules
 from engine.ports import InstanceRecord
+from engine.service.facade import Engine
 from jiuzhu.accounts import Directory
 
 OUTCOME_LABELS = {"纳入": "同意（纳入救助）", "不予确认": "不予确认（不予救助）", "终止": "终止", "撤回": "撤回"}
@@ -28,12 +32,48 @@ def _rules(processes_dir: Path) -> dict[str, Rules]:
     return found
 
 
-def rules_for(processes_dir: Path, process_id: str) -> Rules | None:
-    return _rules(processes_dir.resolve()).get(process_id)
+# A version is immutable: its deployment is read once per engine, not on every page
+# (held weakly, so a cache never keeps an engine and its connections alive).
+_READ: weakref.WeakKeyDictionary[Engine, dict[tuple[str, int], Rules | None]] = weakref.WeakKeyDictionary()
 
 
-def decision_of(processes_dir: Path, record: InstanceRecord, events: Sequence[AuditEvent]) -> Decision | None:
-    rules = rules_for(processes_dir, record.process_id)
+def _deployed(engine: Engine, process_id: str, version: int) -> Rules | None:
+    known = _READ.setdefault(engine, {})
+    if (process_id, version) not in known:
+        known[(process_id, version)] = _read_deployed(engine, process_id, version)
+    return known[(process_id, version)]
+
+
+def _read_deployed(engine: Engine, process_id: str, version: int) -> Rules | None:
+    with engine.store.reader() as unit:
+        record = unit.get_version(process_id, version)
+        deployment = unit.find_deployment(record.deployment_hash) if record is not None else None
+    for name, content in deployment.files if deployment is not None else ():
+        if name.endswith(".decisions.json"):
+            rules = load_rules(content.decode("utf-8"), source=name)
+            if rules.process_id == process_id:
+                return rules
+    return None
+
+
+def rules_for(
+    processes_dir: Path, process_id: str, engine: Engine | None = None, version: int | None = None
+) -> Rules | None:
+    """The rules of the process's ``version`` when it was published with its own
+    (the studio deploys them with the version); otherwise the checkout's."""
+    found = _deployed(engine, process_id, version) if engine is not None and version is not None else None
+    return found or _rules(processes_dir.resolve()).get(process_id)
+
+
+def case_rules(processes_dir: Path, record: InstanceRecord, engine: Engine | None = None) -> Rules | None:
+    """The rules of the case's own version."""
+    return rules_for(processes_dir, record.process_id, engine, record.version)
+
+
+def decision_of(
+    processes_dir: Path, record: InstanceRecord, events: Sequence[AuditEvent], engine: Engine | None = None
+) -> Decision | None:
+    rules = case_rules(processes_dir, record, engine)
     return decide(events, rules) if rules is not None else None
 
 

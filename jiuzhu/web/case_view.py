@@ -66,7 +66,7 @@ def load_case(context: WebContext, instance_id: str) -> Case:
     overall = next((c for c in clocks if c.clock.key == "overall"), None)
     township, village = places(context.directory(), view.record.org_unit)
     events = engine.events(instance_id)
-    decided = decision_of(context.settings.processes_dir, view.record, events)
+    decided = decision_of(context.settings.processes_dir, view.record, events, context.engine)
     body = None
     if decided is not None:
         unit_name = context.directory().unit_name(view.record.org_unit)

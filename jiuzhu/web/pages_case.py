@@ -16,7 +16,7 @@ from engine.runtime.task_facts import mask_id
 from engine.sla.clocks import STATE_LABELS
 from jiuzhu.web.access_log import accesses
 from jiuzhu.web.case_data import documents, household, id_numbers, masked
-from jiuzhu.web.case_decision import OUTCOME_LABELS, rules_for
+from jiuzhu.web.case_decision import OUTCOME_LABELS, case_rules
 from jiuzhu.web.case_items import case_items
 from jiuzhu.web.case_path import case_path, sequence_flows
 from jiuzhu.web.case_view import Case, accepted_at, element_names, load_case, visible_cases
@@ -144,7 +144,7 @@ def case_page(request: Request, user: CurrentUser, instance_id: str) -> Response
             "timeline": timeline(
                 events, names, _display_name(request), {s.clock.stage: s.clock.name for s in case.clocks}
             ),
-            "decides": rules_for(context.settings.processes_dir, record.process_id) is not None,
+            "decides": case_rules(context.settings.processes_dir, record, context.engine) is not None,
             "diagram_json": json.dumps(diagram, ensure_ascii=False),
             "overdue_alerts": overdue_alerts,
             "items": case_items(data, events),

@@ -26,7 +26,7 @@ from integrations import notice_numbers
 from integrations.notice_numbers import Notice
 from jiuzhu import timefmt
 from jiuzhu.web.case_data import household
-from jiuzhu.web.case_decision import document_prefix, issuing_key, notices_profile, rules_for, township_body
+from jiuzhu.web.case_decision import case_rules, document_prefix, issuing_key, notices_profile, township_body
 from jiuzhu.web.case_view import Case, load_case, places
 from jiuzhu.web.context import WebContext, web
 from jiuzhu.web.deps import CurrentUser, authorize_case
@@ -100,7 +100,7 @@ def decision_notice(
 ) -> tuple[str, str, dict[str, Any]]:
     """(template, title, values) of a decision notice, or 409 when the record shows no such decision;
     the notice's 文号 is allocated the first time it is issued."""
-    rules = rules_for(context.settings.processes_dir, case.view.record.process_id)
+    rules = case_rules(context.settings.processes_dir, case.view.record, context.engine)
     found = rules.notice(kind) if rules is not None else None
     if found is None:
         raise ConflictError("本流程没有这种决定通知书", code="NOTICE_NOT_APPLICABLE")
@@ -120,7 +120,7 @@ def decision_notice(
 def available_notices(context: WebContext, case: Case) -> list[tuple[str, str]]:
     """(kind, title) of each notice the case can print now."""
     out = []
-    rules = rules_for(context.settings.processes_dir, case.view.record.process_id)
+    rules = case_rules(context.settings.processes_dir, case.view.record, context.engine)
     if rules is not None and case.decision is not None:
         notice = rules.notice_for(case.decision.outcome)
         if notice is not None:

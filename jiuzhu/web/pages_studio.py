@@ -18,6 +18,7 @@ from engine.errors import InvalidRequestError, JiuzhuError, Location, NotFoundEr
 from jiuzhu.studio.drafts import check_process_id
 from jiuzhu.studio.layout import from_zip, kind, to_zip, version_files
 from jiuzhu.studio.procedures import draft_name
+from jiuzhu.studio.scenario_files import placed
 from jiuzhu.web.api_studio import VersionNumber
 from jiuzhu.web.auth import csrf_protected, require_role
 from jiuzhu.web.pages_inbox import flash, take_flashes
@@ -77,6 +78,9 @@ async def import_zip(request: Request, viewer: Designer, archive: Annotated[Uplo
         if len(models) != 1:
             raise InvalidRequestError("zip 中须恰有一个 BPMN 模型（一个流程一个 zip）", code="STUDIO_IMPORT_INVALID")
         process_id = _process_id(models[0], files[models[0]])
+        for name in files:
+            if kind(name) == "feature":
+                placed(name, process_id)  # only the procedure's own scenarios: <id>.feature or <id>_*.feature
         draft = studio.open_draft(process_id, viewer.username)
         studio.drafts.replace(draft, files, None, base_version=draft.base_version)
         return process_id

@@ -173,3 +173,20 @@ def test_deploy_accepts_a_form_the_tools_pass(world: WebWorld) -> None:
     form = SourceFile("tanfang-schema.json", json.dumps(ID_FORM, ensure_ascii=False).encode())
     result = world.engine.deploy(files, lambda _b, name: form if name == form.name else None, actor="designer")
     assert result.created
+
+
+CATASTROPHIC = {
+    "type": "object",
+    "properties": {"code": {"type": "string", "title": "编号", "pattern": "^(a+)+$"}},
+}
+
+
+def test_a_catastrophic_pattern_is_refused_located_and_never_run(world: WebWorld) -> None:
+    # Run by Python's re, this pattern against thirty "a" and a "!" would hold the worker for minutes.
+    tried = call(world, "form-try", {"schema": CATASTROPHIC, "data": {"code": "a" * 30 + "!"}})
+    assert tried["valid"] is False and tried["data"] is None
+    [problem] = tried["problems"]
+    assert (problem["code"], problem["field"]) == ("FORM_PATTERN_UNSAFE", "properties/code/pattern")
+    assert "量词嵌套" in problem["message"] and "^(a+)+$" in problem["message"]
+    shown = call(world, "form-preview", {"schema": CATASTROPHIC})
+    assert [p["code"] for p in shown["problems"]] == ["FORM_PATTERN_UNSAFE"]
