@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jiuzhu.studio.scenarios import ScenarioCheck
-from tests.support.studio_versions import NEW_TASK, NORMAL, RENAMED, dibao_draft
+from tests.support.studio_versions import NEW_TASK, NORMAL, RENAMED, dibao_draft, dibao_scenario_count
 from tests.support.studio_world import two_versions
 from tests.support.web_support import TOKEN, WebWorld, csrf_of
 
@@ -81,7 +81,7 @@ def test_the_scenarios_fragment_lists_each_scenario_with_a_run_button(world: Web
     assert page.status_code == 200 and "<html" in page.text
     fragment = client.get("/studio/dibao/scenarios", headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text
-    assert fragment.text.count('data-scenario-run="') == 13  # 12 scenarios and 运行全部场景
+    assert fragment.text.count('data-scenario-run="') == dibao_scenario_count() + 1  # and 运行全部场景
     assert "正常办理——县级审核确认，按差额计发，次月起发放并启动“一件事”联办" in fragment.text
     assert "「公示」的期限是 2026年3月10日（星期二）" in fragment.text
     assert world.signed_in("jb_dongcheng").get("/studio/dibao/scenarios").status_code == 403

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.service.facade import Engine
 from jiuzhu.wiring import deploy_paths
-from tests.conftest import FORMS, PROCESSES
+from tests.conftest import FORMS, PROCESSES, ROOT
 
 NEW_TASK = "db_publicity_photo"
 RENAMED = "db_publicity_result"
@@ -73,6 +73,12 @@ def deploy_v2(engine: Engine, tmp: Path) -> None:
     text = (PROCESSES / "sla" / "dibao.national.sla.json").read_text(encoding="utf-8")
     policy.write_text(_replace(text, '"name": "公示", "limit": 7', '"name": "公示", "limit": 5'), encoding="utf-8")
     deploy_paths(engine, [policy, models], tmp / "forms", actor="designer")
+
+
+def dibao_scenario_count() -> int:
+    """How many scenarios features/dibao.feature holds as written."""
+    lines = (ROOT / "features" / "dibao.feature").read_text(encoding="utf-8").splitlines()
+    return sum(line.lstrip().startswith("场景") for line in lines)
 
 
 def dibao_draft() -> dict[str, bytes]:
