@@ -69,7 +69,9 @@ def suite_for(process_id: str, files: Mapping[str, bytes], root: Path = ROOT) ->
         return own
     if (root / "tests" / "features" / f"test_{process_id}.py").is_file():
         return None  # a module of its own whose feature files are gone: not for the generic binding
-    drafted = sorted(_bare(name) for name in files if _bare(name).endswith(".feature") and is_feature_of(_bare(name), process_id))
+    drafted = sorted(
+        _bare(name) for name in files if _bare(name).endswith(".feature") and is_feature_of(_bare(name), process_id)
+    )
     return Suite(process_id, GENERIC_MODULE, tuple(drafted)) if drafted else None
 
 

@@ -1,11 +1,13 @@
 """Rules as tests: a procedure's Chinese Gherkin scenarios run against a draft.
 
 The run is the suite's own: the procedure's feature module
-(``tests/features/test_<id>.py``, pytest-bdd) in a ``python -m pytest`` of its
-own, over a copy of ``processes/``, ``forms/`` and ``features/`` with the
-draft written in (:mod:`jiuzhu.studio.scenario_files`; the feature worlds read
-their folders from ``JIUZHU_SCENARIO_PROCESSES_DIR`` / ``JIUZHU_SCENARIO_FORMS_DIR``,
-see ``tests/conftest.py``). The worlds run on their injected clock and a SQLite
+(``tests/features/test_<id>.py``, pytest-bdd; for a procedure without one, the
+generic binding ``tests/features/procedure_scenarios.py`` over the draft's
+feature files) in a ``python -m pytest`` of its own, over a copy of
+``processes/``, ``forms/`` and ``features/`` with the draft written in
+(:mod:`jiuzhu.studio.scenario_files`; the feature worlds read their folders
+from ``JIUZHU_SCENARIO_PROCESSES_DIR`` / ``JIUZHU_SCENARIO_FORMS_DIR``, see
+``tests/conftest.py``). The worlds run on their injected clock and a SQLite
 file in the run's temporary folder (:mod:`jiuzhu.studio.scenario_plugin` keeps
 only that lifecycle), so nothing of the server's database or clock is touched.
 

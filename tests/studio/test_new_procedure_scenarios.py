@@ -161,8 +161,7 @@ def test_a_new_procedure_saves_a_dry_run_as_a_scenario_that_guards_its_publishin
     assert NAME in listed and 'data-testid="no-scenarios"' not in listed
 
     # 5 working days cut to 3: the saved deadline no longer holds, and publishing is refused on it.
-    visit = dict(POLICY["stages"]["visit"]) | {"limit": 3}  # type: ignore[arg-type]
-    _put(client, "tanfang.national.sla.json", _json(POLICY | {"stages": {"visit": visit}}))
+    _put(client, "tanfang.national.sla.json", policy.replace('"limit": 5', '"limit": 3'))
     refused = client.post(f"{API}/publish", json={"note": "登记时限缩短为3个工作日"})
     assert refused.status_code == 422, refused.text
     [problem] = refused.json()["problems"]
