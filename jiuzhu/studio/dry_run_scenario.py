@@ -46,15 +46,35 @@ def check_name(name: str, existing: Sequence[str]) -> str:
 
 
 def base_feature(process_id: str, files: Mapping[str, str]) -> str:
-    """The feature file the scenario joins: the draft's own copy, else the checkout's."""
+    """The feature file the scenario joins: the draft's own copy, else the checkout's, else
+    (a procedure with no scenarios yet, one made in the studio) a new one whose 背景 deploys
+    the draft, for the generic binding (tests/features/procedure_scenarios.py)."""
     name = feature_name(process_id)
     if name in files:
         return files[name]
-    if suite_of(process_id) is None or not (ROOT / "features" / name).is_file():
-        suite = f"features/{name} 与 tests/features/test_{process_id}.py"
-        message = f"流程 {process_id} 还没有场景（{suite}），无法存为场景"
+    if suite_of(process_id) is not None and (ROOT / "features" / name).is_file():
+        return (ROOT / "features" / name).read_text(encoding="utf-8")
+    if (ROOT / "tests" / "features" / f"test_{process_id}.py").is_file():
+        # Its own module binds features/<id>.feature in its own words: a new file there would not run.
+        message = f"流程 {process_id} 的场景文件 features/{name} 不在，无法存为场景"
         raise InvalidRequestError(message, code="DRY_RUN_NO_SUITE")
-    return (ROOT / "features" / name).read_text(encoding="utf-8")
+    return new_feature(process_id, files)
+
+
+_PROCESS_NAME = re.compile(r"<(?:\w+:)?process\b[^>]*?\bname=\"([^\"<>]+)\"")
+
+
+def new_feature(process_id: str, files: Mapping[str, str]) -> str:
+    model = files.get(f"{process_id}.bpmn") or next((t for n, t in sorted(files.items()) if n.endswith(".bpmn")), "")
+    found = _PROCESS_NAME.search(model)
+    title = " ".join(found.group(1).split()) if found else process_id
+    return (
+        "# language: zh-CN\n"
+        f"功能: {title}\n"
+        "  在流程设计中由试运行存下的场景：发布前对草稿运行，未通过的不能发布。\n\n"
+        "  背景:\n"
+        f"{_STEP}假如 已部署流程「{process_id}」及其时限政策\n"
+    )
 
 
 def save(process_id: str, files: Mapping[str, str], name: str, plan: Plan, state: Mapping[str, Any]) -> tuple[str, str]:

@@ -26,12 +26,17 @@ SAFE_PART = re.compile(r"^[\w][\w.\-（）()]*$")
 SCENARIO_KEYWORDS = ("场景大纲", "剧本大纲", "场景", "剧本", "Scenario Outline", "Scenario Template", "Scenario")
 
 
+# The binding of a procedure without a module of its own (one made in the studio): the
+# generic steps of tests/features/conftest.py over whatever feature files the run lays out.
+GENERIC_MODULE = "tests/features/procedure_scenarios.py"
+
+
 @dataclass(frozen=True)
 class Suite:
     """Where a procedure's scenarios live in the checkout."""
 
     process_id: str
-    test_module: str  # relative to the checkout: tests/features/test_<id>.py
+    test_module: str  # relative to the checkout: tests/features/test_<id>.py, or GENERIC_MODULE
     features: tuple[str, ...]  # file names under features/
 
 
@@ -54,6 +59,24 @@ def suite_of(process_id: str, root: Path = ROOT) -> Suite | None:
         p.name for p in (root / "features").glob("*.feature") if is_feature_of(p.name, process_id) and p.is_file()
     )
     return Suite(process_id, module.relative_to(root).as_posix(), tuple(features)) if features else None
+
+
+def suite_for(process_id: str, files: Mapping[str, bytes], root: Path = ROOT) -> Suite | None:
+    """The suite a run of ``files`` uses: the procedure's own module, else (its feature
+    files in the draft) the generic binding; None when it has no scenarios at all."""
+    own = suite_of(process_id, root)
+    if own is not None or not SAFE_PART.match(process_id):
+        return own
+    if (root / "tests" / "features" / f"test_{process_id}.py").is_file():
+        return None  # a module of its own whose feature files are gone: not for the generic binding
+    drafted = sorted(
+        _bare(name) for name in files if _bare(name).endswith(".feature") and is_feature_of(_bare(name), process_id)
+    )
+    return Suite(process_id, GENERIC_MODULE, tuple(drafted)) if drafted else None
+
+
+def _bare(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
 
 
 def is_feature_of(name: str, process_id: str) -> bool:
@@ -101,9 +124,9 @@ def lay_out(target: Path, process_id: str, files: Mapping[str, bytes], root: Pat
 def feature_texts(process_id: str, files: Mapping[str, bytes], root: Path = ROOT) -> dict[str, str]:
     """The procedure's feature files as a run would see them: the draft's when it carries any."""
     drafted = {
-        name.rsplit("/", 1)[-1]: content.decode("utf-8", errors="replace")
+        _bare(name): content.decode("utf-8", errors="replace")
         for name, content in files.items()
-        if name.endswith(".feature") and is_feature_of(name.rsplit("/", 1)[-1], process_id)
+        if name.endswith(".feature") and is_feature_of(_bare(name), process_id)
     }
     if drafted:
         return drafted

@@ -1,11 +1,13 @@
 """Rules as tests: a procedure's Chinese Gherkin scenarios run against a draft.
 
 The run is the suite's own: the procedure's feature module
-(``tests/features/test_<id>.py``, pytest-bdd) in a ``python -m pytest`` of its
-own, over a copy of ``processes/``, ``forms/`` and ``features/`` with the
-draft written in (:mod:`jiuzhu.studio.scenario_files`; the feature worlds read
-their folders from ``JIUZHU_SCENARIO_PROCESSES_DIR`` / ``JIUZHU_SCENARIO_FORMS_DIR``,
-see ``tests/conftest.py``). The worlds run on their injected clock and a SQLite
+(``tests/features/test_<id>.py``, pytest-bdd; for a procedure without one, the
+generic binding ``tests/features/procedure_scenarios.py`` over the draft's
+feature files) in a ``python -m pytest`` of its own, over a copy of
+``processes/``, ``forms/`` and ``features/`` with the draft written in
+(:mod:`jiuzhu.studio.scenario_files`; the feature worlds read their folders
+from ``JIUZHU_SCENARIO_PROCESSES_DIR`` / ``JIUZHU_SCENARIO_FORMS_DIR``, see
+``tests/conftest.py``). The worlds run on their injected clock and a SQLite
 file in the run's temporary folder (:mod:`jiuzhu.studio.scenario_plugin` keeps
 only that lifecycle), so nothing of the server's database or clock is touched.
 
@@ -35,7 +37,7 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 
 from jiuzhu.settings import ROOT
-from jiuzhu.studio.scenario_files import lay_out, suite_of
+from jiuzhu.studio.scenario_files import lay_out, suite_for
 
 _RUNNING = threading.Lock()
 MESSAGE_LIMIT = 300
@@ -81,7 +83,7 @@ def run_scenarios(
     root: Path = ROOT,
 ) -> ScenarioRun:
     """Run the procedure's scenarios (or only those ``names``) against ``files``."""
-    suite = suite_of(process_id, root)
+    suite = suite_for(process_id, files, root)
     if suite is None:
         return ScenarioRun(process_id, "none", message=f"流程 {process_id} 没有场景（features/{process_id}.feature）")
     started = time.monotonic()
@@ -115,14 +117,16 @@ def _command(test_module: str, work: Path) -> list[str]:
     ]
 
 
-def _environment(work: Path, names: Sequence[str] | None, root: Path) -> dict[str, str]:
+def _environment(process_id: str, work: Path, names: Sequence[str] | None, root: Path) -> dict[str, str]:
     # Nothing of a surrounding pytest (or its coverage) reaches the run.
     inherited = ("JIUZHU_SCENARIO_", "PYTEST_", "COV_CORE_", "COVERAGE_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env |= {
+        "JIUZHU_SCENARIO_PROCESS_ID": process_id,  # what the generic binding binds (GENERIC_MODULE)
         "PYTHONPATH": os.pathsep.join([str(root), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         "JIUZHU_SCENARIO_PROCESSES_DIR": str(work / "processes"),
         "JIUZHU_SCENARIO_FORMS_DIR": str(work / "forms"),
+        "JIUZHU_SCENARIO_FEATURES_DIR": str(work / "features"),
     }
     if names is not None:
         env["JIUZHU_SCENARIO_NAMES"] = json.dumps(list(names), ensure_ascii=False)
@@ -141,7 +145,7 @@ def _run(
     process = subprocess.Popen(
         _command(test_module, work),
         cwd=root,
-        env=_environment(work, names, root),
+        env=_environment(process_id, work, names, root),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

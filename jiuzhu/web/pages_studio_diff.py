@@ -20,7 +20,7 @@ from engine.errors import NotFoundError
 from jiuzhu.accounts import ADMIN, DESIGNER
 from jiuzhu.settings import Settings
 from jiuzhu.studio.diff import KIND_LABELS, diff_versions
-from jiuzhu.studio.scenario_files import feature_texts, scenarios_in, suite_of
+from jiuzhu.studio.scenario_files import feature_texts, scenarios_in
 from jiuzhu.studio.version_files import version_files
 from jiuzhu.web.api_studio_diff import register_check
 from jiuzhu.web.auth import Viewer, require_role
@@ -83,7 +83,7 @@ def scenarios_page(request: Request, viewer: Designer, process_id: str) -> Respo
     values = {
         "process_id": process_id,
         "title": versions[-1].name if versions else process_id,
-        "has_suite": suite_of(process_id) is not None,
+        "has_suite": bool(texts),  # the draft's own (generic binding) or the checkout's
         "scenarios": listed,
         "features": texts,
         "fragment": bool(request.headers.get("hx-request")),
