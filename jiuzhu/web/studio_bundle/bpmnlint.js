@@ -69,7 +69,8 @@ Object.keys(RULES).forEach(function (name) {
   cache['rule:bpmnlint/' + name] = RULES[name][0];
   config.rules[name] = 'warn';
 });
-var linter = new Linter({ config: config, resolver: new StaticResolver(cache) });
+var resolver = new StaticResolver(cache);
+var queue = Promise.resolve();
 
 function code(rule) { return 'BPMNLINT_' + rule.toUpperCase().replace(/-/g, '_'); }
 
@@ -107,8 +108,18 @@ function fillFlowReferences(definitions) {
 }
 
 // Lint a moddle definitions tree (bpmn-js: modeler.getDefinitions()); resolves to problems in
-// the shape of the server's lint (code, Chinese message, element id, severity).
+// the shape of the server's lint (code, Chinese message, element id, severity). Runs one at a
+// time, so one run's filled references never meet another's.
 function lint(definitions) {
+  var run = queue.then(function () { return lintOnce(definitions); });
+  queue = run.catch(function () {});
+  return run;
+}
+
+function lintOnce(definitions) {
+  // A Linter keeps the rules it made, and some keep state between runs (no-duplicate-sequence-flows
+  // remembers every flow it saw): a fresh one for each run.
+  var linter = new Linter({ config: config, resolver: resolver });
   var restore = fillFlowReferences(definitions);
   var run;
   try { run = linter.lint(definitions); } catch (err) { restore(); return Promise.reject(err); }
