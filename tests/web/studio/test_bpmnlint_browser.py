@@ -31,6 +31,15 @@ DRAW_GATEWAY = """() => {
   return gateway.id;
 }"""
 
+DRAW_LOOSE_TASK = """(near) => {
+  const modeler = window.jiuzhuStudio.modeler;
+  const gateway = modeler.get('elementRegistry').get(near);
+  const task = modeler.get('modeling').createShape(
+    { type: 'bpmn:Task' }, { x: gateway.x - 150, y: gateway.y + 25 }, gateway.parent);
+  modeler.get('modeling').updateLabel(task, '孤立的环节');
+  return task.id;
+}"""
+
 
 @pytest.mark.timeout(180)
 def test_a_superfluous_gateway_is_a_chinese_hint_on_the_element_and_in_the_list(dibao_world: WebWorld) -> None:
@@ -62,4 +71,14 @@ def test_a_superfluous_gateway_is_a_chinese_hint_on_the_element_and_in_the_list(
         assert page.locator("#studio-publish").is_enabled()
         assert "可以发布" in page.locator("#studio-lint-summary").inner_text()
         page.screenshot(path="/tmp/studio-bpmnlint.png")
+
+        # a task connected to nothing: deploy refuses it (an error) and bpmnlint hints at it;
+        # the error's marker is the one on the element, and 发布 is off
+        task = page.evaluate(DRAW_LOOSE_TASK, gateway)
+        page.locator(f"#studio-lint tr.lint-error[data-element='{task}']").wait_for()
+        hint = page.locator(f"#studio-lint tr[data-code=BPMNLINT_NO_IMPLICIT_END][data-element='{task}']")
+        assert "没有出口顺序流" in hint.inner_text()
+        classes = page.locator(f".djs-element[data-element-id='{task}']").get_attribute("class") or ""
+        assert "lint-error" in classes and "lint-warning" not in classes
+        assert page.locator("#studio-publish").is_disabled()
     assert errors == []

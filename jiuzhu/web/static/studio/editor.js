@@ -159,7 +159,7 @@
   }
 
   function render() {
-    // deploy's problems first: they decide publishing, and their marker wins on a shared element
+    // deploy's problems first: they decide publishing; on an element with several, an error's marker wins
     var problems = deployProblems.concat(modelingHints);
     studio.problems = problems;
     var marked = {};
@@ -174,11 +174,7 @@
       var cls = p.severity === 'warning' ? 'lint-warning' : 'lint-error';
       if (p.severity !== 'warning') { errors += 1; }
       var onDiagram = p.element_id && (!p.file || p.file === bpmnName) && registry.get(p.element_id);
-      if (onDiagram && !marked[p.element_id]) {
-        marked[p.element_id] = true;
-        canvas.addMarker(p.element_id, cls);
-        markers.push([p.element_id, cls]);
-      }
+      if (onDiagram && marked[p.element_id] !== 'lint-error') { marked[p.element_id] = cls; }
       var row = document.createElement('tr');
       row.className = cls;
       row.dataset.code = p.code;
@@ -226,6 +222,10 @@
         });
       }
       body.appendChild(row);
+    });
+    Object.keys(marked).forEach(function (id) {
+      canvas.addMarker(id, marked[id]);
+      markers.push([id, marked[id]]);
     });
     var warnings = problems.length - errors;
     var summary = document.getElementById('studio-lint-summary');
