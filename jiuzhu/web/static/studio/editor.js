@@ -1,6 +1,7 @@
 /* The studio's editor page: the bpmn-js Modeler over the designer's draft.
  * Every change is saved (debounced) and linted by the server with deploy's own
- * checks; problems become markers on their elements and a located list.
+ * checks, and at once in the page with the bpmnlint rules we keep (warnings only:
+ * publishing is deploy's call); both become markers on their elements and one located list.
  * Other parts of the studio (properties panel, form and time-limit editors,
  * scenarios) work through window.jiuzhuStudio. */
 (function () {
@@ -12,6 +13,8 @@
   var api = '/api/studio/drafts/' + encodeURIComponent(processId);
   var listeners = {};
   var markers = [];
+  var deployProblems = [];
+  var modelingHints = [];
   var queue = Promise.resolve();
   var bpmnName = null;
   var autosave = null;
@@ -26,6 +29,7 @@
     saveFile: saveFile,
     deleteFile: deleteFile,
     lint: lint,
+    lintDiagram: lintDiagram,
     publish: publish,
     on: on,
     emit: emit,
@@ -136,8 +140,29 @@
   // -- problems: markers on the diagram and the located list ------------------------------
 
   function showProblems(problems) {
-    problems = problems || [];
+    deployProblems = problems || [];
+    render();
+  }
+
+  // bpmnlint (node_modules/.jiuzhu/bpmnlint.js, jiuzhu/web/studio_bundle/bpmnlint.js) on the
+  // modeler's own model, so a hint follows the drawing without waiting for the save.
+  function lintDiagram() {
+    if (!window.jiuzhuBpmnlint || !studio.modeler) { return Promise.resolve([]); }
+    return window.jiuzhuBpmnlint.lint(studio.modeler.getDefinitions()).then(function (found) {
+      modelingHints = found.map(function (p) { return Object.assign({ file: bpmnName }, p); });
+      render();
+      return found;
+    }, function (err) {
+      console.error(err);
+      return [];
+    });
+  }
+
+  function render() {
+    // deploy's problems first: they decide publishing; on an element with several, an error's marker wins
+    var problems = deployProblems.concat(modelingHints);
     studio.problems = problems;
+    var marked = {};
     var canvas = studio.modeler.get('canvas');
     var registry = studio.modeler.get('elementRegistry');
     markers.forEach(function (m) { if (registry.get(m[0])) { canvas.removeMarker(m[0], m[1]); } });
@@ -149,15 +174,16 @@
       var cls = p.severity === 'warning' ? 'lint-warning' : 'lint-error';
       if (p.severity !== 'warning') { errors += 1; }
       var onDiagram = p.element_id && (!p.file || p.file === bpmnName) && registry.get(p.element_id);
-      if (onDiagram) {
-        canvas.addMarker(p.element_id, cls);
-        markers.push([p.element_id, cls]);
-      }
+      if (onDiagram && marked[p.element_id] !== 'lint-error') { marked[p.element_id] = cls; }
       var row = document.createElement('tr');
       row.className = cls;
       row.dataset.code = p.code;
       row.dataset.element = p.element_id || '';
       var place = p.where ? '（' + p.where.text + '）' : (p.field ? '（' + p.field + '）' : '');
+      if (p.source === 'bpmnlint') {
+        row.classList.add('lint-modeling');
+        place = '（建模规范提示，不阻止发布）';
+      }
       [p.element_id || '—', p.message, p.code, (p.file || '') + place].forEach(function (text, i) {
         var cell = document.createElement('td');
         if (i === 2 || i === 0) {
@@ -196,6 +222,10 @@
         });
       }
       body.appendChild(row);
+    });
+    Object.keys(marked).forEach(function (id) {
+      canvas.addMarker(id, marked[id]);
+      markers.push([id, marked[id]]);
     });
     var warnings = problems.length - errors;
     var summary = document.getElementById('studio-lint-summary');
@@ -392,6 +422,7 @@
         fitWhenShown();
         studio.modeler.on('commandStack.changed', function () {
           if (importing) { return; }
+          lintDiagram();
           status('有未保存的修改');
           clearTimeout(autosave);
           autosave = setTimeout(saveDiagram, 600);
@@ -402,7 +433,7 @@
         on('files', listFiles);
         emit('files', studio.files);
         root.dataset.ready = 'true';
-        return lint();
+        return Promise.all([lint(), lintDiagram()]);
       });
     }).catch(function (err) {
       status('载入失败：' + err.message);
