@@ -21,6 +21,7 @@ install: $(STAMP)
 studio-bundle:
 	node_modules/.bin/esbuild jiuzhu/web/studio_bundle/token-simulation.js --bundle --minify \
 		--format=iife --target=es2019 --log-level=warning --outfile=node_modules/.jiuzhu/token-simulation.js
+	node_modules/.bin/esbuild jiuzhu/web/studio_bundle/code-editor.js --bundle --minify --format=iife --target=es2019 --log-level=warning --outfile=node_modules/.jiuzhu/code-editor.js
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); a CJK font
 # makes their screenshots readable. Installed once, as root, when missing.

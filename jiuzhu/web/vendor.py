@@ -26,6 +26,8 @@ STUDIO_ASSETS = {
     # bpmn-js-token-simulation: ES modules only, so bundled at install time (Makefile studio-bundle).
     "token-simulation.js": NODE_MODULES / ".jiuzhu" / "token-simulation.js",
     "token-simulation.css": _TOKEN_SIMULATION / "assets" / "css" / "bpmn-js-token-simulation.css",
+    # CodeMirror 6 for the code fields (form JSON, scripts, conditions): bundled the same way.
+    "code-editor.js": NODE_MODULES / ".jiuzhu" / "code-editor.js",
 }
 # The decision-table editor: dmn-js's ready UMD bundle and the styles of its table view (the
 # DRD and literal-expression views are not opened: the engine runs decision tables only).
