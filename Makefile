@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install studio-bundle browser run test lint typecheck pytest coverage hooks bench bench-audit migration clean
 
-$(STAMP): pyproject.toml package-lock.json jiuzhu/web/studio_bundle/token-simulation.js
+$(STAMP): pyproject.toml package-lock.json $(wildcard jiuzhu/web/studio_bundle/*.js)
 	npm ci --no-audit --no-fund --loglevel=error
 	$(MAKE) studio-bundle
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,12 @@ $(STAMP): pyproject.toml package-lock.json jiuzhu/web/studio_bundle/token-simula
 
 install: $(STAMP)
 
-# The studio's ES-module-only front-end packages (bpmn-js-token-simulation), bundled with the
-# esbuild the lock file pins; served from node_modules/.jiuzhu/ (jiuzhu/web/vendor.py).
+# The studio's ES-module-only front-end packages (bpmn-js-token-simulation, bpmnlint's rules,
+# CodeMirror), bundled with the esbuild the lock file pins into node_modules/.jiuzhu/, one file
+# per entry of jiuzhu/web/studio_bundle/ (served by jiuzhu/web/vendor.py).
 studio-bundle:
-	node_modules/.bin/esbuild jiuzhu/web/studio_bundle/token-simulation.js --bundle --minify \
-		--format=iife --target=es2019 --log-level=warning --outfile=node_modules/.jiuzhu/token-simulation.js
-	node_modules/.bin/esbuild jiuzhu/web/studio_bundle/bpmnlint.js --bundle --minify --format=iife --target=es2019 --log-level=warning --outfile=node_modules/.jiuzhu/bpmnlint.js
+	node_modules/.bin/esbuild $(wildcard jiuzhu/web/studio_bundle/*.js) --bundle --minify \
+		--format=iife --target=es2019 --log-level=warning --outdir=node_modules/.jiuzhu
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); a CJK font
 # makes their screenshots readable. Installed once, as root, when missing.

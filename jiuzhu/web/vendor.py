@@ -28,6 +28,8 @@ STUDIO_ASSETS = {
     "token-simulation.css": _TOKEN_SIMULATION / "assets" / "css" / "bpmn-js-token-simulation.css",
     # bpmnlint's recommended rules that we keep, packed into one bundle (Makefile studio-bundle).
     "bpmnlint.js": NODE_MODULES / ".jiuzhu" / "bpmnlint.js",
+    # CodeMirror 6 for the code fields (form JSON, scripts, conditions): bundled the same way.
+    "code-editor.js": NODE_MODULES / ".jiuzhu" / "code-editor.js",
 }
 # The decision-table editor: dmn-js's ready UMD bundle and the styles of its table view (the
 # DRD and literal-expression views are not opened: the engine runs decision tables only).

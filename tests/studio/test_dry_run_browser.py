@@ -29,7 +29,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
 def submit(page: Page, task: str, data: Mapping[str, Any], done: str) -> None:
     section = f"[data-testid=dry-run-state] [data-task={task}]"
     page.wait_for_selector(section)
-    page.fill(f"{section} textarea", json.dumps(data, ensure_ascii=False))
+    page.fill(f"{section} [data-testid=dry-run-task-data]", json.dumps(data, ensure_ascii=False))
     page.click(f"{section} button")
     page.wait_for_selector(f"[data-testid=dry-run-state] [data-task={done}]")
 
@@ -47,7 +47,7 @@ def test_a_designer_dry_runs_the_dibao_draft_and_sees_deadlines_and_events(world
         page.fill("#studio-dry-run [data-part=unit]", UNIT)
         page.click("[data-testid=dry-run-begin]")
         page.wait_for_selector("[data-testid=dry-run-start-data]")
-        sample = json.loads(page.input_value("[data-testid=dry-run-start-data]"))
+        sample = json.loads(page.inner_text("[data-testid=dry-run-start-data]"))
         assert sample["assistance_type"] == "低保"  # prefilled from the start form's defaults
         start = opening(FAMILY) | {"apply_channel": "窗口"}
         page.fill("[data-testid=dry-run-start-data]", json.dumps(start, ensure_ascii=False))

@@ -45,6 +45,7 @@ PUBLIC = {
     ("GET", "/static/vendor/studio/token-simulation.js"),
     ("GET", "/static/vendor/studio/token-simulation.css"),
     ("GET", "/static/vendor/studio/bpmnlint.js"),
+    ("GET", "/static/vendor/studio/code-editor.js"),
     ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),

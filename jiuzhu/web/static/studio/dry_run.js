@@ -87,8 +87,15 @@
     });
   }
 
+  // Sample data as JSON: in CodeMirror when its bundle is loaded (the test id then names the text
+  // itself, so it is filled like the text area it replaces), else a text area; both answer .value.
   function jsonBox(value, testid) {
-    return el("textarea", { class: "sf-code dr-json", rows: 8, "data-testid": testid, spellcheck: "false" }, [JSON.stringify(value, null, 2)]);
+    var text = JSON.stringify(value, null, 2);
+    if (!window.jiuzhuCode) return el("textarea", { class: "sf-code dr-json", rows: 8, "data-testid": testid, spellcheck: "false" }, [text]);
+    var mount = el("div", { class: "sf-code sf-cm dr-json" });
+    var editor = window.jiuzhuCode.editor(mount, { language: "json", doc: text, label: "试运行数据（JSON）", testid: testid, lines: 8 });
+    Object.defineProperty(mount, "value", { get: function () { return editor.value; } });
+    return mount;
   }
 
   function parsed(box) {

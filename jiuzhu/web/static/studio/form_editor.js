@@ -36,15 +36,32 @@
     }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; }); });
   }
 
-  // A JSON.parse error located by line and column (V8 reports a character position).
+  // What V8's JSON.parse says, in Chinese (the code view's inline diagnostic and the status line).
+  var JSON_REASONS = [
+    [/Unexpected end of JSON input|Unterminated/, "内容不完整：缺少结尾的引号、括号或花括号"],
+    [/Expected double-quoted property name/, "此处应为带双引号的键名（或多了一个逗号）"],
+    [/Expected ',' or '\}'/, "此处应为逗号或右花括号 }"],
+    [/Expected ',' or '\]'/, "此处应为逗号或右方括号 ]"],
+    [/Expected ':'/, "键名后应为冒号 :"],
+    [/Bad control character|Bad escaped character/, "字符串中有不允许的控制字符或转义"],
+    [/non-whitespace character after JSON/, "JSON 结束后还有多余的内容"],
+    [/Unexpected token|Unexpected number|Unexpected string|is not valid JSON/, "此处有不符合 JSON 语法的字符"]
+  ];
+  function jsonReason(message) {
+    for (var i = 0; i < JSON_REASONS.length; i++) if (JSON_REASONS[i][0].test(message)) return JSON_REASONS[i][1];
+    return "不符合 JSON 语法";
+  }
+
+  // A JSON.parse error located by line, column and character offset (V8 reports a position).
   function parseJson(text) {
     try { return { value: JSON.parse(text) }; } catch (e) {
-      var m = /line (\d+) column (\d+)/.exec(e.message), pos = /position (\d+)/.exec(e.message), line, col;
-      if (m) { line = +m[1]; col = +m[2]; } else if (pos) {
-        var before = text.slice(0, +pos[1]).split("\n"); line = before.length; col = before[before.length - 1].length + 1;
-      }
-      var where = line ? "第 " + line + " 行第 " + col + " 列" : "末尾";
-      return { error: "JSON 格式错误（" + where + "）：" + e.message, line: line, col: col, pos: pos ? +pos[1] : null };
+      var m = /line (\d+) column (\d+)/.exec(e.message), pos = /position (\d+)/.exec(e.message), line, col, at = null;
+      if (pos) at = +pos[1];
+      else if (m) at = text.split("\n").slice(0, +m[1] - 1).join("\n").length + (+m[1] > 1 ? 1 : 0) + (+m[2] - 1);
+      else at = text.length;
+      var before = text.slice(0, at).split("\n"); line = before.length; col = before[before.length - 1].length + 1;
+      var reason = jsonReason(e.message);
+      return { error: "JSON 格式错误（第 " + line + " 行第 " + col + " 列）：" + reason, reason: reason, line: line, col: col, pos: at };
     }
   }
 
@@ -211,7 +228,7 @@
   FormEditor.prototype.render = function () {
     var self = this;
     this.root.querySelectorAll("[data-tab]").forEach(function (b) { b.classList.toggle("active", b.dataset.tab === self.tab); });
-    this.body.innerHTML = "";
+    this.body.innerHTML = ""; this.editors = {};
     if (!this.name) return;
     if (this.tab === "code" || !this.schema) { this.renderCode(); return; }
     var s = this.schema;
@@ -342,28 +359,64 @@
     return el("div", { "class": "sf-line" }, [el("label", {}, ["条件必填：当 ", select]), valueBox]);
   };
 
+  // The code view: CodeMirror (jiuzhu/web/studio_bundle/code-editor.js) when its bundle is loaded,
+  // else plain text areas. Syntax errors and the server's schema problems are shown in the text.
   FormEditor.prototype.renderCode = function () {
     var self = this;
+    this.editors = {};
     function area(label, text, which) {
       var error = el("p", { "class": "sf-code-error", role: "alert", "data-testid": "code-error-" + which });
-      var ta = el("textarea", { "class": "sf-code", spellcheck: "false", rows: 18, "data-testid": "code-" + which }, [text]);
-      ta.value = text;
-      ta.addEventListener("input", function () {
-        var parsed = parseJson(ta.value);
+      var code, box;
+      function typed(value) {
+        var parsed = parseJson(value);
         error.textContent = parsed.error || "";
+        if (code) { code.syntax = parsed.error ? [{ from: parsed.pos, to: parsed.pos + 1, message: parsed.error, code: "JSON_SYNTAX" }] : []; code.server = []; self.mark(code); }
         if (parsed.error) { self.codeError = parsed; return; }
         self.codeError = null;
-        if (which === "schema") { self.schema = parsed.value; self.schemaText = ta.value; } else { self.ui = parsed.value; self.uiText = ta.value; }
+        if (which === "schema") { self.schema = parsed.value; self.schemaText = value; } else { self.ui = parsed.value; self.uiText = value; }
         self.dirty = true; self.setStatus("有未保存的修改"); self.schedulePreview();
-      });
-      error.addEventListener("click", function () {
-        var parsed = parseJson(ta.value);
-        if (parsed.pos !== null && parsed.pos !== undefined) { ta.focus(); ta.setSelectionRange(parsed.pos, parsed.pos + 1); }
-      });
-      return el("div", { "class": "sf-code-box" }, [el("h4", { text: label }), ta, error]);
+      }
+      if (window.jiuzhuCode) {
+        box = el("div", { "class": "sf-code sf-cm", "data-testid": "code-" + which });
+        code = { syntax: [], server: [], handle: window.jiuzhuCode.editor(box, { language: "json", doc: text, label: label, lines: which === "schema" ? 18 : 6,
+          maxHeight: "32em", onChange: typed }) };
+        self.editors[which] = code;
+        error.addEventListener("click", function () { if (self.codeError) code.handle.select(self.codeError.pos, self.codeError.pos); });
+      } else {
+        box = el("textarea", { "class": "sf-code", spellcheck: "false", rows: 18, "data-testid": "code-" + which, "aria-label": label }, [text]);
+        box.value = text;
+        box.addEventListener("input", function () { typed(box.value); });
+        error.addEventListener("click", function () {
+          var parsed = parseJson(box.value);
+          if (parsed.pos !== null && parsed.pos !== undefined) { box.focus(); box.setSelectionRange(parsed.pos, parsed.pos + 1); }
+        });
+      }
+      return el("div", { "class": "sf-code-box" }, [el("h4", { text: label }), box, error]);
     }
     this.body.appendChild(area("表单 schema（" + this.name + "）", this.schemaText, "schema"));
     this.body.appendChild(area("界面配置 uischema（" + uiName(this.name) + "）", this.uiText, "ui"));
+  };
+
+  FormEditor.prototype.mark = function (code) { code.handle.setProblems(code.syntax.concat(code.server)); };
+
+  // The server's problems (located by a JSON path in `field`) as diagnostics in the code view:
+  // at the path in the schema, else in the UI schema, else at the nearest enclosing key.
+  FormEditor.prototype.markServer = function (problems) {
+    var self = this, editors = this.tab === "code" && this.editors ? this.editors : {};
+    var targets = ["schema", "ui"].filter(function (w) { return editors[w]; });
+    targets.forEach(function (w) { editors[w].server = []; });
+    (problems || []).forEach(function (p) {
+      var path = String(p.field || "").split("/").filter(Boolean), where = null;
+      for (var n = path.length; n > 0 && !where; n--) {
+        targets.some(function (w) {
+          var range = editors[w].handle.locate(path.slice(0, n));
+          if (range) where = { which: w, range: range };
+          return !!range;
+        });
+      }
+      if (where) editors[where.which].server.push({ from: where.range.from, to: where.range.to, message: p.message, code: p.code, severity: p.severity });
+    });
+    targets.forEach(function (w) { if (!editors[w].syntax.length) self.mark(editors[w]); });
   };
 
   FormEditor.prototype.schedulePreview = function () {
@@ -390,6 +443,7 @@
   FormEditor.prototype.showProblems = function (problems) {
     var list = this.problems;
     list.innerHTML = "";
+    this.markServer(problems);
     (problems || []).forEach(function (p) {
       list.appendChild(el("li", { "class": "sf-problem" }, [(p.field ? p.field + "：" : "") + p.message + " ", el("code", { text: p.code || "" })]));
     });

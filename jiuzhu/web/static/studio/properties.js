@@ -303,12 +303,36 @@
     return control;
   }
 
-  // A code box: updates the model as typed (debounced) and shows deploy's verdict under it.
-  function codeBox(kind, value, onchange, name, rows) {
+  var CODE_LABELS = { script: "脚本", condition: "条件表达式", instructions: "办理说明模板", timer: "计时器表达式",
+    "pre-script": "前置脚本", "post-script": "后置脚本" };
+
+  // The text control of a code box: CodeMirror with Python highlighting (the studio page loads
+  // jiuzhu/web/studio_bundle/code-editor.js), else a textarea. Both answer .value and .element.
+  function codeArea(language, value, name, rows, typed, left) {
+    if (window.jiuzhuCode) {
+      var holder = h("div", { "class": "jz-code jz-cm", "data-name": name });
+      var editor = window.jiuzhuCode.editor(holder, { language: language, doc: value, label: CODE_LABELS[name] || name,
+        lines: rows, maxHeight: "24em", onChange: typed });
+      holder.addEventListener("focusout", function (event) { if (!holder.contains(event.relatedTarget)) left(); });
+      editor.element = holder;
+      return editor;
+    }
     var area = h("textarea", { name: name, rows: String(rows || 6), spellcheck: "false", "class": "jz-code" });
     area.value = value;
-    var verdict = h("ul", { "class": "jz-problems", "data-testid": "problems-" + name, "aria-live": "polite" });
+    area.addEventListener("input", typed);
+    area.addEventListener("change", left);
+    area.element = area;
+    area.setProblems = function () {};
+    return area;
+  }
+
+  // A code box: updates the model as typed (debounced) and shows deploy's verdict under it and,
+  // located by line, in the text itself.
+  function codeBox(kind, value, onchange, name, rows) {
     var kindOf = typeof kind === "function" ? kind : function () { return kind; };
+    var verdict = h("ul", { "class": "jz-problems", "data-testid": "problems-" + name, "aria-live": "polite" });
+    var area = codeArea(kindOf() === "template" ? null : "python", value, name, rows,
+      function () { save(); check(); }, function () { onchange(area.value); });
     var check = debounce(function () {
       var text = area.value;
       if (!text.trim() && kindOf() !== "script") { show([]); return; }
@@ -321,7 +345,8 @@
     function show(problems) {
       verdict.innerHTML = "";
       verdict.setAttribute("data-state", problems.length ? "error" : "ok");
-      area.classList.toggle("jz-invalid", problems.length > 0);
+      area.element.classList.toggle("jz-invalid", problems.length > 0);
+      area.setProblems(problems.filter(function (p) { return p.line; }));
       problems.forEach(function (p) {
         verdict.appendChild(h("li", {}, [
           p.line ? h("span", { "class": "jz-line", text: "第 " + p.line + " 行" }) : null,
@@ -330,10 +355,8 @@
         ]));
       });
     }
-    area.addEventListener("input", function () { save(); check(); });
-    area.addEventListener("change", function () { onchange(area.value); });
     if (value) check();
-    var box = h("div", { "class": "jz-codebox" }, [area, verdict]);
+    var box = h("div", { "class": "jz-codebox" }, [area.element, verdict]);
     box.recheck = check;
     box.area = area;
     return box;
