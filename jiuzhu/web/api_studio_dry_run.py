@@ -50,19 +50,19 @@ Text = Annotated[str, Field(min_length=1, max_length=TEXT_LIMIT, pattern=PLAIN_T
 Moment = Annotated[datetime, AfterValidator(_moment)]
 
 
-class CompleteStep(BaseModel):
+class DryRunSubmit(BaseModel):
     kind: Literal["complete"] = Field(description="提交一个待办的表单")
     task: Text = Field(description="待办的 BPMN 元素标识")
     data: Data = Field(description="提交的表单数据")
     actor: Text | None = Field(default=None, description="以谁的名义提交（缺省：试运行）")
 
 
-class JumpStep(BaseModel):
+class DryRunJump(BaseModel):
     kind: Literal["jump"] = Field(description="跳到某一时刻（跳到期限），途中到期的定时器依次触发")
     to: Moment = Field(description="目标时刻；不带时区时为北京时间")
 
 
-Step = Annotated[CompleteStep | JumpStep, Field(discriminator="kind")]
+Step = Annotated[DryRunSubmit | DryRunJump, Field(discriminator="kind")]
 
 
 class DryRunRequest(BaseModel):
@@ -78,7 +78,7 @@ class DryRunScenarioRequest(DryRunRequest):
 
 
 def _plan(body: DryRunRequest) -> Plan:
-    steps = tuple(Complete(s.task, s.data, s.actor) if isinstance(s, CompleteStep) else Jump(s.to) for s in body.steps)
+    steps = tuple(Complete(s.task, s.data, s.actor) if isinstance(s, DryRunSubmit) else Jump(s.to) for s in body.steps)
     accepted = datetime.combine(body.accepted_on, ACCEPTED_AT, SHANGHAI)
     return Plan(accepted, body.region, body.org_unit, body.start, steps)
 
