@@ -13,14 +13,7 @@
   var LANGUAGES = { options: [{ value: 'python', label: 'Python（引擎执行的表达式）' }], defaults: { editor: 'python' } };
   var loading = null;
 
-  function el(tag, attrs, kids) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === 'text') { node.textContent = attrs[k]; } else if (k.slice(0, 2) === 'on') { node.addEventListener(k.slice(2), attrs[k]); } else { node.setAttribute(k, attrs[k]); }
-    });
-    (kids || []).forEach(function (kid) { if (kid) { node.appendChild(typeof kid === 'string' ? document.createTextNode(kid) : kid); } });
-    return node;
-  }
+  var el = window.jiuzhuDom.el;
 
   function loadDmnJs() {
     if (loading) { return loading; }

@@ -16,16 +16,7 @@
   var state = null;
   var marked = [];
 
-  function el(tag, attrs, kids) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), attrs[k]);
-      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) node.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
-    });
-    (kids || []).forEach(function (kid) { if (kid !== null && kid !== undefined) node.appendChild(typeof kid === "string" ? document.createTextNode(kid) : kid); });
-    return node;
-  }
+  var el = window.jiuzhuDom.el;
 
   function part(name) { return root.querySelector("[data-part=" + name + "]"); }
 

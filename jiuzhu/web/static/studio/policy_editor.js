@@ -7,16 +7,7 @@
   var UNITS = [["working_days", "工作日"], ["natural_days", "自然日"]];
   var KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-  function el(tag, attrs, kids) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) {
-      if (k === "text") node.textContent = attrs[k];
-      else if (k.slice(0, 2) === "on") node.addEventListener(k.slice(2), attrs[k]);
-      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) node.setAttribute(k, attrs[k] === true ? "" : attrs[k]);
-    });
-    (kids || []).forEach(function (kid) { if (kid) node.appendChild(typeof kid === "string" ? document.createTextNode(kid) : kid); });
-    return node;
-  }
+  var el = window.jiuzhuDom.el;
 
   function csrf(studio) {
     if (studio && studio.csrf) return studio.csrf;
