@@ -18,6 +18,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS
 from engine.deploy.expressions import ExpressionChecker
 from engine.deploy.model_xml import XmlDoc, local_name, namespace, xsd_problems
 from engine.errors import Problem
+from engine.sandbox.policy import syntax_words
 
 HIT_POLICIES = {"UNIQUE", "COLLECT"}
 # Same pattern DMNEngine.evaluate uses: a '?' outside quotes stands for the input value.
@@ -90,7 +91,7 @@ def _output_syntax(doc: XmlDoc, table: Any) -> list[Problem]:
             try:
                 compile(text.strip(), "<dmn>", "eval")
             except SyntaxError as exc:
-                message = f"DMN 输出「{text.strip()[:60]}」：第 {exc.lineno or 1} 行有语法错误：{exc.msg}"
+                message = f"DMN 输出「{text.strip()[:60]}」：第 {exc.lineno or 1} 行有语法错误：{syntax_words(exc.msg)}"
                 problems.append(Problem("SCRIPT_SYNTAX", message, doc.locate(entry)))
     return problems
 

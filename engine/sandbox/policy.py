@@ -324,6 +324,34 @@ class SandboxPolicy(RestrictingNodeTransformer):
 _LINE = re.compile(r"Line (\w+): (.*)", re.S)
 
 
+# Python's own words for the syntax errors a designer meets most, in Chinese; the rest are
+# shown as Python says them.
+_SYNTAX_WORDS = (
+    ("invalid syntax", "写法无效"),
+    ("was never closed", "括号没有闭合"),
+    ("unmatched", "括号不成对"),
+    ("does not match opening parenthesis", "括号不成对"),
+    ("unterminated string literal", "字符串缺少结束引号"),
+    ("unterminated triple-quoted string literal", "字符串缺少结束引号"),
+    ("unexpected EOF", "内容不完整"),
+    ("unexpected indent", "缩进多余"),
+    ("expected an indented block", "缺少缩进的代码块"),
+    ("unindent does not match", "缩进不一致"),
+    ("expected ':'", "缺少冒号"),
+    ("invalid decimal literal", "数字写法有误"),
+    ("cannot assign to", "不能给它赋值"),
+    ("source code string cannot contain null bytes", "含有空字符（NUL）"),
+)
+
+
+def syntax_words(detail: str) -> str:
+    """``写法无效（invalid syntax）``: Python's message in Chinese, the original kept for searching."""
+    for english, chinese in _SYNTAX_WORDS:
+        if english in detail:
+            return f"{chinese}（{detail}）"
+    return detail
+
+
 @functools.lru_cache(maxsize=4096)
 def compile_source(source: str, mode: Mode) -> CodeType | Refusal:
     """Compile under the policy; cached because the same conditions run on every gateway."""
@@ -340,7 +368,7 @@ def compile_source(source: str, mode: Mode) -> CodeType | Refusal:
             result = compile_restricted_exec(ast.parse(source, FILENAME, "exec"), FILENAME, policy=SandboxPolicy)
     except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes in the source
         line = getattr(exc, "lineno", None)
-        detail = getattr(exc, "msg", str(exc))
+        detail = syntax_words(getattr(exc, "msg", str(exc)))
         where = f"第 {line} 行" if line else ""
         return Refusal("SCRIPT_SYNTAX", f"{noun}{where}有语法错误：{detail}", line)
     except RecursionError:

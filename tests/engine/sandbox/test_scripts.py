@@ -77,7 +77,10 @@ def test_syntax_error_is_located_not_a_syntax_error(sandbox: Sandbox) -> None:
     assert error.code == "SCRIPT_SYNTAX"
     assert not isinstance(error, SyntaxError)  # SpiffWorkflow's formatter chokes on lineno=None
     assert error.location.line == 1
+    assert error.message == "表达式第 1 行有语法错误：写法无效（invalid syntax）", error.message
     assert refused(sandbox.check, "return 1", "exec").code == "SCRIPT_SYNTAX"
+    unclosed = refused(sandbox.check, "total = sum([1, 2", "exec")
+    assert "括号没有闭合（'[' was never closed）" in unclosed.message, unclosed.message
 
 
 def test_forbidden_source_is_refused_at_run_time_too(sandbox: Sandbox) -> None:
