@@ -22,7 +22,11 @@ PID = "material_review"
 POLICY_NAME = f"{PID}.national.sla.json"
 RULES_NAME = f"{PID}.decisions.json"
 FEATURE_NAME = f"{PID}.feature"
-FEATURE = "# language: zh-CN\n功能: 材料审核\n\n  场景: 审核通过\n    假如 一件材料审核的申请\n"
+# Publishing runs it (through the generic binding: the sample has no test module of its own).
+FEATURE = (
+    "# language: zh-CN\n功能: 材料审核\n\n  背景:\n    假如 已部署流程「material_review」及其时限政策\n\n"
+    "  场景: 审核通过\n    假如 今天是 2026年11月2日 星期一 9点\n"
+)
 RULES = {"process_id": PID, "decisions": [{"task": "approve", "body": "county", "outcome": "纳入"}]}
 
 
