@@ -37,7 +37,8 @@ window.jiuzhuStudio = {processId: "tanfang", files: %(files)s, revision: 1,
   },
   on: function () {}, emit: function () {}};
 </script>
-<script src="/static/studio/dom.js"></script><script src="/static/studio/form_editor.js"></script><script src="/static/studio/policy_editor.js"></script>
+<script src="/static/studio/dom.js"></script>
+<script src="/static/studio/form_editor.js"></script><script src="/static/studio/policy_editor.js"></script>
 </body></html>"""
 
 

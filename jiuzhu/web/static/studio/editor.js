@@ -119,7 +119,7 @@
 
   function saveDiagram() {
     return studio.modeler.saveXML({ format: true }).then(function (result) {
-      return saveFile(bpmnName, result.xml);
+      return saveFile(bpmnName, window.jiuzhuLoopRefs.restore(result.xml));
     });
   }
 
@@ -416,7 +416,7 @@
         moddleExtensions: both[0]
       });
       importing = true;
-      return studio.modeler.importXML(draft.files[bpmnName]).then(function (result) {
+      return studio.modeler.importXML(window.jiuzhuLoopRefs.hide(draft.files[bpmnName])).then(function (result) {
         importing = false;
         if (result.warnings && result.warnings.length) { console.warn(result.warnings); }
         fitWhenShown();
