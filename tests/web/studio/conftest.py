@@ -19,17 +19,22 @@ from tests.jiuzhu.studio.test_studio import _world
 from tests.support.web_support import WebWorld, web_over
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
-    # The tools are stateless: one database (SQLite) shared by a module is enough; the policy
-    # check reads the deployed versions.
+def studio_world(tmp_path_factory: pytest.TempPathFactory, *folders: str) -> Iterator[WebWorld]:
+    """A web over one SQLite database with the policies and ``folders`` of processes/ deployed."""
     url = f"sqlite:///{tmp_path_factory.mktemp('studio') / 'studio.db'}"
     store = SqlStore.from_url(url)
     store.create_schema()
     engine = Engine(store, FixedClock(START), Sandbox(helpers=HELPERS))
-    deploy_paths(engine, [PROCESSES / "sla", PROCESSES / "sla_skeleton"], FORMS, actor="designer")
+    deploy_paths(engine, [PROCESSES / "sla", *(PROCESSES / f for f in folders)], FORMS, actor="designer")
     yield web_over(engine, url)
     store.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
+    # The tools are stateless: one database (SQLite) shared by a module is enough; the policy
+    # check reads the deployed versions.
+    yield from studio_world(tmp_path_factory, "sla_skeleton")
 
 
 @pytest.fixture(scope="module")

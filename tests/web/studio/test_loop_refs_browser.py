@@ -9,29 +9,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from engine.clock import FixedClock
-from engine.sandbox.scripts import Sandbox
-from engine.service.facade import Engine
-from engine.sla.functions import HELPERS
-from integrations.sql import SqlStore
-from jiuzhu.wiring import deploy_paths
-from tests.conftest import FORMS, PROCESSES, START
+from tests.conftest import PROCESSES
 from tests.support.browser_support import chromium, serving, sign_in
-from tests.support.web_support import WebWorld, web_over
+from tests.support.web_support import WebWorld
+from tests.web.studio.conftest import studio_world
 
 REF = re.compile(r"<bpmn:(loopDataInputRef|loopDataOutputRef)>([^<]+)</bpmn:\1>")
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('loops') / 'studio.db'}"
-    store = SqlStore.from_url(url)
-    store.create_schema()
-    engine = Engine(store, FixedClock(START), Sandbox(helpers=HELPERS))
-    folders = [PROCESSES / "sla", PROCESSES / "yishiyiyi", PROCESSES / "yijianshi"]
-    deploy_paths(engine, folders, FORMS, actor="designer")
-    yield web_over(engine, url)
-    store.engine.dispose()
+    yield from studio_world(tmp_path_factory, "yishiyiyi", "yijianshi")
 
 
 @pytest.mark.timeout(180)
